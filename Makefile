@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`.
+# Everything else here is what those two need on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: demo test lint test-sqlite test-postgres sysdeps serve messages clean
+
+demo: $(VENV)/.installed
+	$(BIN)/minsheng demo --port $(PORT)
+
+test: $(VENV)/.installed sysdeps lint test-sqlite test-postgres
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python scripts/check_messages.py
+
+test-sqlite: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+# The same suite again on a throwaway PostgreSQL server the script starts and stops itself.
+test-postgres: $(VENV)/.installed
+	scripts/with-postgres $(BIN)/python -m pytest -m "not browser"
+
+# Debian's chromium for the browser test, CJK fonts for readable screenshots.
+sysdeps:
+	scripts/install-system-deps
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	touch $@
+
+messages: $(VENV)/.installed
+	cd minsheng && ../$(BIN)/django-admin makemessages -l zh_Hans -l en --ignore 'static/*' && ../$(BIN)/django-admin compilemessages
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

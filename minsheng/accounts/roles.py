@@ -1,0 +1,39 @@
+"""Roles and what each may do. A right applies only inside the region of the membership that
+grants it (see places/scope.py)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    DISTRICT_ADMIN = "district_admin", _("区级管理员")
+    DEPARTMENT_STAFF = "department_staff", _("部门工作人员")
+    STREET_STAFF = "street_staff", _("街道工作人员")
+    COMMUNITY_STAFF = "community_staff", _("社区工作人员")
+    GRID_WORKER = "grid_worker", _("网格员")
+    PROPERTY_MANAGER = "property_manager", _("物业服务企业")
+    MEDIATOR = "mediator", _("调解员")
+    VIEWER = "viewer", _("查看者")
+    RESIDENT = "resident", _("居民")
+
+
+# Rights
+EDIT_PLACES = "edit_places"  # create/update/import regions' places
+VIEW_PERSONAL = "view_personal"  # unmask phone and ID numbers (each unmasking is audited)
+EXPORT = "export"  # download lists as Excel/CSV/GeoJSON
+MANAGE_USERS = "manage_users"
+ADMIN_SITE = "admin_site"  # the back office (Django admin), still scoped
+
+RIGHTS: dict[str, frozenset[str]] = {
+    Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE}),
+    Role.DEPARTMENT_STAFF: frozenset({EXPORT}),
+    Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE}),
+    Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT}),
+    Role.GRID_WORKER: frozenset({VIEW_PERSONAL}),
+    Role.PROPERTY_MANAGER: frozenset(),
+    Role.MEDIATOR: frozenset(),
+    Role.VIEWER: frozenset({EXPORT}),
+    Role.RESIDENT: frozenset(),
+}

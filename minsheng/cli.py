@@ -1,0 +1,24 @@
+"""The `minsheng` command: Django's management commands under one name.
+
+    minsheng demo [--port N] [--osm FILE]   demo district on SQLite, then serve
+    minsheng serve [--port N]               production server (gunicorn); refuses demo passwords
+    minsheng regions load --district CODE   load a district's statistical divisions
+    minsheng places import|export|template  Excel/CSV/GeoJSON exchange of places
+    minsheng places osm FILE                a sample area from an OpenStreetMap extract
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["minsheng", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+"""JSON API for places under /api/. Every queryset comes from places/scope.py; writes are checked
+against the editing right over the target region (and the source region when moving a record)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db import IntegrityError, transaction
+from django.urls import include, path
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from minsheng.accounts.masking import PERSONAL_FIELDS, mask, personal_values
+from minsheng.places import scope
+from minsheng.places.models import Compound, Facility, Grid, Organisation, Region
+
+
+class MaskedSerializer(serializers.ModelSerializer):
+    """Personal fields are always serialised masked; /personal/ returns them unmasked (audited)."""
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        for name in PERSONAL_FIELDS.get(instance._meta.label_lower, ()):
+            if name in data:
+                data[name] = mask(data[name])
+        return data
+
+    def get_fields(self):
+        # Related choices are limited to the user's scope, so no id outside it can be linked.
+        fields = super().get_fields()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        limits = {
+            "region": scope.regions_for, "grid": scope.grids_for,
+            "property_company": scope.organisations_for,
+        }
+        for name, fn in limits.items():
+            f = fields.get(name)
+            if f is not None and not f.read_only and user is not None:
+                f.queryset = fn(user)
+        return fields
+
+    def validate_region(self, region):
+        user = self.context["request"].user
+        if not scope.can_edit(user, region.code):
+            raise ValidationError(_("您无权在“%(name)s”登记或修改地点。") % {"name": region.name})
+        return region
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ["code", "name", "level", "parent", "lat", "lng", "geometry_generated"]
+
+
+class GridSerializer(MaskedSerializer):
+    class Meta:
+        model = Grid
+        fields = ["id", "name", "region", "boundary", "worker", "generated"]
+        read_only_fields = ["generated"]
+
+
+class CompoundSerializer(MaskedSerializer):
+    region_name = serializers.CharField(source="region.name", read_only=True)
+    property_status_display = serializers.CharField(
+        source="get_property_status_display", read_only=True)
+
+    class Meta:
+        model = Compound
+        fields = [
+            "id", "name", "region", "region_name", "grid", "address", "lat", "lng", "boundary",
+            "year_built", "buildings", "households", "population", "property_status",
+            "property_status_display", "property_company", "committee", "committee_head",
+            "committee_head_phone", "head_is_party_secretary", "is_old", "renovation_class",
+            "smart_safety", "generated", "osm_id",
+        ]
+        read_only_fields = ["generated", "osm_id"]
+
+    def validate(self, attrs):
+        company = attrs.get("property_company")
+        status = attrs.get("property_status", getattr(self.instance, "property_status", None))
+        if company is not None and company.kind != Organisation.Kind.PROPERTY_COMPANY:
+            raise ValidationError({"property_company": _("所选组织不是物业服务企业。")})
+        if status == Compound.PropertyStatus.COMPANY and company is None and (
+            self.instance is None or self.instance.property_company_id is None
+        ):
+            raise ValidationError({"property_company": _("物业管理状态为“物业公司”时须填写物业服务企业。")})
+        grid = attrs.get("grid")
+        region = attrs.get("region", getattr(self.instance, "region", None))
+        if grid is not None and region is not None and grid.region_id != region.code:
+            raise ValidationError({"grid": _("网格不属于该小区所在的社区。")})
+        return attrs
+
+
+class FacilitySerializer(MaskedSerializer):
+    category_name = serializers.CharField(source="category.name", read_only=True)
+
+    class Meta:
+        model = Facility
+        fields = [
+            "id", "name", "category", "category_name", "region", "address", "lat", "lng",
+            "capacity", "opening_hours", "signed_service_point", "generated", "osm_id",
+        ]
+        read_only_fields = ["generated", "osm_id"]
+
+
+class OrganisationSerializer(MaskedSerializer):
+    class Meta:
+        model = Organisation
+        fields = [
+            "id", "name", "kind", "region", "credit_code", "address", "contact_person",
+            "contact_phone", "generated",
+        ]
+        read_only_fields = ["generated"]
+
+
+class RegionFilter(django_filters.FilterSet):
+    within = django_filters.CharFilter(method="filter_within", label="区划代码（含下级）")
+
+    def filter_within(self, qs, name, value):
+        return qs.in_region(value) if hasattr(qs, "in_region") else qs.filter(
+            code__startswith=value)
+
+
+class CompoundFilter(RegionFilter):
+    class Meta:
+        model = Compound
+        fields = ["property_status", "is_old", "renovation_class", "smart_safety", "committee",
+                  "head_is_party_secretary", "region", "grid", "property_company"]
+
+
+class FacilityFilter(RegionFilter):
+    class Meta:
+        model = Facility
+        fields = ["category", "signed_service_point", "region"]
+
+
+class OrganisationFilter(RegionFilter):
+    class Meta:
+        model = Organisation
+        fields = ["kind", "region"]
+
+
+class GridFilter(RegionFilter):
+    class Meta:
+        model = Grid
+        fields = ["region", "worker"]
+
+
+class RegionListFilter(django_filters.FilterSet):
+    within = django_filters.CharFilter(method="filter_within", label="区划代码（含下级）")
+
+    def filter_within(self, qs, name, value):
+        from minsheng.places.models import code_prefix
+
+        return qs.filter(code__startswith=code_prefix(value.ljust(12, "0")))
+
+    class Meta:
+        model = Region
+        fields = ["level", "parent"]
+
+
+class ScopedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """List/detail/create/update; the queryset is the user's scope, writes need EDIT_PLACES there."""
+
+    scoped = None  # a function from places/scope.py
+
+    def get_queryset(self):
+        return type(self).scoped(self.request.user)
+
+    def perform_create(self, serializer):
+        self._save(serializer)
+
+    def perform_update(self, serializer):
+        if not scope.can_edit(self.request.user, serializer.instance.region_id):
+            raise PermissionDenied(_("您无权修改此记录。"))
+        self._save(serializer)
+
+    def _save(self, serializer):
+        try:
+            with transaction.atomic():
+                serializer.save()
+        except IntegrityError as e:
+            raise ValidationError({"name": _("同一区划内已有同名记录。")}) from e
+
+    @extend_schema(description="个人信息字段（明文）。需要查看个人信息的权限，每次访问写入审计日志。")
+    @action(detail=True, methods=["get"])
+    def personal(self, request, pk=None):
+        obj = self.get_object()
+        if not PERSONAL_FIELDS.get(obj._meta.label_lower):
+            return Response({})
+        from minsheng.accounts.masking import can_unmask
+
+        if not can_unmask(request.user, obj.region_id):
+            raise PermissionDenied(_("您的角色无权查看个人信息。"))
+        return Response(personal_values(request.user, obj, unmask=True, request=request))
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = RegionSerializer
+    filterset_class = RegionListFilter
+    search_fields = ["name", "code"]
+
+    def get_queryset(self):
+        return scope.regions_for(self.request.user)
+
+
+class CompoundViewSet(ScopedViewSet):
+    scoped = scope.compounds_for
+    serializer_class = CompoundSerializer
+    filterset_class = CompoundFilter
+    search_fields = ["name", "address"]
+    ordering_fields = ["name", "population", "households", "year_built", "region"]
+
+
+class FacilityViewSet(ScopedViewSet):
+    scoped = scope.facilities_for
+    serializer_class = FacilitySerializer
+    filterset_class = FacilityFilter
+    search_fields = ["name", "address"]
+    ordering_fields = ["name", "category", "region"]
+
+
+class OrganisationViewSet(ScopedViewSet):
+    scoped = scope.organisations_for
+    serializer_class = OrganisationSerializer
+    filterset_class = OrganisationFilter
+    search_fields = ["name"]
+
+
+class GridViewSet(ScopedViewSet):
+    scoped = scope.grids_for
+    serializer_class = GridSerializer
+    filterset_class = GridFilter
+    search_fields = ["name"]
+
+
+router = DefaultRouter()
+router.register("regions", RegionViewSet, basename="region")
+router.register("compounds", CompoundViewSet, basename="compound")
+router.register("facilities", FacilityViewSet, basename="facility")
+router.register("organisations", OrganisationViewSet, basename="organisation")
+router.register("grids", GridViewSet, basename="grid")
+
+urlpatterns = [path("", include(router.urls))]

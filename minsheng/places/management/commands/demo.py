@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+
+class Command(BaseCommand):
+    help = "创建演示数据库（安次区，生成的地理数据）并启动服务。Create the demo district and serve it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--osm", type=Path, help="OpenStreetMap 文件 (.osm / .osm.pbf)：据此生成真实地理的样例区域")
+        parser.add_argument("--osm-district", help="OSM 样例所在区/县的区划代码（无法自动判断时）")
+        parser.add_argument("--no-serve", action="store_true", help="只准备数据，不启动服务")
+
+    def handle(self, *args, port, host, osm=None, osm_district=None, no_serve=False, **opts):
+        from minsheng.accounts.demo import DEMO_PASSWORD, create_demo_accounts
+        from minsheng.places.demo import generate
+
+        t0 = time.monotonic()
+        if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+            Path(settings.DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        self.stdout.write("准备数据库 …")
+        call_command("migrate", verbosity=0, interactive=False)
+        say = self.stdout.write
+        generate("131002", progress=say)
+        generate("140213", progress=say)
+        if osm is not None:
+            from minsheng.places.osm import OSMError, build_sample
+
+            if not osm.exists():
+                raise CommandError(f"找不到 OSM 文件：{osm}")
+            try:
+                result = build_sample(osm, district_code=osm_district, progress=say)
+            except OSMError as e:
+                raise CommandError(str(e)) from e
+            say(result.summary())
+        accounts = create_demo_accounts("131002")
+        url = f"http://{host}:{port}/"
+        say("")
+        say(self.style.SUCCESS(f"民生 Minsheng 演示区已就绪（{time.monotonic() - t0:.1f} 秒）：{url}"))
+        say("注意：安次区、平城区的区划名称和代码是真实的；小区、设施、道路、网格和边界是生成的演示数据。")
+        say(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
+        for username, desc in accounts:
+            say(f"  {username:<11} {desc}")
+        if no_serve:
+            return
+        from minsheng.web.server import run
+
+        run(host=host, port=port, workers=2)

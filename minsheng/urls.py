@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+admin.site.site_header = "民生 Minsheng 后台"
+admin.site.site_title = "民生 Minsheng"
+admin.site.index_title = "后台管理"
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include("minsheng.places.api")),
+    path("admin/", admin.site.urls),
+    path("", include("minsheng.web.urls")),
+]

@@ -1,0 +1,20 @@
+"""Context shared by every page: navigation, the user's scope and the region switcher."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from minsheng.places.scope import scope_of
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    ctx = {"MAP_TILE_URL": settings.MAP_TILE_URL, "MAP_TILE_ATTRIBUTION": settings.MAP_TILE_ATTRIBUTION}
+    if user is None or not user.is_authenticated:
+        return ctx
+    from minsheng.web.regionswitch import current_region, switchable_regions
+
+    ctx["current_region"] = current_region(request)
+    ctx["switchable_regions"] = switchable_regions(request.user)
+    ctx["user_scope"] = scope_of(user)
+    return ctx

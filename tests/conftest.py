@@ -1,0 +1,52 @@
+"""Shared fixtures. The test database is built once per run with the real demo district
+(安次区 with its generated geography, plus 平城区) and the demo accounts; each test runs in a
+transaction that is rolled back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+CHENGDU_OSM = SHARED_DATA / "chengdu-central-2018.osm"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from minsheng.accounts.demo import create_demo_accounts
+    from minsheng.places.demo import generate
+
+    with django_db_blocker.unblock():
+        generate("131002", progress=lambda *_: None)
+        generate("140213", progress=lambda *_: None)
+        create_demo_accounts("131002")
+
+
+@pytest.fixture
+def user(db):
+    def get(username: str):
+        return get_user_model().objects.get(username=username)
+
+    return get
+
+
+@pytest.fixture
+def client_for(db):
+    """A test client logged in as a demo account (the session goes through the real middleware)."""
+
+    def make(username: str) -> Client:
+        c = Client()
+        c.force_login(get_user_model().objects.get(username=username))
+        return c
+
+    return make
+
+
+@pytest.fixture
+def chengdu_osm() -> Path:
+    if not CHENGDU_OSM.exists():
+        pytest.skip(f"real OSM extract not available: {CHENGDU_OSM} (../shared/ is absent)")
+    return CHENGDU_OSM
