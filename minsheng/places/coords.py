@@ -76,10 +76,19 @@ def gcj02_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
 
 
 def bd09_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
+    # The published closed form is only good to a few centimetres; refine it against the forward
+    # transform so that a round trip is exact to well below a millimetre.
     x, y = lng - 0.0065, lat - 0.006
     z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * X_PI)
     theta = math.atan2(y, x) - 0.000003 * math.cos(x * X_PI)
-    return z * math.cos(theta), z * math.sin(theta)
+    glng, glat = z * math.cos(theta), z * math.sin(theta)
+    for _ in range(10):
+        blng, blat = gcj02_to_bd09(glng, glat)
+        dlng, dlat = blng - lng, blat - lat
+        glng, glat = glng - dlng, glat - dlat
+        if abs(dlng) < 1e-10 and abs(dlat) < 1e-10:
+            break
+    return glng, glat
 
 
 def gcj02_to_bd09(lng: float, lat: float) -> tuple[float, float]:

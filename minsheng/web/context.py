@@ -17,4 +17,7 @@ def shell(request):
     ctx["current_region"] = current_region(request)
     ctx["switchable_regions"] = switchable_regions(request.user)
     ctx["user_scope"] = scope_of(user)
+    from minsheng.places.scope import editable_regions_for
+
+    ctx["can_import"] = editable_regions_for(user).exists()
     return ctx

@@ -25,6 +25,7 @@ class Command(BaseCommand):
         t0 = time.monotonic()
         if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             Path(settings.DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         self.stdout.write("准备数据库 …")
         call_command("migrate", verbosity=0, interactive=False)
         say = self.stdout.write

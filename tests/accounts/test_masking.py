@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pytest
+
+from minsheng.accounts.masking import mask
+from minsheng.accounts.models import AuditLog
+from minsheng.places.models import Compound
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def compound():
+    return Compound.objects.filter(region__code__startswith="131002001").exclude(
+        committee_head_phone="").order_by("pk").first()
+
+
+def test_mask_formats():
+    assert mask("13812345678") == "138****5678"
+    assert mask("13100219800101123X") == "131002********123X"
+    assert mask("") == ""
+
+
+def test_phone_is_masked_on_page_and_api(client_for, compound):
+    full = compound.committee_head_phone
+    c = client_for("street1")
+    page = c.get(f"/compounds/{compound.pk}/").content.decode()
+    assert full not in page and mask(full) in page
+    assert c.get(f"/api/compounds/{compound.pk}/").json()["committee_head_phone"] == mask(full)
+    assert not AuditLog.objects.filter(action="unmask").exists()
+
+
+def test_reveal_shows_the_number_and_is_audited(client_for, compound):
+    r = client_for("street1").post(f"/compounds/{compound.pk}/reveal/")
+    assert compound.committee_head_phone in r.content.decode()
+    log = AuditLog.objects.get(action="unmask")
+    assert log.user.username == "street1"
+    assert log.object_id == str(compound.pk)
+    assert log.region_code == compound.region_id
+    assert "committee_head_phone" in log.fields
+
+
+def test_api_personal_endpoint_audits_and_denies(client_for, compound):
+    r = client_for("grid1").get(f"/api/compounds/{compound.pk}/personal/")
+    # grid1 works in one community; the compound may be elsewhere in the street
+    assert r.status_code in (200, 404)
+    r = client_for("district").get(f"/api/compounds/{compound.pk}/personal/")
+    assert r.json()["committee_head_phone"] == compound.committee_head_phone
+    assert AuditLog.objects.filter(action="unmask", user__username="district").count() == 1
+
+
+def test_roles_without_the_right_cannot_reveal(client_for, compound, user):
+    pm = user("property1")
+    c = client_for("viewer1")
+    assert c.post(f"/compounds/{compound.pk}/reveal/").status_code == 403
+    assert c.get(f"/api/compounds/{compound.pk}/personal/").status_code == 403
+    assert compound.committee_head_phone not in c.get(f"/compounds/{compound.pk}/").content.decode()
+    assert not AuditLog.objects.filter(action="unmask").exists()
+    assert pm is not None
+
+
+def test_denied_reveal_for_other_street_is_404(client_for):
+    other = Compound.objects.filter(region__code__startswith="131002002").exclude(
+        committee_head_phone="").first()
+    assert client_for("street1").post(f"/compounds/{other.pk}/reveal/").status_code == 404

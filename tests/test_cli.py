@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from minsheng.places.models import Region
+
+pytestmark = pytest.mark.django_db
+
+
+def test_serve_refuses_while_demo_passwords_remain(settings):
+    settings.SECRET_KEY = "a-real-secret-key-for-this-test-0123456789"
+    with pytest.raises(CommandError) as e:
+        call_command("serve", "--check-only")
+    assert "演示密码" in str(e.value) and "street1" in str(e.value)
+
+
+def test_serve_refuses_the_default_secret_key():
+    User = get_user_model()
+    for u in User.objects.all():
+        u.set_password("a-long-real-password-2026")
+        u.save()
+    with pytest.raises(CommandError) as e:
+        call_command("serve", "--check-only")
+    assert "MINSHENG_SECRET_KEY" in str(e.value)
+
+
+def test_serve_starts_once_demo_passwords_are_changed(settings, capsys):
+    settings.SECRET_KEY = "a-real-secret-key-for-this-test-0123456789"
+    User = get_user_model()
+    for u in User.objects.all():
+        u.set_password("a-long-real-password-2026")
+        u.save()
+    call_command("serve", "--check-only")
+    assert "检查通过" in capsys.readouterr().out
+
+
+def test_a_demo_password_set_by_hand_is_also_caught(settings):
+    settings.SECRET_KEY = "a-real-secret-key-for-this-test-0123456789"
+    User = get_user_model()
+    for u in User.objects.all():
+        u.set_password("a-long-real-password-2026")
+        u.save()
+    admin = User.objects.get(username="admin")
+    admin.set_password("minsheng-demo")  # random salt, not the demo hash
+    admin.save()
+    with pytest.raises(CommandError, match="admin"):
+        call_command("serve", "--check-only")
+
+
+def test_regions_load_any_district_offline(capsys):
+    call_command("regions", "load", "--district", "510106")
+    assert Region.objects.get(code="510106000000").name == "金牛区"
+    assert Region.objects.filter(parent_id="510106000000", level="street").count() >= 10
+    assert "510106" in capsys.readouterr().out
+
+
+def test_regions_load_rejects_a_non_district_code():
+    with pytest.raises(CommandError, match="区/县"):
+        call_command("regions", "load", "--district", "131002001")
+    with pytest.raises(CommandError, match="不是已知"):
+        call_command("regions", "load", "--district", "999999")
