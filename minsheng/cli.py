@@ -4,7 +4,7 @@
     minsheng serve [--port N]               production server (gunicorn); refuses demo passwords
     minsheng regions load --district CODE   load a district's statistical divisions
     minsheng places import|export|template  Excel/CSV/GeoJSON exchange of places
-    minsheng places osm FILE                a sample area from an OpenStreetMap extract
+    minsheng osm_sample FILE [--district C] a sample area from an OpenStreetMap extract
 """
 
 from __future__ import annotations

@@ -14,6 +14,13 @@ SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 CHENGDU_OSM = SHARED_DATA / "chengdu-central-2018.osm"
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing is not what these tests measure; the real hasher costs ~0.3 s per password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from minsheng.accounts.demo import create_demo_accounts
