@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test lint test-sqlite test-postgres sysdeps serve messages clean
+.PHONY: demo test lint test-sqlite test-postgres sysdeps messages compile-messages clean
 
 demo: $(VENV)/.installed
 	$(BIN)/minsheng demo --port $(PORT)
@@ -33,7 +33,12 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 messages: $(VENV)/.installed
-	cd minsheng && ../$(BIN)/django-admin makemessages -l zh_Hans -l en --ignore 'static/*' && ../$(BIN)/django-admin compilemessages
+	cd minsheng && DJANGO_SETTINGS_MODULE=minsheng.settings ../$(BIN)/django-admin makemessages -l en --ignore 'static/*' --ignore 'locale/*'
+	@echo "Translate the new entries in minsheng/locale/en/LC_MESSAGES/django.po, then: make compile-messages"
+
+compile-messages: $(VENV)/.installed
+	cd minsheng && DJANGO_SETTINGS_MODULE=minsheng.settings ../$(BIN)/django-admin compilemessages -l en
+	$(BIN)/python scripts/check_messages.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
