@@ -62,7 +62,7 @@ def home(request):
         for value, label in Compound.PropertyStatus.choices
     ]
     by_category = list(
-        facilities.values("category__name", "category__color")
+        facilities.values("category__name", "category__name_en", "category__color")
         .annotate(n=Count("id")).order_by("-n")[:12]
     )
     top = max((c["n"] for c in by_category), default=1)
