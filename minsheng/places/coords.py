@@ -62,17 +62,23 @@ def wgs84_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
     return lng + dlng, lat + dlat
 
 
+def _invert(forward, x: float, y: float, x0: float, y0: float, tol: float) -> tuple[float, float]:
+    """Solve forward(p) = (x, y) from the first guess (x0, y0) by fixed-point iteration: the
+    transforms are small smooth offsets, so subtracting the residual converges in a few steps."""
+    px, py = x0, y0
+    for _ in range(30):
+        fx, fy = forward(px, py)
+        dx, dy = fx - x, fy - y
+        px, py = px - dx, py - dy
+        if abs(dx) < tol and abs(dy) < tol:
+            break
+    return px, py
+
+
 def gcj02_to_wgs84(lng: float, lat: float) -> tuple[float, float]:
     if out_of_china(lng, lat):
         return lng, lat
-    wlng, wlat = lng, lat
-    for _ in range(30):
-        glng, glat = wgs84_to_gcj02(wlng, wlat)
-        dlng, dlat = glng - lng, glat - lat
-        wlng, wlat = wlng - dlng, wlat - dlat
-        if abs(dlng) < 1e-9 and abs(dlat) < 1e-9:
-            break
-    return wlng, wlat
+    return _invert(wgs84_to_gcj02, lng, lat, lng, lat, 1e-9)
 
 
 def bd09_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
@@ -81,14 +87,7 @@ def bd09_to_gcj02(lng: float, lat: float) -> tuple[float, float]:
     x, y = lng - 0.0065, lat - 0.006
     z = math.sqrt(x * x + y * y) - 0.00002 * math.sin(y * X_PI)
     theta = math.atan2(y, x) - 0.000003 * math.cos(x * X_PI)
-    glng, glat = z * math.cos(theta), z * math.sin(theta)
-    for _ in range(10):
-        blng, blat = gcj02_to_bd09(glng, glat)
-        dlng, dlat = blng - lng, blat - lat
-        glng, glat = glng - dlng, glat - dlat
-        if abs(dlng) < 1e-10 and abs(dlat) < 1e-10:
-            break
-    return glng, glat
+    return _invert(gcj02_to_bd09, lng, lat, z * math.cos(theta), z * math.sin(theta), 1e-10)
 
 
 def gcj02_to_bd09(lng: float, lat: float) -> tuple[float, float]:

@@ -304,6 +304,15 @@ def _bool_col(key: str, header: str, note: str = "", aliases: tuple[str, ...] = 
                   aliases=(key, *aliases), default=False, width=10)
 
 
+# Shared by every kind with a location: the address and the point (converted from the chosen CRS).
+ADDRESS_AND_POINT = (
+    Column("address", "地址", _text(200), aliases=("address",), default="", width=28),
+    Column("lng", "经度", _float, required=True, note=_LNG_NOTE,
+           aliases=("lng", "lon", "longitude", "x"), width=12),
+    Column("lat", "纬度", _float, required=True, note=_LAT_NOTE,
+           aliases=("lat", "latitude", "y"), width=12),
+)
+
 COMPOUND_COLUMNS = (
     Column("name", "小区名称", _text(100), required=True, note=_NAME_NOTE,
            aliases=("name", "名称", "小区"), width=20),
@@ -311,11 +320,7 @@ COMPOUND_COLUMNS = (
            note=_code_note("社区/村一级"),
            aliases=("region", "region_code", "区划代码", "社区区划代码", "所属社区区划代码"),
            width=20, text=True),
-    Column("address", "地址", _text(200), aliases=("address",), default="", width=28),
-    Column("lng", "经度", _float, required=True, note=_LNG_NOTE,
-           aliases=("lng", "lon", "longitude", "x"), width=12),
-    Column("lat", "纬度", _float, required=True, note=_LAT_NOTE,
-           aliases=("lat", "latitude", "y"), width=12),
+    *ADDRESS_AND_POINT,
     Column("year_built", "建成年份", _year, note="四位年份，如 1998",
            aliases=("year_built", "建成年代", "建成时间"), width=10),
     Column("buildings", "楼栋数", _uint, note="非负整数，留空为 0", aliases=("buildings", "楼栋"),
@@ -362,11 +367,7 @@ FACILITY_COLUMNS = (
     Column("region", "区划代码", _code, required=True, note=_code_note("街道/乡镇或社区/村"),
            aliases=("region", "region_code", "所属社区/村区划代码", "所属区划代码"), width=20,
            text=True),
-    Column("address", "地址", _text(200), aliases=("address",), default="", width=28),
-    Column("lng", "经度", _float, required=True, note=_LNG_NOTE,
-           aliases=("lng", "lon", "longitude", "x"), width=12),
-    Column("lat", "纬度", _float, required=True, note=_LAT_NOTE,
-           aliases=("lat", "latitude", "y"), width=12),
+    *ADDRESS_AND_POINT,
     Column("capacity", "服务容量", _uint, note="非负整数（如床位数、座位数），可留空",
            aliases=("capacity",), width=10),
     Column("opening_hours", "营业时间", _text(100), note="如 8:00-20:00",
