@@ -4,13 +4,16 @@ transaction that is rolled back."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+# ../shared/data beside the repository (read in place, never copied); MINSHENG_SHARED_DIR overrides.
+SHARED_DATA = Path(os.environ.get(
+    "MINSHENG_SHARED_DIR", Path(__file__).resolve().parent.parent.parent / "shared")) / "data"
 CHENGDU_OSM = SHARED_DATA / "chengdu-central-2018.osm"
 
 
