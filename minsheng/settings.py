@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "axes",
     "minsheng.places",
     "minsheng.accounts",
+    "minsheng.projects",
     "minsheng.web",
 ]
 
