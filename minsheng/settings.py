@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "minsheng.places",
     "minsheng.accounts",
     "minsheng.projects",
+    "minsheng.lifecircle",
     "minsheng.web",
 ]
 

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LifecircleConfig(AppConfig):
+    name = "minsheng.lifecircle"
+    verbose_name = _("15分钟生活圈")
