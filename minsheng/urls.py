@@ -13,5 +13,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("minsheng.places.api")),
     path("admin/", admin.site.urls),
+    path("", include("minsheng.projects.urls")),
     path("", include("minsheng.web.urls")),
 ]

@@ -33,6 +33,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
         generate("131002", progress=lambda *_: None)
         generate("140213", progress=lambda *_: None)
         create_demo_accounts("131002")
+        from minsheng.projects.demo import generate as generate_projects
+
+        generate_projects("131002", progress_cb=lambda *_: None)
 
 
 @pytest.fixture

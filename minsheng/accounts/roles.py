@@ -25,10 +25,14 @@ VIEW_PERSONAL = "view_personal"  # unmask phone and ID numbers (each unmasking i
 EXPORT = "export"  # download lists as Excel/CSV/GeoJSON
 MANAGE_USERS = "manage_users"
 ADMIN_SITE = "admin_site"  # the back office (Django admin), still scoped
+MANAGE_PROJECTS = "manage_projects"  # create plans and projects, import lists, approve progress
+REPORT_PROGRESS = "report_progress"  # submit progress for the projects one's department leads
+MANAGE_BUDGET = "manage_budget"  # import budget expenditure
 
 RIGHTS: dict[str, frozenset[str]] = {
-    Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE}),
-    Role.DEPARTMENT_STAFF: frozenset({EXPORT}),
+    Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
+                                    MANAGE_PROJECTS, MANAGE_BUDGET}),
+    Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL}),

@@ -20,4 +20,8 @@ def shell(request):
     from minsheng.places.scope import editable_regions_for
 
     ctx["can_import"] = editable_regions_for(user).exists()
+    from minsheng.projects.access import expenditure_for, plans_for
+
+    ctx["can_projects"] = plans_for(user).exists()
+    ctx["can_budget"] = expenditure_for(user).exists()
     return ctx

@@ -42,6 +42,9 @@ class Command(BaseCommand):
                 raise CommandError(str(e)) from e
             say(result.summary())
         accounts = create_demo_accounts("131002")
+        from minsheng.projects.demo import generate as generate_projects
+
+        generate_projects("131002", progress_cb=say)
         url = f"http://{host}:{port}/"
         say("")
         say(self.style.SUCCESS(f"民生 Minsheng 演示区已就绪（{time.monotonic() - t0:.1f} 秒）：{url}"))
