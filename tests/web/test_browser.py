@@ -120,3 +120,25 @@ def test_phone_layout_and_compound_page(demo_server, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compound-phone.png"), full_page=True)
     ctx.close()
+
+
+def test_projects_on_a_phone(demo_server, browser):
+    url, _ = demo_server
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                              has_touch=True)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    login(page, url, "district")
+    page.goto(url + "/projects/?flag=attention")
+    assert page.locator("table tbody tr .flag").count() > 0
+    page.click("table tbody tr:first-child a")
+    page.wait_for_selector(".chart[data-ready='1'] svg")
+    assert page.locator("text=计划与实际进度").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "project-phone.png"), full_page=True)
+    page.goto(url + "/budget/?year=2020")
+    page.wait_for_selector(".chart[data-ready='1'] svg")
+    assert "83.03%" in page.inner_text(".tiles")
+    assert errors == []
+    ctx.close()

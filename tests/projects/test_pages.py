@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+
+from minsheng.projects.models import ExpenditureLine, ProgressReport, Project
+
+pytestmark = pytest.mark.django_db
+
+
+def test_budget_page_shows_the_seed_share_computed_from_lines(client_for):
+    html = client_for("district").get("/budget/?year=2020").content.decode()
+    assert "24.70亿元" in html and "83.03%" in html and "3.67%" in html
+
+
+def test_budget_import_rejects_bad_rows_and_keeps_old_lines(client_for):
+    before = list(ExpenditureLine.objects.filter(year=2020).values_list("code", "amount"))
+    bad = "科目编码,科目名称,金额\n205,教育,abc\n208,社保,100\n".encode()
+    r = client_for("district").post("/budget/", {
+        "year": 2020, "file": SimpleUploadedFile("b.csv", bad)})
+    html = r.content.decode()
+    assert "第2行" in html and "不是数字" in html
+    assert list(ExpenditureLine.objects.filter(year=2020).values_list("code", "amount")) == before
+
+
+def test_budget_page_denied_to_street_and_resident(client_for):
+    assert client_for("street1").get("/budget/").status_code == 403
+    assert client_for("resident1").post("/budget/", {"year": 2020}).status_code == 403
+
+
+def test_department_sees_only_its_projects_on_the_list(client_for):
+    html = client_for("dept1").get("/projects/").content.decode()
+    ids = {int(x) for x in re.findall(r'href="/projects/(\d+)/"', html)}
+    assert ids
+    assert set(Project.objects.filter(pk__in=ids).values_list(
+        "lead_department__name", flat=True)) == {"区民政局"}
+    other = Project.objects.exclude(lead_department__name="区民政局").first()
+    assert client_for("dept1").get(f"/projects/{other.pk}/").status_code == 404
+    assert client_for("dept1").get(f"/projects/{other.pk}/report/").status_code == 404
+
+
+def test_review_through_the_page(client_for):
+    pending = ProgressReport.objects.filter(state="submitted").exclude(
+        submitted_by__username="district").first()
+    assert pending is not None
+    c = client_for("district")
+    assert "name=\"decision\"" in c.get(f"/projects/{pending.project_id}/").content.decode()
+    c.post(f"/projects/reports/{pending.pk}/review/", {"decision": "approve"})
+    pending.refresh_from_db()
+    assert pending.state == "approved"
+    # a viewer cannot approve
+    other = ProgressReport.objects.filter(state="submitted").first()
+    if other:
+        client_for("viewer1").post(f"/projects/reports/{other.pk}/review/",
+                                   {"decision": "approve"})
+        other.refresh_from_db()
+        assert other.state == "submitted"
+
+
+def test_public_page_shows_progress_without_internal_fields():
+    html = Client().get("/public/projects/").content.decode()
+    p = Project.objects.filter(plan__published=True, is_public=True).order_by("-plan__year").first()
+    assert p.name in html and p.target in html
+    assert p.responsible_person not in html
+    assert p.lead_department.name not in html
+    assert "万元" not in html and "亿元" not in html  # no money
+    assert "csrfmiddlewaretoken" not in html and "退出" not in html
+
+
+def test_lagging_list_for_leaders(client_for):
+    html = client_for("district").get("/projects/?flag=attention").content.decode()
+    flags = set(re.findall(r'class="flag flag-(\w+)"', html))
+    assert flags and flags <= {"lagging", "at_risk", "overdue"}
