@@ -74,3 +74,17 @@ def test_lagging_list_for_leaders(client_for):
     html = client_for("district").get("/projects/?flag=attention").content.decode()
     flags = set(re.findall(r'class="flag flag-(\w+)"', html))
     assert flags and flags <= {"lagging", "at_risk", "overdue"}
+
+
+def test_back_office_is_scoped_for_projects(client_for):
+    other = Project.objects.exclude(sub_items__region__code__startswith="131002001").first()
+    c = client_for("street1")
+    assert c.get(f"/admin/projects/project/{other.pk}/change/").status_code == 302  # not found
+    r = c.post(f"/admin/projects/project/{other.pk}/delete/", {"post": "yes"})
+    assert r.status_code in (302, 403)
+    assert Project.objects.filter(pk=other.pk).exists()
+    assert "2020" not in c.get("/admin/projects/expenditureline/").content.decode()
+    mine = Project.objects.filter(sub_items__region__code__startswith="131002001").first()
+    if mine is not None:  # visible, but only the office may change it
+        page = c.get(f"/admin/projects/project/{mine.pk}/change/").content.decode()
+        assert 'name="_save"' not in page
