@@ -88,3 +88,20 @@ def test_back_office_is_scoped_for_projects(client_for):
     if mine is not None:  # visible, but only the office may change it
         page = c.get(f"/admin/projects/project/{mine.pk}/change/").content.decode()
         assert 'name="_save"' not in page
+
+
+def test_checklist_is_ticked_with_evidence_only(client_for):
+    from minsheng.projects.models import ChecklistItem
+
+    item = ChecklistItem.objects.filter(done=False).select_related("sub_item__project").first()
+    c = client_for("district")
+    c.post(f"/projects/checklist/{item.pk}/", {"evidence": ""})
+    item.refresh_from_db()
+    assert not item.done
+    c.post(f"/projects/checklist/{item.pk}/", {"evidence": "验收单 2026-031"})
+    item.refresh_from_db()
+    assert item.done and item.evidence == "验收单 2026-031" and item.done_by.username == "district"
+    other = ChecklistItem.objects.filter(done=False).exclude(pk=item.pk).first()
+    client_for("viewer1").post(f"/projects/checklist/{other.pk}/", {"evidence": "x"})
+    other.refresh_from_db()
+    assert not other.done
