@@ -207,7 +207,8 @@ def gantt(request):
     return render(request, "projects/gantt.html", {
         "plan": plan, "bars": bars, "at": at, "today_pos": pos(at),
         "money_curve": services.plan_money_curve(projects, at),
-        "months": [{"label": f"{m}月", "left": pos(dt.date(plan.year, m, 1))} for m in range(1, 13)],
+        "months": [{"label": dt.date(plan.year, m, 1), "left": pos(dt.date(plan.year, m, 1))}
+                   for m in range(1, 13)],
     })
 
 
