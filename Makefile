@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: demo test lint test-sqlite test-postgres sysdeps messages compile-messages clean
+.PHONY: bench demo test lint test-sqlite test-postgres sysdeps messages compile-messages clean
 
 demo: $(VENV)/.installed
 	$(BIN)/minsheng demo --port $(PORT)
@@ -32,11 +32,23 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
+# Benchmarks with their baselines (pandana, networkx, spopt); figures go to bench/RESULTS.md.
+bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	$(BIN)/python bench/lifecircle_bench.py
+	$(BIN)/python bench/siting_bench.py
+
 messages: $(VENV)/.installed
 	cd minsheng && DJANGO_SETTINGS_MODULE=minsheng.settings ../$(BIN)/django-admin makemessages -l en --ignore 'static/*' --ignore 'locale/*'
 	@echo "Translate the new entries in minsheng/locale/en/LC_MESSAGES/django.po, then: make compile-messages"
 
-compile-messages: $(VENV)/.installed
+compile-# Benchmarks with their baselines (pandana, networkx, spopt); figures go to bench/RESULTS.md.
+bench: $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	$(BIN)/python bench/lifecircle_bench.py
+	$(BIN)/python bench/siting_bench.py
+
+messages: $(VENV)/.installed
 	cd minsheng && DJANGO_SETTINGS_MODULE=minsheng.settings ../$(BIN)/django-admin compilemessages -l en
 	$(BIN)/python scripts/check_messages.py
 

@@ -5,6 +5,8 @@
     minsheng regions load --district CODE   load a district's statistical divisions
     minsheng places import|export|template  Excel/CSV/GeoJSON exchange of places
     minsheng osm_sample FILE [--district C] a sample area from an OpenStreetMap extract
+    minsheng lifecircle coverage --osm F --compounds C --facilities F --out O   (no database)
+    minsheng budget share FILE              livelihood spending share of a budget file
 """
 
 from __future__ import annotations
