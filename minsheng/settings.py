@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "axes",
+    "django_q",
     "minsheng.places",
     "minsheng.accounts",
     "minsheng.projects",
@@ -174,6 +175,21 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "民生 Minsheng places API: regions, grids, compounds, facilities, organisations.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# Background work (django-q2 with the database as its broker: no Redis needed, works on SQLite and
+# PostgreSQL). `minsheng demo` and `minsheng serve` start a worker cluster beside the web server.
+Q_CLUSTER = {
+    "name": "minsheng",
+    "orm": "default",
+    "workers": envint("MINSHENG_WORKERS", "1"),
+    "timeout": 1800,
+    "retry": 3600,
+    "max_attempts": 1,
+    "catch_up": False,
+    "poll": 1,
+    "sync": envbool("MINSHENG_TASKS_SYNC"),  # run tasks inline (tests)
+    "label": "后台任务",
 }
 
 # Map: boundaries, compounds and facilities are drawn as vectors; a tile layer is optional.

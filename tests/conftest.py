@@ -22,6 +22,10 @@ def pytest_configure(config):
 
     # Hashing is not what these tests measure; the real hasher costs ~0.3 s per password.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Background tasks run inline in tests (the demo and `serve` run a real worker cluster).
+    from django_q.conf import Conf
+
+    Conf.SYNC = True
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,18 @@ import os
 import sys
 
 
-def run(*, host: str, port: int, workers: int) -> None:
+def run(*, host: str, port: int, workers: int, background: bool = True) -> None:
+    """gunicorn in this process; the background-task cluster (django-q2) as a child process that
+    ends with it."""
+    import atexit
+    import subprocess
+
     from gunicorn.app.wsgiapp import WSGIApplication
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
+    if background:
+        cluster = subprocess.Popen([sys.executable, "-m", "minsheng.cli", "qcluster"])
+        atexit.register(cluster.terminate)
     sys.argv = [
         "gunicorn", "minsheng.wsgi:application", "--bind", f"{host}:{port}",
         "--workers", str(workers), "--threads", "4", "--timeout", "120",
