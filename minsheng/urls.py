@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/", include("minsheng.places.api")),
     path("admin/", admin.site.urls),
     path("", include("minsheng.projects.urls")),
+    path("", include("minsheng.lifecircle.urls")),
     path("", include("minsheng.web.urls")),
 ]

@@ -40,6 +40,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
         from minsheng.projects.demo import generate as generate_projects
 
         generate_projects("131002", progress_cb=lambda *_: None)
+        from minsheng.lifecircle.services import ensure_computed
+        from minsheng.places.models import Region
+
+        ensure_computed(Region.objects.get(code="131002000000"))
 
 
 @pytest.fixture

@@ -270,7 +270,10 @@ def generate(district6: str, *, progress=print) -> dict[str, int]:
         roads.append(LineString([p, Point(uc)]))
     roads = [r.intersection(outline) for r in roads]
     roads = [g for r in roads for g in getattr(r, "geoms", [r]) if g.geom_type == "LineString"]
-    net = MultiLineString(lattice + roads)
+    # unary_union nodes the lines where they cross, so the network is walkable as a graph.
+    net = unary_union(lattice + roads)
+    if net.geom_type == "LineString":
+        net = MultiLineString([net])
     StreetNetwork.objects.update_or_create(
         region=district, generated=True,
         defaults={"name": f"{district.name}道路网（生成）", "source": "Minsheng 演示生成数据，不是真实道路",

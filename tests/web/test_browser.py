@@ -142,3 +142,23 @@ def test_projects_on_a_phone(demo_server, browser):
     assert "83.03%" in page.inner_text(".tiles")
     assert errors == []
     ctx.close()
+
+
+def test_life_circle_recomputes_in_the_background_worker(demo_server, browser):
+    """The demo's real worker cluster (django-q2) runs the recomputation; the page polls it."""
+    url, _ = demo_server
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    login(page, url, "district")
+    page.goto(url + "/lifecircle/")
+    first = page.inner_text("section.card.small")
+    page.click("text=重新计算")
+    page.wait_for_selector("#run-progress progress")
+    # the page reloads itself when the worker has finished
+    page.wait_for_selector("#lc-map[data-ready='1']", timeout=60000)
+    page.wait_for_function("!document.getElementById('run-progress')", timeout=60000)
+    assert page.inner_text("section.card.small") != first  # a newer run's time
+    assert page.locator("text=各类设施覆盖情况").count() == 1
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "lifecircle.png"))
+    ctx.close()

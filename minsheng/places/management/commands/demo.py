@@ -45,6 +45,13 @@ class Command(BaseCommand):
         from minsheng.projects.demo import generate as generate_projects
 
         generate_projects("131002", progress_cb=say)
+        from minsheng.lifecircle.services import ensure_computed
+        from minsheng.places.models import Region
+
+        for code in ("131002000000", "140213000000"):
+            run = ensure_computed(Region.objects.get(code=code))
+            if run is not None:
+                say(f"{run.region.name}: 15分钟生活圈已按（生成的）路网计算，用时 {run.stats['seconds']} 秒")
         url = f"http://{host}:{port}/"
         say("")
         say(self.style.SUCCESS(f"民生 Minsheng 演示区已就绪（{time.monotonic() - t0:.1f} 秒）：{url}"))

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from minsheng.lifecircle import views
+
+app_name = "lifecircle"
+urlpatterns = [
+    path("lifecircle/", views.overview, name="overview"),
+    path("lifecircle/recompute/", views.recompute, name="recompute"),
+    path("lifecircle/runs/<int:pk>.json", views.run_status, name="run-status"),
+    path("lifecircle/map.geojson", views.map_data, name="map-data"),
+    path("lifecircle/catchment/<int:facility_id>.geojson", views.catchment, name="catchment"),
+    path("lifecircle/compound/<int:pk>/", views.compound, name="compound"),
+]
