@@ -56,3 +56,30 @@ class Result(models.Model):
         constraints = [models.UniqueConstraint(fields=["run", "compound", "category"],
                                                name="result_once")]
         indexes = [models.Index(fields=["run", "category"])]
+
+
+class Proposal(models.Model):
+    """Where k new service points of a category would cover the most uncovered population
+    (maximal covering location problem), saved so it can be discussed and turned into a project."""
+
+    run = models.ForeignKey(Run, on_delete=models.SET_NULL, null=True)
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, verbose_name=_("区划"))
+    category = models.ForeignKey(FacilityCategory, on_delete=models.CASCADE,
+                                 verbose_name=_("设施类别"))
+    k = models.PositiveSmallIntegerField(_("新增网点数"))
+    method = models.CharField(_("求解方法"), max_length=20)
+    sites = models.JSONField(_("选址"), help_text=_("[{name, lng, lat, kind, ref, covers}]"))
+    covered_before = models.PositiveIntegerField(_("原覆盖人口"))
+    covered_after = models.PositiveIntegerField(_("选址后覆盖人口"))
+    population = models.PositiveIntegerField(_("总人口"))
+    gap = models.FloatField(_("与最优的差距"), default=0)
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    project = models.ForeignKey("projects.Project", null=True, blank=True,
+                                on_delete=models.SET_NULL, verbose_name=_("已转为项目"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("选址方案")
+        verbose_name_plural = _("选址方案")

@@ -13,3 +13,12 @@ urlpatterns = [
     path("lifecircle/catchment/<int:facility_id>.geojson", views.catchment, name="catchment"),
     path("lifecircle/compound/<int:pk>/", views.compound, name="compound"),
 ]
+
+# Siting (maximal covering location) and proposals: lifecircle/siting_views.py
+from minsheng.lifecircle import siting_views  # noqa: E402
+
+urlpatterns += [
+    path("lifecircle/siting/", siting_views.siting, name="siting"),
+    path("lifecircle/proposals/<int:pk>/", siting_views.proposal, name="proposal"),
+    path("lifecircle/proposals/<int:pk>/project/", siting_views.to_project, name="to-project"),
+]
