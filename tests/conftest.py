@@ -71,3 +71,9 @@ def chengdu_osm() -> Path:
     if not CHENGDU_OSM.exists():
         pytest.skip(f"real OSM extract not available: {CHENGDU_OSM} (../shared/ is absent)")
     return CHENGDU_OSM
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploads (OSM files, photos, evidence) go to a temporary folder, never into var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"

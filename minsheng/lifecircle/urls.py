@@ -8,6 +8,7 @@ app_name = "lifecircle"
 urlpatterns = [
     path("lifecircle/", views.overview, name="overview"),
     path("lifecircle/recompute/", views.recompute, name="recompute"),
+    path("lifecircle/network/", views.network_upload, name="network"),
     path("lifecircle/runs/<int:pk>.json", views.run_status, name="run-status"),
     path("lifecircle/map.geojson", views.map_data, name="map-data"),
     path("lifecircle/catchment/<int:facility_id>.geojson", views.catchment, name="catchment"),

@@ -3,6 +3,7 @@ catchments, a compound's poster, and recomputation in the background with a prog
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,6 +11,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.lifecircle import engine, services
@@ -88,6 +90,52 @@ def recompute(request):
     services.start_run(district, request.user)
     messages.info(request, _("已开始重新计算，完成后本页自动刷新。"))
     return redirect("lifecircle:overview")
+
+
+class NetworkForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("OpenStreetMap 文件（.osm / .osm.pbf）"))
+    with_places = forms.BooleanField(
+        label=gettext_lazy("同时导入文件中的小区（有名称的居住区）和设施"), required=False,
+        help_text=gettext_lazy("用于没有登记小区和设施的区县；已登记的数据不会被删除。"))
+
+    def clean_file(self):
+        f = self.cleaned_data["file"]
+        if not f.name.lower().endswith((".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")):
+            raise forms.ValidationError(_("请上传 OpenStreetMap 文件（.osm 或 .osm.pbf）。"))
+        return f
+
+
+@login_required
+def network_upload(request):
+    """One upload: the district's walking network from an OSM extract, then a recomputation,
+    both in the background worker with a progress bar on the overview."""
+    district = _district(request)
+    if district is None or not can_recompute(request.user, district):
+        raise PermissionDenied
+    form = NetworkForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        import uuid
+        from pathlib import Path
+
+        from django.conf import settings
+
+        f = form.cleaned_data["file"]
+        folder = Path(settings.MEDIA_ROOT) / "osm"
+        folder.mkdir(parents=True, exist_ok=True)
+        suffix = ".osm.pbf" if f.name.lower().endswith("pbf") else Path(f.name).suffix or ".osm"
+        if f.name.lower().endswith((".osm.bz2", ".osm.gz")):
+            suffix = ".osm." + f.name.rsplit(".", 1)[-1]
+        path = folder / f"{district.code}-{uuid.uuid4().hex[:8]}{suffix}"
+        with path.open("wb") as out:
+            for chunk in f.chunks():
+                out.write(chunk)
+        services.start_import(district, str(path), with_places=form.cleaned_data["with_places"],
+                              user=request.user)
+        messages.info(request, _("文件已上传，正在后台导入路网并重新计算。"))
+        return redirect("lifecircle:overview")
+    return render(request, "web/form.html", {
+        "form": form, "title": _("导入路网：%(name)s") % {"name": district.name},
+        "cancel": reverse("lifecircle:overview"), "multipart": True})
 
 
 @login_required
