@@ -13,6 +13,7 @@ urlpatterns = [
     path("lifecircle/map.geojson", views.map_data, name="map-data"),
     path("lifecircle/catchment/<int:facility_id>.geojson", views.catchment, name="catchment"),
     path("lifecircle/compound/<int:pk>/", views.compound, name="compound"),
+    path("lifecircle/compound/<int:pk>/poster.pdf", views.poster, name="poster"),
 ]
 
 # Siting (maximal covering location) and proposals: lifecircle/siting_views.py

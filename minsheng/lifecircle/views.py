@@ -218,3 +218,43 @@ def compound(request, pk: int):
         "osm": bool(run and run.network and not run.network.generated),
         "facilities": [r["facility"] for r in rows if r["ok"] and r["facility"]],
     })
+
+
+@login_required
+def poster(request, pk: int):
+    """The compound's 15-minute life-circle poster as an A4 PDF."""
+    from django.http import HttpResponse
+
+    from minsheng.lifecircle.poster import PosterRow, poster_pdf
+
+    c = scope.access_compound_by_id(request.user, pk)
+    district = Region.objects.get(code=c.region_id[:6].ljust(12, "0"))
+    run = services.current_run(district)
+    if run is None or run.network is None:
+        raise Http404
+    rows = []
+    for r in Result.objects.filter(run=run, compound=c).select_related("category", "facility"):
+        ok = r.distance_m is not None and r.distance_m <= r.category.distance_m
+        rows.append(PosterRow(
+            level=r.category.level, category=r.category.name, color=r.category.color,
+            facility=r.facility.name if r.facility else None,
+            lng=r.facility.lng if r.facility else None, lat=r.facility.lat if r.facility else None,
+            distance_m=r.distance_m, ok=ok,
+            minutes=None if r.distance_m is None else float(
+                engine.minutes(r.distance_m, run.speed_m_per_min))))
+    rows.sort(key=lambda r: (r.level, not r.ok, r.category))
+    dlat, dlng = 0.012, 0.016
+    near = [line for line in services._lines(run.network)
+            if any(abs(x - c.lng) < dlng and abs(y - c.lat) < dlat for x, y in line)]
+    source = ("© OpenStreetMap contributors" if not run.network.generated
+              else "演示区路网为生成数据，不是真实道路")
+    pdf = poster_pdf(
+        title=f"{c.name} 15分钟生活圈", subtitle=f"{c.region.name}  {c.address}",
+        lng=c.lng, lat=c.lat, rows=rows, streets=near,
+        footer=f"步行距离沿路网计算，按每分钟 {run.speed_m_per_min:.0f} 米折算。{source}。"
+               f"民生 Minsheng {run.finished_at:%Y-%m-%d}")
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    from urllib.parse import quote
+
+    resp["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(c.name + '生活圈地图.pdf')}"
+    return resp

@@ -129,3 +129,13 @@ def test_real_chengdu_life_circle(chengdu_osm):
     assert by["park"]["compounds"] > 0
     assert len(cov.compound_ids) == 178
     assert FacilityCategory.objects.get(code="primary_school").distance_m == 500
+
+
+def test_poster_pdf(client_for):
+    own = Compound.objects.filter(region__code__startswith="131002001").first()
+    other = Compound.objects.filter(region__code__startswith="131002002").first()
+    r = client_for("street1").get(f"/lifecircle/compound/{own.pk}/poster.pdf")
+    assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
+    assert r.content.startswith(b"%PDF") and b"STSong-Light" in r.content
+    assert client_for("street1").get(f"/lifecircle/compound/{other.pk}/poster.pdf"
+                                     ).status_code == 404
