@@ -111,10 +111,16 @@ def _compute(run: Run, t0: float) -> None:
                                distance_m=round(d, 2) if ok else None,
                                facility_id=int(fac_ids[fi]) if ok and fi >= 0 else None,
                                snap_m=round(float(access.compound_snap_m[i]), 2)))
-    far_c = [{"id": compounds[i][0], "snap_m": round(float(access.compound_snap_m[i]), 1)}
-             for i in np.flatnonzero(~access.compound_attached)]
-    far_f = [{"id": facilities[i][0], "snap_m": round(float(access.facility_snap_m[i]), 1)}
-             for i in np.flatnonzero(~access.facility_attached)]
+    far_ci = [int(i) for i in np.flatnonzero(~access.compound_attached)]
+    far_fi = [int(i) for i in np.flatnonzero(~access.facility_attached)]
+    c_names = dict(Compound.objects.filter(pk__in=[compounds[i][0] for i in far_ci])
+                   .values_list("pk", "name"))
+    f_names = dict(Facility.objects.filter(pk__in=[facilities[i][0] for i in far_fi])
+                   .values_list("pk", "name"))
+    far_c = [{"id": compounds[i][0], "name": c_names.get(compounds[i][0], ""),
+              "snap_m": round(float(access.compound_snap_m[i]), 1)} for i in far_ci]
+    far_f = [{"id": facilities[i][0], "name": f_names.get(facilities[i][0], ""),
+              "snap_m": round(float(access.facility_snap_m[i]), 1)} for i in far_fi]
     comp = graph.components
     with transaction.atomic():
         Result.objects.bulk_create(rows, batch_size=2000)

@@ -139,3 +139,13 @@ def test_poster_pdf(client_for):
     assert r.content.startswith(b"%PDF") and b"STSong-Light" in r.content
     assert client_for("street1").get(f"/lifecircle/compound/{other.pk}/poster.pdf"
                                      ).status_code == 404
+
+
+def test_far_off_points_are_listed_with_their_snap_distance(client_for):
+    run = services.current_run(district())
+    far = run.stats["far_facilities"]
+    assert far and all(x["snap_m"] > services.MAX_SNAP_M and x["name"] for x in far)
+    html = client_for("district").get("/lifecircle/").content.decode()
+    assert f"{far[0]['name']} · {far[0]['snap_m']:.0f} m" in html
+    # not silently attached: none of them is anyone's nearest facility
+    assert not Result.objects.filter(run=run, facility_id__in=[x["id"] for x in far]).exists()
