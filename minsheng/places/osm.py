@@ -48,20 +48,14 @@ import shapely
 from django.db import models, transaction
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box, mapping
 
+from minsheng.lifecircle.engine.graph import WALK_HIGHWAYS  # noqa: F401 - re-exported
+from minsheng.lifecircle.engine.graph import walk_exclusion_reason as _walkable
 from minsheng.places.divisions import DivisionError, find_district, load_district
 from minsheng.places.models import Compound, Facility, FacilityCategory, Region, StreetNetwork
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 SOURCE_PREFIX = "OpenStreetMap（© OpenStreetMap contributors，ODbL）"
 
-# Highway values a pedestrian may walk along (motorway, trunk and their links are not here).
-WALK_HIGHWAYS = frozenset({
-    "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
-    "unclassified", "tertiary", "tertiary_link", "secondary", "secondary_link", "primary",
-    "primary_link", "track", "road",
-})
-NO_ACCESS = frozenset({"private", "no"})
-FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
 KIND_LABEL = {"node": "节点", "way": "路径", "relation": "关系"}
 BOUNDARY_DIGITS = 7  # compound boundaries and points: ~1 cm
 NETWORK_DIGITS = 6  # street lines: ~0.1 m, keeps the JSON small
@@ -193,23 +187,6 @@ def _read_relations(src: osmium.io.File, ex: Extract) -> None:
 
 def _tag_dict(tags) -> dict[str, str]:
     return {t.k: t.v for t in tags}
-
-
-def _walkable(tags) -> str | None:
-    """None when walkable, else the reason it is left out."""
-    hw = tags.get("highway")
-    if hw not in WALK_HIGHWAYS:
-        return hw if hw in {"motorway", "motorway_link", "trunk", "trunk_link"} else "other"
-    if tags.get("area") == "yes":
-        return "area"
-    foot = tags.get("foot")
-    if foot == "no":
-        return "private"
-    if tags.get("access") in NO_ACCESS and foot not in FOOT_ALLOWED:
-        return "private"
-    if tags.get("service") == "private":
-        return "private"
-    return None
 
 
 def _name(tags) -> str:

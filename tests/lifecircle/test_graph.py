@@ -23,20 +23,22 @@ from .osmfile import grid, write_osm, write_pbf
 M_PER_MILLIDEGREE = EARTH_RADIUS_M * np.pi / 180 * 1e-3  # 111.195 m along the equator
 
 
-def test_it_keeps_the_walk_rule_of_the_osm_sample_builder() -> None:
+def test_the_osm_sample_builder_uses_the_engines_walk_rule() -> None:
     from minsheng.places import osm
 
-    assert osm.WALK_HIGHWAYS == __import__(
-        "minsheng.lifecircle.engine.graph", fromlist=["x"]).WALK_HIGHWAYS
-    cases = [
-        {"highway": "footway"}, {"highway": "motorway"}, {"highway": "trunk_link"},
-        {"highway": "residential", "area": "yes"}, {"highway": "service", "access": "no"},
-        {"highway": "service", "access": "private", "foot": "permissive"},
-        {"highway": "path", "foot": "no"}, {"highway": "service", "service": "private"},
-        {"highway": "cycleway"}, {"building": "yes"},
-    ]
-    for tags in cases:
-        assert walk_exclusion_reason(tags) == osm._walkable(tags), tags
+    # one rule for which ways are walkable: the sample builder's streets are the engine's network
+    assert osm._walkable is walk_exclusion_reason
+    cases = {
+        "footway": None, "motorway": "motorway", "trunk_link": "trunk_link", "cycleway": "other",
+    }
+    for hw, reason in cases.items():
+        assert walk_exclusion_reason({"highway": hw}) == reason, hw
+    assert walk_exclusion_reason({"highway": "residential", "area": "yes"}) == "area"
+    assert walk_exclusion_reason({"highway": "service", "access": "no"}) == "private"
+    assert walk_exclusion_reason({"highway": "service", "access": "private",
+                                  "foot": "permissive"}) is None
+    assert walk_exclusion_reason({"highway": "path", "foot": "no"}) == "private"
+    assert walk_exclusion_reason({"building": "yes"}) == "other"
 
 
 def test_edge_lengths_are_haversine_to_a_hundredth_of_a_millimetre() -> None:
