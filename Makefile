@@ -42,13 +42,7 @@ messages: $(VENV)/.installed
 	cd minsheng && DJANGO_SETTINGS_MODULE=minsheng.settings ../$(BIN)/django-admin makemessages -l en --ignore 'static/*' --ignore 'locale/*'
 	@echo "Translate the new entries in minsheng/locale/en/LC_MESSAGES/django.po, then: make compile-messages"
 
-compile-# Benchmarks with their baselines (pandana, networkx, spopt); figures go to bench/RESULTS.md.
-bench: $(VENV)/.installed
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
-	$(BIN)/python bench/lifecircle_bench.py
-	$(BIN)/python bench/siting_bench.py
-
-messages: $(VENV)/.installed
+compile-messages: $(VENV)/.installed
 	cd minsheng && DJANGO_SETTINGS_MODULE=minsheng.settings ../$(BIN)/django-admin compilemessages -l en
 	$(BIN)/python scripts/check_messages.py
 
