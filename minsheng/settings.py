@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "minsheng.accounts",
     "minsheng.projects",
     "minsheng.lifecircle",
+    "minsheng.cases",
     "minsheng.web",
 ]
 

@@ -11,6 +11,8 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "places.compound": ("committee_head_phone",),
     "places.organisation": ("contact_phone",),
     "accounts.profile": ("phone", "id_number"),
+    "cases.case": ("reporter_phone",),
+    "cases.party": ("phone", "id_number"),
 }
 
 

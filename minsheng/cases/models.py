@@ -1,0 +1,325 @@
+"""Cases: residents' requests, grid patrols, hotline orders, disputes and their mediation,
+administrative disputes and reconsiderations — routed, timed, escalated, rated.
+
+The state of a case changes only through cases/workflow.py, which appends a CaseEvent for every
+change (who, when, what, from → to). Nothing edits `status` without its event.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.places.models import Compound, Grid, Organisation, Region
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class CaseType(models.Model):
+    """A kind of case (the catalogue is a fixture a district edits in the back office)."""
+
+    class Group(models.TextChoices):
+        REQUEST = "request", _("诉求")
+        COMPLAINT = "complaint", _("投诉")
+        DISPUTE = "dispute", _("矛盾纠纷")
+        HAZARD = "hazard", _("安全隐患")
+        LEGAL = "legal", _("法律服务")
+        ADMIN_REVIEW = "admin_review", _("行政争议与复议")
+        PETITION = "petition", _("信访")
+
+    code = models.SlugField(_("代码（Open311 service_code）"), max_length=40, primary_key=True)
+    name = models.CharField(_("名称"), max_length=50)
+    name_en = models.CharField(_("英文名称"), max_length=80, blank=True)
+    group = models.CharField(_("分组"), max_length=20, choices=Group.choices)
+    description = models.CharField(_("说明"), max_length=300, blank=True)
+    handler_kind = models.CharField(_("默认承办单位类型"), max_length=30,
+                                    choices=Organisation.Kind.choices)
+    property_first = models.BooleanField(
+        _("有物业的小区先派物业"), default=False,
+        help_text=_("发生在有物业公司的小区时派给该物业服务企业，否则派给默认承办单位"))
+    accept_hours = models.PositiveIntegerField(_("受理时限（小时）"), default=24)
+    resolve_hours = models.PositiveIntegerField(_("办结时限（小时）"), default=168)
+    mediation = models.BooleanField(_("需要调解"), default=False)
+    admin_review = models.BooleanField(_("行政争议/复议"), default=False)
+    public = models.BooleanField(_("可在公开地图显示"), default=True)
+    resident_can_file = models.BooleanField(_("居民可直接提交"), default=True)
+    keywords = models.CharField(_("关键词（12345 工单分类用，空格分隔）"), max_length=300, blank=True)
+    attributes = models.JSONField(_("Open311 附加属性"), default=list, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    order = models.PositiveSmallIntegerField(_("排序"), default=0)
+
+    class Meta:
+        ordering = ["order", "code"]
+        verbose_name = _("诉求类别")
+        verbose_name_plural = _("诉求类别")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """Category × region prefix → organisation. The longest matching prefix wins."""
+
+    case_type = models.ForeignKey(CaseType, on_delete=models.CASCADE, verbose_name=_("类别"))
+    region_prefix = models.CharField(_("区划代码前缀"), max_length=12,
+                                     help_text=_("如 131002 表示安次区全区，131002001 表示银河南路街道"))
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     verbose_name=_("承办单位"))
+
+    class Meta:
+        verbose_name = _("派单规则")
+        verbose_name_plural = _("派单规则")
+        constraints = [models.UniqueConstraint(fields=["case_type", "region_prefix"],
+                                               name="routing_once")]
+
+    def __str__(self) -> str:
+        return f"{self.case_type} {self.region_prefix} → {self.organisation}"
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", _("待受理")
+        ACCEPTED = "accepted", _("办理中")
+        RESOLVED = "resolved", _("已办结待评价")
+        CLOSED = "closed", _("已关闭")
+        MERGED = "merged", _("已合并")
+
+    class Channel(models.TextChoices):
+        RESIDENT = "resident", _("居民线上提交")
+        PATROL = "patrol", _("网格员巡查")
+        HOTLINE = "hotline", _("12345 热线")
+        OPEN311 = "open311", _("Open311 接口")
+        STAFF = "staff", _("工作人员登记")
+
+    class Verdict(models.TextChoices):
+        NONE = "", _("未评价")
+        FIXED = "fixed", _("满意，问题已解决")
+        NOT_FIXED = "not_fixed", _("不满意，问题未解决")
+
+    number = models.CharField(_("编号"), max_length=20, unique=True)
+    token = models.CharField(_("查询码"), max_length=32, unique=True)
+    case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, verbose_name=_("类别"))
+    description = models.TextField(_("描述"))
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
+                              default=Status.ASSIGNED, db_index=True)
+    channel = models.CharField(_("来源"), max_length=20, choices=Channel.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所在区划"))
+    grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL,
+                             verbose_name=_("网格"))
+    compound = models.ForeignKey(Compound, null=True, blank=True, on_delete=models.SET_NULL,
+                                 verbose_name=_("小区"))
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lng = models.FloatField(_("经度"), null=True, blank=True)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="reported_cases",
+                                 verbose_name=_("提交人账号"))
+    reporter_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    reporter_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     related_name="cases", verbose_name=_("承办单位"))
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="assigned_cases",
+                                 verbose_name=_("经办人"))
+    created_at = models.DateTimeField(_("提交时间"), db_index=True)
+    accept_due = models.DateTimeField(_("受理时限"))
+    resolve_due = models.DateTimeField(_("办结时限"))
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("升级次数"), default=0)
+    overdue = models.BooleanField(_("已超时"), default=False, db_index=True)
+    outcome = models.TextField(_("办理结果"), blank=True)
+    verdict = models.CharField(_("居民评价"), max_length=20, choices=Verdict.choices,
+                               default="", blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("满意度（1–5）"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)])
+    reopen_count = models.PositiveSmallIntegerField(_("重新办理次数"), default=0)
+    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="duplicates", verbose_name=_("合并到"))
+    external_id = models.CharField(_("外部工单号"), max_length=50, blank=True, db_index=True)
+    attributes = models.JSONField(_("附加属性"), default=dict, blank=True)
+    public = models.BooleanField(_("可公开"), default=True)
+    generated = models.BooleanField(_("演示生成"), default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("诉求")
+        verbose_name_plural = _("诉求")
+        indexes = [
+            models.Index(fields=["organisation", "status", "created_at"]),
+            models.Index(fields=["region", "created_at"]),
+            models.Index(fields=["case_type", "created_at"]),
+            models.Index(fields=["status", "accept_due"]),
+            models.Index(fields=["status", "resolve_due"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.case_type}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (self.Status.ASSIGNED, self.Status.ACCEPTED)
+
+
+class CaseEvent(models.Model):
+    """Append-only history of a case."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("提交")
+        ROUTED = "routed", _("派单")
+        ACCEPTED = "accepted", _("受理")
+        NOTE = "note", _("办理记录")
+        TRANSFERRED = "transferred", _("转办")
+        RETURNED = "returned", _("退回重派")
+        RESOLVED = "resolved", _("办结")
+        RATED = "rated", _("评价")
+        REOPENED = "reopened", _("重新办理")
+        ESCALATED = "escalated", _("超时升级")
+        MERGED = "merged", _("合并")
+        CLOSED = "closed", _("关闭")
+        MEDIATION = "mediation", _("调解")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.SET_NULL)
+    action = models.CharField(max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    organisation = models.ForeignKey(Organisation, null=True, blank=True,
+                                     on_delete=models.SET_NULL)
+    note = models.TextField(blank=True)
+    public = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Attachment(models.Model):
+    """A photo, re-encoded on upload (metadata, including GPS, stripped)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.SET_NULL)
+    image = models.FileField(upload_to="cases/%Y/%m/")
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+
+class Notification(models.Model):
+    """In-app notice for an organisation that received (or had escalated to it) a case."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     related_name="notifications")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE)
+    message = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+
+class Mediation(models.Model):
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("调解中")
+        SETTLED = "settled", _("调解成功")
+        FAILED = "failed", _("调解不成")
+
+    class Referral(models.TextChoices):
+        NONE = "", _("无")
+        COURT = "court", _("引导诉讼")
+        ARBITRATION = "arbitration", _("引导仲裁")
+        ADMIN = "admin", _("转行政处理")
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="mediation")
+    committee = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                  verbose_name=_("调解委员会"))
+    mediator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, verbose_name=_("调解员"))
+    matter = models.TextField(_("纠纷事项"), blank=True)
+    agreement = models.TextField(_("协议内容"), blank=True)
+    outcome = models.CharField(_("调解结果"), max_length=20, choices=Outcome.choices,
+                               default=Outcome.PENDING)
+    referral = models.CharField(_("调解不成后的去向"), max_length=20, choices=Referral.choices,
+                                default="", blank=True)
+    amount = models.DecimalField(_("涉及金额（元）"), **MONEY, null=True, blank=True)
+    concluded_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("调解")
+        verbose_name_plural = _("调解")
+
+
+class Party(models.Model):
+    class Role(models.TextChoices):
+        APPLICANT = "applicant", _("申请人")
+        RESPONDENT = "respondent", _("被申请人")
+
+    mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="parties")
+    role = models.CharField(_("身份"), max_length=20, choices=Role.choices)
+    name = models.CharField(_("姓名/名称"), max_length=100)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    id_number = models.CharField(_("身份证号/统一社会信用代码"), max_length=18, blank=True)
+    address = models.CharField(_("住址"), max_length=200, blank=True)
+
+
+class MediationSession(models.Model):
+    mediation = models.ForeignKey(Mediation, on_delete=models.CASCADE, related_name="sessions")
+    held_at = models.DateTimeField(_("时间"))
+    place = models.CharField(_("地点"), max_length=100, blank=True)
+    notes = models.TextField(_("调解记录"))
+
+
+class AdminReview(models.Model):
+    """An administrative dispute or an administrative reconsideration (行政复议)."""
+
+    class Kind(models.TextChoices):
+        DISPUTE = "dispute", _("行政争议")
+        RECONSIDERATION = "reconsideration", _("行政复议")
+
+    class Outcome(models.TextChoices):
+        PENDING = "", _("未审结")
+        CORRECTED = "corrected", _("纠错（撤销、变更或确认违法）")
+        SETTLED = "settled", _("和解/调解结案")
+        UPHELD = "upheld", _("维持")
+        DISMISSED = "dismissed", _("驳回")
+        WITHDRAWN = "withdrawn", _("申请人撤回")
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="admin_review")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    respondent = models.CharField(_("被申请机关"), max_length=100, blank=True)
+    accepted = models.BooleanField(_("已受理"), default=False)
+    accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
+    concluded_at = models.DateTimeField(_("审结时间"), null=True, blank=True)
+    outcome = models.CharField(_("结果"), max_length=20, choices=Outcome.choices, default="",
+                               blank=True)
+    by_dispute_centre = models.BooleanField(_("由矛盾纠纷调处中心化解"), default=False)
+    amount_recovered = models.DecimalField(_("挽回金额（元）"), **MONEY, null=True, blank=True)
+
+
+class ApiKey(models.Model):
+    """A key for Open311 POST. Only its SHA-256 is stored."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    organisation = models.ForeignKey(Organisation, null=True, blank=True,
+                                     on_delete=models.SET_NULL)
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Open311 接口密钥")
+        verbose_name_plural = _("Open311 接口密钥")
+
+    @staticmethod
+    def hash(key: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(key.encode()).hexdigest()

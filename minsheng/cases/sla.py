@@ -1,0 +1,39 @@
+"""SLA monitoring, run every minute by the worker cluster's scheduler (django-q2 Schedule):
+overdue cases escalate to the parent region's office and are flagged; resolved cases nobody rated
+close after a week."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+from django.utils import timezone
+
+from minsheng.cases.models import Case
+from minsheng.cases.workflow import CLOSE_AFTER_DAYS, system_close, system_escalate
+
+S = Case.Status
+
+
+def overdue(now: dt.datetime):
+    return Case.objects.filter(Q(status=S.ASSIGNED, accept_due__lt=now) |
+                               Q(status=S.ACCEPTED, resolve_due__lt=now))
+
+
+def check(now: dt.datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    escalated = sum(1 for c in overdue(now).only("pk")[:1000] if system_escalate(c, now))
+    stale = Case.objects.filter(status=S.RESOLVED,
+                                resolved_at__lt=now - dt.timedelta(days=CLOSE_AFTER_DAYS))
+    closed = sum(1 for c in stale.only("pk")[:1000] if system_close(c, now))
+    return {"escalated": escalated, "closed": closed}
+
+
+def ensure_schedule() -> None:
+    """Register the every-minute check with the worker cluster (idempotent)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="cases-sla", defaults={"func": "minsheng.cases.sla.check",
+                                    "schedule_type": Schedule.MINUTES, "minutes": 1,
+                                    "repeats": -1})

@@ -1,0 +1,313 @@
+"""The case workflow: explicit states, permitted transitions per role, and an event for every
+change. This is the only module that changes `Case.status`.
+
+    assigned ──accept──▶ accepted ──resolve──▶ resolved ──rate(fixed)──▶ closed
+       ▲  │                 │                     │  └──rate(not fixed)──▶ accepted (reopened)
+       │  └─transfer/return─┘                     └──auto close after CLOSE_AFTER_DAYS──▶ closed
+       └──────── escalate (overdue; the case moves to the parent region's office) ────────┘
+    assigned/accepted ──merge──▶ merged
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from minsheng.accounts.roles import Role
+from minsheng.cases.models import Case, CaseEvent, CaseType, Notification
+from minsheng.cases.routing import dispatcher, escalation_target, locate, nearest_org, route
+from minsheng.places.models import Organisation, Region
+from minsheng.places.scope import scope_of
+
+S = Case.Status
+A = CaseEvent.Action
+CLOSE_AFTER_DAYS = 7
+SUPERVISOR_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_STAFF}
+
+# action → (states it may start from, state it leads to; None = unchanged)
+TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
+    "accept": ({S.ASSIGNED}, S.ACCEPTED),
+    "note": ({S.ASSIGNED, S.ACCEPTED, S.RESOLVED}, None),
+    "transfer": ({S.ASSIGNED, S.ACCEPTED}, S.ASSIGNED),
+    "return": ({S.ASSIGNED, S.ACCEPTED}, S.ASSIGNED),
+    "resolve": ({S.ACCEPTED}, S.RESOLVED),
+    "rate": ({S.RESOLVED}, None),  # closed when fixed, back to accepted when not
+    "close": ({S.RESOLVED}, S.CLOSED),
+    "escalate": ({S.ASSIGNED, S.ACCEPTED}, None),
+    "merge": ({S.ASSIGNED, S.ACCEPTED}, S.MERGED),
+}
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def is_handler(user, case: Case) -> bool:
+    """Staff of the organisation that holds the case."""
+    return user.is_authenticated and user.memberships.filter(
+        organisation_id=case.organisation_id).exists()
+
+
+def is_supervisor(user, case: Case) -> bool:
+    """A district admin or street staff whose region holds the case (may act on any of its cases)."""
+    s = scope_of(user)
+    return s.everything or any(
+        g.role in SUPERVISOR_ROLES and case.region_id.startswith(g.prefix) for g in s.grants)
+
+
+def is_reporter(user, case: Case, token: str | None = None) -> bool:
+    if token and secrets.compare_digest(token, case.token):
+        return True
+    return bool(user and user.is_authenticated and case.reporter_id == user.pk)
+
+
+def allowed(user, case: Case, action: str, *, token: str | None = None) -> bool:
+    states, _ = TRANSITIONS[action]
+    if case.status not in states:
+        return False
+    if action == "rate":
+        return is_reporter(user, case, token)
+    if action in ("close", "escalate"):
+        return False  # the system does these (sla.py)
+    if action == "merge":
+        return is_supervisor(user, case)
+    return is_handler(user, case) or is_supervisor(user, case)
+
+
+def _event(case: Case, action: str, actor=None, *, from_status: str = "", note: str = "",
+           organisation: Organisation | None = None, public: bool = True,
+           at: dt.datetime | None = None) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, at=at or _now(), actor=actor if getattr(actor, "is_authenticated", False)
+        else None, action=action, from_status=from_status, to_status=case.status,
+        organisation=organisation or case.organisation, note=note, public=public)
+
+
+def _notify(case: Case, message: str) -> None:
+    Notification.objects.create(organisation=case.organisation, case=case, message=message[:200])
+
+
+def _next_number(region: Region, at: dt.datetime) -> str:
+    prefix = f"{region.code[:6]}-{at:%Y%m%d}-"
+    last = Case.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
+    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{n:05d}"
+
+
+@transaction.atomic
+def do_file(*, case_type: CaseType, description: str, channel: str, lng: float | None = None,
+            lat: float | None = None, region: Region | None = None, compound=None,
+            address: str = "", reporter=None, reporter_name: str = "", reporter_phone: str = "",
+            external_id: str = "", attributes: dict | None = None,
+            at: dt.datetime | None = None, generated: bool = False) -> Case:
+    """File a case: locate it, route it, start its clocks, log created + routed, notify."""
+    if not description.strip():
+        raise ValidationError({"description": "请描述问题。"})
+    if not case_type.active:
+        raise ValidationError({"case_type": "该类别已停用。"})
+    grid = None
+    if lng is not None and lat is not None:
+        if not (-180 <= lng <= 180 and -90 <= lat <= 90):
+            raise ValidationError({"lat": "坐标超出范围。"})
+        loc = locate(lng, lat, region if region and region.level == "district" else None)
+        if loc is None and region is None and compound is None:
+            raise ValidationError({"lat": "该位置不在本平台服务的区县内。"})
+        if loc is not None:
+            region, grid = loc.region, loc.grid
+            compound = compound or loc.compound
+    if compound is not None:
+        region = region if region is not None and region.level == "community" else compound.region
+        lng = compound.lng if lng is None else lng
+        lat = compound.lat if lat is None else lat
+        grid = grid or compound.grid
+    if region is None:
+        raise ValidationError({"lat": "请在地图上标出位置，或选择所在小区。"})
+    at = at or _now()
+    org = route(case_type, region, compound)
+    case = Case.objects.create(
+        number=_next_number(region, at), token=secrets.token_urlsafe(16)[:22],
+        case_type=case_type, description=description.strip(), channel=channel, region=region,
+        grid=grid, compound=compound, lng=lng, lat=lat, address=address, reporter=reporter,
+        reporter_name=reporter_name, reporter_phone=reporter_phone, organisation=org,
+        created_at=at, accept_due=at + dt.timedelta(hours=case_type.accept_hours),
+        resolve_due=at + dt.timedelta(hours=case_type.resolve_hours),
+        external_id=external_id, attributes=attributes or {}, public=case_type.public,
+        generated=generated, status=S.ASSIGNED)
+    _event(case, A.CREATED, reporter, at=at, note=case.get_channel_display())
+    _event(case, A.ROUTED, None, from_status=S.ASSIGNED, at=at, note=f"派至 {org.name}")
+    _notify(case, f"新{case_type.name}：{case.number}")
+    if case_type.mediation:
+        from minsheng.cases.models import Mediation
+
+        committee = org if org.kind == Organisation.Kind.MEDIATION_COMMITTEE else nearest_org(
+            Organisation.Kind.MEDIATION_COMMITTEE, region)
+        Mediation.objects.create(case=case, committee=committee, matter=description.strip())
+    if case_type.admin_review:
+        from minsheng.cases.models import AdminReview
+
+        AdminReview.objects.create(
+            case=case, kind=AdminReview.Kind.RECONSIDERATION if case_type.code ==
+            "reconsideration" else AdminReview.Kind.DISPUTE)
+    return case
+
+
+def _locked(case: Case) -> Case:
+    return Case.objects.select_for_update().get(pk=case.pk)
+
+
+def _check(user, case: Case, action: str, token: str | None = None) -> None:
+    states, _ = TRANSITIONS[action]
+    if case.status not in states:
+        raise ValidationError(f"当前状态“{case.get_status_display()}”下不能执行此操作。")
+    if not allowed(user, case, action, token=token):
+        raise PermissionDenied("您无权对该诉求执行此操作。")
+
+
+@transaction.atomic
+def do_accept(user, case: Case, note: str = "") -> Case:
+    case = _locked(case)
+    _check(user, case, "accept")
+    before = case.status
+    case.status, case.accepted_at, case.assignee = S.ACCEPTED, _now(), user
+    case.save(update_fields=["status", "accepted_at", "assignee"])
+    _event(case, A.ACCEPTED, user, from_status=before, note=note)
+    return case
+
+
+@transaction.atomic
+def do_note(user, case: Case, note: str, *, public: bool = True) -> CaseEvent:
+    case = _locked(case)
+    _check(user, case, "note")
+    if not note.strip():
+        raise ValidationError({"note": "请填写办理记录。"})
+    return _event(case, A.NOTE, user, from_status=case.status, note=note.strip(), public=public)
+
+
+@transaction.atomic
+def do_transfer(user, case: Case, to: Organisation, reason: str) -> Case:
+    case = _locked(case)
+    _check(user, case, "transfer")
+    if not reason.strip():
+        raise ValidationError({"reason": "转办必须写明原因。"})
+    if to.pk == case.organisation_id:
+        raise ValidationError({"organisation": "不能转给本单位。"})
+    before = case.status
+    case.status, case.organisation, case.assignee = S.ASSIGNED, to, None
+    case.save(update_fields=["status", "organisation", "assignee"])
+    _event(case, A.TRANSFERRED, user, from_status=before, note=reason.strip(), organisation=to)
+    _notify(case, f"转办来的{case.case_type.name}：{case.number}")
+    return case
+
+
+@transaction.atomic
+def do_return(user, case: Case, reason: str) -> Case:
+    """Wrongly routed: back to the dispatcher (the street office) with a reason."""
+    case = _locked(case)
+    _check(user, case, "return")
+    if not reason.strip():
+        raise ValidationError({"reason": "退回必须写明原因。"})
+    to = dispatcher(case.region)
+    if to.pk == case.organisation_id:
+        to = escalation_target(to) or to
+    before = case.status
+    case.status, case.organisation, case.assignee = S.ASSIGNED, to, None
+    case.save(update_fields=["status", "organisation", "assignee"])
+    _event(case, A.RETURNED, user, from_status=before, note=reason.strip(), organisation=to)
+    _notify(case, f"退回待重新派单：{case.number}")
+    return case
+
+
+@transaction.atomic
+def do_resolve(user, case: Case, outcome: str) -> Case:
+    case = _locked(case)
+    _check(user, case, "resolve")
+    if not outcome.strip():
+        raise ValidationError({"outcome": "请填写办理结果。"})
+    before = case.status
+    case.status, case.resolved_at, case.outcome = S.RESOLVED, _now(), outcome.strip()
+    case.save(update_fields=["status", "resolved_at", "outcome"])
+    _event(case, A.RESOLVED, user, from_status=before, note=outcome.strip())
+    return case
+
+
+@transaction.atomic
+def do_rate(user, case: Case, *, fixed: bool, rating: int, comment: str = "",
+            token: str | None = None) -> Case:
+    """The resident's verdict, separate from open/closed: not fixed reopens the case."""
+    case = _locked(case)
+    _check(user, case, "rate", token)
+    if not 1 <= int(rating) <= 5:
+        raise ValidationError({"rating": "满意度为 1–5 分。"})
+    before = case.status
+    case.rating = int(rating)
+    case.verdict = Case.Verdict.FIXED if fixed else Case.Verdict.NOT_FIXED
+    if fixed:
+        case.status, case.closed_at = S.CLOSED, _now()
+        case.save(update_fields=["rating", "verdict", "status", "closed_at"])
+        _event(case, A.RATED, user, from_status=before, note=comment)
+    else:
+        case.status, case.reopen_count = S.ACCEPTED, case.reopen_count + 1
+        case.resolved_at = None
+        case.resolve_due = max(case.resolve_due, _now() + dt.timedelta(
+            hours=case.case_type.resolve_hours))
+        case.save(update_fields=["rating", "verdict", "status", "reopen_count", "resolved_at",
+                                 "resolve_due"])
+        _event(case, A.REOPENED, user, from_status=before, note=comment or "居民评价问题未解决")
+        _notify(case, f"居民不满意，重新办理：{case.number}")
+    return case
+
+
+@transaction.atomic
+def do_merge(user, case: Case, into: Case, reason: str = "") -> Case:
+    case = _locked(case)
+    _check(user, case, "merge")
+    if into.pk == case.pk or into.status == S.MERGED:
+        raise ValidationError("不能合并到自身或已合并的诉求。")
+    before = case.status
+    case.status, case.duplicate_of = S.MERGED, into
+    case.save(update_fields=["status", "duplicate_of"])
+    _event(case, A.MERGED, user, from_status=before, note=reason or f"与 {into.number} 重复")
+    _event(into, A.NOTE, user, from_status=into.status, note=f"合并了重复诉求 {case.number}")
+    return case
+
+
+@transaction.atomic
+def system_escalate(case: Case, now: dt.datetime | None = None) -> Case | None:
+    """Overdue: flag it and move it to the parent region's office (sla.py calls this)."""
+    case = _locked(case)
+    if case.status not in TRANSITIONS["escalate"][0]:
+        return None
+    target = escalation_target(case.organisation)
+    before_org = case.organisation
+    case.overdue = True
+    case.escalation_level += 1
+    due = "受理" if case.status == S.ASSIGNED else "办结"
+    if target is not None:
+        case.organisation = target
+    # the escalated office gets a fresh acceptance window so the case does not cascade at once
+    base = now or _now()
+    case.accept_due = max(case.accept_due, base + dt.timedelta(hours=case.case_type.accept_hours))
+    case.resolve_due = max(case.resolve_due, base + dt.timedelta(hours=24))
+    case.save(update_fields=["overdue", "escalation_level", "organisation", "accept_due",
+                             "resolve_due"])
+    _event(case, A.ESCALATED, None, from_status=case.status, at=now,
+           note=f"超过{due}时限，由 {before_org.name} 升级至 {case.organisation.name}")
+    _notify(case, f"超时升级：{case.number}")
+    return case
+
+
+@transaction.atomic
+def system_close(case: Case, now: dt.datetime | None = None) -> Case | None:
+    case = _locked(case)
+    if case.status != S.RESOLVED:
+        return None
+    case.status, case.closed_at = S.CLOSED, now or _now()
+    case.save(update_fields=["status", "closed_at"])
+    _event(case, A.CLOSED, None, from_status=S.RESOLVED, at=now,
+           note=f"办结后 {CLOSE_AFTER_DAYS} 天未评价，自动关闭")
+    return case
