@@ -10,6 +10,7 @@ admin.site.index_title = "后台管理"
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
+    path("open311/v2/", include("minsheng.cases.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("minsheng.places.api")),
     path("admin/", admin.site.urls),
