@@ -16,5 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("minsheng.projects.urls")),
     path("", include("minsheng.lifecircle.urls")),
+    path("", include("minsheng.cases.urls")),
+    path("", include("minsheng.cases.stats_urls")),
     path("", include("minsheng.web.urls")),
 ]
