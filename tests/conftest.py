@@ -44,6 +44,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
         from minsheng.places.models import Region
 
         ensure_computed(Region.objects.get(code="131002000000"))
+        from minsheng.cases.demo import generate as generate_cases
+
+        generate_cases("131002", n=300, progress=lambda *_: None)
 
 
 @pytest.fixture

@@ -45,6 +45,12 @@ class Command(BaseCommand):
         from minsheng.projects.demo import generate as generate_projects
 
         generate_projects("131002", progress_cb=say)
+        from minsheng.cases.demo import DEMO_API_KEY
+        from minsheng.cases.demo import generate as generate_cases
+        from minsheng.cases.sla import ensure_schedule
+
+        generate_cases("131002", progress=say)
+        ensure_schedule()
         from minsheng.lifecircle.services import ensure_computed
         from minsheng.places.models import Region
 
@@ -59,6 +65,7 @@ class Command(BaseCommand):
         say(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, desc in accounts:
             say(f"  {username:<11} {desc}")
+        say(f"Open311 GeoReport v2：{url}open311/v2/discovery.json，演示 API 密钥 {DEMO_API_KEY}")
         if no_serve:
             return
         from minsheng.web.server import run

@@ -32,6 +32,9 @@ class Command(BaseCommand):
             self.stdout.write("启动前检查通过。")
             return
         call_command("collectstatic", verbosity=0, interactive=False)
+        from minsheng.cases.sla import ensure_schedule
+
+        ensure_schedule()
         from minsheng.web.server import run
 
         run(host=host, port=port, workers=workers)

@@ -1,0 +1,273 @@
+"""A plausible year of cases for the demo district (generated, deterministic): requests, patrol
+findings, hotline orders, disputes with mediation, legal-aid consultations, administrative
+reviews, hazards — with their events, so the statistics pages have something to show. A few open
+cases come due minutes after the demo starts, so escalation can be watched happening.
+
+Cases are written in bulk with the same events the workflow would append (filing thousands one
+by one through workflow.do_file would take minutes on SQLite); routing uses the real rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import secrets
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from minsheng.cases.models import (
+    AdminReview,
+    ApiKey,
+    Case,
+    CaseEvent,
+    CaseType,
+    Mediation,
+    MediationSession,
+    Party,
+    RoutingRule,
+)
+from minsheng.cases.routing import nearest_org, route
+from minsheng.places.models import Compound, Organisation, Region
+
+DEMO_API_KEY = "minsheng-demo-key"
+S = Case.Status
+A = CaseEvent.Action
+
+WEIGHTS = {  # relative frequency per year
+    "property_repair": 420, "roof_leak": 90, "sewage": 110, "environment": 380,
+    "street_order": 330, "civilised_city": 160, "noise": 150, "neighbour_dispute": 170,
+    "family_dispute": 80, "property_dispute": 120, "labour_dispute": 60, "legal_aid": 400,
+    "admin_dispute": 12, "reconsideration": 6, "safety_hazard": 480, "enterprise_interview": 52,
+    "petition": 40,
+}
+TEXTS = {
+    "property_repair": ["单元门禁坏了一周没人修", "电梯经常停运，老人上下楼困难", "楼道灯不亮", "二次供水水压太低"],
+    "roof_leak": ["顶楼房顶漏水，下雨天屋里滴水", "楼顶防水层破损渗水"],
+    "sewage": ["小区下水道堵塞，污水外溢到路面", "化粪池满溢，气味很大"],
+    "environment": ["垃圾桶满了没人清运", "绿化带里堆了建筑垃圾"],
+    "street_order": ["路口占道经营，影响通行", "人行道上乱停车"],
+    "civilised_city": ["公益广告牌破损", "公共座椅损坏"],
+    "noise": ["夜间施工噪音扰民", "广场舞音响声音太大"],
+    "neighbour_dispute": ["楼上漏水到楼下，双方协商不成", "邻居占用公共楼道堆放杂物"],
+    "family_dispute": ["子女赡养老人问题纠纷", "离婚后子女抚养费纠纷"],
+    "property_dispute": ["业主对物业费上涨有异议", "停车位分配引发业主与物业纠纷"],
+    "labour_dispute": ["工地拖欠农民工工资", "公司未签劳动合同"],
+    "legal_aid": ["咨询租房合同纠纷如何处理", "咨询交通事故赔偿", "申请法律援助"],
+    "admin_dispute": ["对行政处罚决定有异议"],
+    "reconsideration": ["对拆违决定申请行政复议"],
+    "safety_hazard": ["电动车在楼道充电", "燃气管道老化", "消防通道被堵"],
+    "enterprise_interview": ["企业存在安全隐患，约谈负责人限期整改"],
+    "petition": ["反映房屋征收补偿问题"],
+}
+NAMES = ["王芳", "李强", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄伟", "周杰", "吴涛", "徐娜", "孙勇"]
+
+
+def _phone(rng) -> str:
+    return rng.choice(["138", "139", "150", "186"]) + "".join(str(rng.randrange(10))
+                                                             for _ in range(8))
+
+
+def demo_routing_rules(district: Region) -> None:
+    """Departments for the categories whose handler is a department."""
+    by_name = {o.name: o for o in Organisation.objects.filter(region=district,
+                                                               kind="department")}
+    rules = {"labour_dispute": "区人力资源和社会保障局", "admin_dispute": "区司法局",
+             "reconsideration": "区司法局", "enterprise_interview": "区应急管理局"}
+    for code, name in rules.items():
+        if name in by_name:
+            RoutingRule.objects.get_or_create(case_type_id=code, region_prefix=district.code[:6],
+                                              defaults={"organisation": by_name[name]})
+
+
+def demo_api_key() -> None:
+    ApiKey.objects.get_or_create(digest=ApiKey.hash(DEMO_API_KEY),
+                                 defaults={"name": "演示客户端（minsheng-demo-key）"})
+
+
+@transaction.atomic
+def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int:
+    district = Region.objects.get(code=district6.ljust(12, "0"))
+    demo_routing_rules(district)
+    demo_api_key()
+    if Case.objects.filter(region__code__startswith=district6, generated=True).exists():
+        progress(f"{district.name}: 诉求演示数据已存在，跳过生成")
+        return 0
+    rng = random.Random(f"minsheng-cases-{district6}")  # noqa: S311 - not security
+    now = timezone.now()
+    types = {t.code: t for t in CaseType.objects.all()}
+    codes = [c for c in WEIGHTS if c in types]
+    weights = [WEIGHTS[c] for c in codes]
+    compounds = list(Compound.objects.in_region(district.code).select_related(
+        "region", "property_company", "grid"))
+    cw = [max(1, c.population) for c in compounds]
+    route_cache: dict[tuple, Organisation] = {}
+    cases: list[Case] = []
+    for i in range(n):
+        t = types[rng.choices(codes, weights=weights)[0]]
+        c = rng.choices(compounds, weights=cw)[0]
+        at = now - dt.timedelta(days=rng.uniform(0.2, 365), minutes=rng.randint(0, 600))
+        key = (t.code, c.region_id, c.property_company_id if t.property_first else None)
+        if key not in route_cache:
+            route_cache[key] = route(t, c.region, c)
+        org = route_cache[key]
+        channel = (Case.Channel.PATROL if t.group in ("hazard",) or rng.random() < 0.2 else
+                   rng.choice([Case.Channel.RESIDENT, Case.Channel.HOTLINE, Case.Channel.HOTLINE]))
+        cases.append(Case(
+            number=f"{district6}-{at:%Y%m%d}-9{i:04d}", token=secrets.token_urlsafe(16)[:22],
+            case_type=t, description=rng.choice(TEXTS.get(t.code, ["问题反映"])), channel=channel,
+            region=c.region, grid=c.grid, compound=c,
+            lat=c.lat + rng.uniform(-0.0008, 0.0008), lng=c.lng + rng.uniform(-0.001, 0.001),
+            address=c.address, reporter_name=rng.choice(NAMES), reporter_phone=_phone(rng),
+            organisation=org, created_at=at,
+            accept_due=at + dt.timedelta(hours=t.accept_hours),
+            resolve_due=at + dt.timedelta(hours=t.resolve_hours),
+            public=t.public, generated=True, status=S.ASSIGNED,
+            external_id=f"12345-{at:%Y%m%d}{i:04d}" if channel == Case.Channel.HOTLINE else ""))
+    Case.objects.bulk_create(cases, batch_size=500)
+    cases = list(Case.objects.filter(region__code__startswith=district6, generated=True)
+                 .select_related("case_type", "organisation", "region"))
+    events: list[CaseEvent] = []
+    for c in cases:
+        _history(rng, c, now, events)
+    Case.objects.bulk_update(cases, ["status", "accepted_at", "resolved_at", "closed_at",
+                                     "outcome", "verdict", "rating", "overdue",
+                                     "escalation_level", "reopen_count"], batch_size=500)
+    CaseEvent.objects.bulk_create(events, batch_size=1000)
+    _mediations(rng, [c for c in cases if c.case_type.mediation], now)
+    _reviews(rng, [c for c in cases if c.case_type.admin_review], now)
+    _due_soon(rng, cases[:3], now)
+    progress(f"{district.name}: 生成近一年诉求 {len(cases)} 件及办理记录（含调解、复议、隐患）")
+    return len(cases)
+
+
+def _history(rng, c: Case, now: dt.datetime, events: list[CaseEvent]) -> None:
+    t = c.case_type
+    events.append(CaseEvent(case=c, at=c.created_at, action=A.CREATED,
+                            to_status=S.ASSIGNED, organisation=c.organisation,
+                            note=c.get_channel_display()))
+    events.append(CaseEvent(case=c, at=c.created_at, action=A.ROUTED, from_status=S.ASSIGNED,
+                            to_status=S.ASSIGNED, organisation=c.organisation,
+                            note=f"派至 {c.organisation.name}"))
+    late = rng.random() < 0.12
+    accept_h = t.accept_hours * (rng.uniform(1.1, 2.5) if late else rng.uniform(0.05, 0.9))
+    accepted = c.created_at + dt.timedelta(hours=accept_h)
+    if accepted > now:
+        return  # still waiting to be accepted
+    if late:
+        c.overdue, c.escalation_level = True, 1
+        events.append(CaseEvent(case=c, at=c.accept_due, action=A.ESCALATED,
+                                from_status=S.ASSIGNED, to_status=S.ASSIGNED,
+                                organisation=c.organisation, note="超过受理时限，已升级督办"))
+    c.status, c.accepted_at = S.ACCEPTED, accepted
+    events.append(CaseEvent(case=c, at=accepted, action=A.ACCEPTED, from_status=S.ASSIGNED,
+                            to_status=S.ACCEPTED, organisation=c.organisation))
+    slow = rng.random() < 0.1
+    resolve_h = t.resolve_hours * (rng.uniform(1.05, 2.0) if slow else rng.uniform(0.1, 0.95))
+    resolved = c.created_at + dt.timedelta(hours=resolve_h)
+    if resolved > now:
+        return
+    if slow:
+        c.overdue = True
+    c.status, c.resolved_at = S.RESOLVED, resolved
+    c.outcome = "已处理完毕，现场复核合格" if t.group != "legal" else "已解答并告知维权途径"
+    events.append(CaseEvent(case=c, at=resolved, action=A.RESOLVED, from_status=S.ACCEPTED,
+                            to_status=S.RESOLVED, organisation=c.organisation, note=c.outcome))
+    rated = resolved + dt.timedelta(hours=rng.uniform(2, 100))
+    if rated > now:
+        return
+    if rng.random() < 0.75:
+        fixed = rng.random() < 0.9
+        c.rating = rng.choice([4, 5, 5, 5]) if fixed else rng.choice([1, 2, 2, 3])
+        c.verdict = Case.Verdict.FIXED if fixed else Case.Verdict.NOT_FIXED
+        if fixed:
+            c.status, c.closed_at = S.CLOSED, rated
+            events.append(CaseEvent(case=c, at=rated, action=A.RATED, from_status=S.RESOLVED,
+                                    to_status=S.CLOSED, organisation=c.organisation))
+        else:
+            c.status, c.reopen_count, c.resolved_at = S.ACCEPTED, 1, None
+            events.append(CaseEvent(case=c, at=rated, action=A.REOPENED,
+                                    from_status=S.RESOLVED, to_status=S.ACCEPTED,
+                                    organisation=c.organisation, note="居民评价问题未解决"))
+            again = rated + dt.timedelta(hours=rng.uniform(24, 120))
+            if again < now:
+                c.status, c.resolved_at, c.closed_at = S.CLOSED, again, again + dt.timedelta(
+                    days=7)
+                events.append(CaseEvent(case=c, at=again, action=A.RESOLVED,
+                                        from_status=S.ACCEPTED, to_status=S.RESOLVED,
+                                        organisation=c.organisation, note="二次处理完毕"))
+                events.append(CaseEvent(case=c, at=c.closed_at, action=A.CLOSED,
+                                        from_status=S.RESOLVED, to_status=S.CLOSED,
+                                        organisation=c.organisation, note="办结后 7 天未评价，自动关闭"))
+    elif rated + dt.timedelta(days=7) < now:
+        c.status, c.closed_at = S.CLOSED, resolved + dt.timedelta(days=7)
+        events.append(CaseEvent(case=c, at=c.closed_at, action=A.CLOSED, from_status=S.RESOLVED,
+                                to_status=S.CLOSED, organisation=c.organisation,
+                                note="办结后 7 天未评价，自动关闭"))
+
+
+def _mediations(rng, cases: list[Case], now: dt.datetime) -> None:
+    for c in cases:
+        committee = c.organisation if c.organisation.kind == "mediation_committee" else \
+            nearest_org("mediation_committee", c.region)
+        done = c.status in (S.RESOLVED, S.CLOSED)
+        ok = rng.random() < 0.93
+        m = Mediation.objects.create(
+            case=c, committee=committee, matter=c.description,
+            agreement="双方自愿达成协议：责任方于十五日内修复并赔偿损失。" if done and ok else "",
+            outcome=(Mediation.Outcome.SETTLED if ok else Mediation.Outcome.FAILED) if done
+            else Mediation.Outcome.PENDING,
+            referral="" if ok or not done else rng.choice(["court", "arbitration"]),
+            amount=Decimal(rng.choice([0, 0, 500, 2000, 8000, 30000])) if done else None,
+            concluded_at=c.resolved_at if done else None)
+        Party.objects.bulk_create([
+            Party(mediation=m, role=Party.Role.APPLICANT, name=c.reporter_name,
+                  phone=c.reporter_phone),
+            Party(mediation=m, role=Party.Role.RESPONDENT, name=rng.choice(NAMES),
+                  phone=_phone(rng))])
+        if c.accepted_at:
+            MediationSession.objects.create(mediation=m, held_at=c.accepted_at + dt.timedelta(
+                days=1), place=f"{committee.name}调解室", notes="听取双方陈述，释法明理。")
+
+
+def _reviews(rng, cases: list[Case], now: dt.datetime) -> None:
+    """The seed's figures for reconsiderations: accepted 6, concluded 4 (1 corrected, 1 settled),
+    215万元 recovered; about half of administrative disputes resolved by the dispute centre."""
+    outcomes = ["corrected", "settled", "upheld", "dismissed"]
+    recon = [c for c in cases if c.case_type.code == "reconsideration"][:6]
+    for k, c in enumerate(recon):
+        concluded = k < 4
+        AdminReview.objects.create(
+            case=c, kind=AdminReview.Kind.RECONSIDERATION, respondent="区城市管理综合行政执法局",
+            accepted=True, accepted_at=c.created_at + dt.timedelta(days=3),
+            concluded_at=c.created_at + dt.timedelta(days=50) if concluded else None,
+            outcome=outcomes[k] if concluded else "",
+            amount_recovered=Decimal("1250000") if k == 0 else (Decimal("900000") if k == 1
+                                                                else None))
+    for k, c in enumerate(c for c in cases if c.case_type.code == "admin_dispute"):
+        AdminReview.objects.create(case=c, kind=AdminReview.Kind.DISPUTE, accepted=True,
+                                   accepted_at=c.accepted_at, by_dispute_centre=k % 2 == 0,
+                                   concluded_at=c.resolved_at,
+                                   outcome="settled" if c.resolved_at else "")
+    for c in cases:
+        if not hasattr(c, "admin_review") and not AdminReview.objects.filter(case=c).exists():
+            AdminReview.objects.create(case=c, kind=AdminReview.Kind.RECONSIDERATION,
+                                       accepted=False)
+
+
+def _due_soon(rng, cases: list[Case], now: dt.datetime) -> None:
+    """Three open cases that come due a few minutes after the demo starts: the SLA job
+    escalates them while you watch (the queue and the case pages show it)."""
+    for k, c in enumerate(cases):
+        created = now - dt.timedelta(hours=c.case_type.accept_hours) + dt.timedelta(
+            minutes=2 + k)
+        Case.objects.filter(pk=c.pk).update(
+            status=S.ASSIGNED, accepted_at=None, resolved_at=None, closed_at=None,
+            created_at=created, accept_due=now + dt.timedelta(minutes=2 + k),
+            resolve_due=created + dt.timedelta(hours=c.case_type.resolve_hours), overdue=False,
+            escalation_level=0, rating=None, verdict="", outcome="", reopen_count=0)
+        CaseEvent.objects.filter(case=c).exclude(action__in=[A.CREATED, A.ROUTED]).delete()
+        CaseEvent.objects.filter(case=c).update(at=created)
+        Mediation.objects.filter(case=c).update(outcome=Mediation.Outcome.PENDING,
+                                                concluded_at=None, agreement="")
