@@ -193,6 +193,9 @@ Q_CLUSTER = {
     "label": "后台任务",
 }
 
+# Open311 GeoReport v2: POSTs a minute per API key (or per IP without a valid key); 0 = no limit.
+OPEN311_POST_RATE = envint("MINSHENG_OPEN311_RATE_PER_MINUTE", "120")
+
 # Map: boundaries, compounds and facilities are drawn as vectors; a tile layer is optional.
 MAP_TILE_URL = os.environ.get("MINSHENG_MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("MINSHENG_MAP_TILE_ATTRIBUTION", "")

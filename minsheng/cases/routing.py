@@ -46,12 +46,24 @@ def _version(prefix: str) -> int:
         Grid.objects.filter(region__code__startswith=prefix).count()
 
 
+@lru_cache(maxsize=4)
+def _districts(version: tuple) -> tuple[list[str], STRtree | None, list]:
+    rows = list(Region.objects.filter(level="district", boundary__isnull=False).only(
+        "code", "boundary"))
+    geoms = [shape(d.boundary) for d in rows]
+    return [d.code for d in rows], STRtree(geoms) if geoms else None, geoms
+
+
 def district_of(lng: float, lat: float) -> Region | None:
-    """The district whose boundary holds the point (districts with boundaries only)."""
-    for d in Region.objects.filter(level="district", boundary__isnull=False).only("code",
-                                                                                   "boundary"):
-        if shape(d.boundary).covers(Point(lng, lat)):
-            return d
+    """The district whose boundary holds the point (districts with boundaries only; the
+    boundaries are parsed once per process and re-read when districts are added)."""
+    version = tuple(Region.objects.filter(level="district", boundary__isnull=False)
+                    .values_list("code", flat=True))
+    codes, tree, _geoms = _districts(version)
+    if tree is None:
+        return None
+    for i in tree.query(Point(lng, lat), predicate="intersects"):
+        return Region.objects.get(code=codes[int(i)])
     return None
 
 

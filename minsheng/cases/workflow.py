@@ -15,7 +15,6 @@ import secrets
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 
 from minsheng.accounts.roles import Role
@@ -92,13 +91,6 @@ def _notify(case: Case, message: str) -> None:
     Notification.objects.create(organisation=case.organisation, case=case, message=message[:200])
 
 
-def _next_number(region: Region, at: dt.datetime) -> str:
-    prefix = f"{region.code[:6]}-{at:%Y%m%d}-"
-    last = Case.objects.filter(number__startswith=prefix).aggregate(m=Max("number"))["m"]
-    n = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{n:05d}"
-
-
 @transaction.atomic
 def do_file(*, case_type: CaseType, description: str, channel: str, lng: float | None = None,
             lat: float | None = None, region: Region | None = None, compound=None,
@@ -130,7 +122,7 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
     at = at or _now()
     org = route(case_type, region, compound)
     case = Case.objects.create(
-        number=_next_number(region, at), token=secrets.token_urlsafe(16)[:22],
+        number=f"new-{secrets.token_hex(8)}", token=secrets.token_urlsafe(16)[:22],
         case_type=case_type, description=description.strip(), channel=channel, region=region,
         grid=grid, compound=compound, lng=lng, lat=lat, address=address, reporter=reporter,
         reporter_name=reporter_name, reporter_phone=reporter_phone, organisation=org,
@@ -138,6 +130,9 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
         resolve_due=at + dt.timedelta(hours=case_type.resolve_hours),
         external_id=external_id, attributes=attributes or {}, public=case_type.public,
         generated=generated, status=S.ASSIGNED)
+    # The number carries the primary key, so concurrent filings never collide.
+    case.number = f"{region.code[:6]}-{at:%Y%m%d}-{case.pk:06d}"
+    case.save(update_fields=["number"])
     _event(case, A.CREATED, reporter, at=at, note=case.get_channel_display())
     _event(case, A.ROUTED, None, from_status=S.ASSIGNED, at=at, note=f"派至 {org.name}")
     _notify(case, f"新{case_type.name}：{case.number}")

@@ -1,0 +1,205 @@
+"""Open311 POST throughput and latency, and case list queries over 1,000,000 cases, on PostgreSQL
+behind the production server (gunicorn), side by side with a minimal Django view on the same stack.
+
+Run (starts and removes its own PostgreSQL):
+
+    scripts/with-postgres .venv/bin/python bench/cases_bench.py [--seconds 20] [--cases 1000000]
+
+Needs `wrk` (Debian package) for the HTTP load; it runs in its own process, on the same 2 cores as
+the server, so the figures are a floor for a machine with a separate load generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
+os.environ.setdefault("MINSHENG_SECRET_KEY", "bench-secret-key-not-for-production-0123456789")
+os.environ["MINSHENG_OPEN311_RATE_PER_MINUTE"] = "0"  # no rate limit while measuring throughput
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def setup() -> tuple[str, list[tuple[float, float]]]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from minsheng.accounts.demo import create_demo_accounts
+    from minsheng.cases.demo import DEMO_API_KEY, demo_api_key, demo_routing_rules
+    from minsheng.places.demo import generate
+    from minsheng.places.models import Compound, Region
+
+    call_command("migrate", verbosity=0)
+    generate("131002", progress=lambda *_: None)
+    create_demo_accounts("131002")
+    demo_routing_rules(Region.objects.get(code="131002000000"))
+    demo_api_key()
+    pts = list(Compound.objects.in_region("131002").values_list("lng", "lat")[:200])
+    return DEMO_API_KEY, pts
+
+
+def wrk(url: str, seconds: int, script: str | None = None, connections: int = 16) -> dict:
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url]
+    if script:
+        cmd[1:1] = ["-s", script]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def ms(label: str) -> float:
+        m = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", out)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": ms("50"), "p99": ms("99"),
+            "errors": int(non2xx.group(1)) if non2xx else 0}
+
+
+POST_LUA = """
+local pts = {%s}
+local i = 0
+request = function()
+  i = i + 1
+  local p = pts[(i %% #pts) + 1]
+  local body = "api_key=%s&service_code=environment&lat=" .. p[2] .. "&long=" .. p[1] ..
+    "&description=%%E5%%9E%%83%%E5%%9C%%BE%%E6%%9C%%AA%%E6%%B8%%85%%E8%%BF%%90+" .. i
+  return wrk.format("POST", "/open311/v2/requests.json",
+    {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+"""
+
+
+def http_bench(seconds: int, key: str, pts) -> list[tuple[str, dict]]:
+    port = free_port()
+    env = {**os.environ, "MINSHENG_ALLOWED_HOSTS": "127.0.0.1,localhost", "MINSHENG_DEBUG": "0"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "minsheng.wsgi:application", "-b",
+         f"127.0.0.1:{port}", "-w", "2", "--log-level", "warning"], env=env, cwd=ROOT)
+    try:
+        for _ in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.3):
+                    break
+            except OSError:
+                time.sleep(0.2)
+        base = f"http://127.0.0.1:{port}"
+        lua = Path(tempfile.mkstemp(suffix=".lua")[1])
+        lua.write_text(POST_LUA % (",".join(f"{{{x},{y}}}" for x, y in pts), key))
+        rows = [("minimal Django view (GET /healthz, one SELECT 1)", wrk(base + "/healthz", seconds)),
+                ("Open311 POST requests.json (file + locate + route + events)",
+                 wrk(base, seconds, str(lua))),
+                ("Open311 GET requests.json (public list, page_size 50)",
+                 wrk(base + "/open311/v2/requests.json?page_size=50", seconds))]
+        lua.unlink()
+        return rows
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def bulk_cases(n: int) -> None:
+    """Copy the filed cases into n rows spread over a year and over the district's compounds,
+    with one SQL statement (generate_series)."""
+    from django.db import connection
+
+    from minsheng.cases.models import Case
+
+    have = Case.objects.count()
+    if have >= n:
+        return
+    with connection.cursor() as cur:
+        cur.execute("""
+        INSERT INTO cases_case (number, token, case_type_id, description, status, channel,
+            region_id, grid_id, compound_id, lat, lng, address, reporter_id, reporter_name,
+            reporter_phone, organisation_id, assignee_id, created_at, accept_due, resolve_due,
+            accepted_at, resolved_at, closed_at, escalation_level, overdue, outcome, verdict,
+            rating, reopen_count, duplicate_of_id, external_id, attributes, public, generated)
+        SELECT 'B' || g, md5(g::text), t.case_type_id, t.description,
+            (ARRAY['assigned','accepted','resolved','closed','closed','closed'])[1 + g %% 6],
+            t.channel, c.region_id, c.grid_id, c.id, c.lat, c.lng, t.address, NULL, '', '',
+            t.organisation_id, NULL, now() - (g %% 365) * interval '1 day',
+            now() - (g %% 365) * interval '1 day' + interval '1 day',
+            now() - (g %% 365) * interval '1 day' + interval '7 day', NULL, NULL, NULL, 0,
+            false, '', '', NULL, 0, NULL, '', '{}'::jsonb, true, true
+        FROM generate_series(1, %s) g
+        JOIN LATERAL (SELECT * FROM cases_case ORDER BY id LIMIT 1 OFFSET (g %% %s)) t ON true
+        JOIN LATERAL (SELECT * FROM places_compound ORDER BY id LIMIT 1
+                      OFFSET (g %% 200)) c ON true
+        """, [n - have, max(1, have)])
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE cases_case")
+
+
+def query_bench(repeats: int = 200) -> list[tuple[str, dict]]:
+    from minsheng.cases.models import Case
+
+    org = Case.objects.values_list("organisation_id", flat=True).first()
+    queries = {
+        "organisation queue (open, newest 50)": lambda: list(Case.objects.filter(
+            organisation_id=org, status__in=["assigned", "accepted"]).order_by(
+            "-created_at")[:50].values_list("id", flat=True)),
+        "street list (region prefix, newest 50)": lambda: list(Case.objects.filter(
+            region__code__startswith="131002001").order_by("-created_at")[:50].values_list(
+            "id", flat=True)),
+        "overdue check (SLA job's query)": lambda: list(Case.objects.filter(
+            status="assigned", accept_due__lt="2000-01-01").values_list("id", flat=True)[:1000]),
+        "count by status for a street and month": lambda: list(Case.objects.filter(
+            region__code__startswith="131002001", created_at__gte="2026-10-01").values(
+            "status").order_by().annotate(n=__import__("django.db.models", fromlist=["Count"])
+                                         .Count("id"))),
+    }
+    out = []
+    for name, fn in queries.items():
+        fn()
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        out.append((name, {"p50": statistics.median(times),
+                           "p95": times[int(0.95 * len(times)) - 1]}))
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=int, default=20)
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    args = ap.parse_args()
+    if "DATABASE_URL" not in os.environ:
+        sys.exit("Run under scripts/with-postgres (the benchmark is about PostgreSQL).")
+    key, pts = setup()
+    print(f"HTTP, gunicorn 2 workers, wrk 2 threads × 16 connections, {args.seconds} s each")
+    print(f"{'endpoint':<62} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for name, r in http_bench(args.seconds, key, pts):
+        print(f"{name:<62} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>8}")
+    from minsheng.cases.models import Case
+
+    t = time.perf_counter()
+    bulk_cases(args.cases)
+    print(f"\n{Case.objects.count():,} cases in PostgreSQL (bulk insert {time.perf_counter() - t:.0f} s)")
+    print(f"{'query':<62} {'p50 ms':>8} {'p95 ms':>8}")
+    for name, r in query_bench():
+        print(f"{name:<62} {r['p50']:>8.2f} {r['p95']:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
