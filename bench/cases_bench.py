@@ -86,12 +86,14 @@ end
 """
 
 
-def http_bench(seconds: int, key: str, pts) -> list[tuple[str, dict]]:
+def http_bench(seconds: int, key: str, pts, *, workers: int = 2, threads: int = 1,
+               connections: int = 8) -> list[tuple[str, dict]]:
     port = free_port()
     env = {**os.environ, "MINSHENG_ALLOWED_HOSTS": "127.0.0.1,localhost", "MINSHENG_DEBUG": "0"}
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "minsheng.wsgi:application", "-b",
-         f"127.0.0.1:{port}", "-w", "2", "--log-level", "warning"], env=env, cwd=ROOT)
+         f"127.0.0.1:{port}", "-w", str(workers), "--threads", str(threads),
+         "--log-level", "warning"], env=env, cwd=ROOT)
     try:
         for _ in range(100):
             try:
@@ -102,11 +104,13 @@ def http_bench(seconds: int, key: str, pts) -> list[tuple[str, dict]]:
         base = f"http://127.0.0.1:{port}"
         lua = Path(tempfile.mkstemp(suffix=".lua")[1])
         lua.write_text(POST_LUA % (",".join(f"{{{x},{y}}}" for x, y in pts), key))
-        rows = [("minimal Django view (GET /healthz, one SELECT 1)", wrk(base + "/healthz", seconds)),
+        c = connections
+        rows = [("minimal Django view (GET /healthz, one SELECT 1)",
+                 wrk(base + "/healthz", seconds, connections=c)),
                 ("Open311 POST requests.json (file + locate + route + events)",
-                 wrk(base, seconds, str(lua))),
+                 wrk(base, seconds, str(lua), connections=c)),
                 ("Open311 GET requests.json (public list, page_size 50)",
-                 wrk(base + "/open311/v2/requests.json?page_size=50", seconds))]
+                 wrk(base + "/open311/v2/requests.json?page_size=50", seconds, connections=c))]
         lua.unlink()
         return rows
     finally:
@@ -126,23 +130,24 @@ def bulk_cases(n: int) -> None:
         return
     with connection.cursor() as cur:
         cur.execute("""
+        WITH t AS (SELECT array_agg(id ORDER BY id) AS ids FROM cases_case),
+             k AS (SELECT array_agg(id ORDER BY id) AS ids FROM places_compound)
         INSERT INTO cases_case (number, token, case_type_id, description, status, channel,
             region_id, grid_id, compound_id, lat, lng, address, reporter_id, reporter_name,
             reporter_phone, organisation_id, assignee_id, created_at, accept_due, resolve_due,
             accepted_at, resolved_at, closed_at, escalation_level, overdue, outcome, verdict,
             rating, reopen_count, duplicate_of_id, external_id, attributes, public, generated)
-        SELECT 'B' || g, md5(g::text), t.case_type_id, t.description,
+        SELECT 'B' || g, md5(g::text), tc.case_type_id, tc.description,
             (ARRAY['assigned','accepted','resolved','closed','closed','closed'])[1 + g %% 6],
-            t.channel, c.region_id, c.grid_id, c.id, c.lat, c.lng, t.address, NULL, '', '',
-            t.organisation_id, NULL, now() - (g %% 365) * interval '1 day',
+            tc.channel, cc.region_id, cc.grid_id, cc.id, cc.lat, cc.lng, tc.address, NULL, '',
+            '', tc.organisation_id, NULL, now() - (g %% 365) * interval '1 day',
             now() - (g %% 365) * interval '1 day' + interval '1 day',
             now() - (g %% 365) * interval '1 day' + interval '7 day', NULL, NULL, NULL, 0,
             false, '', '', NULL, 0, NULL, '', '{}'::jsonb, true, true
-        FROM generate_series(1, %s) g
-        JOIN LATERAL (SELECT * FROM cases_case ORDER BY id LIMIT 1 OFFSET (g %% %s)) t ON true
-        JOIN LATERAL (SELECT * FROM places_compound ORDER BY id LIMIT 1
-                      OFFSET (g %% 200)) c ON true
-        """, [n - have, max(1, have)])
+        FROM generate_series(1, %s) g CROSS JOIN t CROSS JOIN k
+        JOIN cases_case tc ON tc.id = t.ids[1 + g %% array_length(t.ids, 1)]
+        JOIN places_compound cc ON cc.id = k.ids[1 + g %% array_length(k.ids, 1)]
+        """, [n - have])
     with connection.cursor() as cur:
         cur.execute("ANALYZE cases_case")
 
@@ -159,9 +164,9 @@ def query_bench(repeats: int = 200) -> list[tuple[str, dict]]:
             region__code__startswith="131002001").order_by("-created_at")[:50].values_list(
             "id", flat=True)),
         "overdue check (SLA job's query)": lambda: list(Case.objects.filter(
-            status="assigned", accept_due__lt="2000-01-01").values_list("id", flat=True)[:1000]),
+            status="assigned", accept_due__lt=__import__("django.utils.timezone", fromlist=["now"]).now()).values_list("id", flat=True)[:1000]),
         "count by status for a street and month": lambda: list(Case.objects.filter(
-            region__code__startswith="131002001", created_at__gte="2026-10-01").values(
+            region__code__startswith="131002001", created_at__gte=__import__("django.utils.timezone", fromlist=["now"]).now() - __import__("datetime").timedelta(days=30)).values(
             "status").order_by().annotate(n=__import__("django.db.models", fromlist=["Count"])
                                          .Count("id"))),
     }
@@ -183,13 +188,18 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--connections", type=int, default=8)
     args = ap.parse_args()
     if "DATABASE_URL" not in os.environ:
         sys.exit("Run under scripts/with-postgres (the benchmark is about PostgreSQL).")
     key, pts = setup()
-    print(f"HTTP, gunicorn 2 workers, wrk 2 threads × 16 connections, {args.seconds} s each")
+    print(f"HTTP, gunicorn {args.workers} workers × {args.threads} threads, wrk 2 threads × "
+          f"{args.connections} connections, {args.seconds} s each")
     print(f"{'endpoint':<62} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for name, r in http_bench(args.seconds, key, pts):
+    for name, r in http_bench(args.seconds, key, pts, workers=args.workers, threads=args.threads,
+                              connections=args.connections):
         print(f"{name:<62} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>8}")
     from minsheng.cases.models import Case
 

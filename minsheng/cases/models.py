@@ -98,7 +98,7 @@ class Case(models.Model):
         FIXED = "fixed", _("满意，问题已解决")
         NOT_FIXED = "not_fixed", _("不满意，问题未解决")
 
-    number = models.CharField(_("编号"), max_length=20, unique=True)
+    number = models.CharField(_("编号"), max_length=32, unique=True)
     token = models.CharField(_("查询码"), max_length=32, unique=True)
     case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, verbose_name=_("类别"))
     description = models.TextField(_("描述"))

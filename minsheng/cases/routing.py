@@ -41,9 +41,23 @@ def _index(district_prefix: str, version: int):
             [g.id for g in grids], STRtree(ggeo) if ggeo else None, ggeo)
 
 
+_VERSIONS: dict[str, tuple[float, int]] = {}
+VERSION_TTL_S = 60.0
+
+
 def _version(prefix: str) -> int:
-    return Region.objects.filter(code__startswith=prefix, level="community").count() + \
+    """Changes when communities or grids are added or removed; checked at most once a minute
+    per process, so filing a case does not count rows every time."""
+    import time
+
+    now = time.monotonic()
+    hit = _VERSIONS.get(prefix)
+    if hit is not None and now - hit[0] < VERSION_TTL_S:
+        return hit[1]
+    v = Region.objects.filter(code__startswith=prefix, level="community").count() + \
         Grid.objects.filter(region__code__startswith=prefix).count()
+    _VERSIONS[prefix] = (now, v)
+    return v
 
 
 @lru_cache(maxsize=4)
@@ -63,7 +77,7 @@ def district_of(lng: float, lat: float) -> Region | None:
     if tree is None:
         return None
     for i in tree.query(Point(lng, lat), predicate="intersects"):
-        return Region.objects.get(code=codes[int(i)])
+        return Region.objects.defer("boundary").get(code=codes[int(i)])
     return None
 
 
@@ -77,12 +91,12 @@ def locate(lng: float, lat: float, district: Region | None = None) -> Location |
     region = district
     if ctree is not None:
         for i in ctree.query(p, predicate="intersects"):
-            region = Region.objects.get(code=codes[int(i)])
+            region = Region.objects.defer("boundary").get(code=codes[int(i)])
             break
     grid = None
     if gtree is not None:
         for i in gtree.query(p, predicate="intersects"):
-            grid = Grid.objects.get(pk=gids[int(i)])
+            grid = Grid.objects.defer("boundary").get(pk=gids[int(i)])
             if grid.region_id == region.code:
                 break
     compound = nearest_compound(lng, lat, region.code)
@@ -91,8 +105,8 @@ def locate(lng: float, lat: float, district: Region | None = None) -> Location |
 
 def nearest_compound(lng: float, lat: float, region_code: str) -> Compound | None:
     d = 0.002
-    near = Compound.objects.filter(lat__range=(lat - d, lat + d), lng__range=(lng - d * 1.3,
-                                                                            lng + d * 1.3))
+    near = Compound.objects.filter(lat__range=(lat - d, lat + d), lng__range=(
+        lng - d * 1.3, lng + d * 1.3)).defer("boundary").select_related("property_company")
     best = min(near, key=lambda c: haversine_m(lng, lat, c.lng, c.lat), default=None)
     if best is not None and haversine_m(lng, lat, best.lng, best.lat) <= COMPOUND_RADIUS_M:
         return best
