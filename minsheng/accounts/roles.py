@@ -37,7 +37,7 @@ RIGHTS: dict[str, frozenset[str]] = {
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL}),
     Role.PROPERTY_MANAGER: frozenset(),
-    Role.MEDIATOR: frozenset(),
+    Role.MEDIATOR: frozenset({VIEW_PERSONAL}),  # parties of the disputes they mediate
     Role.VIEWER: frozenset({EXPORT}),
     Role.RESIDENT: frozenset(),
 }

@@ -131,7 +131,7 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
         external_id=external_id, attributes=attributes or {}, public=case_type.public,
         generated=generated, status=S.ASSIGNED)
     # The number carries the primary key, so concurrent filings never collide.
-    case.number = f"{region.code[:6]}-{at:%Y%m%d}-{case.pk:06d}"
+    case.number = f"{region.code[:6]}-{timezone.localtime(at):%Y%m%d}-{case.pk:06d}"
     case.save(update_fields=["number"])
     _event(case, A.CREATED, reporter, at=at, note=case.get_channel_display())
     _event(case, A.ROUTED, None, from_status=S.ASSIGNED, at=at, note=f"派至 {org.name}")

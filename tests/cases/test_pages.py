@@ -1,0 +1,454 @@
+"""Case pages: resident filing (with and without login), the private tracking page and rating,
+the grid worker's patrol form, the queue with its SLA clocks, the supervisors' list, the case
+detail (scoping, actions, reveal, merge) and the rate limit on public filing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+
+from minsheng.accounts.models import AuditLog
+from minsheng.cases import workflow
+from minsheng.cases.models import Case, CaseEvent, CaseType, Notification
+from minsheng.places.models import Compound, Organisation
+
+pytestmark = pytest.mark.django_db
+
+S = Case.Status
+STREET1 = "131002001"
+COMM1 = "131002001007"
+PHONE = "13912345678"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()  # rate-limit counters and the base map
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def comp():
+    """A compound without management in community 1 (street 1)."""
+    return Compound.objects.filter(region_id=COMM1, property_company__isnull=True).order_by(
+        "pk").first()
+
+
+def file(code: str, compound, **kw) -> Case:
+    kw.setdefault("description", "路口占道经营")
+    kw.setdefault("channel", Case.Channel.RESIDENT)
+    return workflow.do_file(case_type=CaseType.objects.get(code=code), compound=compound, **kw)
+
+
+def form_data(comp, **kw):
+    data = {"district": "131002000000", "case_type": "street_order",
+            "description": "人行道上乱停车，轮椅过不去", "compound": comp.pk, "name": "王女士",
+            "phone": PHONE, "address": "3号楼南侧"}
+    data.update(kw)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+# --------------------------------------------------------------------------------------------
+# resident filing
+
+
+def test_the_form_offers_only_categories_residents_may_file(client):
+    html = client.get("/cases/new/").content.decode()
+    assert "我要反映问题" in html and 'id="pick-map"' in html
+    assert "物业维修" in html and "邻里纠纷" in html
+    assert "企业约谈" not in html  # resident_can_file = False
+    assert "/cases/map.geojson" in html and "/cases/compounds.json" in html
+
+
+def test_anonymous_resident_files_and_gets_number_and_private_link(client, comp):
+    n = Case.objects.count()
+    r = client.post("/cases/new/", form_data(comp))
+    assert r.status_code == 302
+    case = Case.objects.latest("pk")
+    assert Case.objects.count() == n + 1
+    assert r["Location"] == f"/cases/t/{case.token}/?new=1"
+    assert case.reporter is None and case.channel == Case.Channel.RESIDENT
+    assert case.reporter_name == "王女士" and case.reporter_phone == PHONE
+    assert case.compound == comp and case.address == "3号楼南侧"
+    assert case.organisation.kind == Organisation.Kind.STREET_OFFICE
+    html = client.get(r["Location"]).content.decode()
+    assert case.number in html
+    assert f"/cases/t/{case.token}/" in html
+    assert "请保存此链接以查询进度" in html and "提交成功" in html
+    assert PHONE not in html and "王女士" not in html
+
+
+def test_filing_by_a_point_on_the_map(client, comp):
+    r = client.post("/cases/new/", form_data(comp, compound="", lat=f"{comp.lat:.6f}",
+                                             lng=f"{comp.lng:.6f}"))
+    assert r.status_code == 302
+    case = Case.objects.latest("pk")
+    assert case.region_id.startswith(STREET1) and case.lat == pytest.approx(comp.lat)
+
+
+def test_logged_in_resident_files_on_their_account(client_for, user, comp):
+    c = client_for("resident1")
+    html = c.get("/cases/new/").content.decode()
+    # the resident's own community's compounds are offered without searching
+    assert comp.name in html
+    r = c.post("/cases/new/", form_data(comp, name="", phone=""))
+    assert r.status_code == 302
+    case = Case.objects.latest("pk")
+    resident = user("resident1")
+    assert case.reporter == resident
+    assert case.reporter_phone == resident.profile.phone  # taken from the profile
+    mine = c.get("/cases/mine/").content.decode()
+    assert case.number in mine and f"/cases/t/{case.token}/" in mine
+    # a resident has no staff detail page: their case opens on the private page
+    r = c.get(f"/cases/{case.pk}/")
+    assert r.status_code == 302 and r["Location"] == f"/cases/t/{case.token}/"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"compound": ""}, "请在地图上点选位置，或选择所在小区"),
+    ({"compound": "", "lat": "95", "lng": "116.7"}, "小于或等于"),
+    ({"compound": "", "lat": "39.5"}, "位置坐标不完整"),
+    ({"compound": "", "lat": "10.0", "lng": "10.0"}, "不在本平台服务的区县内"),
+    ({"phone": ""}, "该字段是必填项"),
+    ({"phone": "abc"}, "请填写正确的联系电话"),
+    ({"description": ""}, "该字段是必填项"),
+    ({"case_type": "enterprise_interview"}, "选择一个有效的选项"),
+    ({"compound": "999999"}, "选择一个有效的选项"),
+])
+def test_bad_input_is_answered_with_a_clear_error_and_nothing_written(client, comp, change,
+                                                                      message):
+    n, e = Case.objects.count(), CaseEvent.objects.count()
+    r = client.post("/cases/new/", form_data(comp, **change))
+    assert r.status_code == 200
+    assert message in r.content.decode()
+    assert Case.objects.count() == n and CaseEvent.objects.count() == e
+
+
+def test_compound_search_by_name_within_the_district(client, comp):
+    data = client.get("/cases/compounds.json", {"q": comp.name, "district": "131002"}).json()
+    assert any(row["id"] == comp.pk for row in data["results"])
+    assert all(comp.name in row["name"] for row in data["results"])
+    # without JavaScript: the search button re-renders the form with the matches
+    r = client.post("/cases/new/", form_data(comp, compound="", find="1", compound_q=comp.name))
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert f'<option value="{comp.pk}"' in html and "人行道上乱停车" in html
+    fc = client.get("/cases/map.geojson?district=131002").json()
+    kinds = {f["properties"]["kind"] for f in fc["features"]}
+    assert kinds == {"street", "compound"}
+
+
+def test_rate_limit_answers_429_after_five_filings(client, client_for, comp):
+    for _ in range(5):
+        assert client.post("/cases/new/", form_data(comp)).status_code == 302
+    n = Case.objects.count()
+    r = client.post("/cases/new/", form_data(comp))
+    assert r.status_code == 429 and 0 < int(r["Retry-After"]) <= 3600
+    assert "提交太频繁" in r.content.decode()
+    assert "人行道上乱停车" in r.content.decode()  # what was typed is kept
+    assert Case.objects.count() == n
+    # the same IP from another session is limited too
+    other = Client()
+    assert other.post("/cases/new/", form_data(comp)).status_code == 429
+    # another address is not
+    assert Client(REMOTE_ADDR="10.0.0.9").post("/cases/new/", form_data(comp)).status_code == 302
+    # staff filing for a walk-in resident on the page are not limited
+    assert client_for("street1").post("/cases/new/", form_data(comp)).status_code == 302
+
+
+def test_rate_limit_per_session_across_addresses(comp):
+    c = Client()
+    for i in range(5):
+        assert c.post("/cases/new/", form_data(comp), REMOTE_ADDR=f"10.1.0.{i}").status_code == 302
+    assert c.post("/cases/new/", form_data(comp), REMOTE_ADDR="10.1.0.99").status_code == 429
+
+
+# --------------------------------------------------------------------------------------------
+# tracking and rating
+
+
+def test_tracking_page_shows_the_public_timeline_only(client, user, comp):
+    case = file("street_order", comp, reporter_name="李先生", reporter_phone=PHONE,
+                description=f"门口有摊点，联系我 {PHONE}")
+    street1 = user("street1")
+    street1.first_name, street1.last_name = "张", "办事员"
+    street1.save()
+    workflow.do_accept(street1, case)
+    workflow.do_note(street1, case, "已通知城管中队到场", public=True)
+    workflow.do_note(street1, case, "内部：当事人脾气很大", public=False)
+    r = client.get(f"/cases/t/{case.token}/")
+    assert r.status_code == 200
+    html = r.content.decode()
+    assert case.number in html and "街面秩序" in html and "办理中" in html
+    assert "已通知城管中队到场" in html
+    assert "当事人脾气很大" not in html
+    assert PHONE not in html and "李先生" not in html
+    assert "办事员" not in html and "street1" not in html
+    assert r["Referrer-Policy"] == "no-referrer"
+    assert client.get("/cases/t/not-a-token/").status_code == 404
+
+
+def test_rating_through_the_private_link(client, user, comp):
+    street1 = user("street1")
+    case = file("street_order", comp)
+    workflow.do_accept(street1, case)
+    workflow.do_resolve(street1, case, "摊点已清理")
+    url = f"/cases/t/{case.token}/"
+    html = client.get(url).content.decode()
+    assert "摊点已清理" in html and "请评价办理结果" in html
+    r = client.post(url, {"rating": "5"})  # missing verdict
+    assert r.status_code == 200 and "该字段是必填项" in r.content.decode()
+    r = client.post(url, {"rating": "2", "fixed": "no", "comment": "第二天又摆回来了"},
+                    follow=True)
+    assert "重新交给办理单位" in r.content.decode()
+    case.refresh_from_db()
+    assert case.status == S.ACCEPTED and case.reopen_count == 1
+    assert case.verdict == Case.Verdict.NOT_FIXED and case.rating == 2
+    workflow.do_resolve(street1, case, "已安排每日巡查")
+    r = client.post(url, {"rating": "5", "fixed": "yes"}, follow=True)
+    assert "诉求已关闭" in r.content.decode()
+    case.refresh_from_db()
+    assert case.status == S.CLOSED and case.verdict == Case.Verdict.FIXED
+    # no second rating
+    client.post(url, {"rating": "1", "fixed": "no"})
+    case.refresh_from_db()
+    assert case.status == S.CLOSED and case.rating == 5
+
+
+# --------------------------------------------------------------------------------------------
+# grid worker patrol
+
+
+def test_grid_worker_patrol_form(client_for, user, comp):
+    c = client_for("grid1")
+    html = c.get("/cases/patrol/").content.decode()
+    assert "巡查上报" in html and 'data-auto="1"' in html and 'capture="environment"' in html
+    assert "企业约谈" in html  # all categories
+    r = c.post("/cases/patrol/", {"case_type": "safety_hazard", "description": "",
+                                  "lat": f"{comp.lat:.6f}", "lng": f"{comp.lng:.6f}"})
+    assert r.status_code == 302 and r["Location"] == "/cases/patrol/"
+    case = Case.objects.latest("pk")
+    assert case.channel == Case.Channel.PATROL and case.reporter == user("grid1")
+    assert case.case_type_id == "safety_hazard" and "安全隐患" in case.description
+    html = c.get("/cases/patrol/").content.decode()
+    assert case.number in html  # the success message and "my recent reports"
+    r = c.post("/cases/patrol/", {"case_type": "safety_hazard"})
+    assert r.status_code == 200 and "请在地图上点选位置" in r.content.decode()
+
+
+@pytest.mark.parametrize("username", ["resident1", "property1", "viewer1", "mediator1"])
+def test_patrol_is_for_grid_and_region_staff(client_for, username):
+    assert client_for(username).get("/cases/patrol/").status_code == 403
+
+
+def test_patrol_requires_login(client):
+    assert client.get("/cases/patrol/").status_code == 302
+
+
+# --------------------------------------------------------------------------------------------
+# queue, notifications, list
+
+
+def test_queue_shows_sla_clocks_and_flags_overdue(client_for, comp):
+    fresh = file("street_order", comp)
+    late = file("street_order", comp, at=timezone.now() - dt.timedelta(days=2))
+    late.escalation_level = 1
+    late.save(update_fields=["escalation_level"])
+    html = client_for("street1").get("/cases/queue/").content.decode()
+    assert fresh.number in html and late.number in html
+    assert "距受理时限" in html
+    row = re.search(rf"<tr class=\"late\">.*?{late.number}.*?</tr>", html, re.S).group(0)
+    assert "flag-overdue" in row and "受理已超时" in row and "升级 1 次" in row
+    assert html.index(late.number) < html.index(fresh.number)  # most overdue first
+    # another street's queue does not hold them
+    html = client_for("street2").get("/cases/queue/").content.decode()
+    assert fresh.number not in html and 'id="notifications"' in html
+    # filters
+    html = client_for("street1").get("/cases/queue/?status=accepted").content.decode()
+    assert fresh.number not in html.split('id="notifications"')[0]
+
+
+def test_notifications_unread_first_and_mark_read(client_for, comp):
+    case = file("street_order", comp)
+    c = client_for("street1")
+    html = c.get("/cases/queue/").content.decode()
+    assert f"新街面秩序：{case.number}" in html and "全部标为已读" in html
+    note = Notification.objects.get(case=case)
+    c.post("/cases/notifications/read/", {"id": note.pk})
+    note.refresh_from_db()
+    assert note.read_at is not None
+    # street2 cannot mark street1's notifications
+    other = Notification.objects.create(organisation=case.organisation, case=case, message="x")
+    client_for("street2").post("/cases/notifications/read/", {"id": other.pk})
+    other.refresh_from_db()
+    assert other.read_at is None
+    c.post("/cases/notifications/read/")
+    assert not Notification.objects.filter(organisation=case.organisation,
+                                           read_at__isnull=True).exists()
+
+
+def test_supervisors_list_with_filters_and_export_link(client_for, comp):
+    case = file("street_order", comp)
+    c = client_for("district")
+    html = c.get("/cases/?status=assigned&type=street_order").content.decode()
+    assert case.number in html
+    assert "/cases/export.xlsx?status=assigned&amp;type=street_order" in html
+    html = c.get("/cases/?status=closed").content.decode()
+    assert case.number not in html
+    html = c.get("/cases/?overdue=1").content.decode()
+    assert case.number not in html
+    html = c.get(f"/cases/?q={case.number}").content.decode()
+    assert case.number in html
+    assert case.number not in client_for("street2").get("/cases/").content.decode()
+    assert client_for("resident1").get("/cases/").status_code == 302
+
+
+# --------------------------------------------------------------------------------------------
+# case detail: scope, actions, reveal, merge
+
+
+def test_detail_is_404_outside_scope(client_for, comp):
+    case = file("street_order", comp, reporter_phone=PHONE)
+    assert client_for("street1").get(f"/cases/{case.pk}/").status_code == 200
+    assert client_for("district").get(f"/cases/{case.pk}/").status_code == 200
+    assert client_for("street2").get(f"/cases/{case.pk}/").status_code == 404
+    assert client_for("property1").get(f"/cases/{case.pk}/").status_code == 404
+    assert client_for("resident1").get(f"/cases/{case.pk}/").status_code == 404
+    assert client_for("street2").post(f"/cases/{case.pk}/accept/").status_code == 404
+
+
+def test_property_company_sees_its_own_cases_only(client_for, user):
+    company = user("property1").memberships.get().organisation
+    managed = Compound.objects.filter(property_company=company).first()
+    case = file("property_repair", managed)
+    assert case.organisation == company
+    c = client_for("property1")
+    html = c.get(f"/cases/{case.pk}/").content.decode()
+    assert case.number in html and f'action="/cases/{case.pk}/accept/"' in html
+    assert case.number in c.get("/cases/queue/").content.decode()
+    other = Compound.objects.exclude(property_company=company).filter(
+        property_company__isnull=False).first()
+    foreign = file("property_repair", other)
+    assert c.get(f"/cases/{foreign.pk}/").status_code == 404
+
+
+def test_detail_shows_facts_timeline_and_masked_phone(client_for, comp):
+    case = file("street_order", comp, reporter_name="赵先生", reporter_phone=PHONE)
+    html = client_for("street1").get(f"/cases/{case.pk}/").content.decode()
+    assert "赵先生" in html and "139****5678" in html and PHONE not in html
+    assert comp.name in html and case.organisation.name in html
+    assert 'id="case-map"' in html and "受理时限" in html and "办结时限" in html
+    assert "派单" in html and "待受理" in html
+
+
+def test_reveal_the_phone_is_audited(client_for, comp):
+    case = file("street_order", comp, reporter_phone=PHONE)
+    before = AuditLog.objects.filter(action="unmask", object_type="cases.case").count()
+    r = client_for("street1").post(f"/cases/{case.pk}/reveal/")
+    assert r.status_code == 200 and PHONE in r.content.decode()
+    assert AuditLog.objects.filter(action="unmask", object_type="cases.case",
+                                   object_id=str(case.pk)).count() == before + 1
+    assert client_for("viewer1").post(f"/cases/{case.pk}/reveal/").status_code == 403
+
+
+def test_actions_through_the_detail_page(client_for, comp):
+    case = file("street_order", comp)
+    c = client_for("street1")
+    url = f"/cases/{case.pk}/"
+    html = c.get(url).content.decode()
+    for a in ("accept", "note", "transfer", "return"):
+        assert f'action="{url}{a}/"' in html
+    assert f'action="{url}resolve/"' not in html  # not accepted yet
+    r = c.post(url + "resolve/", {"outcome": "x"})
+    assert r.status_code == 200 and "不能执行此操作" in r.content.decode()
+    r = c.post(url + "accept/", {"note": "收到"})
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert case.status == S.ACCEPTED
+    r = c.post(url + "note/", {"note": "已联系当事人", "public": "1"})
+    assert r.status_code == 302
+    assert case.events.filter(action="note", public=True, note="已联系当事人").exists()
+    r = c.post(url + "resolve/", {"outcome": " "})
+    assert r.status_code == 200 and "请填写办理结果" in r.content.decode()
+    r = c.post(url + "transfer/", {"organisation": "", "reason": "x"})
+    assert "请选择转办的承办单位" in r.content.decode()
+    community = Organisation.objects.get(kind="community_committee", region_id=COMM1)
+    r = c.post(url + "transfer/", {"organisation": community.pk, "reason": ""})
+    assert r.status_code == 200 and "转办必须写明原因" in r.content.decode()
+    case.refresh_from_db()
+    assert case.organisation.kind == "street_office"
+    foreign = Organisation.objects.get(kind="street_office", region_id="131002002000")
+    r = c.post(url + "transfer/", {"organisation": foreign.pk, "reason": "别的街道"})
+    assert "请选择转办的承办单位" in r.content.decode()  # not among this case's targets
+    r = c.post(url + "transfer/", {"organisation": community.pk, "reason": "小区内部事务"})
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert case.organisation == community and case.status == S.ASSIGNED
+    cc = client_for("community1")
+    r = cc.post(url + "return/", {"reason": ""})
+    assert "退回必须写明原因" in r.content.decode()
+    assert cc.post(url + "accept/").status_code == 302
+    assert cc.post(url + "resolve/", {"outcome": "已劝离"}).status_code == 302
+    case.refresh_from_db()
+    assert case.status == S.RESOLVED and case.outcome == "已劝离"
+    actions = list(case.events.values_list("action", flat=True))
+    assert actions == ["created", "routed", "accepted", "note", "transferred", "accepted",
+                       "resolved"]
+
+
+def test_a_reader_without_the_right_gets_403(client_for, comp):
+    case = file("street_order", comp)
+    c = client_for("viewer1")
+    assert c.get(f"/cases/{case.pk}/").status_code == 200
+    assert 'id="actions"' not in c.get(f"/cases/{case.pk}/").content.decode()
+    assert c.post(f"/cases/{case.pk}/accept/").status_code == 403
+    assert c.post(f"/cases/{case.pk}/note/", {"note": "x"}).status_code == 403
+    case.refresh_from_db()
+    assert case.status == S.ASSIGNED
+    assert client_for("street1").get(f"/cases/{case.pk}/accept/").status_code == 405
+
+
+def test_near_duplicates_offered_and_merged_on_the_page(client_for, comp):
+    older = file("street_order", comp, at=timezone.now() - dt.timedelta(hours=2))
+    newer = file("street_order", comp)
+    c = client_for("street1")
+    html = c.get(f"/cases/{newer.pk}/").content.decode()
+    assert "疑似重复" in html and older.number in html
+    assert f"将本件合并到 {older.number}" in html
+    html = c.get(f"/cases/{older.pk}/").content.decode()
+    assert "合并到本件" in html
+    # community staff see duplicates but may not merge
+    html = client_for("community1").get(f"/cases/{newer.pk}/").content.decode()
+    assert "合并到" not in html
+    assert client_for("community1").post(f"/cases/{newer.pk}/merge/",
+                                         {"into": older.pk}).status_code == 403
+    r = c.post(f"/cases/{newer.pk}/merge/", {"into": older.pk})
+    assert r.status_code == 302 and r["Location"] == f"/cases/{older.pk}/"
+    newer.refresh_from_db()
+    assert newer.status == S.MERGED and newer.duplicate_of == older
+
+
+def test_case_pages_render_with_english_chosen(client_for, comp):
+    case = file("street_order", comp)
+    c = client_for("street1")
+    c.cookies["django_language"] = "en"
+    for url in ("/cases/new/", "/cases/queue/", "/cases/", "/cases/patrol/", f"/cases/{case.pk}/",
+                f"/cases/t/{case.token}/"):
+        r = c.get(url)
+        assert r.status_code == 200 and 'lang="en"' in r.content.decode(), url
+
+
+def test_a_dispute_opens_for_its_mediation_committee(client_for, comp):
+    case = file("neighbour_dispute", comp, description="楼上漏水到楼下")
+    c = client_for("mediator1")
+    html = c.get(f"/cases/{case.pk}/").content.decode()
+    assert case.organisation.name in html and f"/cases/{case.pk}/mediation/" in html
+    assert case.number in c.get("/cases/queue/").content.decode()
+    assert c.post(f"/cases/{case.pk}/accept/").status_code == 302
+    case.refresh_from_db()
+    assert case.status == S.ACCEPTED
