@@ -24,4 +24,9 @@ def shell(request):
 
     ctx["can_projects"] = plans_for(user).exists()
     ctx["can_budget"] = expenditure_for(user).exists()
+    from minsheng.cases.stats_views import can_see_stats
+    from minsheng.cases.views import can_patrol, has_queue, is_case_staff
+
+    ctx["case_nav"] = {"queue": has_queue(user), "staff": is_case_staff(user),
+                       "patrol": can_patrol(user), "stats": can_see_stats(user)}
     return ctx
