@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "minsheng.projects",
     "minsheng.lifecircle",
     "minsheng.cases",
+    "minsheng.indicators",
     "minsheng.web",
 ]
 

@@ -28,16 +28,22 @@ ADMIN_SITE = "admin_site"  # the back office (Django admin), still scoped
 MANAGE_PROJECTS = "manage_projects"  # create plans and projects, import lists, approve progress
 REPORT_PROGRESS = "report_progress"  # submit progress for the projects one's department leads
 MANAGE_BUDGET = "manage_budget"  # import budget expenditure
+VIEW_INDICATORS = "view_indicators"  # the indicator dashboard and the annual report, in scope
+ENTER_DATA = "enter_data"  # fill in and submit the manual data sets (air quality, insurance …)
+APPROVE_DATA = "approve_data"  # approve submitted data sets (locks them), or unlock them
+MANAGE_REPORTS = "manage_reports"  # generate the annual report and edit its narrative
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
-                                    MANAGE_PROJECTS, MANAGE_BUDGET}),
-    Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS}),
-    Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE}),
-    Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT}),
+                                    MANAGE_PROJECTS, MANAGE_BUDGET, VIEW_INDICATORS,
+                                    APPROVE_DATA, MANAGE_REPORTS}),
+    Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA}),
+    Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
+                                  VIEW_INDICATORS}),
+    Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL}),
     Role.PROPERTY_MANAGER: frozenset(),
     Role.MEDIATOR: frozenset({VIEW_PERSONAL}),  # parties of the disputes they mediate
-    Role.VIEWER: frozenset({EXPORT}),
+    Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS}),
     Role.RESIDENT: frozenset(),
 }

@@ -58,6 +58,11 @@ class Command(BaseCommand):
             run = ensure_computed(Region.objects.get(code=code))
             if run is not None:
                 say(f"{run.region.name}: 15分钟生活圈已按（生成的）路网计算，用时 {run.stats['seconds']} 秒")
+        from minsheng.indicators.demo import generate as generate_indicators
+        from minsheng.indicators.jobs import ensure_schedule as ensure_indicator_schedule
+
+        generate_indicators("131002", progress=say)
+        ensure_indicator_schedule()
         url = f"http://{host}:{port}/"
         say("")
         say(self.style.SUCCESS(f"民生 Minsheng 演示区已就绪（{time.monotonic() - t0:.1f} 秒）：{url}"))

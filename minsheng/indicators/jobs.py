@@ -1,0 +1,28 @@
+"""The background job that keeps computed indicator values fresh: every ten minutes, the current
+year, quarter and month of every district that has records (django-q2 schedule "indicators")."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from minsheng.indicators import services
+from minsheng.indicators.periods import KINDS, current
+from minsheng.places.models import Region
+
+
+def refresh() -> int:
+    today = timezone.localdate()
+    n = 0
+    for district in Region.objects.filter(level="district", compound__isnull=False).distinct():
+        for kind in KINDS:
+            n += services.compute(district.code, current(kind, today))
+    return n
+
+
+def ensure_schedule() -> None:
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="indicators", defaults={"func": "minsheng.indicators.jobs.refresh",
+                                     "schedule_type": Schedule.MINUTES, "minutes": 10,
+                                     "repeats": -1})

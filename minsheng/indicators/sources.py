@@ -1,0 +1,232 @@
+"""The computed data elements: one SQL GROUP BY per module over its records, by the region code
+each record carries, for one district (code prefix) and one period.
+
+Every source yields (region code, element code, value) for the regions that have records; the
+compute job rolls those up the region tree by code prefix (street = first 9 digits, district = 6)
+and stores them. All values are additive over regions (averages are kept as a sum and a count, and
+the indicator divides), so the roll-up is a sum of aggregates — never a loop over records.
+
+Definitions follow cases/stats.py (one place for case figures): cases are counted in the period
+they were received; mediations and reviews in the period they were concluded (or accepted).
+Stock elements (compounds, service points) have no history in the registry: they are the
+registry's state when computed, and are kept unchanged once their period is over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from minsheng.cases import stats as case_stats
+from minsheng.cases.models import AdminReview, Case, Mediation
+from minsheng.indicators.periods import Period
+
+Row = tuple[str, str, Decimal]
+Source = Callable[[str, Period], Iterable[Row]]
+
+SOURCES: dict[str, tuple[Source, tuple[str, ...], bool]] = {}
+
+
+def source(name: str, elements: tuple[str, ...], *, stock: bool = False):
+    """Register a source and the element codes it yields (stock: a state, not a flow)."""
+    def wrap(fn: Source) -> Source:
+        SOURCES[name] = (fn, elements, stock)
+        return fn
+    return wrap
+
+
+def _rows(qs, key: str, mapping: dict[str, str]) -> Iterable[Row]:
+    """Turn `values(key).annotate(**aggregates)` rows into (region, element, value) rows."""
+    for row in qs:
+        for element, field in mapping.items():
+            v = row[field]
+            if isinstance(v, dt.timedelta):
+                v = Decimal(v.total_seconds()) / 3600
+            yield row[key], element, Decimal(v or 0)
+
+
+def _between(field: str, period: Period) -> Q:
+    return Q(**{f"{field}__gte": case_stats.aware(period.start),
+                f"{field}__lt": case_stats.aware(period.end)})
+
+
+HANDLING = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
+
+
+@source("cases", ("cases_received", "cases_resolved", "cases_on_time", "cases_handling_hours",
+                  "cases_rated", "cases_rating_sum", "cases_with_verdict", "cases_fixed",
+                  "cases_escalated", "disputes_received", "legal_aid_consultations",
+                  "hazards_found", "enterprises_interviewed", "civilised_city_problems",
+                  "property_repairs_resolved"))
+def cases(prefix: str, period: Period) -> Iterable[Row]:
+    resolved = case_stats.Q_RESOLVED
+    qs = (Case.objects.filter(region__code__startswith=prefix).filter(_between("created_at", period))
+          .order_by().values("region_id").annotate(
+              received=Count("pk"),
+              resolved=Count("pk", filter=resolved),
+              on_time=Count("pk", filter=case_stats.Q_ON_TIME),
+              handling=Sum(HANDLING, filter=resolved & Q(resolved_at__isnull=False)),
+              rated=Count("pk", filter=Q(rating__isnull=False)),
+              rating_sum=Coalesce(Sum("rating"), 0),
+              with_verdict=Count("pk", filter=~Q(verdict="")),
+              fixed=Count("pk", filter=Q(verdict="fixed")),
+              escalated=Count("pk", filter=Q(escalation_level__gt=0)),
+              disputes=Count("pk", filter=Q(case_type__group="dispute")),
+              legal=Count("pk", filter=Q(case_type_id=case_stats.LEGAL_AID)),
+              hazards=Count("pk", filter=Q(case_type_id=case_stats.HAZARD)),
+              interviews=Count("pk", filter=Q(case_type_id=case_stats.INTERVIEW)),
+              civilised=Count("pk", filter=Q(case_type_id="civilised_city")),
+              repairs=Count("pk", filter=resolved & Q(
+                  case_type_id__in=("property_repair", "roof_leak", "sewage"))),
+          ))
+    return _rows(qs, "region_id", {
+        "cases_received": "received", "cases_resolved": "resolved", "cases_on_time": "on_time",
+        "cases_handling_hours": "handling", "cases_rated": "rated",
+        "cases_rating_sum": "rating_sum", "cases_with_verdict": "with_verdict",
+        "cases_fixed": "fixed", "cases_escalated": "escalated",
+        "disputes_received": "disputes", "legal_aid_consultations": "legal",
+        "hazards_found": "hazards", "enterprises_interviewed": "interviews",
+        "civilised_city_problems": "civilised", "property_repairs_resolved": "repairs"})
+
+
+@source("mediation", ("disputes_mediated", "disputes_settled", "mediation_amount"))
+def mediation(prefix: str, period: Period) -> Iterable[Row]:
+    qs = (Mediation.objects.filter(case__region__code__startswith=prefix,
+                                   outcome__in=("settled", "failed"))
+          .filter(_between("concluded_at", period))
+          .order_by().values("case__region_id").annotate(
+              mediated=Count("pk"), settled=Count("pk", filter=Q(outcome="settled")),
+              amount=Coalesce(Sum("amount"), Decimal(0))))
+    return _rows(qs, "case__region_id", {"disputes_mediated": "mediated",
+                                         "disputes_settled": "settled",
+                                         "mediation_amount": "amount"})
+
+
+@source("reviews", ("recon_accepted", "recon_concluded", "recon_corrected", "recon_settled",
+                    "recon_amount_recovered", "admin_disputes_concluded",
+                    "admin_disputes_by_centre"))
+def reviews(prefix: str, period: Period) -> Iterable[Row]:
+    base = AdminReview.objects.filter(case__region__code__startswith=prefix).order_by()
+    recon = Q(kind="reconsideration")
+    concluded = _between("concluded_at", period) & ~Q(outcome="")
+    accepted = (base.filter(recon, accepted=True).filter(_between("accepted_at", period))
+                .values("case__region_id").annotate(n=Count("pk")))
+    yield from _rows(accepted, "case__region_id", {"recon_accepted": "n"})
+    done = (base.filter(concluded).values("case__region_id").annotate(
+        recon=Count("pk", filter=recon),
+        corrected=Count("pk", filter=recon & Q(outcome="corrected")),
+        settled=Count("pk", filter=recon & Q(outcome="settled")),
+        amount=Coalesce(Sum("amount_recovered", filter=recon), Decimal(0)),
+        disputes=Count("pk", filter=Q(kind="dispute")),
+        centre=Count("pk", filter=Q(kind="dispute", by_dispute_centre=True))))
+    yield from _rows(done, "case__region_id", {
+        "recon_concluded": "recon", "recon_corrected": "corrected", "recon_settled": "settled",
+        "recon_amount_recovered": "amount", "admin_disputes_concluded": "disputes",
+        "admin_disputes_by_centre": "centre"})
+
+
+@source("projects", ("projects_total", "projects_completed", "projects_on_time",
+                     "renovations_done"))
+def projects(prefix: str, period: Period) -> Iterable[Row]:
+    """The plan of the period's year: a project is completed when its latest approved progress
+    report says 100 %, on time when that report is dated no later than the project's deadline;
+    only reports dated inside the period count, so a quarter shows what was done by its end."""
+    from minsheng.projects.models import ProgressReport, Project, SubItem
+
+    latest = (ProgressReport.objects.filter(project=OuterRef("pk"), state="approved",
+                                            as_of__lt=period.end)
+              .order_by("-as_of", "-pk"))
+    qs = (Project.objects.filter(plan__region__code__startswith=prefix, plan__year=period.year)
+          .exclude(status="cancelled").order_by()
+          .annotate(pct=Subquery(latest.values("percent")[:1]),
+                    done_on=Subquery(latest.values("as_of")[:1]))
+          .values("plan__region_id").annotate(
+              total=Count("pk"), completed=Count("pk", filter=Q(pct__gte=100)),
+              on_time=Count("pk", filter=Q(pct__gte=100, done_on__lte=F("end_date")))))
+    yield from _rows(qs, "plan__region_id", {"projects_total": "total",
+                                             "projects_completed": "completed",
+                                             "projects_on_time": "on_time"})
+    subs = (SubItem.objects.filter(region__code__startswith=prefix, project__plan__year=period.year,
+                                   done=True).exclude(renovation_class="")
+            .order_by().values("region_id").annotate(n=Count("pk")))
+    yield from _rows(subs, "region_id", {"renovations_done": "n"})
+
+
+@source("budget", ("spending_total", "spending_livelihood"))
+def budget(prefix: str, period: Period) -> Iterable[Row]:
+    """General-public-budget expenditure of the year, each class counted once (budget.py's rule),
+    summed in SQL by region and code first."""
+    from minsheng.projects.budget import BudgetLine, livelihood_share
+    from minsheng.projects.models import ExpenditureLine
+
+    if period.kind != "year":
+        return
+    by_region: dict[str, list[BudgetLine]] = {}
+    for row in (ExpenditureLine.objects.filter(region__code__startswith=prefix, year=period.year)
+                .order_by().values("region_id", "code").annotate(amount=Sum("amount"))):
+        by_region.setdefault(row["region_id"], []).append(
+            BudgetLine(0, row["code"], "", row["amount"]))
+    for region, lines in by_region.items():
+        share = livelihood_share(lines)
+        yield region, "spending_total", share.total
+        yield region, "spending_livelihood", share.livelihood
+
+
+@source("compounds", ("compounds_total", "compounds_managed", "compounds_with_committee",
+                      "committees_party_secretary", "compounds_old", "compounds_renovated",
+                      "households_total", "population_total", "signed_service_points",
+                      "smart_safety_compounds"), stock=True)
+def compounds(prefix: str, period: Period) -> Iterable[Row]:
+    from minsheng.places.models import Compound, Facility
+
+    qs = (Compound.objects.filter(region__code__startswith=prefix).order_by()
+          .values("region_id").annotate(
+              n_total=Count("pk"), n_managed=Count("pk", filter=~Q(property_status="none")),
+              n_committee=Count("pk", filter=~Q(committee="")),
+              n_party=Count("pk", filter=~Q(committee="") & Q(head_is_party_secretary=True)),
+              n_old=Count("pk", filter=Q(is_old=True)),
+              n_renovated=Count("pk", filter=~Q(renovation_class="")),
+              n_households=Coalesce(Sum("households"), 0),
+              n_population=Coalesce(Sum("population"), 0),
+              n_smart=Count("pk", filter=Q(smart_safety=True))))
+    yield from _rows(qs, "region_id", {
+        "compounds_total": "n_total", "compounds_managed": "n_managed",
+        "compounds_with_committee": "n_committee", "committees_party_secretary": "n_party",
+        "compounds_old": "n_old", "compounds_renovated": "n_renovated",
+        "households_total": "n_households", "population_total": "n_population",
+        "smart_safety_compounds": "n_smart"})
+    points = (Facility.objects.filter(region__code__startswith=prefix, signed_service_point=True)
+              .order_by().values("region_id").annotate(n=Count("pk")))
+    yield from _rows(points, "region_id", {"signed_service_points": "n"})
+
+
+@source("lifecircle", ("lc_compounds_assessed", "lc_compounds_covered",
+                       "lc_population_assessed", "lc_population_covered"), stock=True)
+def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
+    """From the district's latest finished life-circle run: a compound is covered when every
+    required category of the 15-minute level is within its walking distance (the rule of the
+    life-circle page, Coverage.level_flags(15))."""
+    from minsheng.lifecircle.models import Result, Run
+    from minsheng.places.models import Compound
+
+    run = (Run.objects.filter(region__code__startswith=prefix[:6], state="done")
+           .order_by("-finished_at", "-pk").first())
+    if run is None:
+        return
+    failing = (Result.objects.filter(run=run, category__required=True, category__level=15)
+               .filter(Q(distance_m__isnull=True) | Q(distance_m__gt=F("category__distance_m")))
+               .values("compound_id"))
+    assessed = Result.objects.filter(run=run).values("compound_id")
+    qs = (Compound.objects.filter(region__code__startswith=prefix, pk__in=assessed).order_by()
+          .values("region_id").annotate(
+              n=Count("pk"), covered=Count("pk", filter=~Q(pk__in=failing)),
+              pop=Coalesce(Sum("population"), 0),
+              pop_covered=Coalesce(Sum("population", filter=~Q(pk__in=failing)), 0)))
+    yield from _rows(qs, "region_id", {"lc_compounds_assessed": "n",
+                                       "lc_compounds_covered": "covered",
+                                       "lc_population_assessed": "pop",
+                                       "lc_population_covered": "pop_covered"})
