@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("minsheng.lifecircle.urls")),
     path("", include("minsheng.cases.urls")),
     path("", include("minsheng.cases.stats_urls")),
+    path("", include("minsheng.indicators.urls")),
     path("", include("minsheng.web.urls")),
 ]
