@@ -24,9 +24,20 @@ def shell(request):
 
     ctx["can_projects"] = plans_for(user).exists()
     ctx["can_budget"] = expenditure_for(user).exists()
+    from minsheng.accounts.roles import (
+        APPROVE_DATA,
+        ENTER_DATA,
+        MANAGE_REPORTS,
+        VIEW_INDICATORS,
+    )
     from minsheng.cases.stats_views import can_see_stats
     from minsheng.cases.views import can_patrol, has_queue, is_case_staff
 
+    scope = ctx["user_scope"]
+    ctx["indicator_nav"] = {
+        "dashboard": scope.has_right(VIEW_INDICATORS),
+        "entry": scope.has_right(ENTER_DATA) or scope.has_right(APPROVE_DATA),
+        "report": scope.has_right(VIEW_INDICATORS) or scope.has_right(MANAGE_REPORTS)}
     ctx["case_nav"] = {"queue": has_queue(user), "staff": is_case_staff(user),
                        "patrol": can_patrol(user), "stats": can_see_stats(user)}
     return ctx
