@@ -494,7 +494,10 @@ def track(request, token: str):
         "photos": _public_photos(case), "merged_into": merged_into,
         "link": request.build_absolute_uri(reverse("cases:track", args=[case.token])),
     })
-    resp["Referrer-Policy"] = "no-referrer"
+    # The token must not leak to other sites through the Referer, but the page's own forms (the
+    # rating, the language switch) must still carry a real Origin: under "no-referrer" browsers
+    # send `Origin: null` and Django's CSRF check refuses the POST.
+    resp["Referrer-Policy"] = "same-origin"
     resp["Cache-Control"] = "private, no-store"
     return resp
 
@@ -709,10 +712,13 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
     user = request.user
     now = _now()
     labels = dict(S.choices)
+    # phone numbers typed into free text are masked like the phone field until revealed
+    shown = (lambda text: text) if revealed else _mask_phones
     events = list(case.events.select_related("actor", "organisation"))
     for e in events:
         e.from_label = labels.get(e.from_status, e.from_status)
         e.to_label = labels.get(e.to_status, e.to_status)
+        e.shown_note = shown(e.note)
     photos = list(case.attachments.select_related("event").order_by("pk"))
     if personal is None:
         personal = personal_values(user, case)
@@ -727,14 +733,17 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
             merge = ("this", other) if workflow.allowed(user, case, "merge") else None
         else:
             merge = ("other", other) if workflow.allowed(user, other, "merge") else None
-        dups.append({"case": other, "distance": round(dist), "merge": merge})
+        dups.append({"case": other, "distance": round(dist), "merge": merge,
+                     "description": _mask_phones(other.description)})
     can = {a: workflow.allowed(user, case, a) for a in ACTIONS if a != "merge"}
+    case.clock = _clock(case, now)  # the header shows it through cases/_clock.html
     ctx = {
         "case": case, "events": events, "photos": photos, "personal": personal,
-        "revealed": revealed,
+        "revealed": revealed, "description": shown(case.description),
+        "outcome": shown(case.outcome),
         "can_reveal": not revealed and bool(case.reporter_phone) and can_unmask(
             user, case.region_id),
-        "clock": _clock(case, now), "sla": _sla(case, now), "duplicates": dups, "can": can,
+        "clock": case.clock, "sla": _sla(case, now), "duplicates": dups, "can": can,
         "any_action": any(can.values()),
         "targets": _grouped(transfer_targets(case)) if can.get("transfer") else [],
         "errors": errors or {}, "posted": posted or {},

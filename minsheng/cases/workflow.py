@@ -290,8 +290,9 @@ def system_escalate(case: Case, now: dt.datetime | None = None) -> Case | None:
     case.resolve_due = max(case.resolve_due, base + dt.timedelta(hours=24))
     case.save(update_fields=["overdue", "escalation_level", "organisation", "accept_due",
                              "resolve_due"])
-    _event(case, A.ESCALATED, None, from_status=case.status, at=now,
-           note=f"超过{due}时限，由 {before_org.name} 升级至 {case.organisation.name}")
+    note = (f"超过{due}时限，由 {before_org.name} 升级至 {target.name}" if target is not None
+            else f"超过{due}时限，{before_org.name} 没有上级承办单位，标记超时督办")
+    _event(case, A.ESCALATED, None, from_status=case.status, at=now, note=note)
     _notify(case, f"超时升级：{case.number}")
     return case
 

@@ -189,7 +189,7 @@ def test_tracking_page_shows_the_public_timeline_only(client, user, comp):
     assert "当事人脾气很大" not in html
     assert PHONE not in html and "李先生" not in html
     assert "办事员" not in html and "street1" not in html
-    assert r["Referrer-Policy"] == "no-referrer"
+    assert r["Referrer-Policy"] == "same-origin"  # the token never goes to another site
     assert client.get("/cases/t/not-a-token/").status_code == 404
 
 
@@ -218,6 +218,28 @@ def test_rating_through_the_private_link(client, user, comp):
     client.post(url, {"rating": "1", "fixed": "no"})
     case.refresh_from_db()
     assert case.status == S.CLOSED and case.rating == 5
+
+
+def test_rating_from_a_browser_passes_the_csrf_origin_check(user, comp):
+    """Browsers send `Origin: null` with a form POST from a page whose referrer policy is
+    no-referrer, and Django's CSRF check refuses it: residents got 403 when they rated."""
+    street1 = user("street1")
+    case = file("street_order", comp)
+    workflow.do_accept(street1, case)
+    workflow.do_resolve(street1, case, "摊点已清理")
+    c = Client(enforce_csrf_checks=True)
+    url = f"/cases/t/{case.token}/"
+    r = c.get(url)
+    html = r.content.decode()
+    policies = {r["Referrer-Policy"], *re.findall(r'<meta name="referrer" content="([^"]+)"', html)}
+    assert policies <= {"same-origin", "no-referrer"}
+    origin = "null" if "no-referrer" in policies else "http://testserver"  # what Chrome sends
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    r = c.post(url, {"csrfmiddlewaretoken": token, "rating": "1", "fixed": "no"},
+               HTTP_ORIGIN=origin)
+    assert r.status_code == 302
+    case.refresh_from_db()
+    assert case.status == S.ACCEPTED and case.reopen_count == 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,6 +366,38 @@ def test_detail_shows_facts_timeline_and_masked_phone(client_for, comp):
     assert comp.name in html and case.organisation.name in html
     assert 'id="case-map"' in html and "受理时限" in html and "办结时限" in html
     assert "派单" in html and "待受理" in html
+
+
+def test_detail_header_shows_the_running_sla_clock(client_for, comp):
+    case = file("street_order", comp)
+    html = client_for("street1").get(f"/cases/{case.pk}/").content.decode()
+    head = html.split('class="cols"')[0]
+    assert "距受理时限" in head
+
+
+def test_detail_masks_phone_numbers_typed_into_text_until_revealed(client_for, comp):
+    other = "13700001111"
+    case = file("street_order", comp, reporter_phone=PHONE,
+                description=f"门口有摊点，联系我 {PHONE} 或 {other}")
+    newer = file("street_order", comp, description=f"同一个摊点 {other}")
+    c = client_for("street1")
+    html = c.get(f"/cases/{case.pk}/").content.decode()
+    assert newer.number in html  # offered as a near-duplicate, its text masked too
+    assert PHONE not in html and other not in html and "137****1111" in html
+    html = c.post(f"/cases/{case.pk}/reveal/").content.decode()
+    assert PHONE in html and f"联系我 {PHONE} 或 {other}" in html
+
+
+def test_a_rating_through_the_private_link_is_shown_as_the_residents(client, client_for, user,
+                                                                    comp):
+    street1 = user("street1")
+    case = file("street_order", comp)
+    workflow.do_accept(street1, case)
+    workflow.do_resolve(street1, case, "摊点已清理")
+    client.post(f"/cases/t/{case.token}/", {"rating": "1", "fixed": "no"})
+    html = client_for("street1").get(f"/cases/{case.pk}/").content.decode()
+    line = re.search(r"<strong>重新办理</strong>(.*?)</li>", html, re.S).group(1)
+    assert "居民" in line and "系统" not in line
 
 
 def test_reveal_the_phone_is_audited(client_for, comp):

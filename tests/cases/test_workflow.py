@@ -336,6 +336,18 @@ def test_an_accepted_case_past_its_resolve_due_escalates_too(user, unmanaged):
     assert case.organisation.region_id == "131002000000"  # street office → district
 
 
+def test_an_overdue_case_with_no_office_above_is_flagged_not_escalated_to_itself(unmanaged):
+    case = file("legal_aid", unmanaged)  # → the district's legal aid centre
+    centre = case.organisation
+    assert centre.kind == K.LEGAL_AID_CENTRE and centre.region_id == "131002000000"
+    sla.check(now=case.accept_due + dt.timedelta(minutes=5))
+    case.refresh_from_db()
+    assert case.overdue and case.escalation_level == 1 and case.organisation == centre
+    note = case.events.get(action=A.ESCALATED).note
+    assert f"升级至 {centre.name}" not in note
+    assert "超过受理时限" in note and "没有上级承办单位" in note
+
+
 def test_a_stale_resolved_case_closes_by_itself(user, unmanaged):
     street1 = user("street1")
     case = file("street_order", unmanaged)
