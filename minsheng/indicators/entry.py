@@ -21,6 +21,7 @@ from minsheng.places.models import Region
 from minsheng.places.scope import scope_of
 
 S = Completion.State
+LARGEST = Decimal(10) ** 16  # DataValue.value holds 20 digits, 4 of them decimals
 
 
 class EntryError(Exception):
@@ -50,8 +51,12 @@ def check_region(dataset: DataSet, region: Region) -> None:
                          f"{region.name}不是{dataset.get_level_display()}")
 
 
-def completion(dataset: DataSet, region: Region, period: Period) -> Completion:
-    c = Completion.objects.filter(dataset=dataset, region=region, period=period.id).first()
+def completion(dataset: DataSet, region: Region, period: Period, *, lock: bool = False
+               ) -> Completion:
+    """The return (unsaved when none yet). `lock` (inside a transaction) holds its row until the
+    transaction ends, so a save and a submit or approval of the same return cannot interleave."""
+    qs = Completion.objects.filter(dataset=dataset, region=region, period=period.id)
+    c = (qs.select_for_update() if lock else qs).first()
     return c or Completion(dataset=dataset, region=region, period=period.id)
 
 
@@ -75,7 +80,8 @@ def parse_values(dataset: DataSet, raw: dict[str, str], days: int
     errors: dict[str, list[str]] = {}
     values: dict[str, Decimal | None] = {}
     for el in dataset.elements.order_by("order", "code"):
-        text = (raw.get(el.code) or "").strip().replace(",", "").replace("，", "")
+        given = raw.get(el.code)
+        text = ("" if given is None else str(given)).strip().replace(",", "").replace("，", "")
         if text == "":
             values[el.code] = None
             continue
@@ -84,7 +90,8 @@ def parse_values(dataset: DataSet, raw: dict[str, str], days: int
             if not v.is_finite():
                 raise InvalidOperation
         except InvalidOperation:
-            errors.setdefault(el.code, []).append(f"“{text}”不是数字")
+            errors.setdefault(el.code, []).append(
+                f"“{text}”不是数字，请用阿拉伯数字填写（如 1234 或 12.5）")
             continue
         if el.value_type == DataElement.ValueType.INTEGER and v != v.to_integral_value():
             errors.setdefault(el.code, []).append(f"{el.name}应为整数，填写的是 {text}")
@@ -95,7 +102,10 @@ def parse_values(dataset: DataSet, raw: dict[str, str], days: int
         if el.max_value is not None and v > el.max_value:
             errors.setdefault(el.code, []).append(
                 f"{el.name}不能大于 {el.max_value.normalize():f}")
-        if v.as_tuple().exponent < -4:
+        if abs(v) >= LARGEST:
+            errors.setdefault(el.code, []).append(f"{el.name}数值过大")
+            continue
+        if v.normalize().as_tuple().exponent < -4:
             errors.setdefault(el.code, []).append(f"{el.name}最多保留 4 位小数")
         values[el.code] = v
     if not errors:
@@ -119,7 +129,7 @@ def save(user, dataset: DataSet, region: Region, period: str | Period,
     check_region(dataset, region)
     if not can_enter(user, region):
         raise EntryError(f"您没有在{region.name}填报数据的权限")
-    c = completion(dataset, region, p)
+    c = completion(dataset, region, p, lock=True)
     if c.pk and c.state != S.DRAFT:
         raise EntryError(f"本期数据{c.get_state_display()}，不能修改；"
                          "如需修改，请审核人先退回或取消审核")
@@ -139,9 +149,10 @@ def save(user, dataset: DataSet, region: Region, period: str | Period,
 @transaction.atomic
 def submit(user, dataset: DataSet, region: Region, period: str | Period) -> Completion:
     p = check_period(dataset, period)
+    check_region(dataset, region)
     if not can_enter(user, region):
         raise EntryError(f"您没有在{region.name}填报数据的权限")
-    c = completion(dataset, region, p)
+    c = completion(dataset, region, p, lock=True)
     if c.state != S.DRAFT or not c.pk:
         raise EntryError("只有已保存、尚未上报的数据才能上报")
     values = values_of(dataset, region, p)
@@ -157,9 +168,10 @@ def submit(user, dataset: DataSet, region: Region, period: str | Period) -> Comp
 @transaction.atomic
 def approve(user, dataset: DataSet, region: Region, period: str | Period) -> Completion:
     p = check_period(dataset, period)
+    check_region(dataset, region)
     if not can_approve(user, region):
         raise EntryError("您没有审核这张填报表的权限")
-    c = completion(dataset, region, p)
+    c = completion(dataset, region, p, lock=True)
     if c.state != S.SUBMITTED:
         raise EntryError("只有已上报的数据才能审核")
     if c.submitted_by_id == user.pk:
@@ -178,12 +190,13 @@ def send_back(user, dataset: DataSet, region: Region, period: str | Period,
     """Return a submitted return to its department, or un-approve an approved one (unlocks it;
     its values stop counting until approved again)."""
     p = check_period(dataset, period)
+    check_region(dataset, region)
     if not can_approve(user, region):
         raise EntryError("您没有审核这张填报表的权限")
     reason = (reason or "").strip()
     if not reason:
         raise EntryError("退回或取消审核必须说明理由")
-    c = completion(dataset, region, p)
+    c = completion(dataset, region, p, lock=True)
     if c.state not in (S.SUBMITTED, S.APPROVED):
         raise EntryError("这期数据还没有上报，无需退回")
     action = "unapprove" if c.state == S.APPROVED else "return"
