@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "minsheng.lifecircle",
     "minsheng.cases",
     "minsheng.indicators",
+    "minsheng.reports",
     "minsheng.web",
 ]
 

@@ -19,5 +19,6 @@ urlpatterns = [
     path("", include("minsheng.cases.urls")),
     path("", include("minsheng.cases.stats_urls")),
     path("", include("minsheng.indicators.urls")),
+    path("", include("minsheng.reports.urls")),
     path("", include("minsheng.web.urls")),
 ]

@@ -1,0 +1,122 @@
+"""The report template: a district's override, conditional sentences, directives and edited
+narratives put back in their places."""
+
+from __future__ import annotations
+
+import pytest
+
+from minsheng.places.models import Region
+from minsheng.reports import document, figures, services
+from minsheng.reports.document import ChartBlock, Heading, Note, Paragraph, Table
+from tests.reports.conftest import DISTRICT, YEAR
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def anci() -> Region:
+    return Region.objects.get(code=DISTRICT)
+
+
+def test_the_builtin_template_reads_naturally(anci, year_of_cases):
+    report = services.annual_report(anci, YEAR)
+    paragraphs = [b.text for b in report.blocks if isinstance(b, Paragraph)]
+    assert report.title == "安次区2023年民生工作报告"
+    governance = next(p for p in paragraphs if p.startswith("全年受理群众诉求"))
+    assert governance.startswith("全年受理群众诉求6件；办结率")
+    assert "（满分5分）" not in governance  # nobody rated a 2023 case: the clause is left out
+    # no value in a sentence that needs one, and no stray punctuation from left-out clauses
+    for p in paragraphs:
+        assert "None" not in p and "—" not in p and "，。" not in p and "；。" not in p, p
+        assert not p.startswith(("，", "。", "；")), p
+    assert "2023年生态环境数据尚未报送或尚未审核（暂无数据）。" in paragraphs
+    sections = [b.key for b in report.blocks if isinstance(b, Heading) and b.level == 2]
+    assert sections == ["spending", "projects", "compounds", "lifecircle", "governance",
+                        "legal", "assistance", "employment", "environment", "safety", "notes"]
+    tables = [b.title for b in report.blocks if isinstance(b, Table)]
+    assert "基层治理与矛盾纠纷主要指标" in tables and "受理量居前3位的诉求类型" in tables
+    charts = [b.chart.title for b in report.blocks if isinstance(b, ChartBlock)]
+    assert "2023年各月受理和办结群众诉求" in charts
+    assert any(isinstance(b, Note) and "演示数据" in b.text for b in report.blocks)
+
+
+def test_a_district_template_overrides_the_builtin(anci, settings, tmp_path, year_of_cases):
+    (tmp_path / "annual.md").write_text(
+        "# {{ region.name }}{{ year }}年民生实事报告\n\n"
+        "## 一、群众诉求 {#cases}\n\n"
+        "{% if v.cases_received %}\n受理诉求{{ v.cases_received }}，\n"
+        "{% endif %}\n"
+        "{% if v.air_good_days %}\n优良天数{{ v.air_good_days }}，\n{% endif %}\n"
+        "调解成功率{{ v.mediation_success_rate }}。\n\n"
+        "缺失的数字：{{ v.urban_new_jobs }}；不存在的指标：{{ v.no_such_code }}。\n\n"
+        "::table governance\n", encoding="utf-8")
+    settings.MINSHENG_REPORT_TEMPLATES = str(tmp_path)
+    report = services.annual_report(anci, YEAR)
+    assert report.title == "安次区2023年民生实事报告"
+    paragraphs = [b.text for b in report.blocks if isinstance(b, Paragraph)]
+    assert paragraphs == ["受理诉求6件，调解成功率50.0%。",
+                          "缺失的数字：（暂无数据）；不存在的指标：（暂无数据）。"]
+    assert [b.key for b in report.blocks if isinstance(b, Heading) and b.level == 2] == ["cases"]
+    assert sum(isinstance(b, Table) for b in report.blocks) == 1
+
+
+def test_var_report_templates_is_the_default_override(anci, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    settings.MINSHENG_REPORT_TEMPLATES = None
+    (tmp_path / "report_templates").mkdir()
+    (tmp_path / "report_templates" / "annual.md").write_text("# 本区模板\n\n正文。\n",
+                                                             encoding="utf-8")
+    assert document.template_source()[1] == tmp_path / "report_templates" / "annual.md"
+    assert services.annual_report(anci, YEAR).title == "本区模板"
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("::tabel governance", "未知的指令“::tabel”"),
+    ("::table nosuchsection", "不存在的板块"),
+    ("::chart pie", "未知的图表"),
+    ("::chart streets no_such_indicator", "不存在的指标"),
+    ("{% if %}", "有错误"),
+])
+def test_template_mistakes_are_reported_in_chinese(anci, settings, tmp_path, line, message):
+    (tmp_path / "annual.md").write_text(f"# 标题\n\n{line}\n", encoding="utf-8")
+    settings.MINSHENG_REPORT_TEMPLATES = str(tmp_path)
+    with pytest.raises(document.ReportTemplateError, match=message):
+        services.annual_report(anci, YEAR)
+
+
+def test_edited_paragraphs_take_the_generated_ones_places():
+    blocks = [Heading(1, "标题"), Paragraph("导语", "intro"), Heading(2, "一", "a"),
+              Paragraph("a1", "a"), Table("表", [], []), Paragraph("a2", "a"),
+              Heading(2, "二", "b"), Paragraph("b1", "b")]
+    same = document.apply_narratives(blocks, {"a": "新1\n\n新2"})
+    assert [getattr(b, "text", "表") for b in same] == ["标题", "导语", "一", "新1", "表", "新2",
+                                                       "二", "b1"]
+    assert all(b.edited for b in same if isinstance(b, Paragraph) and b.section == "a")
+    more = document.apply_narratives(blocks, {"a": "新1\n\n新2\n\n新3", "b": "B"})
+    assert [getattr(b, "text", "表") for b in more] == ["标题", "导语", "一", "新1", "表", "新2",
+                                                       "新3", "二", "B"]
+    fewer = document.apply_narratives(blocks, {"a": "只有一段"})
+    assert [getattr(b, "text", "表") for b in fewer] == ["标题", "导语", "一", "只有一段", "表",
+                                                        "二", "b1"]
+    gone = document.apply_narratives(blocks, {"removed": "x"})
+    assert gone == blocks
+
+
+def test_figures_compare_with_last_year_and_the_target():
+    from decimal import Decimal
+
+    from minsheng.indicators.models import Indicator
+
+    rate = Indicator.objects.get(code="cases_on_time_rate")
+    f = figures.Fig(rate, Decimal("73.9"), Decimal("71.2"), Decimal("90"), False)
+    assert (str(f), f.vs_prev, f.against_target) == (
+        "73.9%", "比上年提高2.7个百分点", "未达到年度目标（90.0%）")
+    count = Indicator.objects.get(code="cases_received")
+    f = figures.Fig(count, Decimal("300"), Decimal("316"))
+    assert (f.vs_prev, f.growth) == ("比上年减少16件", "下降5.1%")
+    growth = Indicator.objects.get(code="livelihood_growth")
+    assert figures.Fig(growth, Decimal("4.13")).growth == "增长4.13%"
+    missing = figures.Fig(count, None, Decimal("316"))
+    assert (str(missing), bool(missing), missing.vs_prev, missing.growth) == (
+        "（暂无数据）", False, "", "")
+    assert bool(figures.Fig(count, Decimal(0))) is True  # zero is a figure
