@@ -33,6 +33,11 @@ from minsheng.indicators.sources import SOURCES
 from minsheng.places.models import Region
 
 STALE_AFTER = dt.timedelta(minutes=10)
+# Elements that exist only per year (budget expenditure is reported annually).
+YEARLY_ONLY = frozenset({"spending_total", "spending_livelihood"})
+# Elements recorded for the district as a whole (its plan, its budget): below it they are unknown.
+DISTRICT_ONLY = frozenset({"spending_total", "spending_livelihood", "projects_total",
+                           "projects_completed", "projects_on_time"})
 
 
 def ancestors(code: str) -> list[str]:
@@ -118,7 +123,22 @@ def element_values(region_codes: list[str], period: Period
     for r, e, v in DataValue.objects.filter(
             region_id__in=region_codes, period=period.id,
             element__source="computed").values_list("region_id", "element_id", "value"):
-        out[r][e] = v
+        if period.kind == "year" or e not in YEARLY_ONLY:
+            out[r][e] = v
+    # Where the district has been computed for the period, a region without a value of its own
+    # had no records: that is 0, not "no data" (except yearly-only elements in shorter periods).
+    computed_districts = set(Computation.objects.filter(
+        region_id__in={_district(r) for r in region_codes}, period=period.id
+    ).values_list("region_id", flat=True))
+    if computed_districts:
+        applicable = [e for e in DataElement.objects.filter(source="computed")
+                      .values_list("code", flat=True)
+                      if period.kind == "year" or e not in YEARLY_ONLY]
+        for r in region_codes:
+            if _district(r) in computed_districts:
+                for e in applicable:
+                    if r == _district(r) or e not in DISTRICT_ONLY:
+                        out[r].setdefault(e, Decimal(0))
     manual = list(DataElement.objects.filter(source="manual").select_related("dataset"))
     by_kind: dict[str, list[DataElement]] = defaultdict(list)
     for el in manual:

@@ -216,11 +216,10 @@ def _trend(val: services.Value) -> dict | None:
 
 
 # sources.budget yields budget lines for years only; a quarter's or month's 0 would be misleading
-YEARLY_ONLY = frozenset({"spending_total", "spending_livelihood"})
 
 
 def _yearly_only(ind: Indicator, period: Period) -> bool:
-    return period.kind != YEAR and bool(ind.element_codes() & YEARLY_ONLY)
+    return period.kind != YEAR and bool(ind.element_codes() & services.YEARLY_ONLY)
 
 
 def _hide_yearly(values: dict[str, services.Value], period: Period) -> None:

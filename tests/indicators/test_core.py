@@ -258,3 +258,16 @@ def test_the_refresh_job_computes_current_periods_and_is_scheduled():
     jobs.ensure_schedule()
     assert Schedule.objects.filter(name="indicators", func="minsheng.indicators.jobs.refresh"
                                    ).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_street_without_records_reads_zero_and_yearly_spending_has_no_quarter(world):  # noqa: F811
+    services.compute(D, "2030Q1")
+    quiet = Region.objects.filter(parent_id=D).exclude(
+        code__in=[world["s1"].code, world["s2"].code]).order_by("code").first()
+    got = services.evaluate([quiet.code, D], "2030Q1", with_previous=False)
+    assert got[quiet.code]["cases_received"].value == 0
+    assert got[D]["livelihood_spending"].value is None  # budget lines are yearly
+    # a period never computed is "no data", not zero
+    assert services.evaluate([D], "2031Q1", with_previous=False)[D][
+        "cases_received"].value is None
