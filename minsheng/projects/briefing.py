@@ -33,11 +33,11 @@ from minsheng.projects.exchange import (
     wan,
 )
 from minsheng.projects.models import Area, Plan
+from minsheng.web.docxfonts import set_fonts
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BODY_FONT = "宋体"  # SimSun
 HEADING_FONT = "黑体"  # SimHei
-LATIN_FONT = "Times New Roman"
 BEHIND = ("overdue", "at_risk", "lagging")
 
 _DIGITS = "零一二三四五六七八九"
@@ -69,20 +69,11 @@ def _points_text(v: Decimal) -> str:
 # --- fonts and tables --------------------------------------------------------------------------
 
 
-def _set_fonts(element, east_asia: str, latin: str = LATIN_FONT) -> None:
-    """Name the fonts on a style's or run's rPr, dropping theme fonts that would override them."""
-    rpr = element.get_or_add_rPr()
-    rfonts = rpr.get_or_add_rFonts()
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        rfonts.attrib.pop(qn(attr), None)
-    rfonts.set(qn("w:ascii"), latin)
-    rfonts.set(qn("w:hAnsi"), latin)
-    rfonts.set(qn("w:eastAsia"), east_asia)
 
 
 def _style(doc, name: str, east_asia: str, size: float, *, bold: bool = False) -> None:
     style = doc.styles[name]
-    _set_fonts(style.element, east_asia)
+    set_fonts(style.element, east_asia)
     style.font.size = Pt(size)
     style.font.bold = bold
     style.font.color.rgb = RGBColor(0, 0, 0)
@@ -91,7 +82,7 @@ def _style(doc, name: str, east_asia: str, size: float, *, bold: bool = False) -
 def _run(paragraph, text: str, *, font: str = BODY_FONT, size: float | None = None,
          bold: bool = False):
     run = paragraph.add_run(text)
-    _set_fonts(run._r, font)
+    set_fonts(run._r, font)
     if size:
         run.font.size = Pt(size)
     run.bold = bold or None

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from minsheng.reports import charts, fonts
 from minsheng.reports.document import ChartBlock, Heading, Note, Paragraph, Report, Table
+from minsheng.web.docxfonts import set_fonts
 
 FORMATS = ("docx", "pdf", "html", "xlsx")
 CONTENT_TYPES = {
@@ -42,7 +43,6 @@ CONTENT_TYPES = {
 BODY_FONT = "SimSun"  # 宋体
 HEADING_FONT = "SimHei"  # 黑体
 NOTE_FONT = "KaiTi"  # 楷体
-LATIN_FONT = "Times New Roman"
 CHROMIUM_TIMEOUT = 120  # seconds
 
 
@@ -140,17 +140,6 @@ def pdf(report: Report) -> bytes:
 # --- DOCX --------------------------------------------------------------------------------------
 
 
-def _set_fonts(element, east_asia: str, latin: str = LATIN_FONT) -> None:
-    """Name the fonts on a style's or run's rPr, dropping theme fonts that would override them."""
-    from docx.oxml.ns import qn
-
-    rpr = element.get_or_add_rPr()
-    rfonts = rpr.get_or_add_rFonts()
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        rfonts.attrib.pop(qn(attr), None)
-    rfonts.set(qn("w:ascii"), latin)
-    rfonts.set(qn("w:hAnsi"), latin)
-    rfonts.set(qn("w:eastAsia"), east_asia)
 
 
 def _style(doc, name: str, east_asia: str, size: float, *, bold: bool = False,
@@ -158,7 +147,7 @@ def _style(doc, name: str, east_asia: str, size: float, *, bold: bool = False,
     from docx.shared import Pt, RGBColor
 
     style = doc.styles[name]
-    _set_fonts(style.element, east_asia)
+    set_fonts(style.element, east_asia)
     style.font.size = Pt(size)
     style.font.bold = bold
     style.font.color.rgb = RGBColor(0, 0, 0)
@@ -171,7 +160,7 @@ def _run(paragraph, text: str, *, font: str = BODY_FONT, size: float | None = No
     from docx.shared import Pt, RGBColor
 
     run = paragraph.add_run(text)
-    _set_fonts(run._r, font)
+    set_fonts(run._r, font)
     if size:
         run.font.size = Pt(size)
     if bold:
