@@ -57,40 +57,72 @@ def _between(field: str, period: Period) -> Q:
 HANDLING = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
 
 
-@source("cases", ("cases_received", "cases_resolved", "cases_on_time", "cases_handling_hours",
-                  "cases_rated", "cases_rating_sum", "cases_with_verdict", "cases_fixed",
-                  "cases_escalated", "disputes_received", "legal_aid_consultations",
-                  "hazards_found", "enterprises_interviewed", "civilised_city_problems",
-                  "property_repairs_resolved"))
+CASE_ELEMENTS = ("cases_received", "cases_resolved", "cases_on_time", "cases_handling_hours",
+                 "cases_rated", "cases_rating_sum", "cases_with_verdict", "cases_fixed",
+                 "cases_escalated", "disputes_received", "legal_aid_consultations",
+                 "hazards_found", "enterprises_interviewed", "civilised_city_problems",
+                 "property_repairs_resolved")
+BY_TYPE = {case_stats.LEGAL_AID: "legal_aid_consultations", case_stats.HAZARD: "hazards_found",
+           case_stats.INTERVIEW: "enterprises_interviewed",
+           "civilised_city": "civilised_city_problems"}
+REPAIRS = ("property_repair", "roof_leak", "sewage")
+COUNTED = tuple(e for e in CASE_ELEMENTS if e != "cases_handling_hours")
+
+
+@source("cases", CASE_ELEMENTS)
 def cases(prefix: str, period: Period) -> Iterable[Row]:
-    resolved = case_stats.Q_RESOLVED
+    """One GROUP BY region, case type and status; what depends only on the type or the status
+    (resolved, disputes, legal aid, repairs resolved…) is added up from those few hundred groups
+    here instead of by one FILTER aggregate per element and row in SQL, which takes about a third
+    off PostgreSQL's time over a million cases (bench/indicators_bench.py). The sums are exact
+    (integers; intervals added as timedeltas), so the values are the same to the last digit."""
+    from minsheng.cases.models import CaseType
+
+    resolved_statuses = set(case_stats.RESOLVED)
+    disputes = set(CaseType.objects.filter(group="dispute").values_list("code", flat=True))
     qs = (Case.objects.filter(region__code__startswith=prefix).filter(_between("created_at", period))
-          .order_by().values("region_id").annotate(
+          .order_by().values("region_id", "case_type_id", "status").annotate(
               received=Count("pk"),
-              resolved=Count("pk", filter=resolved),
               on_time=Count("pk", filter=case_stats.Q_ON_TIME),
-              handling=Sum(HANDLING, filter=resolved & Q(resolved_at__isnull=False)),
+              handling=Sum(HANDLING),
               rated=Count("pk", filter=Q(rating__isnull=False)),
-              rating_sum=Coalesce(Sum("rating"), 0),
+              rating_sum=Sum("rating"),
               with_verdict=Count("pk", filter=~Q(verdict="")),
               fixed=Count("pk", filter=Q(verdict="fixed")),
               escalated=Count("pk", filter=Q(escalation_level__gt=0)),
-              disputes=Count("pk", filter=Q(case_type__group="dispute")),
-              legal=Count("pk", filter=Q(case_type_id=case_stats.LEGAL_AID)),
-              hazards=Count("pk", filter=Q(case_type_id=case_stats.HAZARD)),
-              interviews=Count("pk", filter=Q(case_type_id=case_stats.INTERVIEW)),
-              civilised=Count("pk", filter=Q(case_type_id="civilised_city")),
-              repairs=Count("pk", filter=resolved & Q(
-                  case_type_id__in=("property_repair", "roof_leak", "sewage"))),
-          ))
-    return _rows(qs, "region_id", {
-        "cases_received": "received", "cases_resolved": "resolved", "cases_on_time": "on_time",
-        "cases_handling_hours": "handling", "cases_rated": "rated",
-        "cases_rating_sum": "rating_sum", "cases_with_verdict": "with_verdict",
-        "cases_fixed": "fixed", "cases_escalated": "escalated",
-        "disputes_received": "disputes", "legal_aid_consultations": "legal",
-        "hazards_found": "hazards", "enterprises_interviewed": "interviews",
-        "civilised_city_problems": "civilised", "property_repairs_resolved": "repairs"})
+          ).values_list("region_id", "case_type_id", "status", "received", "on_time", "handling",
+                        "rated", "rating_sum", "with_verdict", "fixed", "escalated"))
+    by_region: dict[str, dict[str, int]] = {}
+    hours: dict[str, dt.timedelta | None] = {}
+    for (region, kind, status, received, on_time, handling, rated, rating_sum, with_verdict,
+         fixed, escalated) in qs:
+        v = by_region.get(region)
+        if v is None:
+            v = by_region[region] = dict.fromkeys(COUNTED, 0)
+            hours[region] = None
+        v["cases_received"] += received
+        v["cases_rated"] += rated
+        v["cases_rating_sum"] += rating_sum or 0
+        v["cases_with_verdict"] += with_verdict
+        v["cases_fixed"] += fixed
+        v["cases_escalated"] += escalated
+        if kind in disputes:
+            v["disputes_received"] += received
+        if kind in BY_TYPE:
+            v[BY_TYPE[kind]] += received
+        if status in resolved_statuses:
+            v["cases_resolved"] += received
+            v["cases_on_time"] += on_time
+            if kind in REPAIRS:
+                v["property_repairs_resolved"] += received
+            if handling is not None:
+                hours[region] = handling if hours[region] is None else hours[region] + handling
+    for region, v in by_region.items():
+        for element, n in v.items():
+            yield region, element, Decimal(n)
+        h = hours[region]
+        yield region, "cases_handling_hours", (
+            Decimal(h.total_seconds()) / 3600 if h is not None else Decimal(0))
 
 
 @source("mediation", ("disputes_mediated", "disputes_settled", "mediation_amount"))
