@@ -37,6 +37,7 @@ bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python bench/lifecircle_bench.py
 	$(BIN)/python bench/siting_bench.py
+	scripts/with-postgres $(BIN)/python bench/indicators_bench.py
 
 messages: $(VENV)/.installed
 	cd minsheng && DJANGO_SETTINGS_MODULE=minsheng.settings ../$(BIN)/django-admin makemessages -l en --ignore 'static/*' --ignore 'locale/*'
