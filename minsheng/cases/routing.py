@@ -152,7 +152,8 @@ def dispatcher(region: Region) -> Organisation:
 
 
 def escalation_target(org: Organisation) -> Organisation | None:
-    """The parent region's office: community/property → street office → district department."""
+    """The parent region's office: community/property → street office → the district's office
+    that receives escalations (Organisation.receives_escalations), else its first department."""
     code = org.region_id
     if org.kind not in (Organisation.Kind.STREET_OFFICE, Organisation.Kind.DEPARTMENT):
         # a community, a property company, a committee: first the street office above it
@@ -163,9 +164,11 @@ def escalation_target(org: Organisation) -> Organisation | None:
                 return o
     parent = parent_code(code)
     while parent:
+        # the office the region names to receive escalations, else its street office, else its
+        # first department
         o = Organisation.objects.filter(region_id=parent, kind__in=[
             Organisation.Kind.STREET_OFFICE, Organisation.Kind.DEPARTMENT]).order_by(
-            "-kind", "pk").first()
+            "-receives_escalations", "-kind", "pk").first()
         if o is not None and o.pk != org.pk:
             return o
         parent = parent_code(parent)

@@ -54,6 +54,7 @@ NAME_TAILS = ["小区", "家园", "花园", "苑", "里", "嘉园", "公寓", "�
 COMPANY_NAMES = ["廊坊市安泰物业服务有限公司", "廊坊市华逸物业管理有限公司", "河北盛德物业服务有限公司", "廊坊市龙河物业服务有限公司", "廊坊市惠居物业管理有限公司", "廊坊市新源物业服务有限公司", "廊坊市祥和物业管理有限公司", "廊坊市恒安物业服务有限公司", "河北宜居物业服务有限公司", "廊坊市瑞景物业管理有限公司", "廊坊市万家物业服务有限公司", "廊坊市东方物业管理有限公司"]
 SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗"]
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "平", "刚", "桂英", "建国", "志强", "海燕"]
+ESCALATION_OFFICE = "区民生工作办公室"  # receives cases a street lets go overdue
 DEPARTMENTS = ["区民政局", "区住房和城乡建设局", "区人力资源和社会保障局", "区教育局", "区卫生健康局", "区财政局", "区司法局", "区城市管理综合行政执法局", "区应急管理局", "区生态环境分局", "区民生工作办公室"]
 
 # Signed service points: MOFCOM's basic trades and community services (weights).
@@ -325,7 +326,7 @@ def _organisations(rng, district, streets, communities) -> dict[str, list[Organi
 
     K = Organisation.Kind
     for name in DEPARTMENTS:
-        org(name, K.DEPARTMENT, district)
+        org(name, K.DEPARTMENT, district, receives_escalations=name == ESCALATION_OFFICE)
     org("区法律援助中心", K.LEGAL_AID_CENTRE, district)
     org("区人民调解委员会", K.MEDIATION_COMMITTEE, district)
     org(f"{district.name}人民法院", K.COURT, district)

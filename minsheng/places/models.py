@@ -123,6 +123,10 @@ class Organisation(models.Model):
     address = models.CharField(_("地址"), max_length=200, blank=True)
     contact_person = models.CharField(_("联系人"), max_length=50, blank=True)
     contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    receives_escalations = models.BooleanField(
+        _("接收超时升级"), default=False,
+        help_text=_("本级超时未办结的诉求升级到这里（如区社会治理中心、区民生办）；"
+                    "未指定时升级到本级第一个职能部门"))
     generated = models.BooleanField(_("演示生成"), default=False)
 
     objects = PlaceQuerySet.as_manager()

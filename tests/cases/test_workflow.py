@@ -334,6 +334,22 @@ def test_an_accepted_case_past_its_resolve_due_escalates_too(user, unmanaged):
     case.refresh_from_db()
     assert case.overdue and case.escalation_level == 1 and case.status == S.ACCEPTED
     assert case.organisation.region_id == "131002000000"  # street office → district
+    # the district's office named to receive escalations, not whichever department came first
+    assert case.organisation.name == "区民生工作办公室" and case.organisation.receives_escalations
+
+
+def test_the_district_names_the_office_that_receives_escalations(user, unmanaged):
+    from minsheng.places.models import Organisation
+
+    Organisation.objects.filter(region_id="131002000000").update(receives_escalations=False)
+    Organisation.objects.filter(region_id="131002000000", name="区应急管理局").update(
+        receives_escalations=True)
+    case = file("street_order", unmanaged)
+    workflow.do_accept(user("street1"), case)
+    sla.check(now=case.resolve_due + dt.timedelta(minutes=1))
+    case.refresh_from_db()
+    assert case.organisation.name == "区应急管理局"
+    assert Notification.objects.filter(case=case, organisation__name="区应急管理局").exists()
 
 
 def test_an_overdue_case_with_no_office_above_is_flagged_not_escalated_to_itself(unmanaged):
