@@ -113,15 +113,18 @@ def ensure_fresh(district_code: str, period: Period) -> dt.datetime:
 # --- reading values ---------------------------------------------------------------------------
 
 
-def element_values(region_codes: list[str], period: Period
+def element_values(region_codes: list[str], period: Period, codes: set[str] | None = None
                    ) -> dict[str, dict[str, Decimal]]:
-    """{region: {element: value}} for the regions and period. Computed elements are read as
-    stored; manual elements from approved values: where a region has none of its own, the values
-    entered below it are rolled up by code prefix (SQL SUM or AVG by the element's aggregation),
-    and a period longer than the data set's is made of its sub-periods."""
+    """{region: {element: value}} for the regions and period (only the elements in `codes`, when
+    given). Computed elements are read as stored; manual elements from approved values: where a
+    region has none of its own, the values entered below it are rolled up by code prefix (SQL SUM
+    or AVG by the element's aggregation), and a period longer than the data set's is made of its
+    sub-periods."""
     out: dict[str, dict[str, Decimal]] = {r: {} for r in region_codes}
+    elements = DataElement.objects.all() if codes is None else DataElement.objects.filter(
+        code__in=codes)
     for r, e, v in DataValue.objects.filter(
-            region_id__in=region_codes, period=period.id,
+            region_id__in=region_codes, period=period.id, element__in=elements,
             element__source="computed").values_list("region_id", "element_id", "value"):
         if period.kind == "year" or e not in YEARLY_ONLY:
             out[r][e] = v
@@ -131,7 +134,7 @@ def element_values(region_codes: list[str], period: Period
         region_id__in={_district(r) for r in region_codes}, period=period.id
     ).values_list("region_id", flat=True))
     if computed_districts:
-        applicable = [e for e in DataElement.objects.filter(source="computed")
+        applicable = [e for e in elements.filter(source="computed")
                       .values_list("code", flat=True)
                       if period.kind == "year" or e not in YEARLY_ONLY]
         for r in region_codes:
@@ -139,7 +142,7 @@ def element_values(region_codes: list[str], period: Period
                 for e in applicable:
                     if r == _district(r) or e not in DISTRICT_ONLY:
                         out[r].setdefault(e, Decimal(0))
-    manual = list(DataElement.objects.filter(source="manual").select_related("dataset"))
+    manual = list(elements.filter(source="manual").select_related("dataset"))
     by_kind: dict[str, list[DataElement]] = defaultdict(list)
     for el in manual:
         by_kind[el.dataset.period_kind if el.dataset else "year"].append(el)
@@ -234,9 +237,10 @@ def evaluate(region_codes: list[str], period: Period | str, *, indicators=None,
     period = parse(period) if isinstance(period, str) else period
     inds = list(indicators if indicators is not None
                 else Indicator.objects.filter(active=True))
-    cur = element_values(region_codes, period)
+    needed = set().union(*(i.element_codes() for i in inds))
+    cur = element_values(region_codes, period, needed)
     prev_period = period.previous()
-    prev = element_values(region_codes, prev_period) if with_previous or any(
+    prev = element_values(region_codes, prev_period, needed) if with_previous or any(
         i.kind == Indicator.Kind.GROWTH for i in inds) else {}
     targets = {(t.indicator_id, t.region_id): t.value for t in Target.objects.filter(
         region_id__in=region_codes, year=period.year, indicator__in=inds)}
