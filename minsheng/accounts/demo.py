@@ -13,6 +13,7 @@ from django.db import transaction
 
 from minsheng.accounts.models import Membership, Profile
 from minsheng.accounts.roles import Role
+from minsheng.places.demo import id_number, person_name, phone_number
 from minsheng.places.models import Grid, Organisation, Region
 
 DEMO_PASSWORD = "minsheng-demo"  # noqa: S105 - the published demo password
@@ -38,6 +39,18 @@ ACCOUNTS = [
     ("resident1", Role.RESIDENT, "居民（银河南路街道第一个社区）", False),
     ("admin", None, "系统管理员（所有区县，含后台）", True),
 ]
+# One more account per department that leads livelihood projects, so that each project's progress
+# is reported by its own department (dept1 is 区民政局's).
+F = Organisation.Function
+DEPARTMENT_ACCOUNTS = [
+    ("dept-housing", F.HOUSING, "部门工作人员（区住房和城乡建设局）"),
+    ("dept-education", F.EDUCATION, "部门工作人员（区教育局）"),
+    ("dept-health", F.HEALTH, "部门工作人员（区卫生健康局）"),
+    ("dept-hr", F.HUMAN_RESOURCES, "部门工作人员（区人力资源和社会保障局）"),
+    ("dept-environment", F.ENVIRONMENT, "部门工作人员（区生态环境分局）"),
+    ("dept-urban", F.URBAN_MANAGEMENT, "部门工作人员（区城市管理综合行政执法局）"),
+    ("dept-emergency", F.EMERGENCY, "部门工作人员（区应急管理局）"),
+]
 
 
 @transaction.atomic
@@ -49,10 +62,10 @@ def create_demo_accounts(district6: str = "131002") -> list[tuple[str, str]]:
     comm1 = Region.objects.filter(parent=street1).order_by("code").first()
     K = Organisation.Kind
 
-    def org(kind, region, name_contains=""):
+    def org(kind, region, function=""):
         qs = Organisation.objects.filter(kind=kind, region=region)
-        if name_contains:
-            qs = qs.filter(name__contains=name_contains)
+        if function:
+            qs = qs.filter(function=function)
         return qs.order_by("pk").first()
 
     # The property company that manages the most compounds in street 1.
@@ -62,21 +75,27 @@ def create_demo_accounts(district6: str = "131002") -> list[tuple[str, str]]:
         .order_by("pk").first()
     )
     memberships = {
-        "district": (org(K.DEPARTMENT, district, "民生"), district),
+        "district": (org(K.DEPARTMENT, district, F.LIVELIHOOD_OFFICE), district),
         "street1": (org(K.STREET_OFFICE, street1), street1),
         "street2": (org(K.STREET_OFFICE, street2), street2),
         "community1": (org(K.COMMUNITY_COMMITTEE, comm1), comm1),
         "grid1": (org(K.COMMUNITY_COMMITTEE, comm1), comm1),
         "property1": (company, district),
         "mediator1": (org(K.MEDIATION_COMMITTEE, street1), street1),
-        "dept1": (org(K.DEPARTMENT, district, "民政"), district),
+        "dept1": (org(K.DEPARTMENT, district, F.CIVIL_AFFAIRS), district),
         "viewer1": (None, district),
         "resident1": (None, comm1),
     }
     rng = random.Random("minsheng-demo-accounts")  # noqa: S311
     hashed = demo_hash()
+    accounts = list(ACCOUNTS)
+    for username, function, desc in DEPARTMENT_ACCOUNTS:
+        department = org(K.DEPARTMENT, district, function)
+        if department is not None:
+            memberships[username] = (department, district)
+            accounts.append((username, Role.DEPARTMENT_STAFF, desc, False))
     out = []
-    for username, role, desc, staff in ACCOUNTS:
+    for username, role, desc, staff in accounts:
         user, _ = User.objects.get_or_create(username=username)
         user.password = hashed
         user.is_staff = staff
@@ -89,11 +108,9 @@ def create_demo_accounts(district6: str = "131002") -> list[tuple[str, str]]:
             Membership.objects.get_or_create(user=user, organisation=o, role=role, region=region)
         profile, _ = Profile.objects.get_or_create(user=user)
         if not profile.phone:
-            from minsheng.places.demo import _id_number, _person, _phone
-
-            profile.real_name = _person(rng)
-            profile.phone = _phone(rng)
-            profile.id_number = _id_number(rng, district6)
+            profile.real_name = person_name(rng)
+            profile.phone = phone_number(rng)
+            profile.id_number = id_number(rng, district6)
             profile.home_region = comm1 if username == "resident1" else None
             profile.save()
         out.append((username, desc))
@@ -111,7 +128,7 @@ def has_demo_password(user) -> bool:
 def accounts_with_demo_password() -> list[str]:
     """Usernames that still have the demo password: the demo hash, or any demo-named account."""
     User = get_user_model()
-    names = {u for u, *_ in ACCOUNTS}
+    names = {u for u, *_ in ACCOUNTS} | {u for u, *_ in DEPARTMENT_ACCOUNTS}
     found = set(User.objects.filter(password=demo_hash()).values_list("username", flat=True))
     for u in User.objects.filter(username__in=names - found, is_active=True):
         if check_password(DEMO_PASSWORD, u.password):

@@ -29,6 +29,7 @@ from minsheng.cases.models import (
     RoutingRule,
 )
 from minsheng.cases.routing import nearest_org, route
+from minsheng.places.demo import phone_number
 from minsheng.places.models import Compound, Organisation, Region
 
 DEMO_API_KEY = "minsheng-demo-key"
@@ -64,11 +65,6 @@ TEXTS = {
 NAMES = ["王芳", "李强", "张敏", "刘洋", "陈静", "杨磊", "赵丽", "黄伟", "周杰", "吴涛", "徐娜", "孙勇"]
 
 
-def _phone(rng) -> str:
-    return rng.choice(["138", "139", "150", "186"]) + "".join(str(rng.randrange(10))
-                                                             for _ in range(8))
-
-
 def demo_routing_rules(district: Region) -> None:
     """Departments for the categories whose handler is a department."""
     by_name = {o.name: o for o in Organisation.objects.filter(region=district,
@@ -88,6 +84,7 @@ def demo_api_key() -> None:
 
 @transaction.atomic
 def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int:
+    """About `n` cases a year from 1 January last year to now, with their histories."""
     district = Region.objects.get(code=district6.ljust(12, "0"))
     demo_routing_rules(district)
     demo_api_key()
@@ -104,10 +101,16 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     cw = [max(1, c.population) for c in compounds]
     route_cache: dict[tuple, Organisation] = {}
     cases: list[Case] = []
-    for i in range(n):
+    # From 1 January last year to now, at `n` a year, so that last year is complete on any date
+    # (its annual figures and report) and this year has its cases so far.
+    first = dt.datetime(timezone.localdate().year - 1, 1, 1,
+                        tzinfo=timezone.get_current_timezone())
+    span_days = (now - first).total_seconds() / 86400
+    for i in range(round(n * span_days / 365)):
         t = types[rng.choices(codes, weights=weights)[0]]
         c = rng.choices(compounds, weights=cw)[0]
-        at = now - dt.timedelta(days=rng.uniform(0.2, 365), minutes=rng.randint(0, 600))
+        at = now - dt.timedelta(days=rng.uniform(0.2, span_days - 0.5),
+                                minutes=rng.randint(0, 600))
         key = (t.code, c.region_id, c.property_company_id if t.property_first else None)
         if key not in route_cache:
             route_cache[key] = route(t, c.region, c)
@@ -119,7 +122,7 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
             case_type=t, description=rng.choice(TEXTS.get(t.code, ["问题反映"])), channel=channel,
             region=c.region, grid=c.grid, compound=c,
             lat=c.lat + rng.uniform(-0.0008, 0.0008), lng=c.lng + rng.uniform(-0.001, 0.001),
-            address=c.address, reporter_name=rng.choice(NAMES), reporter_phone=_phone(rng),
+            address=c.address, reporter_name=rng.choice(NAMES), reporter_phone=phone_number(rng),
             organisation=org, created_at=at,
             accept_due=at + dt.timedelta(hours=t.accept_hours),
             resolve_due=at + dt.timedelta(hours=t.resolve_hours),
@@ -138,7 +141,8 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     _mediations(rng, [c for c in cases if c.case_type.mediation], now)
     _reviews(rng, [c for c in cases if c.case_type.admin_review], now)
     _due_soon(rng, cases[:3], now)
-    progress(f"{district.name}: 生成近一年诉求 {len(cases)} 件及办理记录（含调解、复议、隐患）")
+    _overdue(cases[3:6], now)
+    progress(f"{district.name}: 生成去年以来的诉求 {len(cases)} 件及办理记录（含调解、复议、隐患）")
     return len(cases)
 
 
@@ -225,7 +229,7 @@ def _mediations(rng, cases: list[Case], now: dt.datetime) -> None:
             Party(mediation=m, role=Party.Role.APPLICANT, name=c.reporter_name,
                   phone=c.reporter_phone),
             Party(mediation=m, role=Party.Role.RESPONDENT, name=rng.choice(NAMES),
-                  phone=_phone(rng))])
+                  phone=phone_number(rng))])
         if c.accepted_at:
             MediationSession.objects.create(mediation=m, held_at=c.accepted_at + dt.timedelta(
                 days=1), place=f"{committee.name}调解室", notes="听取双方陈述，释法明理。")
@@ -269,5 +273,34 @@ def _due_soon(rng, cases: list[Case], now: dt.datetime) -> None:
             escalation_level=0, rating=None, verdict="", outcome="", reopen_count=0)
         CaseEvent.objects.filter(case=c).exclude(action__in=[A.CREATED, A.ROUTED]).delete()
         CaseEvent.objects.filter(case=c).update(at=created)
+        Mediation.objects.filter(case=c).update(outcome=Mediation.Outcome.PENDING,
+                                                concluded_at=None, agreement="")
+
+
+def _overdue(cases: list[Case], now: dt.datetime) -> None:
+    """Three cases accepted late and still not resolved past their deadline, escalated once: the
+    queue's red clocks and the overdue figures have something to show on any day."""
+    for c in cases:
+        t = c.case_type
+        created = now - dt.timedelta(hours=t.resolve_hours + 30)
+        accept_due = created + dt.timedelta(hours=t.accept_hours)
+        accepted = accept_due + dt.timedelta(hours=2)
+        Case.objects.filter(pk=c.pk).update(
+            status=S.ACCEPTED, created_at=created, accept_due=accept_due, accepted_at=accepted,
+            resolve_due=created + dt.timedelta(hours=t.resolve_hours), resolved_at=None,
+            closed_at=None, overdue=True, escalation_level=1, rating=None, verdict="",
+            outcome="", reopen_count=0)
+        CaseEvent.objects.filter(case=c).delete()
+        CaseEvent.objects.bulk_create([
+            CaseEvent(case=c, at=created, action=A.CREATED, to_status=S.ASSIGNED,
+                      organisation=c.organisation, note=c.get_channel_display()),
+            CaseEvent(case=c, at=created, action=A.ROUTED, from_status=S.ASSIGNED,
+                      to_status=S.ASSIGNED, organisation=c.organisation,
+                      note=f"派至 {c.organisation.name}"),
+            CaseEvent(case=c, at=accept_due, action=A.ESCALATED, from_status=S.ASSIGNED,
+                      to_status=S.ASSIGNED, organisation=c.organisation,
+                      note="超过受理时限，已升级督办"),
+            CaseEvent(case=c, at=accepted, action=A.ACCEPTED, from_status=S.ASSIGNED,
+                      to_status=S.ACCEPTED, organisation=c.organisation)])
         Mediation.objects.filter(case=c).update(outcome=Mediation.Outcome.PENDING,
                                                 concluded_at=None, agreement="")

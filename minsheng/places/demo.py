@@ -55,7 +55,14 @@ COMPANY_NAMES = ["廊坊市安泰物业服务有限公司", "廊坊市华逸物�
 SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗"]
 GIVEN = ["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "秀英", "华", "平", "刚", "桂英", "建国", "志强", "海燕"]
 ESCALATION_OFFICE = "区民生工作办公室"  # receives cases a street lets go overdue
-DEPARTMENTS = ["区民政局", "区住房和城乡建设局", "区人力资源和社会保障局", "区教育局", "区卫生健康局", "区财政局", "区司法局", "区城市管理综合行政执法局", "区应急管理局", "区生态环境分局", "区民生工作办公室"]
+_F = Organisation.Function
+DEPARTMENTS = {
+    "区民政局": _F.CIVIL_AFFAIRS, "区住房和城乡建设局": _F.HOUSING,
+    "区人力资源和社会保障局": _F.HUMAN_RESOURCES, "区教育局": _F.EDUCATION,
+    "区卫生健康局": _F.HEALTH, "区财政局": _F.FINANCE, "区司法局": _F.JUSTICE,
+    "区城市管理综合行政执法局": _F.URBAN_MANAGEMENT, "区应急管理局": _F.EMERGENCY,
+    "区生态环境分局": _F.ENVIRONMENT, ESCALATION_OFFICE: _F.LIVELIHOOD_OFFICE,
+}
 
 # Signed service points: MOFCOM's basic trades and community services (weights).
 SIGNED_MIX = {
@@ -139,11 +146,11 @@ def _geojson(geom, ndigits: int = 6) -> dict:
     return mapping(geom)
 
 
-def _person(rng: random.Random) -> str:
+def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN)
 
 
-def _phone(rng: random.Random) -> str:
+def phone_number(rng: random.Random) -> str:
     return rng.choice(["138", "139", "150", "151", "186", "187", "133", "177"]) + "".join(
         str(rng.randrange(10)) for _ in range(8))
 
@@ -191,7 +198,7 @@ def _compound_name(rng, used: set[str], region_name: str) -> str:
     return n
 
 
-def _id_number(rng: random.Random, region6: str) -> str:
+def id_number(rng: random.Random, region6: str) -> str:
     """A well-formed (checksum-valid) but fictitious 18-digit resident ID number."""
     birth = f"{rng.randint(1950, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
     body = f"{region6}{birth}{rng.randint(0, 999):03d}"
@@ -320,13 +327,17 @@ def _organisations(rng, district, streets, communities) -> dict[str, list[Organi
     def org(name, kind, region, **kw):
         o, _ = Organisation.objects.get_or_create(
             region=region, kind=kind, name=name,
-            defaults={"generated": True, "contact_person": _person(rng),
-                      "contact_phone": _phone(rng), **kw})
+            defaults={"generated": True, "contact_person": person_name(rng),
+                      "contact_phone": phone_number(rng), **kw})
         return o
 
     K = Organisation.Kind
-    for name in DEPARTMENTS:
-        org(name, K.DEPARTMENT, district, receives_escalations=name == ESCALATION_OFFICE)
+    for name, function in DEPARTMENTS.items():
+        o = org(name, K.DEPARTMENT, district, function=function,
+                receives_escalations=name == ESCALATION_OFFICE)
+        if o.function != function:  # databases built before departments had a function
+            o.function = function
+            o.save(update_fields=["function"])
     org("区法律援助中心", K.LEGAL_AID_CENTRE, district)
     org("区人民调解委员会", K.MEDIATION_COMMITTEE, district)
     org(f"{district.name}人民法院", K.COURT, district)
@@ -401,8 +412,8 @@ def _compounds(rng, d, district, communities, blocks, companies) -> list[Compoun
             property_status=status,
             property_company=rng.choice(companies) if status == PS.COMPANY else None,
             committee=committee,
-            committee_head=_person(rng) if committee else "",
-            committee_head_phone=_phone(rng) if committee else "",
+            committee_head=person_name(rng) if committee else "",
+            committee_head_phone=phone_number(rng) if committee else "",
             head_is_party_secretary=bool(committee) and rng.random() < 0.6,
             is_old=is_old,
             renovation_class=rng.choice("ABCC") if is_old and rng.random() < 0.7 else "",

@@ -116,8 +116,27 @@ class Organisation(models.Model):
         COURT = "court", _("人民法院")
         OTHER = "other", _("其他")
 
+    class Function(models.TextChoices):
+        """What a department is responsible for: rules find "the justice bureau" or "the
+        department leading housing" by this field, never by words in its name."""
+
+        CIVIL_AFFAIRS = "civil_affairs", _("民政")
+        HOUSING = "housing", _("住房和城乡建设")
+        HUMAN_RESOURCES = "human_resources", _("人力资源和社会保障")
+        EDUCATION = "education", _("教育")
+        HEALTH = "health", _("卫生健康")
+        FINANCE = "finance", _("财政")
+        JUSTICE = "justice", _("司法行政")
+        URBAN_MANAGEMENT = "urban_management", _("城市管理")
+        EMERGENCY = "emergency", _("应急管理")
+        ENVIRONMENT = "environment", _("生态环境")
+        AGRICULTURE = "agriculture", _("农业农村")
+        LIVELIHOOD_OFFICE = "livelihood_office", _("民生工作统筹")
+
     name = models.CharField(_("名称"), max_length=200)
     kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices, db_index=True)
+    function = models.CharField(_("职能"), max_length=30, choices=Function.choices, blank=True,
+                                db_index=True, help_text=_("职能部门的主管领域（如司法行政、民政）"))
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所属区划"))
     credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)

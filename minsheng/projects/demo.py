@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from minsheng.accounts.models import Membership
+from minsheng.accounts.roles import Role
 from minsheng.places.models import Compound, Organisation, Region
 from minsheng.projects import progress
 from minsheng.projects.models import (
@@ -112,18 +114,27 @@ def generate(district6: str = "131002", *, progress_cb=print) -> dict[str, int]:
         progress_cb(f"{district.name}: 民心工程演示数据已存在，跳过生成")
         return {"plans": Plan.objects.filter(region=district).count()}
     rng = random.Random(f"minsheng-projects-{district6}")  # noqa: S311 - not security
-    users = {u.username: u for u in get_user_model().objects.filter(
-        username__in=["district", "dept1", "admin"])}
+    reporters = department_reporters(district)
+    office = get_user_model().objects.filter(username="district").first()
     n = 0
     for y in (year - 1, year):
         plan = Plan.objects.create(region=district, year=y, name=f"{y}年{district.name}民心工程",
                                    published=True,
                                    note="演示生成数据：12 方面民心工程，进度为生成的历史。")
         for i, t in enumerate(TEMPLATES, start=1):
-            _project(rng, plan, i, t, users, district)
+            _project(rng, plan, i, t, reporters, office, district)
             n += 1
+    _await_review(district)
     progress_cb(f"{district.name}: 生成 {year - 1}、{year} 年民心工程 {n} 个项目及进度历史")
     return {"plans": 2, "projects": n}
+
+
+def department_reporters(district: Region) -> dict[int, object]:
+    """The demo account of each lead department (accounts.demo creates one per department), by
+    organisation id: progress is reported by the department that leads the project."""
+    return {m.organisation_id: m.user for m in Membership.objects.filter(
+        role=Role.DEPARTMENT_STAFF, organisation__region=district,
+        organisation__kind=Organisation.Kind.DEPARTMENT).select_related("user").order_by("pk")}
 
 
 def _budget(district: Region, year: int) -> None:
@@ -142,18 +153,31 @@ def _budget(district: Region, year: int) -> None:
             for c, (n, a) in _expenditure(y, scale, share).items()])
 
 
-def _project(rng, plan, i, t, users, district) -> Project:
+# Projects that run into the next year (跨年项目): their plan year's Jan–Mar to 30 June of the
+# following year, so that on every date of the year some project is under way.
+MULTI_YEAR = {3, 4, 14, 15}
+# Paces (actual ÷ planned progress): < 0.97 never completes. Fixed per template, not drawn, so that
+# on any date the demo shows every flag: multi-year projects on track, lagging and at risk;
+# last year's projects completed and overdue (see tests/web/test_demo_dates.py).
+PACES = {3: 1.0, 4: 0.8, 14: 0.55, 15: 1.02, 1: 1.0, 2: 0.75, 5: 1.0, 6: 0.55, 7: 1.05, 8: 1.0,
+         9: 0.97, 10: 0.75, 11: 1.0, 12: 1.02, 13: 0.55, 16: 1.0, 17: 0.75, 18: 1.0, 19: 0.55,
+         20: 1.0}
+
+
+def _project(rng, plan, i, t, reporters, office, district) -> Project:
     area, name, dept_name, target, q, unit, money = t
     dept = Organisation.objects.filter(region=district, name=dept_name).first()
     y = plan.year
     start = dt.date(y, rng.randint(1, 3), rng.randint(1, 28))
     end = dt.date(y, rng.choice([6, 9, 10, 11, 12]), 28 if rng.random() < 0.5 else 30)
+    if i in MULTI_YEAR:
+        end = dt.date(y + 1, 6, 30)
     p = Project.objects.create(
         plan=plan, number=str(i), name=f"{name}", area=area, lead_department=dept,
         responsible_person=rng.choice("王李张刘陈杨赵黄") + rng.choice(["主任", "局长", "科长"]),
         target=target.format(q=q), target_quantity=Decimal(q), target_unit=unit,
         start_date=start, end_date=end, is_public=True, generated=True,
-        public_summary=f"{target.format(q=q)}，{end.month}月底前完成。")
+        public_summary=f"{target.format(q=q)}，{end.year}年{end.month}月底前完成。")
     for source, wan in money.items():
         planned = (Decimal(str(wan)) * WAN).quantize(Decimal("0.01"))
         FundLine.objects.create(project=p, source=FundSource(source), planned=planned,
@@ -174,20 +198,15 @@ def _project(rng, plan, i, t, users, district) -> Project:
     elif area in (Area.EDUCATION, Area.HEALTH, Area.ELDERLY, Area.SAFETY):
         for c in Compound.objects.in_region(district.code).order_by("pk")[i * 3: i * 3 + 3]:
             do_add_sub_item(p, name=f"{c.region.name}{name}", region=c.region)
-    # dept1 works for 区民政局 and reports its projects; the office reports the others, and
-    # nobody approves their own report.
-    if dept_name == "区民政局" and "dept1" in users:
-        reporter, reviewer = users["dept1"], users["district"]
-    else:
-        reporter, reviewer = users["district"], users.get("admin", users["district"])
-    _history(rng, p, reporter, reviewer)
+    # The lead department reports; the livelihood office (`district`) approves, never the reporter.
+    reporter = reporters.get(dept.pk) if dept else None
+    _history(p, PACES[i], reporter or office, office)
     return p
 
 
-def _history(rng, p: Project, reporter, office) -> None:
-    """Monthly approved reports; pace < 1 makes a project lag. The last one may await review."""
+def _history(p: Project, pace: float, reporter, office) -> None:
+    """Approved monthly reports up to today; pace < 0.97 makes a project lag and never finish."""
     now = today()
-    pace = rng.choice([1.0, 1.0, 1.02, 0.97, 0.75, 0.55, 1.05])
     ms = [progress.MilestonePoint(m.planned_date, m.weight) for m in p.milestones.all()]
     planned_money = sum((f.planned for f in p.funds.all()), Decimal(0))
     allocated = sum((f.allocated for f in p.funds.all()), Decimal(0))
@@ -211,8 +230,22 @@ def _history(rng, p: Project, reporter, office) -> None:
             break
         month = d.month % 12 + 1
         d = dt.date(d.year + (d.month == 12), month, 28)
-    if reports and reports[-1].percent < 100 and reports[-1].as_of.year == now.year and \
-            rng.random() < 0.3:
-        reports[-1].state = ProgressReport.State.SUBMITTED
-        reports[-1].reviewed_by = None
     ProgressReport.objects.bulk_create(reports)
+
+
+def _await_review(district: Region) -> None:
+    """Leave the latest monthly report of some unfinished projects awaiting review, submitted by
+    their department, so the office has something to approve on any date: every other project
+    (by number) whose last report is under 100% and at most 45 days old."""
+    since = today() - dt.timedelta(days=45)
+    candidates = []
+    for p in Project.objects.filter(plan__region=district).order_by("plan__year", "pk"):
+        last = p.reports.order_by("-as_of").first()
+        if last is not None and last.percent < 100 and last.as_of >= since and \
+                last.submitted_by_id != last.reviewed_by_id:
+            candidates.append(last)
+    for k, r in enumerate(candidates):
+        if k % 2 == 0:
+            r.state = ProgressReport.State.SUBMITTED
+            r.reviewed_by = None
+            r.save(update_fields=["state", "reviewed_by"])
