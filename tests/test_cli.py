@@ -3,8 +3,10 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django_q.models import Schedule
 
 from minsheng.places.models import Region
+from minsheng.web.management.commands import serve
 
 pytestmark = pytest.mark.django_db
 
@@ -61,3 +63,19 @@ def test_regions_load_rejects_a_non_district_code():
         call_command("regions", "load", "--district", "131002001")
     with pytest.raises(CommandError, match="不是已知"):
         call_command("regions", "load", "--district", "999999")
+
+
+def test_serve_and_demo_register_every_job_from_one_place(settings, monkeypatch):
+    """`serve` used to register the SLA job but not the indicator refresh."""
+    monkeypatch.setattr(serve, "run", lambda **kw: None)
+    monkeypatch.setattr(serve, "call_command", lambda *a, **kw: None)
+    settings.SECRET_KEY = "a-real-secret-key-for-this-test-0123456789"
+    User = get_user_model()
+    for u in User.objects.all():
+        u.set_password("a-long-real-password-2026")
+        u.save()
+    Schedule.objects.all().delete()
+    call_command("serve")
+    assert dict(Schedule.objects.values_list("name", "func")) == {
+        "cases-sla": "minsheng.cases.sla.check",
+        "indicators": "minsheng.indicators.jobs.refresh"}

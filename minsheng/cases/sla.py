@@ -27,13 +27,3 @@ def check(now: dt.datetime | None = None) -> dict[str, int]:
                                 resolved_at__lt=now - dt.timedelta(days=CLOSE_AFTER_DAYS))
     closed = sum(1 for c in stale.only("pk")[:1000] if system_close(c, now))
     return {"escalated": escalated, "closed": closed}
-
-
-def ensure_schedule() -> None:
-    """Register the every-minute check with the worker cluster (idempotent)."""
-    from django_q.models import Schedule
-
-    Schedule.objects.update_or_create(
-        name="cases-sla", defaults={"func": "minsheng.cases.sla.check",
-                                    "schedule_type": Schedule.MINUTES, "minutes": 1,
-                                    "repeats": -1})

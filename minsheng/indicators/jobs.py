@@ -21,12 +21,3 @@ def refresh() -> int:
         for kind in KINDS:
             n += services.compute(district.code, current(kind, today))
     return n
-
-
-def ensure_schedule() -> None:
-    from django_q.models import Schedule
-
-    Schedule.objects.update_or_create(
-        name="indicators", defaults={"func": "minsheng.indicators.jobs.refresh",
-                                     "schedule_type": Schedule.MINUTES, "minutes": 10,
-                                     "repeats": -1})

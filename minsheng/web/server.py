@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import subprocess
 import sys
+
+from gunicorn.app.wsgiapp import WSGIApplication
 
 
 def run(*, host: str, port: int, workers: int, background: bool = True) -> None:
     """gunicorn in this process; the background-task cluster (django-q2) as a child process that
     ends with it."""
-    import atexit
-    import subprocess
-
-    from gunicorn.app.wsgiapp import WSGIApplication
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
     if background:
         cluster = subprocess.Popen([sys.executable, "-m", "minsheng.cli", "qcluster"])

@@ -23,6 +23,7 @@ from minsheng.indicators.models import (
 from minsheng.indicators.periods import Period, PeriodError, parse
 from minsheng.indicators.sources import SOURCES
 from minsheng.places.models import Compound, Region
+from minsheng.web.jobs import ensure_schedules
 from tests.cases.test_stats import world  # noqa: F401  (the fixture)
 
 D = "131002000000"
@@ -254,8 +255,8 @@ def test_the_refresh_job_computes_current_periods_and_is_scheduled():
         assert jobs.refresh() > 0
     for p in ("2030", "2030Q2", "2030-05"):
         assert services.as_of(D, parse(p)) is not None, p
-    jobs.ensure_schedule()
-    jobs.ensure_schedule()
+    ensure_schedules()
+    ensure_schedules()
     assert Schedule.objects.filter(name="indicators", func="minsheng.indicators.jobs.refresh"
                                    ).count() == 1
 

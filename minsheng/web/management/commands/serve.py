@@ -1,8 +1,14 @@
+"""`minsheng serve`: checks before starting, then gunicorn and the worker cluster."""
+
 from __future__ import annotations
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from minsheng.accounts.demo import accounts_with_demo_password
+from minsheng.web.jobs import ensure_schedules
+from minsheng.web.server import run
 
 
 class Command(BaseCommand):
@@ -15,8 +21,6 @@ class Command(BaseCommand):
         parser.add_argument("--check-only", action="store_true", help="只做启动前检查")
 
     def handle(self, *args, port, host, workers, check_only=False, **opts):
-        from minsheng.accounts.demo import accounts_with_demo_password
-
         problems = []
         if settings.SECRET_KEY == settings.INSECURE_DEFAULT_SECRET_KEY:
             problems.append("未设置 MINSHENG_SECRET_KEY（请设置一个长的随机字符串）。")
@@ -32,9 +36,5 @@ class Command(BaseCommand):
             self.stdout.write("启动前检查通过。")
             return
         call_command("collectstatic", verbosity=0, interactive=False)
-        from minsheng.cases.sla import ensure_schedule
-
-        ensure_schedule()
-        from minsheng.web.server import run
-
+        ensure_schedules()
         run(host=host, port=port, workers=workers)

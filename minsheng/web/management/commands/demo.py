@@ -1,3 +1,6 @@
+"""`minsheng demo`: build the demo district on SQLite (real divisions, generated geography, a year
+and more of records relative to today) and serve it."""
+
 from __future__ import annotations
 
 import time
@@ -6,6 +9,18 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+
+from minsheng.accounts.demo import DEMO_PASSWORD, create_demo_accounts
+from minsheng.cases.demo import DEMO_API_KEY
+from minsheng.cases.demo import generate as generate_cases
+from minsheng.indicators.demo import generate as generate_indicators
+from minsheng.lifecircle.services import ensure_computed
+from minsheng.places.demo import generate as generate_places
+from minsheng.places.models import Region
+from minsheng.places.osm import OSMError, build_sample
+from minsheng.projects.demo import generate as generate_projects
+from minsheng.web.jobs import ensure_schedules
+from minsheng.web.server import run
 
 
 class Command(BaseCommand):
@@ -19,9 +34,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-serve", action="store_true", help="只准备数据，不启动服务")
 
     def handle(self, *args, port, host, osm=None, osm_district=None, no_serve=False, **opts):
-        from minsheng.accounts.demo import DEMO_PASSWORD, create_demo_accounts
-        from minsheng.places.demo import generate
-
         t0 = time.monotonic()
         if settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
             Path(settings.DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
@@ -29,11 +41,9 @@ class Command(BaseCommand):
         self.stdout.write("准备数据库 …")
         call_command("migrate", verbosity=0, interactive=False)
         say = self.stdout.write
-        generate("131002", progress=say)
-        generate("140213", progress=say)
+        generate_places("131002", progress=say)
+        generate_places("140213", progress=say)
         if osm is not None:
-            from minsheng.places.osm import OSMError, build_sample
-
             if not osm.exists():
                 raise CommandError(f"找不到 OSM 文件：{osm}")
             try:
@@ -42,37 +52,23 @@ class Command(BaseCommand):
                 raise CommandError(str(e)) from e
             say(result.summary())
         accounts = create_demo_accounts("131002")
-        from minsheng.projects.demo import generate as generate_projects
-
         generate_projects("131002", progress_cb=say)
-        from minsheng.cases.demo import DEMO_API_KEY
-        from minsheng.cases.demo import generate as generate_cases
-        from minsheng.cases.sla import ensure_schedule
-
         generate_cases("131002", progress=say)
-        ensure_schedule()
-        from minsheng.lifecircle.services import ensure_computed
-        from minsheng.places.models import Region
-
         for code in ("131002000000", "140213000000"):
-            run = ensure_computed(Region.objects.get(code=code))
-            if run is not None:
-                say(f"{run.region.name}: 15分钟生活圈已按（生成的）路网计算，用时 {run.stats['seconds']} 秒")
-        from minsheng.indicators.demo import generate as generate_indicators
-        from minsheng.indicators.jobs import ensure_schedule as ensure_indicator_schedule
-
+            computed = ensure_computed(Region.objects.get(code=code))
+            if computed is not None:
+                say(f"{computed.region.name}: 15分钟生活圈已按（生成的）路网计算，"
+                    f"用时 {computed.stats['seconds']} 秒")
         generate_indicators("131002", progress=say)
-        ensure_indicator_schedule()
+        ensure_schedules()
         url = f"http://{host}:{port}/"
         say("")
         say(self.style.SUCCESS(f"民生 Minsheng 演示区已就绪（{time.monotonic() - t0:.1f} 秒）：{url}"))
         say("注意：安次区、平城区的区划名称和代码是真实的；小区、设施、道路、网格和边界是生成的演示数据。")
         say(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, desc in accounts:
-            say(f"  {username:<11} {desc}")
+            say(f"  {username:<16} {desc}")
         say(f"Open311 GeoReport v2：{url}open311/v2/discovery.json，演示 API 密钥 {DEMO_API_KEY}")
         if no_serve:
             return
-        from minsheng.web.server import run
-
         run(host=host, port=port, workers=2)
