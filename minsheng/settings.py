@@ -10,28 +10,57 @@ from pathlib import Path
 
 import dj_database_url
 
+from django.core.exceptions import ImproperlyConfigured
+
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("MINSHENG_VAR_DIR", BASE_DIR.parent / "var"))
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off", "")
 
 
-def envbool(name: str, default: str = "False") -> bool:
-    return os.environ.get(name, default).strip().lower() in ("1", "true", "yes", "on")
+def env(name: str, default: str = "") -> str:
+    """The one reader of the environment: every variable is listed in .env.example."""
+    return os.environ.get(name, default).strip()
 
 
-def envint(name: str, default: str) -> int:
-    return int(os.environ.get(name, default))
+def envbool(name: str, default: bool = False) -> bool:
+    """true/false, yes/no, on/off, 1/0; anything else is a configuration error, not False."""
+    raw = env(name, "true" if default else "false").lower()
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"环境变量 {name}={raw!r} 不是布尔值：请写 true 或 false（{name} must be true or false）")
 
+
+def envint(name: str, default: int) -> int:
+    raw = env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"环境变量 {name}={raw!r} 不是整数（{name} must be a whole number）") from None
+
+
+def envlist(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def envpath(name: str, default: Path | str | None = None) -> Path | None:
+    raw = env(name)
+    if raw:
+        return Path(raw)
+    return Path(default) if default is not None else None
+
+
+VAR_DIR = envpath("MINSHENG_VAR_DIR", BASE_DIR.parent / "var")
 
 DEBUG = envbool("MINSHENG_DEBUG")
 # The demo and tests run without a configured key; `minsheng serve` refuses this default.
 INSECURE_DEFAULT_SECRET_KEY = "minsheng-insecure-default-key-change-me"  # noqa: S105
-SECRET_KEY = os.environ.get("MINSHENG_SECRET_KEY", INSECURE_DEFAULT_SECRET_KEY)
-ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("MINSHENG_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
-]
-CSRF_TRUSTED_ORIGINS = [
-    o.strip() for o in os.environ.get("MINSHENG_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
-]
+SECRET_KEY = env("MINSHENG_SECRET_KEY") or INSECURE_DEFAULT_SECRET_KEY
+ALLOWED_HOSTS = envlist("MINSHENG_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = envlist("MINSHENG_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -90,14 +119,14 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.environ.get("MINSHENG_SQLITE_PATH", str(VAR_DIR / "minsheng.sqlite3")),
+            "NAME": str(envpath("MINSHENG_SQLITE_PATH", VAR_DIR / "minsheng.sqlite3")),
             # WAL mode and a busy timeout: readers do not block the writer.
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -120,15 +149,15 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 # Login lock-out (django-axes): after N failures for the same username, locked for a cool-off.
-AXES_FAILURE_LIMIT = envint("MINSHENG_LOGIN_FAILURE_LIMIT", "5")
-AXES_COOLOFF_TIME = envint("MINSHENG_LOGIN_COOLOFF_MINUTES", "15") / 60  # hours
+AXES_FAILURE_LIMIT = envint("MINSHENG_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = envint("MINSHENG_LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 
 # Sessions expire after this many minutes without a request (and never outlive the browser).
-SESSION_COOKIE_AGE = envint("MINSHENG_SESSION_MINUTES", "120") * 60
+SESSION_COOKIE_AGE = envint("MINSHENG_SESSION_MINUTES", 120) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
@@ -147,13 +176,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(os.environ.get("MINSHENG_STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT = envpath("MINSHENG_STATIC_ROOT", VAR_DIR / "static")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
-MEDIA_ROOT = Path(os.environ.get("MINSHENG_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = envpath("MINSHENG_MEDIA_ROOT", VAR_DIR / "media")
 MEDIA_URL = "media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
@@ -185,7 +214,7 @@ SPECTACULAR_SETTINGS = {
 Q_CLUSTER = {
     "name": "minsheng",
     "orm": "default",
-    "workers": envint("MINSHENG_WORKERS", "1"),
+    "workers": envint("MINSHENG_WORKERS", 1),
     "timeout": 1800,
     "retry": 3600,
     "max_attempts": 1,
@@ -196,18 +225,27 @@ Q_CLUSTER = {
 }
 
 # Open311 GeoReport v2: POSTs a minute per API key (or per IP without a valid key); 0 = no limit.
-OPEN311_POST_RATE = envint("MINSHENG_OPEN311_RATE_PER_MINUTE", "120")
+OPEN311_POST_RATE = envint("MINSHENG_OPEN311_RATE_PER_MINUTE", 120)
 
 # Map: boundaries, compounds and facilities are drawn as vectors; a tile layer is optional.
-MAP_TILE_URL = os.environ.get("MINSHENG_MAP_TILE_URL", "")
-MAP_TILE_ATTRIBUTION = os.environ.get("MINSHENG_MAP_TILE_ATTRIBUTION", "")
+MAP_TILE_URL = env("MINSHENG_MAP_TILE_URL")
+MAP_TILE_ATTRIBUTION = env("MINSHENG_MAP_TILE_ATTRIBUTION")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {
-        "minsheng": {"handlers": ["console"], "level": os.environ.get("MINSHENG_LOG_LEVEL", "INFO")},
+        "minsheng": {"handlers": ["console"], "level": env("MINSHENG_LOG_LEVEL", "INFO")},
     },
 }
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # lock by username: an office shares one IP behind NAT
+
+# Read by the apps through settings, never from the environment themselves:
+# which functional classes of the budget count as livelihood spending (projects/budget.py),
+LIVELIHOOD_CLASSES_FILE = envpath("MINSHENG_LIVELIHOOD_CLASSES")
+# a folder of replacement annual-report templates (reports/document.py),
+REPORT_TEMPLATES_DIR = envpath("MINSHENG_REPORT_TEMPLATES")
+# extra fonts for the PDF report (reports/fonts.py) and the Chromium that prints it.
+REPORT_FONT_DIR = envpath("MINSHENG_REPORT_FONT_DIR")
+CHROMIUM = env("MINSHENG_CHROMIUM")
