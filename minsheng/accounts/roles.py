@@ -32,18 +32,35 @@ VIEW_INDICATORS = "view_indicators"  # the indicator dashboard and the annual re
 ENTER_DATA = "enter_data"  # fill in and submit the manual data sets (air quality, insurance …)
 APPROVE_DATA = "approve_data"  # approve submitted data sets (locks them), or unlock them
 MANAGE_REPORTS = "manage_reports"  # generate the annual report and edit its narrative
+READ_REGION = "read_region"  # read the places of the membership's region (scope.prefixes)
+SERVE_COMPOUNDS = "serve_compounds"  # read the compounds one's property company manages
+VIEW_REGION_CASES = "view_region_cases"  # see every case in the region, not only one's own
+HANDLE_CASES = "handle_cases"  # work on the cases one's organisation holds; staff case pages
+SUPERVISE_CASES = "supervise_cases"  # act on and merge any case of the region
+PATROL = "patrol"  # file cases found on patrol (巡查上报)
+VIEW_ALL_PROJECTS = "view_all_projects"  # every project of the region's plans
+VIEW_AREA_PROJECTS = "view_area_projects"  # projects with a sub-item in one's area
+VIEW_BUDGET = "view_budget"  # the budget expenditure lines of the region
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
                                     MANAGE_PROJECTS, MANAGE_BUDGET, VIEW_INDICATORS,
-                                    APPROVE_DATA, MANAGE_REPORTS}),
-    Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA}),
+                                    APPROVE_DATA, MANAGE_REPORTS, READ_REGION, VIEW_REGION_CASES,
+                                    HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
+                                    VIEW_BUDGET}),
+    Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
+                                      READ_REGION, HANDLE_CASES, VIEW_BUDGET}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
-                                  VIEW_INDICATORS}),
-    Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS}),
-    Role.GRID_WORKER: frozenset({VIEW_PERSONAL}),
-    Role.PROPERTY_MANAGER: frozenset(),
-    Role.MEDIATOR: frozenset({VIEW_PERSONAL}),  # parties of the disputes they mediate
-    Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS}),
-    Role.RESIDENT: frozenset(),
+                                  VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
+                                  SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS}),
+    Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
+                                     READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
+                                     VIEW_AREA_PROJECTS}),
+    Role.GRID_WORKER: frozenset({VIEW_PERSONAL, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
+                                 PATROL, VIEW_AREA_PROJECTS}),
+    Role.PROPERTY_MANAGER: frozenset({SERVE_COMPOUNDS, HANDLE_CASES}),
+    Role.MEDIATOR: frozenset({VIEW_PERSONAL, READ_REGION, HANDLE_CASES}),  # their disputes' parties
+    Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES,
+                            HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET}),
+    Role.RESIDENT: frozenset({READ_REGION}),
 }

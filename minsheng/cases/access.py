@@ -1,8 +1,9 @@
 """Who sees which cases, built on places.scope.scope_of (the one scoping function).
 
-- region roles (district admin, viewer, street, community, grid staff) see cases in their region;
-- an organisation's staff (property company, mediation committee, department, legal-aid centre)
-  see the cases their organisation holds or has held;
+- memberships with VIEW_REGION_CASES (district admin, viewer, street, community, grid staff) see
+  the cases in their region;
+- memberships with HANDLE_CASES for an organisation (property company, mediation committee,
+  department, legal-aid centre …) see the cases their organisation holds or has held;
 - a resident sees the cases they filed (others only on the anonymised public map);
 - anyone with a case's private link (token) sees that one case's public history.
 """
@@ -12,12 +13,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from minsheng.accounts.roles import Role
+from minsheng.accounts.roles import HANDLE_CASES, VIEW_REGION_CASES
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.places.scope import scope_of
-
-REGION_ROLES = {Role.DISTRICT_ADMIN, Role.VIEWER, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
-                Role.GRID_WORKER}
 
 
 def cases_for(user) -> QuerySet[Case]:
@@ -28,12 +26,9 @@ def cases_for(user) -> QuerySet[Case]:
     if not user.is_authenticated:
         return qs.none()
     q = Q(reporter_id=user.pk)
-    orgs = set()
-    for g in s.grants:
-        if g.role in REGION_ROLES:
-            q |= Q(region__code__startswith=g.prefix)
-        if g.organisation_id and g.role != Role.RESIDENT:
-            orgs.add(g.organisation_id)
+    for g in s.grants_with(VIEW_REGION_CASES):
+        q |= Q(region__code__startswith=g.prefix)
+    orgs = {g.organisation_id for g in s.grants_with(HANDLE_CASES) if g.organisation_id}
     if orgs:
         held = CaseEvent.objects.filter(organisation_id__in=orgs).values("case_id")
         q |= Q(organisation_id__in=orgs) | Q(pk__in=held)

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from minsheng.accounts.masking import can_unmask, client_ip, personal_values
-from minsheng.accounts.roles import EXPORT, Role
+from minsheng.accounts.roles import EXPORT, HANDLE_CASES, PATROL, SUPERVISE_CASES, Role
 from minsheng.cases import workflow
 from minsheng.cases.access import access_case_by_id, case_by_token, cases_for, queue_for
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
@@ -44,7 +44,6 @@ from minsheng.web.regionswitch import current_prefix, current_region
 S = Case.Status
 RATE_LIMIT = 5  # resident filings per IP and per session …
 RATE_WINDOW = 3600  # … per hour
-PATROL_ROLES = {Role.GRID_WORKER, Role.COMMUNITY_STAFF, Role.STREET_STAFF, Role.DISTRICT_ADMIN}
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
 ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge")
 MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -63,20 +62,17 @@ def _now() -> dt.datetime:
 def is_case_staff(user) -> bool:
     """Anyone acting for an organisation or a region, not only as a resident (the case list and
     the case detail are for them)."""
-    s = scope_of(user)
-    return s.everything or any(g.role != Role.RESIDENT for g in s.grants)
+    return scope_of(user).has_right(HANDLE_CASES)
 
 
 def is_case_supervisor(user) -> bool:
     """District admins and street staff (and superusers): they see and merge any case in scope."""
-    s = scope_of(user)
-    return s.everything or any(g.role in workflow.SUPERVISOR_ROLES for g in s.grants)
+    return scope_of(user).has_right(SUPERVISE_CASES)
 
 
 def can_patrol(user) -> bool:
     """Grid workers and community, street and district staff may file on the patrol form."""
-    s = scope_of(user)
-    return s.everything or any(g.role in PATROL_ROLES for g in s.grants)
+    return scope_of(user).has_right(PATROL)
 
 
 def has_queue(user) -> bool:

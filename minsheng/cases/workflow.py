@@ -17,7 +17,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from minsheng.accounts.roles import Role
+from minsheng.accounts.roles import SUPERVISE_CASES
 from minsheng.cases.models import Case, CaseEvent, CaseType, Notification
 from minsheng.cases.routing import dispatcher, escalation_target, locate, nearest_org, route
 from minsheng.places.models import Organisation, Region
@@ -26,7 +26,6 @@ from minsheng.places.scope import scope_of
 S = Case.Status
 A = CaseEvent.Action
 CLOSE_AFTER_DAYS = 7
-SUPERVISOR_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_STAFF}
 
 # action → (states it may start from, state it leads to; None = unchanged)
 TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
@@ -55,8 +54,7 @@ def is_handler(user, case: Case) -> bool:
 def is_supervisor(user, case: Case) -> bool:
     """A district admin or street staff whose region holds the case (may act on any of its cases)."""
     s = scope_of(user)
-    return s.everything or any(
-        g.role in SUPERVISOR_ROLES and case.region_id.startswith(g.prefix) for g in s.grants)
+    return s.has_right(SUPERVISE_CASES, case.region_id)
 
 
 def is_reporter(user, case: Case, token: str | None = None) -> bool:

@@ -14,7 +14,7 @@ from operator import or_
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from minsheng.accounts.roles import RIGHTS, Role
+from minsheng.accounts.roles import READ_REGION, RIGHTS, SERVE_COMPOUNDS
 from minsheng.places.models import (
     Compound,
     Facility,
@@ -44,7 +44,7 @@ class Scope:
         if self.everything:
             return ("",)
         out: list[str] = []
-        for p in sorted({g.prefix for g in self.grants if g.role != Role.PROPERTY_MANAGER}, key=len):
+        for p in sorted({g.prefix for g in self.grants_with(READ_REGION)}, key=len):
             if not any(p.startswith(q) for q in out):
                 out.append(p)
         return tuple(out)
@@ -56,9 +56,11 @@ class Scope:
     @property
     def managed_company_ids(self) -> frozenset[int]:
         return frozenset(
-            g.organisation_id for g in self.grants
-            if g.role == Role.PROPERTY_MANAGER and g.organisation_id
-        )
+            g.organisation_id for g in self.grants_with(SERVE_COMPOUNDS) if g.organisation_id)
+
+    def grants_with(self, right: str) -> tuple[Grant, ...]:
+        """The memberships whose role holds `right` (apps ask for rights, never for roles)."""
+        return tuple(g for g in self.grants if right in RIGHTS.get(g.role, ()))
 
     def reads(self, code: str) -> bool:
         return self.everything or any(code.startswith(p) for p in self.prefixes)

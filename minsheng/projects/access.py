@@ -1,8 +1,8 @@
 """Who sees and does what with projects, built on places.scope.scope_of (the one scoping function).
 
-- leaders (district admin, viewer) see every project of plans in their region;
-- a department sees and reports on the projects it leads;
-- streets and communities see projects with a sub-item in their area;
+- VIEW_ALL_PROJECTS (district admin, viewer): every project of plans in their region;
+- REPORT_PROGRESS (a department): sees and reports on the projects it leads;
+- VIEW_AREA_PROJECTS (street, community, grid): projects with a sub-item in their area;
 - the public sees only the public page.
 """
 
@@ -14,12 +14,16 @@ from operator import or_
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from minsheng.accounts.roles import MANAGE_BUDGET, MANAGE_PROJECTS, REPORT_PROGRESS, Role
+from minsheng.accounts.roles import (
+    MANAGE_BUDGET,
+    MANAGE_PROJECTS,
+    REPORT_PROGRESS,
+    VIEW_ALL_PROJECTS,
+    VIEW_AREA_PROJECTS,
+    VIEW_BUDGET,
+)
 from minsheng.places.scope import scope_of
 from minsheng.projects.models import ExpenditureLine, Plan, ProgressReport, Project, SubItem
-
-LEADER_ROLES = {Role.DISTRICT_ADMIN, Role.VIEWER}
-AREA_ROLES = {Role.STREET_STAFF, Role.COMMUNITY_STAFF, Role.GRID_WORKER}
 
 
 def projects_for(user) -> QuerySet[Project]:
@@ -28,14 +32,14 @@ def projects_for(user) -> QuerySet[Project]:
     if s.everything:
         return qs
     q = Q(pk__in=[])
-    for g in s.grants:
-        if g.role in LEADER_ROLES:
-            q |= Q(plan__region__code__startswith=g.prefix[:6])
-        elif g.role == Role.DEPARTMENT_STAFF and g.organisation_id:
+    for g in s.grants_with(VIEW_ALL_PROJECTS):
+        q |= Q(plan__region__code__startswith=g.prefix[:6])
+    for g in s.grants_with(REPORT_PROGRESS):
+        if g.organisation_id:
             q |= Q(lead_department_id=g.organisation_id)
-        elif g.role in AREA_ROLES:
-            q |= Q(Exists(SubItem.objects.filter(project=OuterRef("pk"),
-                                                 region__code__startswith=g.prefix)))
+    for g in s.grants_with(VIEW_AREA_PROJECTS):
+        q |= Q(Exists(SubItem.objects.filter(project=OuterRef("pk"),
+                                             region__code__startswith=g.prefix)))
     return qs.filter(q)
 
 
@@ -48,9 +52,7 @@ def _region_q(user, right: str) -> Q:
     s = scope_of(user)
     if s.everything:
         return Q()
-    from minsheng.accounts.roles import RIGHTS
-
-    prefixes = [g.prefix for g in s.grants if right in RIGHTS.get(g.role, ())]
+    prefixes = [g.prefix for g in s.grants_with(right)]
     return reduce(or_, (Q(region__code__startswith=p[:6]) for p in prefixes), Q(pk__in=[]))
 
 
@@ -70,10 +72,8 @@ def can_report(user, project: Project) -> bool:
     s = scope_of(user)
     if s.everything or s.has_right(MANAGE_PROJECTS, project.plan.region_id):
         return True
-    from minsheng.accounts.roles import RIGHTS
-
-    return any(REPORT_PROGRESS in RIGHTS.get(g.role, ())
-               and g.organisation_id == project.lead_department_id for g in s.grants)
+    return any(g.organisation_id == project.lead_department_id
+               for g in s.grants_with(REPORT_PROGRESS))
 
 
 def can_review(user, report: ProgressReport) -> bool:
@@ -86,8 +86,7 @@ def expenditure_for(user) -> QuerySet[ExpenditureLine]:
     s = scope_of(user)
     if s.everything:
         return ExpenditureLine.objects.all()
-    prefixes = [g.prefix[:6] for g in s.grants
-                if g.role in LEADER_ROLES or g.role == Role.DEPARTMENT_STAFF]
+    prefixes = [g.prefix[:6] for g in s.grants_with(VIEW_BUDGET)]
     if not prefixes:
         return ExpenditureLine.objects.none()
     return ExpenditureLine.objects.filter(
