@@ -32,18 +32,21 @@ VIEW_INDICATORS = "view_indicators"  # the indicator dashboard and the annual re
 ENTER_DATA = "enter_data"  # fill in and submit the manual data sets (air quality, insurance …)
 APPROVE_DATA = "approve_data"  # approve submitted data sets (locks them), or unlock them
 MANAGE_REPORTS = "manage_reports"  # generate the annual report and edit its narrative
+PLAN_SERVICES = "plan_services"  # run the life circle's siting analysis and read its proposals
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
                                     MANAGE_PROJECTS, MANAGE_BUDGET, VIEW_INDICATORS,
-                                    APPROVE_DATA, MANAGE_REPORTS}),
-    Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA}),
+                                    APPROVE_DATA, MANAGE_REPORTS, PLAN_SERVICES}),
+    Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
+                                      PLAN_SERVICES}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
-                                  VIEW_INDICATORS}),
-    Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS}),
+                                  VIEW_INDICATORS, PLAN_SERVICES}),
+    Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
+                                     PLAN_SERVICES}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL}),
     Role.PROPERTY_MANAGER: frozenset(),
     Role.MEDIATOR: frozenset({VIEW_PERSONAL}),  # parties of the disputes they mediate
-    Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS}),
+    Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS, PLAN_SERVICES}),
     Role.RESIDENT: frozenset(),
 }
