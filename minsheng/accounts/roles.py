@@ -41,26 +41,27 @@ PATROL = "patrol"  # file cases found on patrol (巡查上报)
 VIEW_ALL_PROJECTS = "view_all_projects"  # every project of the region's plans
 VIEW_AREA_PROJECTS = "view_area_projects"  # projects with a sub-item in one's area
 VIEW_BUDGET = "view_budget"  # the budget expenditure lines of the region
+PLAN_SERVICES = "plan_services"  # run the life circle's siting analysis and read its proposals
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
                                     MANAGE_PROJECTS, MANAGE_BUDGET, VIEW_INDICATORS,
                                     APPROVE_DATA, MANAGE_REPORTS, READ_REGION, VIEW_REGION_CASES,
                                     HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
-                                    VIEW_BUDGET}),
+                                    VIEW_BUDGET, PLAN_SERVICES}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
-                                      READ_REGION, HANDLE_CASES, VIEW_BUDGET}),
+                                      READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
                                   VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
-                                  SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS}),
+                                  SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
-                                     VIEW_AREA_PROJECTS}),
+                                     VIEW_AREA_PROJECTS, PLAN_SERVICES}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                  PATROL, VIEW_AREA_PROJECTS}),
     Role.PROPERTY_MANAGER: frozenset({SERVE_COMPOUNDS, HANDLE_CASES}),
     Role.MEDIATOR: frozenset({VIEW_PERSONAL, READ_REGION, HANDLE_CASES}),  # their disputes' parties
     Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES,
-                            HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET}),
+                            HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET, PLAN_SERVICES}),
     Role.RESIDENT: frozenset({READ_REGION}),
 }

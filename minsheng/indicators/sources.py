@@ -24,6 +24,8 @@ from django.db.models.functions import Coalesce
 from minsheng.cases import stats as case_stats
 from minsheng.cases.models import AdminReview, Case, Mediation
 from minsheng.indicators.periods import Period
+from minsheng.lifecircle.models import Result, Run
+from minsheng.places.models import Compound
 
 Row = tuple[str, str, Decimal]
 Source = Callable[[str, Period], Iterable[Row]]
@@ -240,11 +242,10 @@ def compounds(prefix: str, period: Period) -> Iterable[Row]:
                        "lc_population_assessed", "lc_population_covered"), stock=True)
 def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
     """From the district's latest finished life-circle run: a compound is covered when every
-    required category of the 15-minute level is within its walking distance (the rule of the
-    life-circle page, Coverage.level_flags(15))."""
-    from minsheng.lifecircle.models import Result, Run
-    from minsheng.places.models import Compound
-
+    required category of the 15-minute level is within its walking distance. The rule is the
+    engine's (minsheng.lifecircle.engine.level_covered, which the life-circle pages use through
+    services.Coverage); this is its SQL mirror, held equal to it on the demo by
+    tests/lifecircle/test_coverage_sources.py."""
     run = (Run.objects.filter(region__code__startswith=prefix[:6], state="done")
            .order_by("-finished_at", "-pk").first())
     if run is None:

@@ -7,8 +7,11 @@ Every figure here comes from the engine (minsheng/lifecircle/engine); nothing is
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from django.db import transaction
@@ -16,6 +19,7 @@ from django.utils import timezone
 
 from minsheng.lifecircle import engine
 from minsheng.lifecircle.models import Result, Run
+from minsheng.places.actions import do_save_street_network
 from minsheng.places.models import (
     Compound,
     Facility,
@@ -24,8 +28,10 @@ from minsheng.places.models import (
     StreetNetwork,
     code_prefix,
 )
+from minsheng.places.osm import build_sample
 
 MAX_SNAP_M = 300.0
+GRAPH_CACHE_SIZE = 4  # graphs kept per process (a real district's is a few MB)
 log = logging.getLogger("minsheng.lifecircle")
 
 
@@ -40,8 +46,10 @@ def current_run(district: Region) -> Run | None:
     return Run.objects.filter(region=district, state=Run.State.DONE).order_by("-created_at").first()
 
 
-def _lines(net: StreetNetwork) -> list:
-    g = net.geometry
+def lines_of(network: StreetNetwork) -> list:
+    """The network's polylines of [lng, lat] positions, for drawing (the poster's streets); to
+    walk them, use graph_for."""
+    g = network.geometry
     if g["type"] == "LineString":
         return [g["coordinates"]]
     if g["type"] == "MultiLineString":
@@ -49,19 +57,45 @@ def _lines(net: StreetNetwork) -> list:
     raise engine.EngineError("路网几何类型应为 LineString 或 MultiLineString")
 
 
+_graphs: OrderedDict[tuple[int, str], engine.Graph] = OrderedDict()
+_graphs_lock = threading.Lock()
+
+
+def graph_for(network: StreetNetwork) -> engine.Graph:
+    """The engine's walking graph of a stored network: the only way from a StreetNetwork to a
+    graph. Built once per process and kept for the last few networks, keyed by the network's id
+    and its stamp (`created`, renewed on every save by places.actions.do_save_street_network), so
+    a network saved again is built again rather than served stale. Callers must not change the
+    graph (the engine's functions return new graphs)."""
+    key = (network.pk, network.created.isoformat() if network.created else "")
+    with _graphs_lock:
+        graph = _graphs.get(key)
+        if graph is not None:
+            _graphs.move_to_end(key)
+            return graph
+    graph = engine.graph_from_lines(lines_of(network))
+    with _graphs_lock:
+        _graphs[key] = graph
+        while len(_graphs) > GRAPH_CACHE_SIZE:
+            _graphs.popitem(last=False)
+    return graph
+
+
+def facility_catchment(network: StreetNetwork, facility: Facility):
+    """A facility's walking catchment (a shapely polygon) at its category's distance along the
+    network, and how far the facility is from the network; None for the polygon when that is
+    beyond MAX_SNAP_M."""
+    graph = graph_for(network)
+    snapped = engine.snap_points(graph, [facility.lng], [facility.lat], max_snap_m=MAX_SNAP_M)
+    g2, nodes = engine.insert_points(graph, snapped)
+    snap_m = float(snapped.snap_m[0])
+    if nodes[0] < 0:
+        return None, snap_m
+    return engine.isochrone(g2, int(nodes[0]), float(facility.category.distance_m)), snap_m
+
+
 def _largest_cutoff() -> float:
     return float(max(FacilityCategory.objects.values_list("distance_m", flat=True), default=1000))
-
-
-def start_run(district: Region, user=None) -> Run:
-    """Queue a recomputation (the worker cluster runs it; tests run it inline)."""
-    from django_q.tasks import async_task
-
-    run = Run.objects.create(region=district, network=network_for(district), created_by=user,
-                             message="排队等待计算")
-    async_task("minsheng.lifecircle.services.compute", run.pk, task_name=f"lifecircle-{run.pk}")
-    run.refresh_from_db()
-    return run
 
 
 def _step(run: Run, progress: int, message: str) -> None:
@@ -85,7 +119,7 @@ def _compute(run: Run, t0: float) -> None:
     if run.network is None:
         raise engine.EngineError("该区/县还没有路网：请先导入 OpenStreetMap 路网")
     _step(run, 5, "构建步行路网")
-    graph = engine.graph_from_lines(_lines(run.network))
+    graph = graph_for(run.network)
     prefix = code_prefix(run.region.code)
     compounds = list(Compound.objects.filter(region__code__startswith=prefix).order_by("pk")
                      .values_list("pk", "lng", "lat"))
@@ -146,7 +180,7 @@ def update_category(district_code: str, category: str) -> bool:
     run = current_run(district)
     if run is None or run.network is None:
         return False
-    graph = engine.graph_from_lines(_lines(run.network))
+    graph = graph_for(run.network)
     prefix = code_prefix(district.code)
     compounds = list(Compound.objects.filter(region__code__startswith=prefix).order_by("pk")
                      .values_list("pk", "lng", "lat"))
@@ -184,6 +218,10 @@ class Coverage:
     def covered(self) -> np.ndarray:
         return engine.covered(self.distance, self.threshold)
 
+    @property
+    def required(self) -> np.ndarray:
+        return np.array([c.required for c in self.categories], dtype=bool)
+
     def by_category(self) -> list[dict]:
         cov = self.covered
         pop = self.population
@@ -196,11 +234,9 @@ class Coverage:
         return out
 
     def level_flags(self, level: int) -> np.ndarray:
-        """Compounds that have every required category of this level within its distance."""
-        req = np.array([c.required and c.level == level for c in self.categories])
-        if not req.any():
-            return np.ones(len(self.compound_ids), dtype=bool)
-        return self.covered[:, req].all(axis=1)
+        """Compounds covered at this level (the engine's rule, engine.level_covered)."""
+        return engine.level_covered(self.covered, [c.level for c in self.categories],
+                                    self.required, level)
 
     def levels(self) -> list[dict]:
         pop = self.population
@@ -256,31 +292,15 @@ def ensure_computed(district: Region) -> Run | None:
     return current_run(district)
 
 
-def start_import(district: Region, path: str, *, with_places: bool, user=None) -> Run:
-    """Queue: import an OSM extract's walking network (and, if asked, its compounds and
-    facilities as a sample area) into the district, then recompute the life circle."""
-    from django_q.tasks import async_task
-
-    run = Run.objects.create(region=district, network=network_for(district), created_by=user,
-                             message="排队等待导入路网")
-    async_task("minsheng.lifecircle.services.import_and_compute", run.pk, path, with_places,
-               task_name=f"lifecircle-import-{run.pk}")
-    run.refresh_from_db()
-    return run
-
-
 def import_and_compute(run_id: int, path: str, with_places: bool) -> None:
-    from pathlib import Path
-
-    run = Run.objects.select_related("region").get(pk=run_id)
+    """Task (queued by actions.do_start_import): import the network, then recompute."""
+    run = Run.objects.select_related("region", "created_by").get(pk=run_id)
     t0 = time.monotonic()
     try:
         _step(run, 2, "读取 OpenStreetMap 文件")
         if with_places:
-            from minsheng.places.osm import build_sample
-
             build_sample(Path(path), district_code=run.region.code,
-                         progress=lambda m: _step(run, 10, m[:300]))
+                         progress=lambda m: _step(run, 10, m[:300]), user=run.created_by)
         else:
             ways = engine.read_walk_ways(path)
             if ways.ways == 0:
@@ -288,12 +308,10 @@ def import_and_compute(run_id: int, path: str, with_places: bool) -> None:
             lines = [[[round(float(ways.lon[i]), 6), round(float(ways.lat[i]), 6)]
                       for i in ways.refs[ways.offsets[k]:ways.offsets[k + 1]]]
                      for k in range(ways.ways)]
-            StreetNetwork.objects.update_or_create(
-                region=run.region, generated=False,
-                defaults={"name": f"{run.region.name}步行道路网（OpenStreetMap）",
-                          "source": f"OpenStreetMap（© OpenStreetMap contributors，ODbL）："
-                                    f"{Path(path).name}"[:200],
-                          "geometry": {"type": "MultiLineString", "coordinates": lines}})
+            do_save_street_network(
+                run.region, lines, name=f"{run.region.name}步行道路网（OpenStreetMap）",
+                source=f"OpenStreetMap（© OpenStreetMap contributors，ODbL）：{Path(path).name}",
+                user=run.created_by)
         Run.objects.filter(pk=run.pk).update(network=network_for(run.region))
         run.refresh_from_db()
         _compute(run, t0)

@@ -5,15 +5,13 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django_q.tasks import async_task
 
+from minsheng.lifecircle.models import Run
 from minsheng.places.models import Facility
 
 
 def _queue(facility: Facility) -> None:
-    from django_q.tasks import async_task
-
-    from minsheng.lifecircle.models import Run
-
     district = facility.region_id[:6].ljust(12, "0")
     if not Run.objects.filter(region_id=district, state=Run.State.DONE).exists():
         return

@@ -14,13 +14,7 @@ urlpatterns = [
     path("lifecircle/catchment/<int:facility_id>.geojson", views.catchment, name="catchment"),
     path("lifecircle/compound/<int:pk>/", views.compound, name="compound"),
     path("lifecircle/compound/<int:pk>/poster.pdf", views.poster, name="poster"),
-]
-
-# Siting (maximal covering location) and proposals: lifecircle/siting_views.py
-from minsheng.lifecircle import siting_views  # noqa: E402
-
-urlpatterns += [
-    path("lifecircle/siting/", siting_views.siting, name="siting"),
-    path("lifecircle/proposals/<int:pk>/", siting_views.proposal, name="proposal"),
-    path("lifecircle/proposals/<int:pk>/project/", siting_views.to_project, name="to-project"),
+    path("lifecircle/siting/", views.siting_page, name="siting"),
+    path("lifecircle/proposals/<int:pk>/", views.proposal, name="proposal"),
+    path("lifecircle/proposals/<int:pk>/project/", views.to_project, name="to-project"),
 ]

@@ -1,40 +1,35 @@
 """Life-circle pages: coverage of the compounds in the user's scope, gaps, the map with walking
-catchments, a compound's poster, and recomputation in the background with a progress bar."""
+catchments, a compound's poster, recomputation in the background with a progress bar, and the
+siting analysis with its proposals. Each view parses, checks (access), calls (siting, actions,
+services) and renders."""
 
 from __future__ import annotations
 
-from django import forms
+import json
+from urllib.parse import quote
+
+import shapely
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from minsheng.lifecircle import engine, services
+from minsheng.lifecircle import access, actions, engine, exchange, services, siting
+from minsheng.lifecircle.forms import NetworkForm, SitingForm
 from minsheng.lifecircle.models import Result, Run
+from minsheng.lifecircle.poster import PosterRow, poster_pdf
 from minsheng.places import scope
-from minsheng.places.models import Region, code_prefix
+from minsheng.places.models import FacilityCategory, Region, code_prefix
 from minsheng.web.regionswitch import current_region
-
-
-def _district(request) -> Region | None:
-    region = current_region(request)
-    if region is None or len(code_prefix(region.code)) < 6:
-        return None
-    return Region.objects.filter(code=region.code[:6].ljust(12, "0")).first()
-
-
-def can_recompute(user, district: Region) -> bool:
-    return scope.can_edit(user, district.code)
 
 
 @login_required
 def overview(request):
-    district = _district(request)
+    district = access.district_for(request)
     if district is None:
         return render(request, "lifecircle/overview.html", {"district": None})
     run = services.current_run(district)
@@ -44,11 +39,10 @@ def overview(request):
     ctx = {"district": district, "run": run, "pending": pending,
            "failed": failed if failed and failed.state == Run.State.FAILED else None,
            "network": services.network_for(district),
-           "can_recompute": can_recompute(request.user, district)}
+           "can_recompute": access.can_recompute(request.user, district)}
     if run is not None:
         region = current_region(request)
-        compounds = scope.compounds_for(request.user).filter(
-            region__code__startswith=code_prefix(region.code))
+        compounds = access.compounds_for(request.user, region)
         cov = services.coverage(run, compounds)
         share = cov.share_required()
         ctx.update(cov=cov, categories=cov.by_category(), levels=cov.levels(),
@@ -78,59 +72,49 @@ def _children(region: Region, compounds, cov, share) -> list[dict]:
     return rows
 
 
+def _children(region: Region, compounds, cov, share) -> list[dict]:
+    region_of = dict(compounds.values_list("pk", "region_id"))
+    rows = []
+    pos = {cid: i for i, cid in enumerate(cov.compound_ids)}
+    l15 = cov.level_flags(15)
+    for child in Region.objects.filter(parent=region).order_by("code"):
+        p = code_prefix(child.code)
+        idx = [pos[c] for c, r in region_of.items() if r.startswith(p) and c in pos]
+        if not idx:
+            continue
+        pop = cov.population[idx]
+        rows.append({"region": child, "compounds": len(idx), "population": int(pop.sum()),
+                     "share": 100 * float(share[idx].mean()),
+                     "level15": int(l15[idx].sum())})
+    return rows
+
+
 @login_required
 @require_POST
 def recompute(request):
-    district = _district(request)
-    if district is None or not can_recompute(request.user, district):
+    district = access.district_for(request)
+    if district is None or not access.can_recompute(request.user, district):
         raise PermissionDenied
     if services.network_for(district) is None:
         messages.error(request, _("该区/县还没有路网：请先导入 OpenStreetMap 路网（minsheng osm_sample 文件）。"))
         return redirect("lifecircle:overview")
-    services.start_run(district, request.user)
+    actions.do_start_run(request.user, district)
     messages.info(request, _("已开始重新计算，完成后本页自动刷新。"))
     return redirect("lifecircle:overview")
-
-
-class NetworkForm(forms.Form):
-    file = forms.FileField(label=gettext_lazy("OpenStreetMap 文件（.osm / .osm.pbf）"))
-    with_places = forms.BooleanField(
-        label=gettext_lazy("同时导入文件中的小区（有名称的居住区）和设施"), required=False,
-        help_text=gettext_lazy("用于没有登记小区和设施的区县；已登记的数据不会被删除。"))
-
-    def clean_file(self):
-        f = self.cleaned_data["file"]
-        if not f.name.lower().endswith((".osm", ".osm.pbf", ".pbf", ".osm.bz2", ".osm.gz")):
-            raise forms.ValidationError(_("请上传 OpenStreetMap 文件（.osm 或 .osm.pbf）。"))
-        return f
 
 
 @login_required
 def network_upload(request):
     """One upload: the district's walking network from an OSM extract, then a recomputation,
     both in the background worker with a progress bar on the overview."""
-    district = _district(request)
-    if district is None or not can_recompute(request.user, district):
+    district = access.district_for(request)
+    if district is None or not access.can_recompute(request.user, district):
         raise PermissionDenied
     form = NetworkForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        import uuid
-        from pathlib import Path
-
-        from django.conf import settings
-
-        f = form.cleaned_data["file"]
-        folder = Path(settings.MEDIA_ROOT) / "osm"
-        folder.mkdir(parents=True, exist_ok=True)
-        suffix = ".osm.pbf" if f.name.lower().endswith("pbf") else Path(f.name).suffix or ".osm"
-        if f.name.lower().endswith((".osm.bz2", ".osm.gz")):
-            suffix = ".osm." + f.name.rsplit(".", 1)[-1]
-        path = folder / f"{district.code}-{uuid.uuid4().hex[:8]}{suffix}"
-        with path.open("wb") as out:
-            for chunk in f.chunks():
-                out.write(chunk)
-        services.start_import(district, str(path), with_places=form.cleaned_data["with_places"],
-                              user=request.user)
+        path = exchange.store_osm_upload(district, form.cleaned_data["file"])
+        actions.do_start_import(request.user, district, str(path),
+                                with_places=form.cleaned_data["with_places"])
         messages.info(request, _("文件已上传，正在后台导入路网并重新计算。"))
         return redirect("lifecircle:overview")
     return render(request, "web/form.html", {
@@ -140,23 +124,19 @@ def network_upload(request):
 
 @login_required
 def run_status(request, pk: int):
-    run = Run.objects.filter(pk=pk).select_related("region").first()
-    if run is None or not scope.scope_of(request.user).reads(run.region.code[:6]) and not \
-            scope.scope_of(request.user).everything:
-        raise Http404
+    run = access.access_run_by_id(request.user, pk)
     return JsonResponse({"state": run.state, "progress": run.progress, "message": run.message})
 
 
 @login_required
 def map_data(request):
     """Compounds coloured by the share of required categories within walking distance."""
-    district = _district(request)
+    district = access.district_for(request)
     run = services.current_run(district) if district else None
     if run is None:
         return JsonResponse({"type": "FeatureCollection", "features": []})
     region = current_region(request)
-    compounds = scope.compounds_for(request.user).filter(
-        region__code__startswith=code_prefix(region.code))
+    compounds = access.compounds_for(request.user, region)
     cov = services.coverage(run, compounds)
     share = cov.share_required()
     pos = {cid: i for i, cid in enumerate(cov.compound_ids)}
@@ -178,19 +158,13 @@ def map_data(request):
 def catchment(request, facility_id: int):
     """A facility's walking catchment (isochrone) at its category's distance, as GeoJSON."""
     f = scope.access_facility_by_id(request.user, facility_id)
-    district = Region.objects.get(code=f.region_id[:6].ljust(12, "0"))
-    run = services.current_run(district)
+    run = services.current_run(access.district_of(f.region_id))
     if run is None or run.network is None:
         raise Http404
-    graph = engine.graph_from_lines(services._lines(run.network))
-    snapped = engine.snap_points(graph, [f.lng], [f.lat], max_snap_m=services.MAX_SNAP_M)
-    g2, nodes = engine.insert_points(graph, snapped)
-    if nodes[0] < 0:
+    poly, snap_m = services.facility_catchment(run.network, f)
+    if poly is None:
         return JsonResponse({"error": _("该设施离路网 %(m).0f 米，超出吸附距离。") % {
-            "m": float(snapped.snap_m[0])}}, status=422)
-    poly = engine.isochrone(g2, int(nodes[0]), float(f.category.distance_m))
-    import shapely
-
+            "m": snap_m}}, status=422)
     return JsonResponse({"type": "Feature", "geometry": shapely.geometry.mapping(poly),
                          "properties": {"name": f.name, "category": f.category.name,
                                         "distance_m": f.category.distance_m}})
@@ -201,8 +175,7 @@ def compound(request, pk: int):
     """One compound's life circle: the nearest facility of each category and walking minutes —
     the content of the poster posted on the building."""
     c = scope.access_compound_by_id(request.user, pk)
-    district = Region.objects.get(code=c.region_id[:6].ljust(12, "0"))
-    run = services.current_run(district)
+    run = services.current_run(access.district_of(c.region_id))
     rows = []
     if run is not None:
         res = Result.objects.filter(run=run, compound=c).select_related("category", "facility")
@@ -223,13 +196,8 @@ def compound(request, pk: int):
 @login_required
 def poster(request, pk: int):
     """The compound's 15-minute life-circle poster as an A4 PDF."""
-    from django.http import HttpResponse
-
-    from minsheng.lifecircle.poster import PosterRow, poster_pdf
-
     c = scope.access_compound_by_id(request.user, pk)
-    district = Region.objects.get(code=c.region_id[:6].ljust(12, "0"))
-    run = services.current_run(district)
+    run = services.current_run(access.district_of(c.region_id))
     if run is None or run.network is None:
         raise Http404
     rows = []
@@ -244,7 +212,7 @@ def poster(request, pk: int):
                 engine.minutes(r.distance_m, run.speed_m_per_min))))
     rows.sort(key=lambda r: (r.level, not r.ok, r.category))
     dlat, dlng = 0.012, 0.016
-    near = [line for line in services._lines(run.network)
+    near = [line for line in services.lines_of(run.network)
             if any(abs(x - c.lng) < dlng and abs(y - c.lat) < dlat for x, y in line)]
     source = ("© OpenStreetMap contributors" if not run.network.generated
               else "演示区路网为生成数据，不是真实道路")
@@ -254,7 +222,110 @@ def poster(request, pk: int):
         footer=f"步行距离沿路网计算，按每分钟 {run.speed_m_per_min:.0f} 米折算。{source}。"
                f"民生 Minsheng {run.finished_at:%Y-%m-%d}")
     resp = HttpResponse(pdf, content_type="application/pdf")
-    from urllib.parse import quote
-
     resp["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(c.name + '生活圈地图.pdf')}"
     return resp
+
+
+# --- siting -------------------------------------------------------------------------------------
+
+def _recent(user, district: Region) -> list:
+    rows = list(access.proposals_for(user, district)[:20])
+    for p in rows:
+        p.added = p.covered_after - p.covered_before
+    return rows
+
+
+def _hidden_inputs(d: dict) -> list[tuple[str, str]]:
+    """The inputs of an analysis, posted again with save=1 by the 保存方案 button."""
+    out = [("category", d["category"].pk), ("k", str(d["k"])), ("method", d["method"])]
+    if d.get("k_from_budget"):
+        out += [("budget", str(d["budget"])), ("unit_cost", str(d["unit_cost"]))]
+    out += [("candidates", c) for c in d["candidates"]]
+    out.append(("vacant", json.dumps(d["vacant"])))
+    return out
+
+
+@login_required
+def siting_page(request):
+    region = current_region(request)
+    access.check_plan(request.user, region)
+    district = access.district_for(request)
+    if district is None:
+        return render(request, "lifecircle/siting.html", {"district": None})
+    run = services.current_run(district)
+    network = services.network_for(district)
+    allowed_save = access.can_save(request.user, district)
+    saving = request.method == "POST" and request.POST.get("save") == "1"
+    if saving and not allowed_save:
+        raise PermissionDenied
+    cov = services.coverage(run, access.compounds_for(request.user, region)) if run else None
+    default = siting.default_category(cov)
+    form = SitingForm(request.POST or None, initial={
+        "category": default, "k": 3, "candidates": ["facility", "compound"], "method": "auto"})
+    analysis, error = None, None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            analysis = siting.analyse(request.user, region, district, d["category"], d["k"],
+                                      d["candidates"], d["vacant"], d["method"])
+        except siting.SitingError as e:
+            error = str(e)
+        if analysis is not None and saving:
+            p = actions.do_save_proposal(request.user, analysis,
+                                         note=siting.note_for(analysis, d))
+            messages.success(request, _("方案已保存。"))
+            return redirect("lifecircle:proposal", pk=p.pk)
+    elif request.method == "POST":
+        error = _("请检查填写的内容。")
+    category = default  # the map shows the chosen category's gaps
+    if form.is_bound:
+        category = (form.cleaned_data.get("category") if form.is_valid() else
+                    FacilityCategory.objects.filter(pk=request.POST.get("category", "")).first()
+                    ) or default
+    data = siting.map_data(request.user, region, run, category, analysis, cov)
+    return render(request, "lifecircle/siting.html", {
+        "district": district, "region": region, "run": run, "network": network, "form": form,
+        "analysis": analysis, "error": error, "can_save": allowed_save,
+        "map_data": data, "kinds": siting.KINDS,
+        "hidden": _hidden_inputs(form.cleaned_data) if analysis is not None else [],
+        "proposals": _recent(request.user, district),
+        "osm": bool(network and not network.generated),
+    })
+
+
+@login_required
+def proposal(request, pk: int):
+    p = access.access_proposal_by_id(request.user, pk)
+    district = access.district_of(p.region.code)
+    run = services.current_run(district)
+    return render(request, "lifecircle/proposal.html", {
+        "p": p, "district": district, "map_data": siting.proposal_map_data(request.user, p, run),
+        "kinds": siting.KINDS,
+        "added": p.covered_after - p.covered_before,
+        "before_rate": 100 * p.covered_before / p.population if p.population else 0.0,
+        "after_rate": 100 * p.covered_after / p.population if p.population else 0.0,
+        "gap_percent": 100 * p.gap, "method_label": siting.METHODS.get(p.method, p.method),
+        "plan": access.current_plan(district),
+        "can_convert": access.can_convert(request.user, district),
+        "osm": bool(run and run.network and not run.network.generated),
+    })
+
+
+@login_required
+@require_POST
+def to_project(request, pk: int):
+    p = access.access_proposal_by_id(request.user, pk)
+    if not access.can_convert(request.user, access.district_of(p.region.code)):
+        raise PermissionDenied
+    if p.project_id:
+        messages.info(request, _("该方案已转为民生项目，不再重复创建。"))
+        return redirect("projects:detail", pk=p.project_id)
+    try:
+        project, created = actions.do_proposal_to_project(request.user, p)
+    except actions.ProposalError as e:
+        messages.error(request, str(e))
+        return redirect("lifecircle:proposal", pk=p.pk)
+    if created:
+        messages.success(request, _("已转为民生项目：%(name)s（不公开，确认后可在项目中设为公开）。")
+                         % {"name": project.name})
+    return redirect(reverse("projects:detail", args=[project.pk]))

@@ -48,10 +48,14 @@ import shapely
 from django.db import models, transaction
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box, mapping
 
-from minsheng.lifecircle.engine.graph import WALK_HIGHWAYS  # noqa: F401 - re-exported
-from minsheng.lifecircle.engine.graph import walk_exclusion_reason as _walkable
+# One of the two allowed imports against the floors (places sits below lifecircle): the life
+# circle's engine owns the walking rule and the OSM file opener, and it is Django-free. Nothing
+# else of minsheng.lifecircle may be imported here.
+from minsheng.lifecircle.engine import EngineError, open_osm
+from minsheng.lifecircle.engine import walk_exclusion_reason as _walkable
+from minsheng.places.actions import do_save_street_network
 from minsheng.places.divisions import DivisionError, find_district, load_district
-from minsheng.places.models import Compound, Facility, FacilityCategory, Region, StreetNetwork
+from minsheng.places.models import Compound, Facility, FacilityCategory, Region
 
 ATTRIBUTION = "© OpenStreetMap contributors"
 SOURCE_PREFIX = "OpenStreetMap（© OpenStreetMap contributors，ODbL）"
@@ -155,17 +159,6 @@ class Extract:
     city_names: Counter = field(default_factory=Counter)
     addr_city: Counter = field(default_factory=Counter)
     addr_district: Counter = field(default_factory=Counter)
-
-
-def _osm_file(path: Path) -> osmium.io.File:
-    """Let osmium detect the format from the name; sniff the first byte for odd names."""
-    name = path.name.lower()
-    known = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".osc", ".o5m", ".opl")
-    if name.endswith(known):
-        return osmium.io.File(str(path))
-    with path.open("rb") as f:
-        head = f.read(64).lstrip()
-    return osmium.io.File(str(path), "osm" if head.startswith(b"<") else "pbf")
 
 
 def _is_admin6(tags) -> bool:
@@ -291,7 +284,10 @@ class _Reader:
 def read_extract(path: Path, rules: list[Rule]) -> Extract:
     """Everything the sample needs from the file, as plain Python objects."""
     ex = Extract()
-    src = _osm_file(path)
+    try:
+        src = open_osm(path)
+    except EngineError as e:
+        raise OSMError(str(e)) from e
     try:
         _read_relations(src, ex)
         fp = osmium.FileProcessor(src).with_locations().with_areas()
@@ -537,19 +533,11 @@ def _save_facilities(district: Region, ex: Extract, cats: dict[str, FacilityCate
     return stale
 
 
-def _save_network(district: Region, ex: Extract, file_name: str) -> None:
-    geometry = {"type": "MultiLineString", "coordinates": [
-        [[round(x, NETWORK_DIGITS), round(y, NETWORK_DIGITS)] for x, y in line]
-        for line in ex.lines]}
-    source = f"{SOURCE_PREFIX}：{file_name}"[:200]
-    net = StreetNetwork.objects.filter(region=district, generated=False,
-                                       source__startswith="OpenStreetMap").first()
-    if net is None:
-        net = StreetNetwork(region=district, generated=False)
-    net.name = f"{district.name}步行道路网（OpenStreetMap）"[:100]
-    net.source = source
-    net.geometry = geometry
-    net.save()
+def _save_network(district: Region, ex: Extract, file_name: str, user=None) -> None:
+    lines = [[[round(x, NETWORK_DIGITS), round(y, NETWORK_DIGITS)] for x, y in line]
+             for line in ex.lines]
+    do_save_street_network(district, lines, source=f"{SOURCE_PREFIX}：{file_name}",
+                           name=f"{district.name}步行道路网（OpenStreetMap）", user=user)
 
 
 def _place_district(district: Region, ex: Extract) -> None:
@@ -589,8 +577,9 @@ def _notes(ex: Extract, stale_compounds: int, stale_facilities: int) -> list[str
 
 
 def build_sample(path: Path, district_code: str | None = None, *,
-                 progress: Progress = print) -> SampleResult:
-    """Build (or refresh) the sample area of one district from an OSM extract. All or nothing."""
+                 progress: Progress = print, user=None) -> SampleResult:
+    """Build (or refresh) the sample area of one district from an OSM extract. All or nothing;
+    the network write is audited under `user` (None for the command line)."""
     path = Path(path)
     if not path.is_file():
         raise OSMError(f"找不到 OSM 文件：{path}")
@@ -616,7 +605,7 @@ def build_sample(path: Path, district_code: str | None = None, *,
         progress(f"写入 {district.name}：设施 …")
         stale_f = _save_facilities(district, ex, cats)
         progress(f"写入 {district.name}：步行道路网 …")
-        _save_network(district, ex, path.name)
+        _save_network(district, ex, path.name, user)
         _place_district(district, ex)
     by_category = dict(Counter(p.category for p in ex.pois))
     return SampleResult(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,11 +13,13 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from minsheng.accounts import masking
 from minsheng.projects import progress
-from minsheng.projects.access import can_report, can_review
+from minsheng.projects.access import can_manage, can_report, can_review
 from minsheng.projects.models import (
     ChecklistItem,
     ExpenditureLine,
+    Milestone,
     Plan,
     ProgressReport,
     Project,
@@ -97,6 +100,24 @@ def checklist_for(renovation_class: str) -> list[tuple[str, str]]:
     std = json.loads(STANDARD.read_text(encoding="utf-8"))
     tiers = std["classes"].get(renovation_class, [])
     return [(t, text) for t in tiers for text in std["tiers"][t]]
+
+
+# AuditLog.Action has no "create" choice yet (accounts owns it); the value is written as is.
+AUDIT_CREATE = "create"
+
+
+@transaction.atomic
+def do_create_project(user, plan: Plan, *, milestones: Iterable[tuple[str, dt.date, Decimal]] = (),
+                      **fields) -> Project:
+    """Create a project of a plan with its milestones (name, planned date, weight); audited."""
+    if not can_manage(user, plan):
+        raise PermissionDenied("您无权在该计划中建立项目。")
+    project = Project.objects.create(plan=plan, **fields)
+    Milestone.objects.bulk_create([
+        Milestone(project=project, name=name, planned_date=date, weight=weight)
+        for name, date, weight in milestones])
+    masking.log(user, AUDIT_CREATE, project, detail=f"新建项目：{project.name}")
+    return project
 
 
 @transaction.atomic

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 
+from minsheng.accounts.roles import PLAN_SERVICES, RIGHTS, Role
+from minsheng.lifecircle import access
 from minsheng.lifecircle.engine import (
     EngineError,
     compute_access,
@@ -15,6 +19,7 @@ from minsheng.lifecircle.engine import (
     nearest_sources,
 )
 from minsheng.lifecircle.engine.geo import EARTH_RADIUS_M
+from minsheng.lifecircle.models import Proposal, Run
 
 MD = EARTH_RADIUS_M * np.pi / 180 * 1e-3  # metres per 0.001° at the equator
 
@@ -139,3 +144,52 @@ def test_two_worker_processes_give_the_same_answer() -> None:
     two = compute_access(g, c[:, 0], c[:, 1], f[:, 0], f[:, 1], cat, cutoff_m=700.0, workers=2)
     np.testing.assert_array_equal(one.distance_m, two.distance_m)
     np.testing.assert_array_equal(one.facility, two.facility)
+
+
+# --- who may read and do what (minsheng/lifecircle/access.py) ---------------------------------
+
+def _proposal(region_code: str):
+    return Proposal.objects.create(
+        region_id=region_code, category_id="kindergarten", k=1, method="milp",
+        sites=[{"name": "空地 1", "lng": 116.7, "lat": 39.5, "covers": 0}], covered_before=0,
+        covered_after=0, population=0)
+
+
+@pytest.mark.django_db
+def test_a_proposal_outside_the_users_regions_is_not_found(client_for, user) -> None:
+    p = _proposal("131002002000")  # street 2
+    assert client_for("street1").get(f"/lifecircle/proposals/{p.pk}/").status_code == 404
+    assert client_for("street1").post(f"/lifecircle/proposals/{p.pk}/project/").status_code == 404
+    with pytest.raises(Http404):
+        access.access_proposal_by_id(user("street1"), p.pk)
+    assert access.access_proposal_by_id(user("street2"), p.pk) == p
+
+
+@pytest.mark.django_db
+def test_a_reader_without_the_right_to_plan_is_forbidden(client_for, user) -> None:
+    resident = user("resident1")
+    p = _proposal(resident.profile.home_region_id)  # the resident's own community: readable
+    assert client_for("resident1").get(f"/lifecircle/proposals/{p.pk}/").status_code == 403
+    with pytest.raises(PermissionDenied):
+        access.access_proposal_by_id(resident, p.pk)
+    assert client_for("resident1").get("/lifecircle/siting/").status_code == 403
+    # planning but without the right to manage projects: may read, may not convert
+    assert client_for("viewer1").get(f"/lifecircle/proposals/{p.pk}/").status_code == 200
+    assert client_for("viewer1").post(f"/lifecircle/proposals/{p.pk}/project/").status_code == 403
+
+
+def test_planning_is_a_right_of_the_planning_roles() -> None:
+    planners = {r for r in Role if PLAN_SERVICES in RIGHTS[r]}
+    assert planners == {Role.DISTRICT_ADMIN, Role.DEPARTMENT_STAFF, Role.STREET_STAFF,
+                        Role.COMMUNITY_STAFF, Role.VIEWER}
+
+
+@pytest.mark.django_db
+def test_recompute_and_run_status_are_checked(client_for) -> None:
+    n = Run.objects.count()
+    for name in ("viewer1", "dept1", "resident1"):
+        assert client_for(name).post("/lifecircle/recompute/").status_code == 403, name
+    assert Run.objects.count() == n
+    run = Run.objects.filter(region_id="131002000000").latest("pk")
+    assert client_for("resident1").get(f"/lifecircle/runs/{run.pk}.json").status_code == 404
+    assert client_for("viewer1").get(f"/lifecircle/runs/{run.pk}.json").status_code == 200

@@ -24,7 +24,7 @@ def test_stored_results_are_the_engine_distances():
     run = services.current_run(district())
     assert run is not None and run.state == Run.State.DONE
     c = Compound.objects.in_region(ANCI).order_by("pk")[10]
-    graph = engine.graph_from_lines(services._lines(run.network))
+    graph = services.graph_for(run.network)
     facs = list(Facility.objects.in_region(ANCI).filter(category_id="convenience"))
     a = engine.compute_access(graph, [c.lng], [c.lat], [f.lng for f in facs],
                               [f.lat for f in facs], ["convenience"] * len(facs),
@@ -105,7 +105,7 @@ def test_catchment_is_a_polygon_around_the_facility(client_for):
     assert poly.area > 0
     # it starts where the facility meets the street network (a few metres to a few hundred away)
     run = services.current_run(district())
-    graph = engine.graph_from_lines(services._lines(run.network))
+    graph = services.graph_for(run.network)
     snap_m = float(engine.snap_points(graph, [f.lng], [f.lat]).snap_m[0])
     assert poly.distance(Point(f.lng, f.lat)) * 111_000 <= snap_m + 30
     # and it reaches about its category's distance along the streets, never beyond

@@ -13,10 +13,12 @@ from minsheng.lifecircle.engine import (
     graph_from_lines,
     graph_from_osm,
     haversine_m,
+    open_osm,
     read_walk_ways,
     walk_exclusion_reason,
 )
 from minsheng.lifecircle.engine.geo import EARTH_RADIUS_M, edge_length_m
+from minsheng.places import osm
 
 from .osmfile import grid, write_osm, write_pbf
 
@@ -24,8 +26,6 @@ M_PER_MILLIDEGREE = EARTH_RADIUS_M * np.pi / 180 * 1e-3  # 111.195 m along the e
 
 
 def test_the_osm_sample_builder_uses_the_engines_walk_rule() -> None:
-    from minsheng.places import osm
-
     # one rule for which ways are walkable: the sample builder's streets are the engine's network
     assert osm._walkable is walk_exclusion_reason
     cases = {
@@ -125,3 +125,25 @@ def test_repeated_pairs_and_self_loops_are_dropped() -> None:
     assert g.n_edges == 2
     assert sorted(g.length_m.tolist()) == [4.0, 7.0]  # the shortest of 0-1 kept
     assert (g.csr != g.csr.T).nnz == 0
+
+
+def test_open_osm_sniffs_xml_and_pbf_behind_odd_names(tmp_path: Path) -> None:
+    nodes, ways = grid(3, lon0=0.0, lat0=0.0)
+    xml = write_osm(tmp_path / "t.osm", nodes, ways).rename(tmp_path / "upload-1.dat")
+    pbf = write_pbf(tmp_path / "t.osm.pbf", nodes, ways).rename(tmp_path / "upload-2.bin")
+    a, b = graph_from_osm(xml), graph_from_osm(pbf)
+    assert a.n_nodes == b.n_nodes == 9 and a.n_edges == b.n_edges == 12
+    assert open_osm(tmp_path / "upload-1.dat") is not None
+
+
+def test_open_osm_refuses_a_missing_file_in_chinese(tmp_path: Path) -> None:
+    with pytest.raises(EngineError, match="找不到 OSM 文件"):
+        open_osm(tmp_path / "missing.osm")
+    with pytest.raises(EngineError, match="找不到 OSM 文件"):
+        open_osm(tmp_path)  # a folder is not a file
+
+
+def test_the_osm_sample_builder_opens_files_with_the_engine(tmp_path: Path) -> None:
+    # one opener: the sample builder's error for a missing file is the engine's, as an OSMError
+    with pytest.raises(osm.OSMError, match="找不到 OSM 文件"):
+        osm.read_extract(tmp_path / "missing.osm", [])

@@ -50,7 +50,7 @@ def independent(category: str, prefix: str = "131002"):
     dist = dict(Result.objects.filter(run=run, category_id=category)
                 .values_list("compound_id", "distance_m"))
     demand = [c for c in comps if dist.get(c.pk) is None or dist[c.pk] > cat.distance_m]
-    graph = engine.graph_from_lines(services._lines(run.network))
+    graph = services.graph_for(run.network)
     pts = demand + comps
     snapped = engine.snap_points(graph, [p.lng for p in pts], [p.lat for p in pts],
                                  max_snap_m=services.MAX_SNAP_M)

@@ -11,7 +11,9 @@ import osmium
 import pytest
 from django.core.management import CommandError, call_command
 
+from minsheng.accounts.models import AuditLog
 from minsheng.places import osm
+from minsheng.places.actions import do_save_street_network
 from minsheng.places.models import Compound, Facility, Region, StreetNetwork
 from minsheng.places.osm import OSMError, build_sample
 
@@ -315,3 +317,19 @@ def test_chengdu_sample_under_an_explicit_district(chengdu_osm):
     assert Compound.objects.filter(region_id="510104000000", generated=False).count() == 178
     assert not Compound.objects.filter(region_id=CHENGHUA).exists()
     assert Region.objects.filter(code__startswith="510104", level="street").exists()
+
+
+# --- the one writer of street networks ----------------------------------------------------------
+
+def test_do_save_street_network_replaces_the_districts_network_of_its_kind():
+    district = Region.objects.get(code="131002000000")
+    generated = StreetNetwork.objects.get(region=district, generated=True)
+    first = do_save_street_network(district, [[[116.7, 39.5], [116.71, 39.5]]],
+                                   source="OpenStreetMap：a.osm", name="路网")
+    second = do_save_street_network(district, [[[116.7, 39.5], [116.72, 39.5]]],
+                                    source="OpenStreetMap：b.osm", name="路网")
+    assert second.pk == first.pk and second.source == "OpenStreetMap：b.osm"
+    assert StreetNetwork.objects.filter(region=district, generated=False).count() == 1
+    assert StreetNetwork.objects.get(pk=generated.pk).geometry == generated.geometry  # untouched
+    assert AuditLog.objects.filter(object_type="places.streetnetwork", object_id=str(first.pk),
+                                   action=AuditLog.Action.IMPORT).count() == 2

@@ -33,6 +33,7 @@ from .coverage import (
     covered,
     gaps,
     group_coverage,
+    level_covered,
     level_satisfied,
 )
 from .errors import EngineError
@@ -46,6 +47,7 @@ from .graph import (
     graph_from_lines,
     graph_from_osm,
     graph_from_ways,
+    open_osm,
     read_walk_ways,
     walk_exclusion_reason,
     ways_from_lines,
@@ -60,7 +62,7 @@ __all__ = [
     "attach_points", "catchment", "category_gaps", "compute_access", "coverage_matrix",
     "covered", "gaps", "graph_from_edges", "graph_from_lines", "graph_from_osm",
     "graph_from_ways", "greedy", "group_coverage", "haversine_m", "insert_points", "isochrone",
-    "level_satisfied", "mclp", "minutes", "nearest_facility", "nearest_sources",
-    "reached_segments", "read_walk_ways", "snap_points", "walk_exclusion_reason",
+    "level_covered", "level_satisfied", "mclp", "minutes", "nearest_facility",
+    "nearest_sources", "open_osm", "reached_segments", "read_walk_ways", "snap_points", "walk_exclusion_reason",
     "ways_from_lines",
 ]

@@ -3,9 +3,10 @@ community, street or district. Pure functions over arrays.
 
 A compound is covered for a category when its network distance (metres, `Access.distance_m`) is
 at most the category's distance; unknown (nan) and out-of-reach (inf) distances are not covered.
-A compound satisfies a level (5/10/15 minutes) when every category of that level covers it —
-the levels are not inclusive (GB 50180-2018 条文说明): a 15-minute facility does not stand in
-for a 5-minute one.
+A compound is covered at a level (5/10/15 minutes) when every required category of that level
+covers it (`level_covered`, the one statement of this rule: the pages, the indicator source in
+minsheng/indicators/sources.py and the analyst command all follow it) — the levels are not
+inclusive (GB 50180-2018 条文说明): a 15-minute facility does not stand in for a 5-minute one.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 from .errors import EngineError
 
 __all__ = ["GroupCoverage", "category_gaps", "covered", "gaps", "group_coverage",
-           "level_satisfied"]
+           "level_covered", "level_satisfied"]
 
 BoolArray = NDArray[np.bool_]
 FloatArray = NDArray[np.float64]
@@ -38,18 +39,35 @@ def covered(distance_m: ArrayLike, threshold_m: ArrayLike) -> BoolArray:
         return d <= t
 
 
+def level_covered(covered_flags: ArrayLike, category_level: ArrayLike, required: ArrayLike,
+                  level: int) -> BoolArray:
+    """Per compound: covered at `level` (5, 10 or 15), i.e. every required category of that level
+    is within its walking distance. A level without a required category leaves nothing missing,
+    so it covers every compound.
+
+    >>> level_covered([[True, False, True], [True, True, False]], [5, 5, 5],
+    ...               [True, False, True], 5).tolist()
+    [True, False]
+    >>> level_covered([[False]], [5], [False], 5).tolist()
+    [True]
+    """
+    c = np.asarray(covered_flags, dtype=bool)
+    cols = (np.asarray(category_level) == level) & np.asarray(required, dtype=bool)
+    return c[:, cols].all(axis=1)
+
+
 def level_satisfied(covered_flags: ArrayLike, category_level: ArrayLike, level: int) -> BoolArray:
-    """Per compound: every category of `level` (5, 10 or 15) covers it.
+    """Per compound: every category of `level` (5, 10 or 15) covers it (`level_covered` with every
+    category required); a level without any category is an error.
 
     >>> level_satisfied([[True, False, True]], [5, 10, 5], 5).tolist()
     [True]
     """
     c = np.asarray(covered_flags, dtype=bool)
     lv = np.asarray(category_level)
-    cols = lv == level
-    if not cols.any():
+    if not (lv == level).any():
         raise EngineError(f"没有属于 {level} 分钟层级的设施类别")
-    return c[:, cols].all(axis=1)
+    return level_covered(c, lv, np.ones(len(lv), dtype=bool), level)
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,12 @@ from .geo import Projection, edge_length_m
 
 __all__ = [
     "FOOT_ALLOWED", "NO_ACCESS", "WALK_HIGHWAYS", "ComponentReport", "Graph", "WalkWays",
-    "graph_from_edges", "graph_from_lines", "graph_from_osm", "graph_from_ways", "read_walk_ways",
-    "walk_exclusion_reason", "ways_from_lines",
+    "graph_from_edges", "graph_from_lines", "graph_from_osm", "graph_from_ways", "open_osm",
+    "read_walk_ways", "walk_exclusion_reason", "ways_from_lines",
 ]
 
 # Highway values a pedestrian may walk along (motorway, trunk and their links are not here).
-# Kept identical to minsheng.places.osm.WALK_HIGHWAYS.
+# The OSM sample builder (minsheng.places.osm) uses this same rule.
 WALK_HIGHWAYS = frozenset({
     "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
     "unclassified", "tertiary", "tertiary_link", "secondary", "secondary_link", "primary",
@@ -211,11 +211,10 @@ def read_walk_ways(path: str | Path) -> WalkWays:
 
     Raises EngineError (Chinese) when the file is missing or not OSM data.
     """
-    import osmium  # only needed here; the rest of the engine runs without it
+    import osmium  # noqa: PLC0415 - heavy optional package; the rest of the engine runs without it
 
     path = Path(path)
-    if not path.is_file():
-        raise EngineError(f"找不到 OSM 文件：{path}")
+    src = open_osm(path)
     index: dict[int, int] = {}
     lon: list[float] = []
     lat: list[float] = []
@@ -229,7 +228,6 @@ def read_walk_ways(path: str | Path) -> WalkWays:
             refs.extend(run)
             offsets.append(len(refs))
 
-    src = _osm_file(path, osmium)
     try:
         fp = (osmium.FileProcessor(src, osmium.osm.NODE | osmium.osm.WAY).with_locations()
               .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
@@ -264,14 +262,29 @@ def read_walk_ways(path: str | Path) -> WalkWays:
         excluded=dict(excluded), missing_locations=missing)
 
 
-def _osm_file(path: Path, osmium):
-    """Let osmium detect the format from the name; sniff the first byte for odd names."""
-    name = path.name.lower()
-    known = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m", ".opl")
-    if name.endswith(known):
+OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".osc", ".o5m", ".opl")
+
+
+def open_osm(path: str | Path):
+    """An OpenStreetMap file for pyosmium (`osmium.io.File`): the format from the name, or, for
+    odd names (an upload saved as "x.dat"), sniffed from the first bytes: XML starts with "<",
+    anything else is read as PBF. The one opener of OSM files (the OSM sample builder in
+    minsheng.places.osm uses it too).
+
+    Raises EngineError (Chinese) when the file is missing or cannot be read.
+    """
+    import osmium  # noqa: PLC0415 - heavy optional package; the rest of the engine runs without it
+
+    path = Path(path)
+    if not path.is_file():
+        raise EngineError(f"找不到 OSM 文件：{path}")
+    if path.name.lower().endswith(OSM_SUFFIXES):
         return osmium.io.File(str(path))
-    with path.open("rb") as f:
-        head = f.read(64).lstrip()
+    try:
+        with path.open("rb") as f:
+            head = f.read(64).lstrip()
+    except OSError as e:
+        raise EngineError(f"无法读取“{path.name}”：{e.strerror or e}") from e
     return osmium.io.File(str(path), "osm" if head.startswith(b"<") else "pbf")
 
 
