@@ -63,6 +63,8 @@ class AuditLog(models.Model):
         EXPORT = "export", _("导出")
         IMPORT = "import", _("导入")
         DENIED = "denied", _("越权访问被拒绝")
+        CREATE = "create", _("新建")
+        UPDATE = "update", _("修改")
 
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -25,8 +25,6 @@ from minsheng.places.models import Compound, Facility, Organisation, Region, cod
 from minsheng.projects.models import Project
 from minsheng.projects.services import do_add_sub_item, do_create_project, today
 
-# AuditLog.Action has no "create" choice yet (accounts owns it); the value is written as is.
-AUDIT_CREATE = "create"
 
 # Facility-category group → project area (projects.models.Area).
 AREA_OF_GROUP = {"养老": "elderly", "教育": "education", "医疗卫生": "health", "文化": "culture",
@@ -50,7 +48,7 @@ def do_start_run(user, district: Region) -> Run:
         raise PermissionDenied
     run = Run.objects.create(region=district, network=services.network_for(district),
                              created_by=user, message="排队等待计算")
-    masking.log(user, AUDIT_CREATE, run, region_code=district.code, detail="重新计算生活圈")
+    masking.log(user, AuditLog.Action.CREATE, run, region_code=district.code, detail="重新计算生活圈")
     # The queue is the ORM broker on this database: the task row commits with the run.
     async_task("minsheng.lifecircle.services.compute", run.pk, task_name=f"lifecircle-{run.pk}")
     run.refresh_from_db()
@@ -85,7 +83,7 @@ def do_save_proposal(user, analysis: Analysis, *, note: str) -> Proposal:
                                   "region", "compound_ids")} for s in a.sites],
         covered_before=a.before["population"], covered_after=a.after["population"],
         population=a.population, gap=float(a.result.gap), note=note[:300], created_by=user)
-    masking.log(user, AUDIT_CREATE, p, detail=f"选址方案：{a.category.name} {a.k} 处")
+    masking.log(user, AuditLog.Action.CREATE, p, detail=f"选址方案：{a.category.name} {a.k} 处")
     return p
 
 
@@ -166,6 +164,6 @@ def do_proposal_to_project(user, proposal: Proposal) -> tuple[Project, bool]:
                         region=region, compound=compound, facility=facility)
     locked.project = project
     locked.save(update_fields=["project"])
-    masking.log(user, AUDIT_CREATE, p, fields="project",
+    masking.log(user, AuditLog.Action.CREATE, p, fields="project",
                 detail=f"选址方案转为民生项目 #{project.pk}：{project.name}")
     return project, True

@@ -14,6 +14,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from minsheng.accounts import masking
+from minsheng.accounts.models import AuditLog
 from minsheng.projects import progress
 from minsheng.projects.access import can_manage, can_report, can_review
 from minsheng.projects.models import (
@@ -102,8 +103,6 @@ def checklist_for(renovation_class: str) -> list[tuple[str, str]]:
     return [(t, text) for t in tiers for text in std["tiers"][t]]
 
 
-# AuditLog.Action has no "create" choice yet (accounts owns it); the value is written as is.
-AUDIT_CREATE = "create"
 
 
 @transaction.atomic
@@ -116,7 +115,7 @@ def do_create_project(user, plan: Plan, *, milestones: Iterable[tuple[str, dt.da
     Milestone.objects.bulk_create([
         Milestone(project=project, name=name, planned_date=date, weight=weight)
         for name, date, weight in milestones])
-    masking.log(user, AUDIT_CREATE, project, detail=f"新建项目：{project.name}")
+    masking.log(user, AuditLog.Action.CREATE, project, detail=f"新建项目：{project.name}")
     return project
 
 

@@ -1,5 +1,5 @@
 """The indicator pages: the dashboard's figures against an independent count of cases created
-here (in 2028 and 2029, far from the demo's year of cases), the period selector, scoping (a
+here (in years Y-1 and Y, three years after today, far from the demo's cases, on any date), the period selector, scoping (a
 street sees only its street; residents and property managers are refused), the Excel export and
 its audit record, one indicator's page, and the address of the data-entry pages."""
 
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
 D = "131002000000"
 RESOLVED = (Case.Status.RESOLVED, Case.Status.CLOSED)
+Y = dt.datetime.now(TZ).year + 3  # the demo's cases run from last January to today
 
 
 def at(year: int, month: int, day: int, hour: int = 9) -> dt.datetime:
@@ -60,18 +61,18 @@ def new_case(when: dt.datetime, compound: Compound, boss=None, *, accepted_after
 
 @pytest.fixture
 def cases(user):
-    """2029: street 1 has 3 cases resolved within hours, 1 resolved two months late and 1 open;
-    street 2 has 1 resolved quickly. 2028: one open case in street 1."""
+    """Year Y: street 1 has 3 cases resolved within hours, 1 resolved two months late and 1 open;
+    street 2 has 1 resolved quickly. Year Y-1: one open case in street 1."""
     boss = user("district")
     s1, s2 = streets()
     c1, c2 = compound_in(s1), compound_in(s2)
     hour, late = dt.timedelta(hours=1), dt.timedelta(days=60)
     for day in (3, 4, 5):
-        new_case(at(2029, 3, day), c1, boss, accepted_after=hour, resolved_after=5 * hour)
-    new_case(at(2029, 4, 1), c1, boss, accepted_after=hour, resolved_after=late)
-    new_case(at(2029, 5, 1), c1)
-    new_case(at(2029, 6, 1), c2, boss, accepted_after=hour, resolved_after=5 * hour)
-    new_case(at(2028, 6, 1), c1)
+        new_case(at(Y, 3, day), c1, boss, accepted_after=hour, resolved_after=5 * hour)
+    new_case(at(Y, 4, 1), c1, boss, accepted_after=hour, resolved_after=late)
+    new_case(at(Y, 5, 1), c1)
+    new_case(at(Y, 6, 1), c2, boss, accepted_after=hour, resolved_after=5 * hour)
+    new_case(at((Y - 1), 6, 1), c1)
     return {"s1": s1, "s2": s2}
 
 
@@ -92,9 +93,9 @@ def tile_value(html: str, code: str) -> str:
 
 
 def test_dashboard_shows_the_figures_recomputed_from_the_records(cases, client_for):
-    want = independent("131002", 2029)
+    want = independent("131002", Y)
     assert want == {"received": 6, "resolved": 5, "on_time": 4}  # the fixture is what it says
-    resp = client_for("district").get(f"/indicators/?region={D}&period=2029")
+    resp = client_for("district").get(f"/indicators/?region={D}&period={Y}")
     assert resp.status_code == 200
     html = resp.content.decode()
     assert Decimal(tile_value(html, "cases_received")) == want["received"]
@@ -102,46 +103,46 @@ def test_dashboard_shows_the_figures_recomputed_from_the_records(cases, client_f
     assert Decimal(tile_value(html, "cases_on_time_rate")) == rate == Decimal("80.0")
     assert "80.0" in html and "数据截至" in html
     # every tile links to its indicator's page for the same region and period
-    assert f'href="/indicators/cases_on_time_rate/?region={D}&amp;period=2029"' in html
+    assert f'href="/indicators/cases_on_time_rate/?region={D}&amp;period={Y}"' in html
     assert "口径未核实" in html and "待模块上线" in html  # the catalogue is not yet verified
     # the year's monthly trend and the streets' figures for the charts
     data = resp.context["chart"]
     assert data["trend"] == []  # months after today are skipped (see the test below)
     by_street = {r["code"]: r["values"]["cases_received"] for r in data["children"]}
-    assert by_street[cases["s1"].code] == independent(cases["s1"].code[:9], 2029)["received"] == 5
+    assert by_street[cases["s1"].code] == independent(cases["s1"].code[:9], Y)["received"] == 5
     assert by_street[cases["s2"].code] == 1
     assert len(data["features"]["features"]) + len(resp.context["no_boundary"]) == len(by_street)
 
 
 def test_monthly_trend_counts_cases_received_and_resolved(cases, client_for):
-    with time_machine.travel(dt.datetime(2029, 12, 20, 12, tzinfo=TZ), tick=False):
-        resp = client_for("district").get(f"/indicators/?region={D}&period=2029")
+    with time_machine.travel(dt.datetime(Y, 12, 20, 12, tzinfo=TZ), tick=False):
+        resp = client_for("district").get(f"/indicators/?region={D}&period={Y}")
     trend = {m["period"]: m for m in resp.context["chart"]["trend"]}
     assert len(trend) == 12
-    assert (trend["2029-03"]["received"], trend["2029-03"]["resolved"]) == (3, 3)
-    assert (trend["2029-05"]["received"], trend["2029-05"]["resolved"]) == (1, 0)
-    assert trend["2029-08"]["received"] == 0
+    assert (trend[f"{Y}-03"]["received"], trend[f"{Y}-03"]["resolved"]) == (3, 3)
+    assert (trend[f"{Y}-05"]["received"], trend[f"{Y}-05"]["resolved"]) == (1, 0)
+    assert trend[f"{Y}-08"]["received"] == 0
 
 
 def test_the_period_selector_changes_the_figures(cases, client_for):
     c = client_for("district")
-    html_2028 = c.get(f"/indicators/?region={D}&period=2028").content.decode()
-    assert Decimal(tile_value(html_2028, "cases_received")) == independent("131002", 2028)[
+    html_before = c.get(f"/indicators/?region={D}&period={Y - 1}").content.decode()
+    assert Decimal(tile_value(html_before, "cases_received")) == independent("131002", (Y - 1))[
         "received"] == 1
     # the selector's own fields (kind/year/quarter/month) work without JavaScript
-    resp = c.get(f"/indicators/?region={D}&kind=year&year=2029")
-    assert resp.context["period"].id == "2029"
+    resp = c.get(f"/indicators/?region={D}&kind=year&year={Y}")
+    assert resp.context["period"].id == f"{Y}"
     assert Decimal(tile_value(resp.content.decode(), "cases_received")) == 6
-    resp = c.get(f"/indicators/?region={D}&kind=quarter&year=2029&quarter=1")
-    assert resp.context["period"].id == "2029Q1"
+    resp = c.get(f"/indicators/?region={D}&kind=quarter&year={Y}&quarter=1")
+    assert resp.context["period"].id == f"{Y}Q1"
     assert Decimal(tile_value(resp.content.decode(), "cases_received")) == 3
-    resp = c.get(f"/indicators/?region={D}&period=2029-04")
+    resp = c.get(f"/indicators/?region={D}&period={Y}-04")
     assert Decimal(tile_value(resp.content.decode(), "cases_received")) == 1
     # against the previous year: 6 cases in 2029 after 1 in 2028
-    html = c.get(f"/indicators/?region={D}&period=2029").content.decode()
+    html = c.get(f"/indicators/?region={D}&period={Y}").content.decode()
     assert "↑ 5件" in html
     # a period that cannot be read falls back to this year, saying so
-    resp = c.get(f"/indicators/?region={D}&period=2029Q7")
+    resp = c.get(f"/indicators/?region={D}&period={Y}Q7")
     assert resp.status_code == 200 and "期间有误" in resp.content.decode()
 
 
@@ -149,9 +150,9 @@ def test_a_street_sees_only_its_street(cases, client_for, user):
     own = user("street1").memberships.first().region_id
     other = Region.objects.filter(parent_id=D).exclude(code=own).order_by("code").first()
     c = client_for("street1")
-    resp = c.get("/indicators/?period=2029")  # default: the user's widest region
+    resp = c.get(f"/indicators/?period={Y}")  # default: the user's widest region
     assert resp.status_code == 200 and resp.context["region"].code == own
-    want = independent(own[:9], 2029)["received"]
+    want = independent(own[:9], Y)["received"]
     assert Decimal(tile_value(resp.content.decode(), "cases_received")) == want
     assert {r["code"][:9] for r in resp.context["chart"]["children"]} == {own[:9]}
     m = re.search(r'data-indicator="projects_total".*?</a>', resp.content.decode(), re.S)
@@ -182,7 +183,7 @@ def test_the_region_shown_follows_the_switcher(client_for):
 
 def test_excel_export_has_the_figures_and_is_audited(cases, client_for, user):
     before = AuditLog.objects.filter(action="export").count()
-    resp = client_for("viewer1").get(f"/indicators/export.xlsx?region={D}&period=2029")
+    resp = client_for("viewer1").get(f"/indicators/export.xlsx?region={D}&period={Y}")
     assert resp.status_code == 200
     assert resp["Content-Type"].startswith("application/vnd.openxmlformats")
     ws = openpyxl.load_workbook(io.BytesIO(resp.content)).active
@@ -194,16 +195,16 @@ def test_excel_export_has_the_figures_and_is_audited(cases, client_for, user):
     assert by_code["cases_received"][6] == 5
     assert by_code["cases_on_time_rate"][2] == 80.0 and by_code["cases_on_time_rate"][3] == "%"
     assert by_code["cases_on_time_rate"][7]  # the definition
-    assert "安次区" in rows[0][0] and "2029" in rows[0][0]
+    assert "安次区" in rows[0][0] and f"{Y}" in rows[0][0]
     log = AuditLog.objects.filter(action="export").order_by("-id").first()
     assert AuditLog.objects.filter(action="export").count() == before + 1
     assert log.user == user("viewer1") and log.region_code == D
-    assert log.object_type == "indicators.indicator" and "2029" in log.detail
+    assert log.object_type == "indicators.indicator" and f"{Y}" in log.detail
 
 
 def test_the_indicator_page(cases, client_for):
     s1, s2 = cases["s1"], cases["s2"]
-    resp = client_for("district").get(f"/indicators/cases_on_time_rate/?region={D}&period=2029")
+    resp = client_for("district").get(f"/indicators/cases_on_time_rate/?region={D}&period={Y}")
     assert resp.status_code == 200
     html = resp.content.decode()
     assert "已办结且在受理时限内受理" in html or "按时办结" in html
@@ -218,34 +219,34 @@ def test_the_indicator_page(cases, client_for):
     # the raw data elements and the records behind them
     els = {e["el"].code: e for e in resp.context["elements"]}
     assert els["cases_on_time"]["value"] == 4 and els["cases_resolved"]["value"] == 5
-    assert "/cases/?start=2029-01-01&amp;end=2029-12-31" in html
-    assert "/cases/stats/?period=year&amp;year=2029" in html
+    assert f"/cases/?start={Y}-01-01&amp;end={Y}-12-31" in html
+    assert f"/cases/stats/?period=year&amp;year={Y}" in html
     # a quarter: four quarters in the trend
     resp = client_for("district").get(
-        f"/indicators/cases_received/?region={s1.code}&period=2029Q2")
+        f"/indicators/cases_received/?region={s1.code}&period={Y}Q2")
     assert resp.context["region"].code == s1.code
-    assert "2029Q2" not in {p["period"] for p in resp.context["series"]}  # not begun yet
+    assert f"{Y}Q2" not in {p["period"] for p in resp.context["series"]}  # not begun yet
     assert client_for("district").get("/indicators/no_such_indicator/").status_code == 404
 
 
 def test_the_indicator_page_trend_spans_the_last_periods(cases, client_for):
-    with time_machine.travel(dt.datetime(2029, 12, 20, 12, tzinfo=TZ), tick=False):
-        resp = client_for("district").get(f"/indicators/cases_received/?region={D}&period=2029")
+    with time_machine.travel(dt.datetime(Y, 12, 20, 12, tzinfo=TZ), tick=False):
+        resp = client_for("district").get(f"/indicators/cases_received/?region={D}&period={Y}")
         series = {p["period"]: p["value"] for p in resp.context["series"]}
-        assert list(series) == ["2025", "2026", "2027", "2028", "2029"]
-        assert series["2028"] == 1 and series["2029"] == 6
+        assert list(series) == [f"{Y - 4}", f"{Y - 3}", f"{Y - 2}", f"{Y - 1}", f"{Y}"]
+        assert series[f"{Y - 1}"] == 1 and series[f"{Y}"] == 6
         resp = client_for("district").get(
-            f"/indicators/cases_received/?region={D}&period=2029-06")
+            f"/indicators/cases_received/?region={D}&period={Y}-06")
         series = {p["period"]: p["value"] for p in resp.context["series"]}
-        assert len(series) == 12 and series["2029-03"] == 3 and series["2028-07"] == 0
+        assert len(series) == 12 and series[f"{Y}-03"] == 3 and series[f"{Y - 1}-07"] == 0
 
 
 def test_manual_indicator_without_approved_data_says_why(client_for):
     # the demo's manual returns are not in this test database: nothing entered yet
-    html = client_for("district").get(f"/indicators/?region={D}&period=2029").content.decode()
+    html = client_for("district").get(f"/indicators/?region={D}&period={Y}").content.decode()
     m = re.search(r'data-indicator="air_good_days".*?</a>', html, re.S)
     assert m and "尚未填报" in m.group(0)
-    html = client_for("district").get(f"/indicators/?region={D}&period=2029Q1").content.decode()
+    html = client_for("district").get(f"/indicators/?region={D}&period={Y}Q1").content.decode()
     m = re.search(r'data-indicator="air_good_days".*?</a>', html, re.S)
     assert m and "按年度填报" in m.group(0)
     # budget lines are yearly: a quarter shows no spending rather than 0

@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
 from minsheng.accounts.models import Membership
@@ -79,8 +80,9 @@ def test_list_shows_each_return_with_its_state(env, anci, client_for, user):
     assert "有 1 张填报表等待您审核" in html
     env_row = next(r for r in re.findall(r"<tr>(.*?)</tr>", html, re.S) if "生态环境质量" in r)
     assert ">审核<" in env_row
-    # the period picker offers the years
-    assert 'href="?year=2022"' in html
+    # the period picker offers the recent years and the one asked for, whatever today is
+    assert f'href="?year={timezone.localdate().year - 1}"' in html
+    assert '<span aria-current="page">2023</span>' in html
 
 
 def test_list_and_form_are_denied_without_a_right(env, client_for):

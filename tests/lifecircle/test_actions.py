@@ -31,7 +31,7 @@ def test_do_save_proposal_saves_and_audits(user):
     p = actions.do_save_proposal(user("district"), analysis(user("district")), note="测试")
     assert p.region_id == ANCI and p.k == 2 and p.note == "测试" and len(p.sites) == 2
     assert p.created_by == user("district")
-    assert audit(p) == [actions.AUDIT_CREATE]
+    assert audit(p) == [AuditLog.Action.CREATE]
 
 
 def test_do_save_proposal_needs_the_right_to_edit_the_district(user):
@@ -49,8 +49,8 @@ def test_do_proposal_to_project_creates_one_audited_project(user):
     assert created and project.plan.region_id == ANCI and not project.is_public
     assert list(project.milestones.values_list("weight", flat=True)) == [100]
     assert SubItem.objects.filter(project=project).count() == 2
-    assert audit(project) == [actions.AUDIT_CREATE]
-    assert sorted(audit(p)) == [actions.AUDIT_CREATE] * 2  # saved, converted
+    assert audit(project) == [AuditLog.Action.CREATE]
+    assert sorted(audit(p)) == [AuditLog.Action.CREATE] * 2  # saved, converted
     p.refresh_from_db()
     assert p.project == project
     again, created = actions.do_proposal_to_project(district, p)
@@ -87,7 +87,7 @@ def test_do_start_run_queues_an_audited_run(user):
     district = Region.objects.get(code=ANCI)
     run = actions.do_start_run(user("district"), district)
     assert run.state == Run.State.DONE  # tasks run inline in tests
-    assert audit(run) == [actions.AUDIT_CREATE]
+    assert audit(run) == [AuditLog.Action.CREATE]
     with pytest.raises(PermissionDenied):
         actions.do_start_run(user("viewer1"), district)
     with pytest.raises(PermissionDenied):
