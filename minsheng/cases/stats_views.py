@@ -2,7 +2,7 @@
 export of a filtered list, mediation and administrative review records.
 
 Figures come from cases/stats.py (SQL aggregates over access.cases_for); changes to mediations and
-reviews go through cases/agreement.py (do_*, each with its CaseEvent); the import and export
+reviews go through cases/mediation.py (do_*, each with its CaseEvent); the import and export
 through cases/exchange.py. The region switcher (web.regionswitch) narrows what is shown; the
 security boundary is always the scoping function.
 """
@@ -28,8 +28,25 @@ from django.views.decorators.http import require_GET
 
 from minsheng.accounts import masking
 from minsheng.accounts.roles import EXPORT, Role
-from minsheng.cases import agreement, exchange, stats
+from minsheng.cases import exchange, stats
 from minsheng.cases.access import cases_for
+from minsheng.cases.mediation import (
+    agreement_docx,
+    can_download_agreement,
+    can_edit_mediation,
+    can_edit_review,
+    can_view_mediation,
+    can_view_review,
+    committee_members,
+    do_add_session,
+    do_conclude_mediation,
+    do_delete_party,
+    do_save_mediation,
+    do_save_party,
+    do_save_review,
+    mediation_for,
+    review_for,
+)
 from minsheng.cases.models import AdminReview, Mediation, Party
 from minsheng.places.coords import CRS_LABELS
 from minsheng.places.scope import scope_of
@@ -244,7 +261,7 @@ class MediationForm(forms.Form):
 
     def __init__(self, *args, mediation: Mediation, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["mediator"].queryset = agreement.committee_members(mediation)
+        self.fields["mediator"].queryset = committee_members(mediation)
         self.fields["mediator"].label_from_instance = (
             lambda u: u.get_full_name() or u.get_username())
 
@@ -290,10 +307,10 @@ def _masked_parties(m: Mediation) -> list[dict]:
 @login_required
 def mediation_page(request, pk: int):
     user = request.user
-    m = agreement.mediation_for(user, pk)
-    if not agreement.can_view_mediation(user, m):
+    m = mediation_for(user, pk)
+    if not can_view_mediation(user, m):
         raise PermissionDenied(_("只有调解委员会工作人员和上级管理人员可以查看调解记录。"))
-    can_edit = agreement.can_edit_mediation(user, m) and m.outcome == Mediation.Outcome.PENDING
+    can_edit = can_edit_mediation(user, m) and m.outcome == Mediation.Outcome.PENDING
     form = MediationForm(mediation=m, initial={"mediator": m.mediator_id, "matter": m.matter,
                                                "agreement": m.agreement, "amount": m.amount})
     party_form = PartyForm(prefix="new", initial={"role": Party.Role.APPLICANT})
@@ -302,7 +319,7 @@ def mediation_page(request, pk: int):
                                                       "amount": m.amount})
     party_forms: dict[int, PartyForm] = {}
     if request.method == "POST":
-        if not agreement.can_edit_mediation(user, m):
+        if not can_edit_mediation(user, m):
             raise PermissionDenied(_("您无权办理该调解。"))
         action = request.POST.get("action", "")
         pf = None
@@ -312,7 +329,7 @@ def mediation_page(request, pk: int):
                 form = MediationForm(request.POST, mediation=m)
                 if form.is_valid():
                     d = form.cleaned_data
-                    agreement.do_save_mediation(user, m, matter=d["matter"],
+                    do_save_mediation(user, m, matter=d["matter"],
                                                 agreement=d["agreement"], amount=d["amount"],
                                                 mediator=d["mediator"])
                     messages.success(request, _("调解信息已保存。"))
@@ -323,7 +340,7 @@ def mediation_page(request, pk: int):
                 pf = PartyForm(request.POST, prefix=f"p{party.pk}" if party else "new")
                 if pf.is_valid():
                     d = pf.cleaned_data
-                    agreement.do_save_party(user, m, role=d["role"], name=d["name"],
+                    do_save_party(user, m, role=d["role"], name=d["name"],
                                             phone=d["phone"], id_number=d["id_number"],
                                             address=d["address"], party=party)
                     messages.success(request, _("当事人已保存。"))
@@ -336,14 +353,14 @@ def mediation_page(request, pk: int):
                 pid = request.POST.get("party_id", "")
                 party = m.parties.filter(pk=pid).first() if pid.isdigit() else None
                 if party is not None:
-                    agreement.do_delete_party(user, m, party)
+                    do_delete_party(user, m, party)
                     messages.success(request, _("当事人已删除。"))
                 return redirect(here)
             elif action == "session":
                 session_form = SessionForm(request.POST, prefix="s")
                 if session_form.is_valid():
                     d = session_form.cleaned_data
-                    agreement.do_add_session(user, m, held_at=d["held_at"], place=d["place"],
+                    do_add_session(user, m, held_at=d["held_at"], place=d["place"],
                                              notes=d["notes"])
                     messages.success(request, _("调解记录已添加。"))
                     return redirect(here)
@@ -351,7 +368,7 @@ def mediation_page(request, pk: int):
                 conclude_form = ConcludeForm(request.POST, prefix="c")
                 if conclude_form.is_valid():
                     d = conclude_form.cleaned_data
-                    agreement.do_conclude_mediation(
+                    do_conclude_mediation(
                         user, m, outcome=d["outcome"], referral=d["referral"],
                         agreement=d["agreement"], amount=d["amount"], note=d["note"])
                     messages.success(request, _("调解已结案，已记入诉求办理记录。"))
@@ -372,7 +389,7 @@ def mediation_page(request, pk: int):
                 _form_errors(target, e)
             else:
                 messages.error(request, "；".join(e.messages))
-        m = agreement.mediation_for(user, pk)
+        m = mediation_for(user, pk)
     parties = _masked_parties(m)
     for row in parties:
         if row["p"].pk in party_forms:
@@ -382,7 +399,7 @@ def mediation_page(request, pk: int):
         "m": m, "case": m.case, "parties": parties, "sessions": m.sessions.order_by("held_at"),
         "form": form, "party_form": party_form, "session_form": session_form,
         "conclude_form": conclude_form, "can_edit": can_edit,
-        "can_download": agreement.can_download_agreement(user, m),
+        "can_download": can_download_agreement(user, m),
         "events": m.case.events.filter(action="mediation").select_related("actor"),
     })
 
@@ -390,11 +407,11 @@ def mediation_page(request, pk: int):
 @login_required
 @require_GET
 def agreement_download(request, pk: int):
-    m = agreement.mediation_for(request.user, pk)
-    if not agreement.can_view_mediation(request.user, m):
+    m = mediation_for(request.user, pk)
+    if not can_view_mediation(request.user, m):
         raise PermissionDenied
     try:
-        content, ctype, filename = agreement.agreement_docx(request.user, m, request=request)
+        content, ctype, filename = agreement_docx(request.user, m, request=request)
     except PermissionError as e:
         raise PermissionDenied(str(e)) from e
     return _download(content, ctype, filename)
@@ -430,10 +447,10 @@ def _local_date(value: dt.datetime | None) -> dt.date | None:
 @login_required
 def review_page(request, pk: int):
     user = request.user
-    r = agreement.review_for(user, pk)
-    if not agreement.can_view_review(user, r):
+    r = review_for(user, pk)
+    if not can_view_review(user, r):
         raise PermissionDenied(_("只有区司法局工作人员和上级管理人员可以查看行政争议/复议记录。"))
-    can_edit = agreement.can_edit_review(user, r)
+    can_edit = can_edit_review(user, r)
     form = ReviewForm(initial={
         "kind": r.kind, "respondent": r.respondent, "accepted": r.accepted,
         "accepted_at": _local_date(r.accepted_at), "outcome": r.outcome,
@@ -446,7 +463,7 @@ def review_page(request, pk: int):
         if form.is_valid():
             d = form.cleaned_data
             try:
-                agreement.do_save_review(
+                do_save_review(
                     user, r, kind=d["kind"], respondent=d["respondent"], accepted=d["accepted"],
                     accepted_at=_aware_date(d["accepted_at"]), outcome=d["outcome"],
                     concluded_at=_aware_date(d["concluded_at"]),
