@@ -1,9 +1,11 @@
-"""Statistics, hotline import/export, mediation and reviews (minsheng/cases/stats_views.py)."""
+"""Statistics, hotline import/export (minsheng/cases/stats_views.py), mediation and reviews
+(minsheng/cases/mediation_views.py), under the one "casestats" namespace the templates use."""
 
 from __future__ import annotations
 
 from django.urls import path
 
+from minsheng.cases import mediation_views
 from minsheng.cases import stats_views as v
 
 app_name = "casestats"
@@ -14,7 +16,8 @@ urlpatterns = [
     path("cases/import/", v.import_page, name="import"),
     path("cases/import/template.xlsx", v.template_download, name="template"),
     path("cases/export.xlsx", v.export_download, name="export"),
-    path("cases/<int:pk>/mediation/", v.mediation_page, name="mediation"),
-    path("cases/<int:pk>/mediation/agreement.docx", v.agreement_download, name="agreement"),
-    path("cases/<int:pk>/review/", v.review_page, name="review"),
+    path("cases/<int:pk>/mediation/", mediation_views.mediation_page, name="mediation"),
+    path("cases/<int:pk>/mediation/agreement.docx", mediation_views.agreement_download,
+         name="agreement"),
+    path("cases/<int:pk>/review/", mediation_views.review_page, name="review"),
 ]

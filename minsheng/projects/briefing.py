@@ -17,43 +17,26 @@ from decimal import Decimal
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Pt
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
-from minsheng.projects import progress
-from minsheng.projects.exchange import (
-    ProjectRow,
-    amount_text,
-    flag_counts,
-    may_export,
-    visible_rows,
-    wan,
+from minsheng.lib.docx import (
+    BODY_FONT,
+    DOCX_TYPE,
+    HEADING_FONT,
+    add_run,
+    repeat_header,
+    set_style,
+    shade,
 )
+from minsheng.lib.money import format_amount
+from minsheng.lib.text import chinese_number, date_text
+from minsheng.projects import progress
+from minsheng.projects.exchange import ProjectRow, flag_counts, may_export, visible_rows
 from minsheng.projects.models import Area, Plan
-from minsheng.web.docxfonts import set_fonts
 
-DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-BODY_FONT = "宋体"  # SimSun
-HEADING_FONT = "黑体"  # SimHei
 BEHIND = ("overdue", "at_risk", "lagging")
-
-_DIGITS = "零一二三四五六七八九"
-
-
-def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 13 → 十三, 20 → 二十 (section numbering in 公文)."""
-    if n < 10:
-        return _DIGITS[n]
-    tens, ones = divmod(n, 10)
-    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
-
-
-def date_text(d: dt.date) -> str:
-    """2026年3月1日 (公文 writes dates without leading zeros)."""
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def percent_text(v: Decimal) -> str:
@@ -61,48 +44,17 @@ def percent_text(v: Decimal) -> str:
     return (s[:-2] if s.endswith(".0") else s) + "%"
 
 
+def money_text(yuan: Decimal) -> str:
+    """As a briefing writes money: “6亿元”, “1,105.6万元”, “3,500元”."""
+    return format_amount(yuan, "auto", strip_zeros=True)
+
+
 def _points_text(v: Decimal) -> str:
     s = f"{Decimal(v):.1f}"
     return s[:-2] if s.endswith(".0") else s
 
 
-# --- fonts and tables --------------------------------------------------------------------------
-
-
-
-
-def _style(doc, name: str, east_asia: str, size: float, *, bold: bool = False) -> None:
-    style = doc.styles[name]
-    set_fonts(style.element, east_asia)
-    style.font.size = Pt(size)
-    style.font.bold = bold
-    style.font.color.rgb = RGBColor(0, 0, 0)
-
-
-def _run(paragraph, text: str, *, font: str = BODY_FONT, size: float | None = None,
-         bold: bool = False):
-    run = paragraph.add_run(text)
-    set_fonts(run._r, font)
-    if size:
-        run.font.size = Pt(size)
-    run.bold = bold or None
-    return run
-
-
-def _repeat_header(row) -> None:
-    trpr = row._tr.get_or_add_trPr()
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    trpr.append(el)
-
-
-def _shade(cell, fill: str) -> None:
-    tcpr = cell._tc.get_or_add_tcPr()
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    tcpr.append(shd)
+# --- tables ------------------------------------------------------------------------------------
 
 
 def _table(doc, headers: list[tuple[str, float]], rows: list[list[str]],
@@ -112,14 +64,14 @@ def _table(doc, headers: list[tuple[str, float]], rows: list[list[str]],
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     head = table.rows[0]
-    _repeat_header(head)
+    repeat_header(head)
     for i, (text, width) in enumerate(headers):
         cell = head.cells[i]
         cell.width = Cm(width)
         p = cell.paragraphs[0]
         p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        _run(p, text, font=HEADING_FONT, size=9)
-        _shade(cell, "D9E1F2")
+        add_run(p, text, font=HEADING_FONT, size=9)
+        shade(cell, "D9E1F2")
     for values in rows:
         cells = table.add_row().cells
         for i, value in enumerate(values):
@@ -129,7 +81,7 @@ def _table(doc, headers: list[tuple[str, float]], rows: list[list[str]],
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             elif i == 0:
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            _run(p, value, size=9)
+            add_run(p, value, size=9)
 
 
 # --- content -----------------------------------------------------------------------------------
@@ -147,10 +99,10 @@ def summary_text(plan: Plan, at: dt.date, rows: list[ProjectRow]) -> str:
     planned = sum((r.planned for r in rows), Decimal(0))
     allocated = sum((r.allocated for r in rows), Decimal(0))
     spent = sum((r.spent for r in rows), Decimal(0))
-    money = f"计划总投资{amount_text(planned)}，已下达资金{amount_text(allocated)}"
+    money = f"计划总投资{money_text(planned)}，已下达资金{money_text(allocated)}"
     if planned:
         money += f"（占计划投资的{percent_text(allocated * 100 / planned)}）"
-    money += f"，累计支出{amount_text(spent)}"
+    money += f"，累计支出{money_text(spent)}"
     if allocated:
         money += f"（占已下达资金的{percent_text(spent * 100 / allocated)}）"
     return (f"截至{date_text(at)}，{plan.name}共有项目{len(rows)}个，其中"
@@ -176,34 +128,34 @@ def briefing_docx(user, plan: Plan, at: dt.date, *, request=None) -> tuple[bytes
     for side in ("left_margin", "right_margin"):
         setattr(section, side, Cm(2.2))
     section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.2)
-    _style(doc, "Normal", BODY_FONT, 12)
-    _style(doc, "Heading 1", HEADING_FONT, 15, bold=False)
-    _style(doc, "Heading 2", HEADING_FONT, 13, bold=False)
+    set_style(doc, "Normal", BODY_FONT, 12)
+    set_style(doc, "Heading 1", HEADING_FONT, 15, bold=False)
+    set_style(doc, "Heading 2", HEADING_FONT, 13, bold=False)
     doc.core_properties.title = f"{plan.name}进度通报"
     doc.core_properties.language = "zh-CN"
 
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(title, f"{plan.name}进度通报", font=HEADING_FONT, size=20)
+    add_run(title, f"{plan.name}进度通报", font=HEADING_FONT, size=20)
     sub = doc.add_paragraph()
     sub.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(sub, f"（截至{date_text(at)}）", size=14)
+    add_run(sub, f"（截至{date_text(at)}）", size=14)
 
     doc.add_heading("一、总体情况", level=1)
     p = doc.add_paragraph()
     p.paragraph_format.first_line_indent = Pt(24)
-    _run(p, summary_text(plan, at, rows))
+    add_run(p, summary_text(plan, at, rows))
     if partial:
         note = doc.add_paragraph()
         note.paragraph_format.first_line_indent = Pt(24)
-        _run(note, "本通报仅包含您有权查看的项目。", size=10.5)
+        add_run(note, "本通报仅包含您有权查看的项目。", size=10.5)
 
     doc.add_heading("二、滞后及逾期项目", level=1)
     behind = _lag_rows(rows)
     if behind:
         p = doc.add_paragraph()
         p.paragraph_format.first_line_indent = Pt(24)
-        _run(p, f"以下{len(behind)}个项目进度滞后或逾期未完成，按滞后程度排列，请牵头单位加快推进：")
+        add_run(p, f"以下{len(behind)}个项目进度滞后或逾期未完成，按滞后程度排列，请牵头单位加快推进：")
         _table(doc, [("序号", 1.1), ("项目名称", 4.6), ("牵头单位", 3.0), ("计划进度", 1.7),
                      ("实际进度", 1.7), ("滞后(百分点)", 1.8), ("完成时限", 2.4), ("状态", 1.9)],
                [[str(i), r.project.name, r.project.lead_department.name,
@@ -214,7 +166,7 @@ def briefing_docx(user, plan: Plan, at: dt.date, *, request=None) -> tuple[bytes
     else:
         p = doc.add_paragraph()
         p.paragraph_format.first_line_indent = Pt(24)
-        _run(p, "无滞后或逾期项目。")
+        add_run(p, "无滞后或逾期项目。")
 
     doc.add_heading("三、各领域项目进展", level=1)
     n = 0
@@ -225,20 +177,20 @@ def briefing_docx(user, plan: Plan, at: dt.date, *, request=None) -> tuple[bytes
         n += 1
         planned = sum((r.planned for r in mine), Decimal(0))
         doc.add_heading(f"（{chinese_number(n)}）{area.label}（{len(mine)}个项目，"
-                        f"计划投资{amount_text(planned)}）", level=2)
+                        f"计划投资{money_text(planned)}）", level=2)
         _table(doc, [("序号", 1.1), ("项目名称", 4.2), ("牵头单位", 2.8), ("目标任务", 4.0),
                      ("计划投资(万元)", 2.1), ("计划进度", 1.5), ("实际进度", 1.5), ("状态", 1.6)],
                [[r.project.number or str(i), r.project.name, r.project.lead_department.name,
-                 r.project.target, f"{wan(r.planned):,.2f}", percent_text(r.status.planned),
-                 percent_text(r.status.actual), r.status.label]
+                 r.project.target, format_amount(r.planned, "万元", show_unit=False),
+                 percent_text(r.status.planned), percent_text(r.status.actual), r.status.label]
                 for i, r in enumerate(mine, start=1)],
                numeric={4, 5, 6})
     if not n:
-        _run(doc.add_paragraph(), "暂无项目。")
+        add_run(doc.add_paragraph(), "暂无项目。")
 
     note = doc.add_paragraph()
     note.paragraph_format.space_before = Pt(12)
-    _run(note, f"说明：计划进度按各项目进度节点及权重计算；实际进度取截至{date_text(at)}已审核通过的"
+    add_run(note, f"说明：计划进度按各项目进度节点及权重计算；实际进度取截至{date_text(at)}已审核通过的"
                f"最新进度报告。比计划滞后{progress.LAGGING_POINTS}个百分点及以上为“滞后”，"
                f"{progress.AT_RISK_POINTS}个百分点及以上或距完成时限{progress.AT_RISK_DAYS}天内仍滞后为"
                "“严重滞后”，超过完成时限仍未完成为“逾期未完成”。", size=10.5)

@@ -31,7 +31,10 @@ from pathlib import Path
 from django.conf import settings
 from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 
-from minsheng.indicators.models import Indicator, Section
+from minsheng.indicators import services
+from minsheng.indicators.models import DataElement, Indicator, Section
+from minsheng.lib.money import format_amount, to_unit
+from minsheng.projects.progress import FLAG_LABELS
 from minsheng.reports import charts
 from minsheng.reports.figures import MISSING, Data
 
@@ -306,7 +309,7 @@ def table_of_projects(data: Data) -> list[Block]:
     if not p.rows:
         return [Paragraph(f"{data.year}年没有录入民生项目清单{MISSING}。", "projects")]
     rows = [[r.number or str(i), r.name, r.lead, r.target,
-             f"{r.planned_money / 10000:,.0f}" if r.planned_money else "—",
+             format_amount(r.planned_money, "万元", 0, show_unit=False) if r.planned_money else "—",
              f"{r.actual:.0f}%", r.label] for i, r in enumerate(p.rows, start=1)]
     return [Table(
         title=f"{p.plan_name}项目进展（截至{data.at.month}月{data.at.day}日）",
@@ -318,8 +321,6 @@ def table_of_projects(data: Data) -> list[Block]:
 
 def chart_of_projects(data: Data) -> list[Block]:
     """::chart projects — how many projects have each status."""
-    from minsheng.projects.progress import FLAG_LABELS
-
     counts = {f: n for f, n in data.projects.counts.items() if n}
     if not counts:
         return []
@@ -351,9 +352,6 @@ def _street_values(data: Data, inds: list[Indicator]) -> tuple[list, dict]:
     """The region's children and {child: {indicator: value}}. A count or amount made only of
     computed data is 0, not missing, for a child without records (the computation writes
     values only where there are records, and 0 for the district)."""
-    from minsheng.indicators import services
-    from minsheng.indicators.models import DataElement
-
     kids = services.children(data.region.code)
     if not kids:
         return [], {}
@@ -395,7 +393,7 @@ def chart_of_spending(data: Data) -> list[Block]:
         return []
     return [ChartBlock(charts.Chart(
         title=f"{data.year}年民生支出构成（按支出功能分类）", labels=[r["name"] for r in rows],
-        series=[charts.Series("支出", [float(r["amount"]) / 1e8 for r in rows])], unit="亿元",
+        series=[charts.Series("支出", [float(to_unit(r["amount"], "亿元")) for r in rows])], unit="亿元",
         horizontal=True, decimals=2))]
 
 
@@ -419,8 +417,6 @@ def table_of_case_types(data: Data, n: str = "10") -> list[Block]:
 
 def table_by_street(data: Data, *codes: str) -> list[Block]:
     """::streets IND1 IND2 … — a table of the indicators for each street of the region."""
-    from minsheng.indicators.services import fmt
-
     if not codes:
         raise ReportTemplateError("指令“::streets”后面应写至少一个指标代码")
     inds = [_indicator(c) for c in codes]
@@ -432,7 +428,7 @@ def table_by_street(data: Data, *codes: str) -> list[Block]:
         title=f"各{level}情况",
         columns=[Column(level, 4.0)] + [Column(f"{i.short_name or i.name}", 2.6, "right")
                                         for i in inds],
-        rows=[[k.name] + [fmt(i, values[k.code][i.code]) for i in inds] for k in kids])]
+        rows=[[k.name] + [services.fmt(i, values[k.code][i.code]) for i in inds] for k in kids])]
 
 
 DIRECTIVES = {

@@ -25,14 +25,29 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from lxml import etree
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
+from minsheng.indicators.models import DataElement, Section
+from minsheng.lib.docx import DOCX_TYPE, add_run, repeat_header, set_style, shade
+from minsheng.lib.money import to_unit
+from minsheng.lib.text import date_text
 from minsheng.reports import charts, fonts
 from minsheng.reports.document import ChartBlock, Heading, Note, Paragraph, Report, Table
-from minsheng.web.docxfonts import set_fonts
+from minsheng.reports.figures import indicator_as_of
 
 FORMATS = ("docx", "pdf", "html", "xlsx")
 CONTENT_TYPES = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "docx": DOCX_TYPE,
     "pdf": "application/pdf",
     "html": "text/html; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -52,7 +67,7 @@ class ExportError(RuntimeError):
 
 def generated_text() -> str:
     now = timezone.localtime()
-    return f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}"
+    return f"{date_text(now)} {now:%H:%M}"
 
 
 # --- HTML --------------------------------------------------------------------------------------
@@ -140,66 +155,12 @@ def pdf(report: Report) -> bytes:
 # --- DOCX --------------------------------------------------------------------------------------
 
 
-
-
-def _style(doc, name: str, east_asia: str, size: float, *, bold: bool = False,
-           before: float = 0, after: float = 0) -> None:
-    from docx.shared import Pt, RGBColor
-
-    style = doc.styles[name]
-    set_fonts(style.element, east_asia)
-    style.font.size = Pt(size)
-    style.font.bold = bold
-    style.font.color.rgb = RGBColor(0, 0, 0)
-    style.paragraph_format.space_before = Pt(before)
-    style.paragraph_format.space_after = Pt(after)
-
-
-def _run(paragraph, text: str, *, font: str = BODY_FONT, size: float | None = None,
-         bold: bool = False, color: str | None = None):
-    from docx.shared import Pt, RGBColor
-
-    run = paragraph.add_run(text)
-    set_fonts(run._r, font)
-    if size:
-        run.font.size = Pt(size)
-    if bold:
-        run.bold = True
-    if color:
-        run.font.color.rgb = RGBColor.from_string(color)
-    return run
-
-
-def _cell_shade(cell, fill: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    shd = OxmlElement("w:shd")
-    shd.set(qn("w:val"), "clear")
-    shd.set(qn("w:color"), "auto")
-    shd.set(qn("w:fill"), fill)
-    cell._tc.get_or_add_tcPr().append(shd)
-
-
-def _repeat_header(row) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
-    el = OxmlElement("w:tblHeader")
-    el.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(el)
-
-
 def _page_number(section) -> None:
     """"第 N 页" centred in the footer (a PAGE field)."""
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     p = section.footer.paragraphs[0]
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(p, "第 ", size=9)
-    run = _run(p, "", size=9)
+    add_run(p, "第 ", font=BODY_FONT, size=9)
+    run = add_run(p, "", font=BODY_FONT, size=9)
     for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"),
                        ("end", None)):
         if kind:
@@ -213,16 +174,13 @@ def _page_number(section) -> None:
             el = OxmlElement("w:t")
             el.text = text
         run._r.append(el)
-    _run(p, " 页", size=9)
+    add_run(p, " 页", font=BODY_FONT, size=9)
 
 
 def _chinese_defaults(doc) -> None:
     """Chinese as the East-Asian language (fallback fonts are chosen by it), no automatic space
     between Chinese and Latin or digits ("2025年", as the seeds print it), and no border under
     the Title style."""
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     normal = doc.styles["Normal"].element
     rpr = normal.get_or_add_rPr()
     lang = rpr.find(qn("w:lang"))
@@ -247,16 +205,10 @@ def _chinese_defaults(doc) -> None:
 def _font_table_alternatives(doc) -> None:
     """Tell Word/LibreOffice what SimSun/SimHei/KaiTi are (Chinese names, GB2312 charset,
     family), so a machine without them substitutes a Chinese serif/sans face, not a Latin one."""
-    from docx.opc.constants import RELATIONSHIP_TYPE as RT
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     try:
         part = doc.part.part_related_by(RT.FONT_TABLE)
     except KeyError:
         return
-    from lxml import etree
-
     root = etree.fromstring(part.blob)
     for name, alt, family, panose in (("SimSun", "宋体", "roman", "02010600030101010101"),
                                       ("SimHei", "黑体", "modern", "02010609060101010101"),
@@ -273,23 +225,18 @@ def _font_table_alternatives(doc) -> None:
 
 
 def docx(report: Report) -> bytes:
-    from docx import Document
-    from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
-
     doc = Document()
     section = doc.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2.6)
     section.top_margin, section.bottom_margin = Cm(2.6), Cm(2.4)
     text_width = 21 - 2 * 2.6
-    _style(doc, "Normal", BODY_FONT, 12)
+    set_style(doc, "Normal", BODY_FONT, 12, before=0, after=0)
     doc.styles["Normal"].paragraph_format.line_spacing = 1.5
     _chinese_defaults(doc)
-    _style(doc, "Title", HEADING_FONT, 20, before=0, after=12)
-    _style(doc, "Heading 1", HEADING_FONT, 15, before=12, after=6)
-    _style(doc, "Heading 2", HEADING_FONT, 13, before=8, after=4)
+    set_style(doc, "Title", HEADING_FONT, 20, before=0, after=12)
+    set_style(doc, "Heading 1", HEADING_FONT, 15, before=12, after=6)
+    set_style(doc, "Heading 2", HEADING_FONT, 13, before=8, after=4)
     doc.core_properties.title = report.title
     doc.core_properties.language = "zh-CN"
     doc.core_properties.author = "民生 Minsheng"
@@ -302,26 +249,26 @@ def docx(report: Report) -> bytes:
             if b.level == 1:
                 p = doc.add_paragraph(style="Title")
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                _run(p, b.text, font=HEADING_FONT)
+                add_run(p, b.text, font=HEADING_FONT)
             else:
                 p = doc.add_paragraph(style="Heading 1" if b.level == 2 else "Heading 2")
-                _run(p, b.text, font=HEADING_FONT)
+                add_run(p, b.text, font=HEADING_FONT)
                 p.paragraph_format.keep_with_next = True
         elif isinstance(b, Paragraph):
             p = doc.add_paragraph()
             p.paragraph_format.first_line_indent = Pt(24)
             p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-            _run(p, b.text)
+            add_run(p, b.text, font=BODY_FONT)
         elif isinstance(b, Note):
             p = doc.add_paragraph()
             p.paragraph_format.line_spacing = 1.2
-            _run(p, b.text, font=NOTE_FONT, size=10.5, color="555555")
+            add_run(p, b.text, font=NOTE_FONT, size=10.5, color="555555")
         elif isinstance(b, Table):
             cap = doc.add_paragraph()
             cap.alignment = WD_ALIGN_PARAGRAPH.CENTER
             cap.paragraph_format.keep_with_next = True
             cap.paragraph_format.space_before = Pt(6)
-            _run(cap, b.title, font=HEADING_FONT, size=10.5)
+            add_run(cap, b.title, font=HEADING_FONT, size=10.5)
             table = doc.add_table(rows=1, cols=len(b.columns))
             table.style = "Table Grid"
             table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -330,14 +277,14 @@ def docx(report: Report) -> bytes:
             for column, width in zip(table.columns, widths, strict=True):
                 column.width = width  # the grid LibreOffice and WPS lay out by
             head = table.rows[0]
-            _repeat_header(head)
+            repeat_header(head)
             for cell, col, width in zip(head.cells, b.columns, widths, strict=True):
                 cell.width = width
                 p = cell.paragraphs[0]
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 p.paragraph_format.line_spacing = 1.0
-                _run(p, col.label, font=HEADING_FONT, size=9)
-                _cell_shade(cell, "DCE6F2")
+                add_run(p, col.label, font=HEADING_FONT, size=9)
+                shade(cell, "DCE6F2")
             align = {"left": WD_ALIGN_PARAGRAPH.LEFT, "right": WD_ALIGN_PARAGRAPH.RIGHT,
                      "center": WD_ALIGN_PARAGRAPH.CENTER}
             for values in b.rows:
@@ -348,11 +295,11 @@ def docx(report: Report) -> bytes:
                     p = cell.paragraphs[0]
                     p.alignment = align[col.align]
                     p.paragraph_format.line_spacing = 1.0
-                    _run(p, value, size=9)
+                    add_run(p, value, font=BODY_FONT, size=9)
             if b.note:
                 p = doc.add_paragraph()
                 p.paragraph_format.line_spacing = 1.0
-                _run(p, b.note, size=9, color="555555")
+                add_run(p, b.note, font=BODY_FONT, size=9, color="555555")
             else:
                 doc.add_paragraph().paragraph_format.line_spacing = 1.0
         elif isinstance(b, ChartBlock):
@@ -360,15 +307,15 @@ def docx(report: Report) -> bytes:
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
             p.paragraph_format.keep_with_next = False
             if regular is None:
-                _run(p, f"（图“{b.chart.title}”未插入：本机没有中文字体，请安装 fonts-noto-cjk）",
-                     size=9, color="555555")
+                add_run(p, f"（图“{b.chart.title}”未插入：本机没有中文字体，请安装 fonts-noto-cjk）",
+                        font=BODY_FONT, size=9, color="555555")
                 continue
             png = charts.to_png(b.chart, regular, bold)
             p.add_run().add_picture(io.BytesIO(png), width=Cm(min(15.5, text_width)))
 
     p = doc.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    _run(p, f"民生 Minsheng 生成于{generated_text()}", size=9, color="777777")
+    add_run(p, f"民生 Minsheng 生成于{generated_text()}", font=BODY_FONT, size=9, color="777777")
     buf = io.BytesIO()
     doc.save(buf)
     return buf.getvalue()
@@ -388,13 +335,6 @@ def _local(stamp: dt.datetime | None) -> dt.datetime | None:
 
 
 def xlsx(report: Report) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    from minsheng.indicators.models import DataElement, Section
-    from minsheng.reports.figures import indicator_as_of
-
     data = report.data
     stamps = indicator_as_of(data.region, data.period, data.computed_at)
     elements = {e.code: e for e in DataElement.objects.select_related("dataset")}
@@ -460,7 +400,7 @@ def xlsx(report: Report) -> bytes:
                 ("实际进度（%）", 12), ("状态", 12)])
     for i, r in enumerate(data.projects.rows, start=1):
         ws.append([r.number or str(i), r.name, r.area, r.lead, r.target,
-                   round(float(r.planned_money) / 10000, 2), r.end_date, float(r.planned),
+                   float(to_unit(r.planned_money, "万元", 2)), r.end_date, float(r.planned),
                    float(r.actual), r.label])
         ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
 

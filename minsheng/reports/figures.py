@@ -16,13 +16,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Max, Q
+from django.db.models import Max, Q, Sum
 from django.utils import timezone
 
+from minsheng.cases import stats
 from minsheng.indicators import services as indicators
-from minsheng.indicators.models import DataElement, Indicator
+from minsheng.indicators.models import DataElement, DataValue, Indicator
 from minsheng.indicators.periods import Period
+from minsheng.lib.money import format_amount
+from minsheng.lib.text import date_text
 from minsheng.places.models import Region
+from minsheng.projects import services as project_services
+from minsheng.projects.budget import BudgetLine, livelihood_share
+from minsheng.projects.models import Area, ExpenditureLine, Project
+from minsheng.projects.progress import FLAG_LABELS, FLAG_ORDER
 
 MISSING = "（暂无数据）"
 FIRST_YEAR = 2000
@@ -190,9 +197,7 @@ class Projects:
 
     @property
     def planned_text(self) -> str:
-        from minsheng.projects.budget import yuan_display
-
-        return yuan_display(self.planned_money)
+        return format_amount(self.planned_money, "auto")
 
     @property
     def behind(self) -> list[ProjectRow]:
@@ -207,10 +212,6 @@ class Projects:
 def projects_of(region: Region, year: int, at: dt.date) -> Projects:
     """The projects of the year's plans in the region (a district's plan; for a street, the
     projects with a sub-item there), with their status at `at`."""
-    from minsheng.projects import services as project_services
-    from minsheng.projects.models import Area, Project
-    from minsheng.projects.progress import FLAG_LABELS, FLAG_ORDER
-
     prefix = region.prefix
     qs = (Project.objects.filter(plan__year=year)
           .filter(Q(plan__region__code__startswith=prefix)
@@ -247,8 +248,6 @@ class _Reader:
 
 
 def cases_of(region: Region, period: Period) -> dict[str, Any]:
-    from minsheng.cases import stats
-
     reader = _Reader()
     categories = stats.by_category(reader, period.start, period.end, region.prefix)
     monthly = stats.monthly_trend(reader, period.start, period.end, region.prefix)
@@ -261,10 +260,6 @@ def cases_of(region: Region, period: Period) -> dict[str, Any]:
 def spending_of(region: Region, year: int) -> list[dict[str, Any]]:
     """Livelihood spending of the year by functional class, largest first (projects/budget.py's
     rule: each class once, which classes count is configuration)."""
-    from django.db.models import Sum
-
-    from minsheng.projects.budget import BudgetLine, livelihood_share, yuan_display
-    from minsheng.projects.models import ExpenditureLine
 
     lines = [BudgetLine(0, r["code"], "", r["amount"]) for r in ExpenditureLine.objects.filter(
         region__code__startswith=region.prefix, year=year).order_by()
@@ -273,7 +268,7 @@ def spending_of(region: Region, year: int) -> list[dict[str, Any]]:
         return []
     share = livelihood_share(lines)
     rows = [{"code": c, "name": share.livelihood_classes[c], "amount": a,
-             "text": yuan_display(a)}
+             "text": format_amount(a, "auto")}
             for c, a in share.by_class.items() if c in share.livelihood_classes and a]
     return sorted(rows, key=lambda r: -r["amount"])
 
@@ -295,8 +290,6 @@ def indicator_as_of(region: Region, period: Period, computed_at: dt.datetime | N
                     ) -> dict[str, dt.datetime | None]:
     """When each indicator's figures were last established: the computation for computed data,
     the last approved manual value for manual data (one query per data set)."""
-    from minsheng.indicators.models import DataValue
-
     manual = {e.code: e for e in DataElement.objects.filter(source="manual")
               .select_related("dataset")}
     stamps: dict[str, dt.datetime | None] = {}
@@ -366,10 +359,6 @@ class Data:
             else Region.objects.filter(code=district_code(self.region)).first(),
             "level": self.region.level,
         }
-
-
-def date_text(d: dt.date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
 
 
 def collect(region: Region, year: int, *, fresh: bool = True, today: dt.date | None = None

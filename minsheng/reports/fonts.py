@@ -22,6 +22,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from fontTools.fontBuilder import FontBuilder
+from fontTools.pens.cu2quPen import Cu2QuPen
+from fontTools.pens.ttGlyphPen import TTGlyphPen
+from fontTools.ttLib import TTCollection, TTFont, newTable
+from fontTools.ttLib.tables._g_l_y_f import Glyph
+
 # face: (CSS family and weight used in the report, file names to look for, wanted family suffix)
 FACES = {
     "serif": ("MinshengSerif", 400, ("NotoSerifCJK-Regular.ttc", "NotoSerifCJKsc-Regular.otf",
@@ -65,8 +71,6 @@ def find(face: str) -> FontFile | None:
 
 
 def _face_index(path: Path, want: str) -> int | None:
-    from fontTools.ttLib import TTCollection, TTFont
-
     try:
         if path.suffix.lower() == ".ttc":
             faces = TTCollection(str(path), lazy=True).fonts
@@ -99,8 +103,6 @@ _LOCK = threading.Lock()  # a lazily read font file is one file position: one re
 
 
 def _source(font: FontFile):
-    from fontTools.ttLib import TTFont
-
     if font not in _SOURCES:
         _SOURCES[font] = TTFont(font.path, fontNumber=font.index, lazy=True)
     return _SOURCES[font]
@@ -127,9 +129,6 @@ class _Drawn:
 
 
 def _draw(src, font: FontFile, name: str) -> _Drawn:
-    from fontTools.pens.cu2quPen import Cu2QuPen
-    from fontTools.pens.ttGlyphPen import TTGlyphPen
-
     key = (font, name)
     if key not in _GLYPHS:
         pen = TTGlyphPen(None)
@@ -147,10 +146,6 @@ def _draw(src, font: FontFile, name: str) -> _Drawn:
 
 
 def _subset_ttf(font: FontFile, text: str) -> bytes:
-    from fontTools.fontBuilder import FontBuilder
-    from fontTools.ttLib import newTable
-    from fontTools.ttLib.tables._g_l_y_f import Glyph
-
     src = _source(font)
     cmap = src.getBestCmap()
     codepoints = sorted({ord(c) for c in text + BASE_CHARS} & set(cmap))

@@ -12,7 +12,7 @@ from docx import Document
 
 from minsheng.accounts.models import AuditLog, Membership
 from minsheng.accounts.roles import Role
-from minsheng.cases import agreement, workflow
+from minsheng.cases import mediation, workflow
 from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Mediation, Party
 from minsheng.places.models import Compound, Organisation, Region
 
@@ -108,11 +108,11 @@ def test_failed_needs_a_referral(case, user):
     m = case.mediation
     Party.objects.create(mediation=m, role=Party.Role.APPLICANT, name="王芳")
     with pytest.raises(Exception, match="引导去向"):
-        agreement.do_conclude_mediation(boss, m, outcome="failed", referral="")
+        mediation.do_conclude_mediation(boss, m, outcome="failed", referral="")
     m.refresh_from_db()
     assert m.outcome == Mediation.Outcome.PENDING
     assert not case.events.filter(action=CaseEvent.Action.MEDIATION).exists()
-    agreement.do_conclude_mediation(boss, m, outcome="failed", referral="arbitration",
+    mediation.do_conclude_mediation(boss, m, outcome="failed", referral="arbitration",
                                     note="双方分歧较大")
     m.refresh_from_db()
     assert (m.outcome, m.referral) == (Mediation.Outcome.FAILED, "arbitration")
@@ -121,11 +121,11 @@ def test_failed_needs_a_referral(case, user):
     # settling needs agreement text and parties
     other = dispute(0, "邻居占用公共楼道堆放杂物")
     with pytest.raises(Exception, match="当事人"):
-        agreement.do_conclude_mediation(boss, other.mediation, outcome="settled",
+        mediation.do_conclude_mediation(boss, other.mediation, outcome="settled",
                                         agreement="清理杂物")
     Party.objects.create(mediation=other.mediation, role=Party.Role.APPLICANT, name="赵丽")
     with pytest.raises(Exception, match="协议内容"):
-        agreement.do_conclude_mediation(boss, other.mediation, outcome="settled", agreement="")
+        mediation.do_conclude_mediation(boss, other.mediation, outcome="settled", agreement="")
 
 
 def test_agreement_docx(case, client_for):

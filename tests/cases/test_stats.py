@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from minsheng.cases import agreement, stats, workflow
+from minsheng.cases import mediation, stats, workflow
 from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Mediation, Party
 from minsheng.places.models import Compound, Organisation, Region
 
@@ -94,7 +94,7 @@ def world(user):
         m = case.mediation
         Party.objects.create(mediation=m, role=Party.Role.APPLICANT, name="王芳")
         with time_machine.travel(when, tick=False):
-            agreement.do_conclude_mediation(
+            mediation.do_conclude_mediation(
                 boss, m, outcome=outcome, referral="court" if outcome == "failed" else "",
                 agreement="赔偿 2000 元" if outcome == "settled" else None,
                 amount=Decimal("2000") if outcome == "settled" else None)
@@ -107,7 +107,7 @@ def world(user):
             (i, at(3, 16), at(4, 10), "settled", Decimal("900000")),
             (j, at(3, 21), None, "", None)):
         with time_machine.travel(done or acc, tick=False):
-            agreement.do_save_review(
+            mediation.do_save_review(
                 boss, case.admin_review, kind=AdminReview.Kind.RECONSIDERATION,
                 respondent="区城市管理综合行政执法局", accepted=True, accepted_at=acc,
                 outcome=outcome, concluded_at=done, by_dispute_centre=False,

@@ -12,7 +12,7 @@ from docx.oxml.ns import qn
 
 from minsheng.accounts.models import AuditLog
 from minsheng.places.models import Organisation
-from minsheng.projects.briefing import briefing_docx, chinese_number
+from minsheng.projects.briefing import briefing_docx
 from minsheng.projects.models import FundLine, Milestone, Plan, ProgressReport, Project
 
 pytestmark = pytest.mark.django_db
@@ -128,8 +128,3 @@ def test_briefing_without_lagging_projects_says_so(user, plan):
 def test_briefing_needs_the_export_right(user, plan):
     with pytest.raises(PermissionError):
         briefing_docx(user("resident1"), plan, AT)
-
-
-def test_chinese_section_numbers():
-    assert [chinese_number(n) for n in (1, 9, 10, 11, 13, 20, 21)] == [
-        "一", "九", "十", "十一", "十三", "二十", "二十一"]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from minsheng.cases import agreement, workflow
+from minsheng.cases import mediation, workflow
 from minsheng.cases.models import Case, CaseType, Party
 from minsheng.places.models import Compound, Region
 
@@ -57,7 +57,7 @@ def year_of_cases(user):
         m = case.mediation
         Party.objects.create(mediation=m, role=Party.Role.APPLICANT, name="王芳")
         with time_machine.travel(at(7, day + 5), tick=False):
-            agreement.do_conclude_mediation(
+            mediation.do_conclude_mediation(
                 boss, m, outcome=outcome, referral="court" if outcome == "failed" else "",
                 agreement="赔偿 2000 元" if outcome == "settled" else None)
     return cases

@@ -19,7 +19,7 @@ from docx.oxml.ns import qn
 from minsheng.cases.models import Case, CaseType, Mediation
 from minsheng.cases.stats import Q_RESOLVED
 from minsheng.indicators.models import Indicator, Section
-from minsheng.reports import export
+from minsheng.reports import export, fonts
 from tests.reports.conftest import DISTRICT, YEAR
 
 pytestmark = pytest.mark.django_db
@@ -102,8 +102,6 @@ def test_the_pdf_embeds_its_fonts(tmp_path, year_of_cases):
     if export.chromium_path() is None:
         pytest.skip("Chromium is not installed (scripts/install-system-deps installs it); "
                     "the PDF is printed by headless Chromium")
-    from minsheng.reports import fonts
-
     if not fonts.available():
         pytest.skip("no CJK font installed (fonts-noto-cjk)")
     out = tmp_path / "report.pdf"

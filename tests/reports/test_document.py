@@ -3,8 +3,11 @@ narratives put back in their places."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
+from minsheng.indicators.models import Indicator
 from minsheng.places.models import Region
 from minsheng.reports import document, figures, services
 from minsheng.reports.document import ChartBlock, Heading, Note, Paragraph, Table
@@ -103,10 +106,6 @@ def test_edited_paragraphs_take_the_generated_ones_places():
 
 
 def test_figures_compare_with_last_year_and_the_target():
-    from decimal import Decimal
-
-    from minsheng.indicators.models import Indicator
-
     rate = Indicator.objects.get(code="cases_on_time_rate")
     f = figures.Fig(rate, Decimal("73.9"), Decimal("71.2"), Decimal("90"), False)
     assert (str(f), f.vs_prev, f.against_target) == (

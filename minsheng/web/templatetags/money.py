@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import template
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from minsheng.projects.budget import yuan_display
+from minsheng.lib.money import format_amount
 
 register = template.Library()
 
@@ -16,7 +14,7 @@ def yuan(value) -> str:
     """An amount in 元 shown as Chinese reports write it: 亿元, 万元 or 元."""
     if value in (None, ""):
         return "—"
-    return yuan_display(Decimal(value))
+    return format_amount(value, "auto")
 
 
 # Translatable names of the project flags (progress.py stays free of Django and keeps Chinese).

@@ -21,11 +21,15 @@ import datetime as dt
 import io
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone, translation
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
@@ -33,6 +37,9 @@ from minsheng.accounts.roles import Role
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import AdminReview, Case, CaseEvent, Mediation, MediationSession, Party
 from minsheng.cases.workflow import is_supervisor
+from minsheng.lib.docx import BODY_FONT, DOCX_TYPE, HEADING_FONT, add_run, set_style
+from minsheng.lib.money import format_amount
+from minsheng.lib.text import chinese_number, date_text
 from minsheng.places.models import Organisation
 from minsheng.places.scope import scope_of
 
@@ -98,8 +105,6 @@ def can_download_agreement(user, m: Mediation) -> bool:
 
 
 def committee_members(m: Mediation):
-    from django.contrib.auth import get_user_model
-
     return (get_user_model().objects.filter(memberships__organisation_id=m.committee_id,
                                             is_active=True).distinct().order_by("username"))
 
@@ -242,20 +247,6 @@ def agreement_number(m: Mediation) -> str:
 def agreement_docx(user, m: Mediation, *, request=None) -> tuple[bytes, str, str]:
     """The 人民调解协议书 as (docx bytes, content_type, filename), with the parties' full personal
     data. Raises PermissionError unless the user may unmask in the case's region; audited."""
-    from docx import Document
-    from docx.enum.text import WD_ALIGN_PARAGRAPH
-    from docx.shared import Cm, Pt
-
-    from minsheng.projects.briefing import (
-        BODY_FONT,
-        DOCX_TYPE,
-        HEADING_FONT,
-        _run,
-        _style,
-        chinese_number,
-        date_text,
-    )
-
     if not can_download_agreement(user, m):
         raise PermissionError("协议书含当事人完整身份信息，只有有权查看个人信息的人员可以下载")
     parties = list(m.parties.all().order_by("role", "id"))
@@ -266,7 +257,7 @@ def agreement_docx(user, m: Mediation, *, request=None) -> tuple[bytes, str, str
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2.6)
     section.top_margin, section.bottom_margin = Cm(2.5), Cm(2.2)
-    _style(doc, "Normal", BODY_FONT, 14)
+    set_style(doc, "Normal", BODY_FONT, 14)
     doc.core_properties.title = "人民调解协议书"
     doc.core_properties.language = "zh-CN"
 
@@ -279,14 +270,14 @@ def agreement_docx(user, m: Mediation, *, request=None) -> tuple[bytes, str, str
         if align is not None:
             p.alignment = align
         if bold_lead:
-            _run(p, bold_lead, font=HEADING_FONT, size=size)
+            add_run(p, bold_lead, font=HEADING_FONT, size=size)
         if text:
-            _run(p, text, size=size)
+            add_run(p, text, size=size)
         return p
 
     title = doc.add_paragraph()
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _run(title, "人民调解协议书", font=HEADING_FONT, size=22)
+    add_run(title, "人民调解协议书", font=HEADING_FONT, size=22)
     para(f"编号：{agreement_number(m)}", indent=False, align=WD_ALIGN_PARAGRAPH.RIGHT, size=12)
 
     roles = {Party.Role.APPLICANT: "当事人（申请人）", Party.Role.RESPONDENT: "当事人（被申请人）"}
@@ -306,7 +297,7 @@ def agreement_docx(user, m: Mediation, *, request=None) -> tuple[bytes, str, str
     for i, clause in enumerate(clauses, start=1):
         para(f"{chinese_number(i)}、{clause}" if len(clauses) > 1 else clause)
     if m.amount:
-        para(f"涉及金额：人民币 {m.amount:,.2f} 元。")
+        para(f"涉及金额：人民币 {format_amount(m.amount, '元', show_unit=False)} 元。")
     para("履行方式、时限：按上述协议约定的方式和期限履行；当事人应当按照约定履行自己的义务，"
          "不得擅自变更或者解除。", bold_lead="")
     copies = len(parties) + 1
@@ -410,7 +401,7 @@ def do_save_review(user, r: AdminReview, *, kind: str, respondent: str, accepted
         "outcome": ("结果", lambda v: str(AdminReview.Outcome(v).label)),
         "concluded_at": ("审结时间", lambda v: f"{timezone.localtime(v):%Y-%m-%d}" if v else "—"),
         "by_dispute_centre": ("由矛盾纠纷调处中心化解", lambda v: "是" if v else "否"),
-        "amount_recovered": ("挽回金额（元）", lambda v: f"{v:,.2f}" if v is not None else "—"),
+        "amount_recovered": ("挽回金额（元）", lambda v: format_amount(v, "元", show_unit=False)),
     }
     new = {"kind": kind, "respondent": respondent.strip(), "accepted": accepted,
            "accepted_at": accepted_at, "outcome": outcome, "concluded_at": concluded_at,
