@@ -653,6 +653,7 @@ class TableImport:
         self.positions: dict[str, int] = {}  # column key → its column number in the file
         self.header: list[str] = []
         self.header_row = 0
+        self.table = Table([])
 
     # the steps
     def run(self, file: bytes | IO[bytes] | Path, filename: str) -> ImportResult:
@@ -670,7 +671,7 @@ class TableImport:
         return result
 
     def read(self, file: bytes | IO[bytes] | Path, filename: str) -> list[tuple[int, list[str]]]:
-        table = read_table(file, filename, sheet=self.sheet or self.label)
+        self.table = table = read_table(file, filename, sheet=self.sheet or self.label)
         self.header_row, self.header, data = find_header(table, self.columns, self.label)
         self.use_mapping(map_header(self.columns, self.header_row, self.header, label=self.label))
         return data
@@ -679,21 +680,26 @@ class TableImport:
         self.mapping = mapping
         self.positions = {c.key: i + 1 for i, c in mapping.items()}
 
-    def parse(self, num: int, cells: list[str]) -> Row:
-        """Each cell on its own: blank → default (or “必填”), else the column's parser."""
-        row = Row(num, {c.key: (cells[i] if i < len(cells) else "") for i, c in self.mapping.items()})
-        for col in self.mapping.values():
+    def parse(self, num: int, cells: list[str], mapping: dict[int, Column] | None = None,
+              report: Callable[[Row, str, str], None] | None = None) -> Row:
+        """Each cell on its own: blank → default (or “必填”), else the column's parser. Problems
+        go to `report` (default `error`); `mapping` defaults to the header's (a second sheet has
+        its own)."""
+        mapping = self.mapping if mapping is None else mapping
+        report = report or self.error
+        row = Row(num, {c.key: (cells[i] if i < len(cells) else "") for i, c in mapping.items()})
+        for col in mapping.values():
             t = row.raw[col.key]
             if t == "":
                 if col.required:
-                    self.error(row, col.key, "必填，不能为空")
+                    report(row, col.key, "必填，不能为空")
                 else:
                     row.val[col.key] = col.default
                 continue
             try:
                 row.val[col.key] = col.parse(t)
             except CellError as e:
-                self.error(row, col.key, str(e))
+                report(row, col.key, str(e))
         return row
 
     def resolve(self, rows: list[Row]) -> Any:
@@ -719,8 +725,9 @@ class TableImport:
         return sorted(self.errors, key=lambda e: (e.row, e.column_no))
 
     def reject_if_errors(self) -> None:
-        if self.errors:
-            raise ImportRejected(self.sorted_errors())
+        errors = self.sorted_errors()
+        if errors:
+            raise ImportRejected(errors)
 
 
 # --- writing spreadsheets --------------------------------------------------------------------
