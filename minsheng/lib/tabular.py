@@ -204,8 +204,14 @@ def degrees(t: str) -> float:
     return v
 
 
+def _shown_number(x: float) -> str:
+    return f"{x:g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
 def number(lo: float | None = None, hi: float | None = None) -> Callable[[str], float]:
     """A finite number, optionally within [lo, hi]."""
+    low = "" if lo is None else _shown_number(lo)
+    high = "" if hi is None else _shown_number(hi)
 
     def parse(t: str) -> float:
         s = norm(t).replace(",", "").replace(" ", "")
@@ -215,12 +221,11 @@ def number(lo: float | None = None, hi: float | None = None) -> Callable[[str], 
             raise CellError(f"应为数字，收到“{t}”") from None
         if not math.isfinite(v):
             raise CellError(f"应为数字，收到“{t}”")
-        if lo is not None and v < lo:
-            raise CellError(f"不能小于 {lo:g}，收到“{t}”" if hi is None
-                            else f"应在 {lo:g}～{hi:g} 之间，收到“{t}”")
-        if hi is not None and v > hi:
-            raise CellError(f"不能大于 {hi:g}，收到“{t}”" if lo is None
-                            else f"应在 {lo:g}～{hi:g} 之间，收到“{t}”")
+        if (lo is not None and v < lo) or (hi is not None and v > hi):
+            if lo is not None and hi is not None:
+                raise CellError(f"应在 {low}～{high} 之间，收到“{t}”")
+            raise CellError(f"不能小于 {low}，收到“{t}”" if lo is not None
+                            else f"不能大于 {high}，收到“{t}”")
         return v
 
     return parse
