@@ -65,6 +65,7 @@ from minsheng.lib.tabular import (
     error_report,
     file_error,
     norm,
+    read_bytes,
     style_header,
 )
 from minsheng.places import coords, scope
@@ -593,6 +594,7 @@ _COMPOUND_NAME_KEYS = ("小区名称", "name", "名称")
 
 
 def _features(content: bytes) -> list[dict]:
+    content = read_bytes(content)  # refuses a file over lib.tabular's MAX_BYTES
     try:
         data = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
