@@ -1,7 +1,7 @@
 """Excel import of the day's 12345 hotline work orders, and Excel export of any filtered case list.
 
-Import (district admins and street staff): the same all-or-nothing discipline as the places
-import, and the same machinery (places/exchange.py: reading .xlsx/.csv, header mapping, cell
+Import (district admins and street staff): the same all-or-nothing discipline as every import,
+on the same machinery (minsheng/lib/tabular.py: reading .xlsx/.csv, header mapping, cell
 parsers, RowError / ImportRejected / ImportResult, the error report). Every row is checked first —
 call time, category (by name or code; if blank, by the catalogue's keywords found in the
 description), location (converted from the chosen coordinate system with coords.to_wgs84; inside
@@ -21,12 +21,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass
 from typing import Any
 
 import openpyxl
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from openpyxl.styles import Font
@@ -41,26 +39,22 @@ from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Case, CaseType
 from minsheng.cases.routing import locate
-from minsheng.places import coords
-from minsheng.places.exchange import (
-    _HEAD_OPTIONAL,
+from minsheng.lib import tabular
+from minsheng.lib.tabular import (
+    HEAD_OPTIONAL_FILL,
     XLSX_TYPE,
+    CellError,
     Column,
     ImportRejected,
     ImportResult,
+    Row,
     RowError,
-    _Bad,
-    _common_region,
-    _float,
-    _map_header,
-    _norm,
-    _phone,
-    _read_table,
-    _Row,
-    _style_header,
-    _TableImport,
-    _text,
+    TableImport,
+    norm,
+    style_header,
 )
+from minsheng.places import coords
+from minsheng.places.exchange import common_region
 from minsheng.places.models import Compound
 from minsheng.places.scope import compounds_for, scope_of
 
@@ -88,7 +82,7 @@ _SERIAL_RE = re.compile(r"^\d{5}(?:\.\d+)?$")
 def _when(t: str) -> dt.datetime:
     """A call time: 2030-03-01 09:30 (and the usual variants), or an Excel date serial; local
     time (Asia/Shanghai) unless the text says otherwise."""
-    s = re.sub(r"\s+", " ", _norm(t))
+    s = re.sub(r"\s+", " ", norm(t))
     tz = timezone.get_current_timezone()
     value = None
     if _SERIAL_RE.match(s):
@@ -110,29 +104,29 @@ def _when(t: str) -> dt.datetime:
             except ValueError:
                 continue
     if value is None:
-        raise _Bad(f"应为日期和时间（如 2030-03-01 09:30），收到“{t}”")
+        raise CellError(f"应为日期和时间（如 2030-03-01 09:30），收到“{t}”")
     if value.date() < EARLIEST:
-        raise _Bad(f"来电时间早于 {EARLIEST:%Y年}，请核对，收到“{t}”")
+        raise CellError(f"来电时间早于 {EARLIEST:%Y年}，请核对，收到“{t}”")
     if value > timezone.now() + FUTURE_SLACK:
-        raise _Bad(f"来电时间晚于当前时间，请核对，收到“{t}”")
+        raise CellError(f"来电时间晚于当前时间，请核对，收到“{t}”")
     return value
 
 
 def _full_phone(t: str) -> str:
-    s = _phone(t)
+    s = tabular.phone(t)
     if "*" in s:
-        raise _Bad(f"号码不完整（含 *），请填写完整号码，收到“{t}”")
+        raise CellError(f"号码不完整（含 *），请填写完整号码，收到“{t}”")
     return s
 
 
 def _work_order(t: str) -> str:
-    s = _norm(t).replace(" ", "")
+    s = norm(t).replace(" ", "")
     if s.startswith("'"):
         s = s[1:]
     if len(s) > 50:
-        raise _Bad(f"不能超过 50 个字符，收到“{t}”")
+        raise CellError(f"不能超过 50 个字符，收到“{t}”")
     if not re.fullmatch(r"[0-9A-Za-z_\-/#.]+", s):
-        raise _Bad(f"工单编号只能包含数字、字母和 - _ / # .，收到“{t}”")
+        raise CellError(f"工单编号只能包含数字、字母和 - _ / # .，收到“{t}”")
     return s
 
 
@@ -143,42 +137,25 @@ HOTLINE_COLUMNS = (
     Column("called_at", "来电时间", _when, required=True,
            note="日期和时间，如 2030-03-01 09:30；作为诉求的提交时间，办理时限从此起算", width=18,
            aliases=("called_at", "来电日期", "受理时间", "时间")),
-    Column("case_type", "诉求类别", _text(50), default="",
+    Column("case_type", "诉求类别", tabular.text(50), default="",
            note="类别名称或代码，见下方“诉求类别”表；留空则按诉求内容中的关键词自动归类，"
                 "无法归类的行会被列出", width=16, aliases=("case_type", "类别", "诉求分类", "service_code")),
-    Column("description", "诉求内容", _text(2000), required=True,
+    Column("description", "诉求内容", tabular.text(2000), required=True,
            note="来电人反映的问题", width=40, aliases=("description", "内容", "问题描述", "工单内容")),
-    Column("address", "地址", _text(200), default="", note="事发地址", width=28,
+    Column("address", "地址", tabular.text(200), default="", note="事发地址", width=28,
            aliases=("address", "事发地址", "详细地址")),
-    Column("lng", "经度", _float, note="十进制度数，如 116.6839；与纬度一起填写（所用坐标系在上传时选择）",
+    Column("lng", "经度", tabular.degrees, note="十进制度数，如 116.6839；与纬度一起填写（所用坐标系在上传时选择）",
            width=12, aliases=("lng", "lon", "longitude", "x")),
-    Column("lat", "纬度", _float, note="十进制度数，如 39.5066", width=12,
+    Column("lat", "纬度", tabular.degrees, note="十进制度数，如 39.5066", width=12,
            aliases=("lat", "latitude", "y")),
-    Column("compound", "小区名称", _text(100), default="",
+    Column("compound", "小区名称", tabular.text(100), default="",
            note="没有经纬度时按小区名称定位（须是本区已登记的小区，且名称唯一）", width=18,
            aliases=("compound", "小区")),
-    Column("reporter_name", "来电人", _text(50), default="", width=10,
+    Column("reporter_name", "来电人", tabular.text(50), default="", width=10,
            aliases=("reporter_name", "联系人", "姓名")),
     Column("reporter_phone", "联系电话", _full_phone, default="", note="个人信息，导出时打码",
            width=16, text=True, aliases=("reporter_phone", "电话", "手机", "来电号码")),
 )
-
-
-@dataclass(frozen=True)
-class _HotlineSpec:
-    """Quacks like places.exchange._Spec for the shared table reader and cell parser."""
-
-    kind: str = "hotline"
-    label: str = LABEL
-    columns: tuple[Column, ...] = HOTLINE_COLUMNS
-    region_levels: tuple[str, ...] = ()
-    model: type = Case
-
-    def column(self, key: str) -> Column:
-        return next(c for c in self.columns if c.key == key)
-
-
-SPEC = _HotlineSpec()
 
 
 # --- who, and classification ---------------------------------------------------------------
@@ -202,7 +179,7 @@ def _types() -> tuple[list[CaseType], dict[str, CaseType]]:
     for t in types:
         for key in (t.code, t.name, t.name_en):
             if key:
-                lookup.setdefault(_norm(key).lower().replace(" ", ""), t)
+                lookup.setdefault(norm(key).lower().replace(" ", ""), t)
     return types, lookup
 
 
@@ -211,10 +188,10 @@ def classify(description: str, types: list[CaseType] | None = None) -> CaseType 
     longest text matched, then the catalogue order. None when no keyword occurs."""
     if types is None:
         types = list(CaseType.objects.filter(active=True))
-    text = _norm(description).lower()
+    text = norm(description).lower()
     best, best_key = None, (0, 0)
     for t in types:
-        hits = [k for k in _norm(t.keywords).lower().split() if k and k in text]
+        hits = [k for k in norm(t.keywords).lower().split() if k and k in text]
         key = (len(hits), sum(len(k) for k in hits))
         if key > best_key:
             best, best_key = t, key
@@ -224,16 +201,25 @@ def classify(description: str, types: list[CaseType] | None = None) -> CaseType 
 # --- import ----------------------------------------------------------------------------------
 
 
-class _HotlineImport(_TableImport):
-    def __init__(self, user, crs: coords.CRS) -> None:
-        super().__init__(user, SPEC, crs)
+class _HotlineImport(TableImport):
+    """Each good row is filed through workflow.do_file (in the import's one transaction)."""
+
+    label = LABEL
+    columns = HOTLINE_COLUMNS
+
+    def __init__(self, user, crs: coords.CRS, filename: str, request=None) -> None:
+        super().__init__()
+        self.user = user
+        self.crs = crs
+        self.filename = filename
+        self.request = request
         self.prefixes = import_prefixes(user)
         self.types, self.type_lookup = _types()
 
     def in_my_region(self, code: str) -> bool:
         return any(code.startswith(p) for p in self.prefixes)
 
-    def check(self, rows: list[_Row]) -> list[dict[str, Any]]:
+    def resolve(self, rows: list[Row]) -> list[dict[str, Any]]:
         """Phase 2: categories, places, duplicates. Returns the do_file arguments per good row."""
         seen: dict[str, int] = {}
         for r in rows:
@@ -266,10 +252,28 @@ class _HotlineImport(_TableImport):
                             "reporter_phone": r.val.get("reporter_phone") or ""})
         return out
 
-    def _case_type(self, r: _Row) -> CaseType | None:
+    def write(self, pending: list[dict[str, Any]]) -> ImportResult:
+        created: list[Case] = []
+        for g in pending:
+            num = g.pop("num")
+            try:
+                created.append(workflow.do_file(channel=Case.Channel.HOTLINE, **g))
+            except ValidationError as e:
+                self.errors.append(RowError(num, "", g["external_id"], "；".join(e.messages)))
+        self.created = created
+        return ImportResult(created=len(created), updated=0)
+
+    def audit(self, result: ImportResult, pending: list[dict[str, Any]]) -> None:
+        masking.log(
+            self.user, AuditLog.Action.IMPORT, object_type="cases.case",
+            region_code=common_region(c.region_id for c in self.created),
+            detail=f"导入{LABEL}：新增诉求 {result.created} 件（文件 {self.filename or '未命名'}，"
+                   f"坐标系 {self.crs.value}）", request=self.request)
+
+    def _case_type(self, r: Row) -> CaseType | None:
         given = r.val.get("case_type") or ""
         if given:
-            t = self.type_lookup.get(_norm(given).lower().replace(" ", ""))
+            t = self.type_lookup.get(norm(given).lower().replace(" ", ""))
             if t is None:
                 self.error(r, "case_type", f"未知的诉求类别“{given}”：请填写诉求类别表中的名称或代码")
             return t
@@ -281,7 +285,7 @@ class _HotlineImport(_TableImport):
                        value="")
         return t
 
-    def _compounds(self, rows: list[_Row]) -> dict[str, list[Compound]]:
+    def _compounds(self, rows: list[Row]) -> dict[str, list[Compound]]:
         names = {r.val["compound"] for r in rows if r.val.get("compound")}
         found: dict[str, list[Compound]] = {}
         if names:
@@ -291,7 +295,7 @@ class _HotlineImport(_TableImport):
                     found.setdefault(c.name, []).append(c)
         return found
 
-    def _place(self, r: _Row, compounds: dict[str, list[Compound]]) -> dict[str, Any]:
+    def _place(self, r: Row, compounds: dict[str, list[Compound]]) -> dict[str, Any]:
         has_lng, has_lat = "lng" in r.val and r.val["lng"] is not None, \
             "lat" in r.val and r.val["lat"] is not None
         if r.raw.get("lng") and "lng" not in r.val or r.raw.get("lat") and "lat" not in r.val:
@@ -346,30 +350,7 @@ def import_hotline(user, content: bytes, filename: str, crs: str, *,
     not import, or returns the count of cases created."""
     if not can_import(user):
         raise PermissionError("只有区级管理员和街道工作人员可以导入 12345 工单")
-    crs = coords.CRS(crs)
-    header_row, header, data = _read_table(content, filename, SPEC)
-    mapping = _map_header(SPEC, header_row, header)
-    imp = _HotlineImport(user, crs)
-    rows = [imp.parse(num, cells, mapping) for num, cells in data]
-    good = imp.check(rows)
-    if imp.errors:
-        raise ImportRejected(imp.sorted_errors())
-    created: list[Case] = []
-    with transaction.atomic():
-        for g in good:
-            num = g.pop("num")
-            try:
-                created.append(workflow.do_file(channel=Case.Channel.HOTLINE, **g))
-            except ValidationError as e:
-                imp.errors.append(RowError(num, "", g["external_id"], "；".join(e.messages)))
-        if imp.errors:
-            raise ImportRejected(imp.sorted_errors())  # rolls the whole file back
-        masking.log(
-            user, AuditLog.Action.IMPORT, object_type="cases.case",
-            region_code=_common_region(c.region_id for c in created),
-            detail=f"导入{LABEL}：新增诉求 {len(created)} 件（文件 {filename or '未命名'}，"
-                   f"坐标系 {crs.value}）", request=request)
-    return ImportResult(created=len(created), updated=0)
+    return _HotlineImport(user, coords.CRS(crs), filename, request).run(content, filename)
 
 
 # --- template --------------------------------------------------------------------------------
@@ -386,7 +367,7 @@ def hotline_template() -> tuple[bytes, str, str]:
     ws = wb.active
     ws.title = LABEL
     ws.append(template_headers())
-    _style_header(ws, [c.width for c in HOTLINE_COLUMNS], [c.required for c in HOTLINE_COLUMNS])
+    style_header(ws, [c.width for c in HOTLINE_COLUMNS], [c.required for c in HOTLINE_COLUMNS])
     types = list(CaseType.objects.filter(active=True))
     for i, c in enumerate(HOTLINE_COLUMNS, start=1):
         letter = get_column_letter(i)
@@ -423,12 +404,12 @@ def hotline_template() -> tuple[bytes, str, str]:
         help_ws.append([c.header, "必填" if c.required else "选填", c.note])
     for cell in help_ws[start]:
         cell.font = Font(bold=True)
-        cell.fill = _HEAD_OPTIONAL
+        cell.fill = HEAD_OPTIONAL_FILL
     help_ws.append([])
     help_ws.append(["诉求类别", "代码", "关键词（自动归类用）"])
     for cell in help_ws[help_ws.max_row]:
         cell.font = Font(bold=True)
-        cell.fill = _HEAD_OPTIONAL
+        cell.fill = HEAD_OPTIONAL_FILL
     for t in types:
         help_ws.append([t.name, t.code, t.keywords])
     for letter, width in zip("ABC", (22, 22, 70), strict=True):
@@ -472,7 +453,7 @@ def export_cases(user, cases: QuerySet[Case], *, unmask: bool = False, prefix: s
     ws = wb.active
     ws.title = "诉求"
     ws.append([h for h, _ in EXPORT_COLUMNS])
-    _style_header(ws, [w for _, w in EXPORT_COLUMNS])
+    style_header(ws, [w for _, w in EXPORT_COLUMNS])
     allowed: dict[str, bool] = {}
     n = unmasked = 0
     for c in qs.iterator(chunk_size=2000):

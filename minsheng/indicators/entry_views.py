@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import zipfile
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -33,6 +32,7 @@ from minsheng.indicators import entry, formula
 from minsheng.indicators.entry import EntryError
 from minsheng.indicators.models import Completion, DataElement, DataSet
 from minsheng.indicators.periods import YEAR, Period, PeriodError, parse
+from minsheng.lib.tabular import ImportRejected, RowError, file_error, read_table
 from minsheng.places.models import Region
 from minsheng.places.scope import scope_of
 
@@ -427,92 +427,68 @@ def entry_xlsx(request, dataset: str, region: str, period: str):
     return _download(return_workbook(ds, r, p), f"{ds.name}_{r.name}_{p.id}.xlsx")
 
 
-def _cell_text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, float):
-        return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
-    return str(v).strip()
-
-
-class UploadProblem(Exception):  # noqa: N818 - a list of problems, not a programming error
-    def __init__(self, problems: list[dict]):
-        self.problems = problems
-        super().__init__("；".join(p["message"] for p in problems))
-
-
-def _problem(row, element: str, message: str, value: str = "") -> dict:
-    return {"row": row, "element": element, "value": value, "message": message}
-
-
-def read_workbook(ds: DataSet, region: Region, p: Period, content: bytes
+def read_workbook(ds: DataSet, region: Region, p: Period, file, name: str
                   ) -> tuple[dict[str, str], dict[str, int]]:
-    """The raw values in an uploaded return and the row each came from; UploadProblem lists
-    every problem of the file (unknown, repeated or missing rows, a file of another return)."""
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
+    """The raw values in an uploaded return and the row each came from. ImportRejected lists
+    every problem of the file (unreadable or too large, unknown, repeated or missing rows, a file
+    of another return), each a RowError whose column is the data element's name."""
     try:
-        wb = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        ws = wb[SHEET] if SHEET in wb.sheetnames else wb.worksheets[0]
-        rows = [tuple(_cell_text(v) for v in row)
-                for row in ws.iter_rows(max_row=300, max_col=12, values_only=True)]
-        wb.close()
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, TypeError,
-            OSError, IndexError):
-        raise UploadProblem([_problem(None, "", _("无法读取这个文件。请上传本页“下载 Excel”"
-                                                 "得到的 .xlsx 文件，填好后另存为 .xlsx。"))]
-                            ) from None
-    problems: list[dict] = []
+        table = read_table(file, name, sheet=SHEET, max_bytes=MAX_UPLOAD)
+    except ImportRejected as e:
+        if any("无法读取" in err.message for err in e.errors):
+            raise ImportRejected([file_error(_("无法读取这个文件。请上传本页“下载 Excel”得到的 .xlsx "
+                                               "文件，填好后另存为 .xlsx。"))]) from e
+        raise
+    problems: list[RowError] = []
     expected = {ID_KEYS[0]: ds.code, ID_KEYS[1]: region.code, ID_KEYS[2]: p.id}
     header_at = None
-    for i, row in enumerate(rows):
+    for i, (n, row) in enumerate(table.rows):
         for j, cell in enumerate(row[:-1]):
             if cell in expected and row[j + 1] and row[j + 1] != expected[cell]:
-                problems.append(_problem(i + 1, "", _(
+                problems.append(RowError(n, cell, row[j + 1], _(
                     "这个文件属于另一张填报表（%(key)s 为 %(got)s，本表为 %(want)s），"
                     "请下载本表的 Excel 后填写") % {"key": cell, "got": row[j + 1],
-                                                "want": expected[cell]}, row[j + 1]))
+                                                "want": expected[cell]}, column_no=j + 2))
         if "代码" in row and "数值" in row:
             header_at = i
             break
     if header_at is None:
-        problems.append(_problem(None, "", _("没有找到表头行（应有“代码”和“数值”两列）。"
-                                             "请使用本页下载的 Excel 模板。")))
-        raise UploadProblem(problems)
-    head = rows[header_at]
+        problems.append(file_error(_("没有找到表头行（应有“代码”和“数值”两列）。"
+                                     "请使用本页下载的 Excel 模板。")))
+        raise ImportRejected(problems)
+    head = table.rows[header_at][1]
     c_code, c_value = head.index("代码"), head.index("数值")
     c_name = head.index("数据项") if "数据项" in head else None
     elements = {el.code: el for el in _elements(ds)}
     by_name = {el.name: el.code for el in elements.values()}
     raw: dict[str, str] = {}
     row_of: dict[str, int] = {}
-    for i in range(header_at + 1, len(rows)):
-        row = rows[i]
-        n = i + 1
-        if not any(row):
-            continue
+    for n, row in table.rows[header_at + 1:]:
         code = row[c_code] if c_code < len(row) else ""
         name = row[c_name] if c_name is not None and c_name < len(row) else ""
         if not code and name in by_name:
             code = by_name[name]
         value = row[c_value] if c_value < len(row) else ""
         if code not in elements:
-            problems.append(_problem(n, code or name, _("本表没有这个数据项"), value))
+            problems.append(RowError(n, code or name, value, _("本表没有这个数据项")))
             continue
         if code in raw:
-            problems.append(_problem(n, elements[code].name, _(
-                "数据项重复（第 %(first)d 行已有）") % {"first": row_of[code]}, value))
+            problems.append(RowError(n, elements[code].name, value, _(
+                "数据项重复（第 %(first)d 行已有）") % {"first": row_of[code]}))
             continue
         raw[code], row_of[code] = value, n
     for code, el in elements.items():
         if code not in raw:
-            problems.append(_problem(None, el.name, _("文件中缺少这一行，请勿删除模板中的行")))
+            problems.append(file_error(_("文件中缺少这一行，请勿删除模板中的行"), column=el.name))
     if problems:
-        raise UploadProblem(problems)
+        raise ImportRejected(problems)
     return raw, row_of
+
+
+def _shown(errors: list[RowError]) -> list[dict]:
+    """RowErrors as entry_form.html lists them (its column “数据项” is the RowError's column)."""
+    return [{"row": e.row, "element": e.column, "value": e.value, "message": e.message}
+            for e in errors]
 
 
 class UploadForm(forms.Form):
@@ -525,23 +501,23 @@ def entry_upload(request, dataset: str, region: str, period: str):
     ds, r, p = _return(request, dataset, region, period)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        problems = [_problem(None, "", _("请选择要上传的 Excel 文件"))]
-        return _page(request, ds, r, p, upload_errors=problems)
+        problems = [file_error(_("请选择要上传的 Excel 文件"))]
+        return _page(request, ds, r, p, upload_errors=_shown(problems))
     f = form.cleaned_data["file"]
-    if f.size > MAX_UPLOAD or not f.name.lower().endswith(".xlsx"):
-        problems = [_problem(None, "", _("请上传不超过 2 MB 的 .xlsx 文件（收到：%(name)s）")
-                             % {"name": f.name})]
-        return _page(request, ds, r, p, upload_errors=problems)
+    if not f.name.lower().endswith(".xlsx"):
+        problems = [file_error(_("请上传不超过 2 MB 的 .xlsx 文件（收到：%(name)s）")
+                               % {"name": f.name})]
+        return _page(request, ds, r, p, upload_errors=_shown(problems))
     try:
-        raw, row_of = read_workbook(ds, r, p, f.read())
+        raw, row_of = read_workbook(ds, r, p, f, f.name)
         entry.save(request.user, ds, r, p, raw)
-    except UploadProblem as e:
-        return _page(request, ds, r, p, upload_errors=e.problems)
+    except ImportRejected as e:
+        return _page(request, ds, r, p, upload_errors=_shown(e.errors))
     except EntryError as e:
         names = {el.code: el.name for el in _elements(ds)}
-        problems = [_problem(row_of.get(code), names.get(code, ""), m, raw.get(code, ""))
+        problems = [RowError(row_of.get(code, 0), names.get(code, ""), raw.get(code, ""), m)
                     for code, msgs in e.errors.items() for m in msgs]
-        return _page(request, ds, r, p, upload_errors=problems)
+        return _page(request, ds, r, p, upload_errors=_shown(problems))
     filled = sum(1 for v in raw.values() if v.strip())
     messages.success(request, _("已从 Excel 保存 %(n)d 项数据（尚未上报）。") % {"n": filled})
     return redirect(_url("entry_form", ds, r, p))

@@ -3,9 +3,10 @@
 Tables use Chinese column headers (English aliases are accepted on import); an export has the same
 headers as the template, so an exported file can be corrected and imported again.
 
-Every import is all-or-nothing: every row is checked first and *all* problems are collected, each
-with the row number the user sees in the spreadsheet and the column header; if there is any, the
-import raises `ImportRejected` and nothing is written. Otherwise the rows are written in one
+Every import is all-or-nothing (the machinery is minsheng/lib/tabular.py): every row is checked
+first and *all* problems are collected, each with the row and column the user sees in the
+spreadsheet and the column header; if there is any, the import raises `ImportRejected` and nothing
+is written. Otherwise the rows are written in one
 transaction and an audit entry records the counts. Rows are matched to existing records by region
 and name (plus category for facilities, type for organisations): a match is updated, anything else
 is created.
@@ -22,15 +23,12 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import io
 import json
-import math
 import os
 import re
-import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -40,7 +38,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from shapely.geometry import Point, shape
@@ -50,6 +48,26 @@ from shapely.validation import explain_validity
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.accounts.roles import EXPORT, RIGHTS
+from minsheng.lib import tabular
+from minsheng.lib.tabular import (
+    CONFLICT,
+    CSV_TYPE,
+    HEAD_OPTIONAL_FILL,
+    XLSX_TYPE,
+    CellError,
+    Column,
+    ImportRejected,
+    ImportResult,
+    Row,
+    RowError,
+    TableImport,
+    cell_text,
+    error_report,
+    file_error,
+    norm,
+    read_bytes,
+    style_header,
+)
 from minsheng.places import coords, scope
 from minsheng.places.models import (
     Compound,
@@ -75,207 +93,22 @@ KIND_LABELS = {
     "compound_boundaries": "小区边界",
 }
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_TYPE = "text/csv; charset=utf-8"
 GEOJSON_TYPE = "application/geo+json"
 
 NEAR_M = 20_000  # a point farther than this from its region's outline is almost surely wrong
-MAX_ROWS = 20_000
-IGNORED_HEADERS = frozenset({"序号", "备注", "id", "编号"})
+MAX_FEATURES = 20_000
 
+# ImportRejected and error_report are also imported from here by projects/views.py and
+# cases/stats_views.py (they may import them from minsheng.lib.tabular instead).
+__all__ = [
+    "CSV_TYPE", "EXPORT_KINDS", "GEOJSON_TYPE", "GEO_KINDS", "KINDS", "KIND_LABELS", "SPECS",
+    "XLSX_TYPE", "ImportRejected", "ImportResult", "RowError", "common_region", "error_report",
+    "export", "import_file", "import_geojson", "template",
+]
 
-# --- results and errors ----------------------------------------------------------------------
-
-
-@dataclass
-class RowError:
-    """One problem: `row` as the user sees it (header is row 1; 0 = the file as a whole; for
-    GeoJSON the 1-based feature index), `column` the header (or property name) concerned."""
-
-    row: int
-    column: str
-    value: str
-    message: str
-    unit: str = "行"  # "行" for tables, "个要素" for GeoJSON features
-
-    def __str__(self) -> str:
-        where = f"第{self.row}{self.unit}" if self.row else "文件"
-        col = f" [{self.column}]" if self.column else ""
-        return f"{where}{col}：{self.message}"
-
-
-class ImportRejected(Exception):  # noqa: N818 - the name is the contract
-    """The file was not imported; `errors` lists every problem found. Nothing was written."""
-
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        super().__init__(f"导入未完成：发现 {len(errors)} 处问题，数据库没有任何改动")
-
-
-@dataclass
-class ImportResult:
-    created: int
-    updated: int
-
-
-def _file_error(message: str, column: str = "", value: str = "") -> RowError:
-    return RowError(0, column, value, message)
-
-
-# --- cell values -----------------------------------------------------------------------------
-
-
-class _Bad(Exception):
-    """A cell value that cannot be accepted; the message says what was expected."""
-
-
-def _norm(text: str) -> str:
-    """Full-width digits and punctuation to ASCII, surrounding space removed."""
-    return unicodedata.normalize("NFKC", text).strip()
-
-
-def _cell_text(v: Any) -> str:
-    """A spreadsheet or CSV cell as text (numbers keep every digit; 12-digit codes stay whole)."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if v.is_integer() and abs(v) < 1e15:
-            return str(int(v))
-        return repr(v)
-    if isinstance(v, dt.datetime):
-        return v.strftime("%Y-%m-%d %H:%M") if (v.hour or v.minute) else v.strftime("%Y-%m-%d")
-    if isinstance(v, dt.time):
-        return v.strftime("%H:%M")
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return str(v).replace("\u200b", "").replace("\ufeff", "").replace("\xa0", " ").strip()
-
-
-def _text(max_len: int) -> Callable[[str], str]:
-    def parse(t: str) -> str:
-        if len(t) > max_len:
-            raise _Bad(f"不能超过 {max_len} 个字，收到 {len(t)} 个字")
-        return t
-
-    return parse
-
-
-_INT_RE = re.compile(r"^\d+(?:\.0*)?$")
-
-
-def _uint(t: str) -> int:
-    s = _norm(t).replace(",", "").replace(" ", "")
-    if not _INT_RE.match(s):
-        raise _Bad(f"应为非负整数，收到“{t}”")
-    return int(s.split(".")[0])
-
-
-def _year(t: str) -> int:
-    s = _norm(t).removesuffix("年")
-    try:
-        y = _uint(s)
-    except _Bad:
-        raise _Bad(f"应为四位年份（如 1998），收到“{t}”") from None
-    if not 1900 <= y <= 2100:
-        raise _Bad(f"应为 1900–2100 之间的年份，收到“{t}”")
-    return y
-
-
-def _float(t: str) -> float:
-    s = _norm(t).rstrip("°").replace(" ", "")
-    try:
-        v = float(s)
-    except ValueError:
-        raise _Bad(f"应为十进制度数（如 116.6839），收到“{t}”") from None
-    if not math.isfinite(v):
-        raise _Bad(f"应为十进制度数（如 116.6839），收到“{t}”")
-    return v
-
-
-_YES = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "✔", "对"})
-_NO = frozenset({"否", "n", "no", "false", "0", "×", "✗", "✘", "不是"})
-
-
-def _bool(t: str) -> bool:
-    s = _norm(t).lower()
-    if s in _YES:
-        return True
-    if s in _NO:
-        return False
-    raise _Bad(f"应填“是”或“否”，收到“{t}”")
-
-
-def _choice(options: dict[str, str], shown: Iterable[str], hint: str = "") -> Callable[[str], str]:
-    """A value from a fixed list; `options` maps accepted spellings to stored values."""
-    lookup = {_norm(k).lower().replace(" ", ""): v for k, v in options.items()}
-    listed = "、".join(f"“{s}”" for s in shown)
-
-    def parse(t: str) -> str:
-        key = _norm(t).lower().replace(" ", "")
-        if key in lookup:
-            return lookup[key]
-        raise _Bad(f"应为 {listed} 之一{hint}，收到“{t}”")
-
-    return parse
-
-
-_SCI_RE = re.compile(r"^\d(?:\.\d+)?e\+?\d+$", re.IGNORECASE)
-
-
-def _code(t: str) -> str:
-    s = _norm(t).replace(" ", "")
-    if s.startswith("'"):
-        s = s[1:]
-    if s.startswith('="') and s.endswith('"'):
-        s = s[2:-1]
-    if re.fullmatch(r"\d{12}\.0*", s):
-        s = s.split(".")[0]
-    if _SCI_RE.match(s):
-        raise _Bad(f"区划代码被 Excel 显示成了科学计数法“{t}”，位数已丢失：请把该列设为“文本”格式，"
-                   "重新填写12位代码")
-    if not re.fullmatch(r"\d{12}", s):
-        raise _Bad(f"应为12位数字的统计用区划代码（如 131002001001），收到“{t}”")
-    return s
-
-
-def _phone(t: str) -> str:
-    s = _norm(t)
-    if len(s) > 30:
-        raise _Bad(f"不能超过 30 个字符，收到“{t}”")
-    if "*" in s:  # masked in an export: resolved against the stored number later
-        return s
-    digits = sum(c.isdigit() for c in s)
-    if digits < 7 or not re.fullmatch(r"[\d+\-() 转/、,]+", s):
-        raise _Bad(f"应为电话号码（如 13812345678 或 0316-1234567），收到“{t}”")
-    return s
-
-
-def _credit_code(t: str) -> str:
-    s = _norm(t).upper().replace(" ", "")
-    if not re.fullmatch(r"[0-9A-Z]{18}", s):
-        raise _Bad(f"统一社会信用代码应为18位数字或大写字母，收到“{t}”")
-    return s
 
 
 # --- column specifications -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # the model field (or a pseudo-field resolved by the importer)
-    header: str  # the Chinese header in templates and exports
-    parse: Callable[[str], Any]
-    required: bool = False
-    note: str = ""  # how to fill it in (the 说明 sheet)
-    choices: tuple[str, ...] = ()  # offered as a drop-down in the template
-    aliases: tuple[str, ...] = ()
-    default: Any = None  # stored for a blank cell
-    width: int = 14
-    text: bool = False  # kept as text in Excel (codes, phone numbers)
 
 
 YES_NO = ("是", "否")
@@ -293,63 +126,57 @@ CM = Compound.Committee
 OK = Organisation.Kind
 
 
-def _labels(choices: type[models.TextChoices]) -> dict[str, str]:
-    out = {str(c.label): c.value for c in choices}
-    out.update({c.value: c.value for c in choices if c.value})
-    return out
-
-
 def _bool_col(key: str, header: str, note: str = "", aliases: tuple[str, ...] = ()) -> Column:
-    return Column(key, header, _bool, note=note or "是/否，留空为“否”", choices=YES_NO,
+    return Column(key, header, tabular.boolean, note=note or "是/否，留空为“否”", choices=YES_NO,
                   aliases=(key, *aliases), default=False, width=10)
 
 
 # Shared by every kind with a location: the address and the point (converted from the chosen CRS).
 ADDRESS_AND_POINT = (
-    Column("address", "地址", _text(200), aliases=("address",), default="", width=28),
-    Column("lng", "经度", _float, required=True, note=_LNG_NOTE,
+    Column("address", "地址", tabular.text(200), aliases=("address",), default="", width=28),
+    Column("lng", "经度", tabular.degrees, required=True, note=_LNG_NOTE,
            aliases=("lng", "lon", "longitude", "x"), width=12),
-    Column("lat", "纬度", _float, required=True, note=_LAT_NOTE,
+    Column("lat", "纬度", tabular.degrees, required=True, note=_LAT_NOTE,
            aliases=("lat", "latitude", "y"), width=12),
 )
 
 COMPOUND_COLUMNS = (
-    Column("name", "小区名称", _text(100), required=True, note=_NAME_NOTE,
+    Column("name", "小区名称", tabular.text(100), required=True, note=_NAME_NOTE,
            aliases=("name", "名称", "小区"), width=20),
-    Column("region", "所属社区/村区划代码", _code, required=True,
+    Column("region", "所属社区/村区划代码", tabular.code, required=True,
            note=_code_note("社区/村一级"),
            aliases=("region", "region_code", "区划代码", "社区区划代码", "所属社区区划代码"),
            width=20, text=True),
     *ADDRESS_AND_POINT,
-    Column("year_built", "建成年份", _year, note="四位年份，如 1998",
+    Column("year_built", "建成年份", tabular.year, note="四位年份，如 1998",
            aliases=("year_built", "建成年代", "建成时间"), width=10),
-    Column("buildings", "楼栋数", _uint, note="非负整数，留空为 0", aliases=("buildings", "楼栋"),
+    Column("buildings", "楼栋数", tabular.uint, note="非负整数，留空为 0", aliases=("buildings", "楼栋"),
            default=0, width=8),
-    Column("households", "户数", _uint, note="非负整数，留空为 0", aliases=("households",),
+    Column("households", "户数", tabular.uint, note="非负整数，留空为 0", aliases=("households",),
            default=0, width=8),
-    Column("population", "人口", _uint, note="非负整数，留空为 0",
+    Column("population", "人口", tabular.uint, note="非负整数，留空为 0",
            aliases=("population", "人口数", "常住人口"), default=0, width=8),
-    Column("property_status", "物业管理状态", _choice(_labels(PS), [str(c.label) for c in PS]),
+    Column("property_status", "物业管理状态", tabular.choice(tabular.labels(PS), [str(c.label) for c in PS]),
            note="留空为“无物业”", choices=tuple(str(c.label) for c in PS),
            aliases=("property_status",), default=PS.NONE, width=14),
-    Column("property_company", "物业服务企业", _text(200),
+    Column("property_company", "物业服务企业", tabular.text(200),
            note="须是已登记的组织机构（类型为“物业服务企业”）的名称；物业管理状态应为“物业公司”",
            aliases=("property_company", "物业公司", "物业企业"), default="", width=28),
     Column("committee", "业委会/物管会",
-           _choice({**_labels(CM), "无": "", "业委会": CM.OWNERS, "物管会": CM.MANAGEMENT},
+           tabular.choice({**tabular.labels(CM), "无": "", "业委会": CM.OWNERS, "物管会": CM.MANAGEMENT},
                    [str(c.label) for c in CM]),
            note="留空为“无”", choices=tuple(str(c.label) for c in CM),
            aliases=("committee", "业委会", "物管会"), default="", width=14),
-    Column("committee_head", "主任", _text(50), aliases=("committee_head", "业委会/物管会主任"),
+    Column("committee_head", "主任", tabular.text(50), aliases=("committee_head", "业委会/物管会主任"),
            default="", width=10),
-    Column("committee_head_phone", "主任联系电话", _phone,
+    Column("committee_head_phone", "主任联系电话", tabular.phone,
            note="个人信息，导出时打码；打码的号码（含*）导入时保持原值不变",
            aliases=("committee_head_phone", "联系电话"), default="", width=16, text=True),
     _bool_col("head_is_party_secretary", "主任由党支部书记担任",
               aliases=("主任由小区党支部书记担任",)),
     _bool_col("is_old", "老旧小区"),
     Column("renovation_class", "改造类别",
-           _choice({"A": "A", "B": "B", "C": "C", "A类": "A", "B类": "B", "C类": "C",
+           tabular.choice({"A": "A", "B": "B", "C": "C", "A类": "A", "B类": "B", "C类": "C",
                     **{str(c.label): c.value for c in Compound.Renovation}, "无": ""},
                    ["A", "B", "C"], "（未改造请留空）"),
            note="A（精品）、B（特色）、C（达标），未改造留空", choices=("A", "B", "C"),
@@ -358,37 +185,37 @@ COMPOUND_COLUMNS = (
 )
 
 FACILITY_COLUMNS = (
-    Column("name", "名称", _text(100), required=True,
+    Column("name", "名称", tabular.text(100), required=True,
            note="同一区划、同一类别内不可重复；已有同名记录的将被更新", aliases=("name", "设施名称"),
            width=24),
-    Column("category", "类别", _text(50), required=True,
+    Column("category", "类别", tabular.text(50), required=True,
            note="设施类别的名称或代码，见下方“设施类别”表", aliases=("category", "设施类别"),
            width=16),
-    Column("region", "区划代码", _code, required=True, note=_code_note("街道/乡镇或社区/村"),
+    Column("region", "区划代码", tabular.code, required=True, note=_code_note("街道/乡镇或社区/村"),
            aliases=("region", "region_code", "所属社区/村区划代码", "所属区划代码"), width=20,
            text=True),
     *ADDRESS_AND_POINT,
-    Column("capacity", "服务容量", _uint, note="非负整数（如床位数、座位数），可留空",
+    Column("capacity", "服务容量", tabular.uint, note="非负整数（如床位数、座位数），可留空",
            aliases=("capacity",), width=10),
-    Column("opening_hours", "营业时间", _text(100), note="如 8:00-20:00",
+    Column("opening_hours", "营业时间", tabular.text(100), note="如 8:00-20:00",
            aliases=("opening_hours",), default="", width=14),
     _bool_col("signed_service_point", "签约生活圈服务网点", aliases=("签约网点",)),
 )
 
 ORGANISATION_COLUMNS = (
-    Column("name", "名称", _text(200), required=True,
+    Column("name", "名称", tabular.text(200), required=True,
            note="同一区划、同一类型内不可重复；已有同名记录的将被更新", aliases=("name", "机构名称"),
            width=30),
-    Column("kind", "类型", _choice(_labels(OK), [str(c.label) for c in OK]), required=True,
+    Column("kind", "类型", tabular.choice(tabular.labels(OK), [str(c.label) for c in OK]), required=True,
            choices=tuple(str(c.label) for c in OK), aliases=("kind", "机构类型"), width=20),
-    Column("region", "区划代码", _code, required=True, note=_code_note("任一级"),
+    Column("region", "区划代码", tabular.code, required=True, note=_code_note("任一级"),
            aliases=("region", "region_code", "所属区划代码"), width=20, text=True),
-    Column("credit_code", "统一社会信用代码", _credit_code, note="18位数字或大写字母，可留空",
+    Column("credit_code", "统一社会信用代码", tabular.credit_code, note="18位数字或大写字母，可留空",
            aliases=("credit_code",), default="", width=22, text=True),
-    Column("address", "地址", _text(200), aliases=("address",), default="", width=28),
-    Column("contact_person", "联系人", _text(50), aliases=("contact_person",), default="",
+    Column("address", "地址", tabular.text(200), aliases=("address",), default="", width=28),
+    Column("contact_person", "联系人", tabular.text(50), aliases=("contact_person",), default="",
            width=10),
-    Column("contact_phone", "联系电话", _phone,
+    Column("contact_phone", "联系电话", tabular.phone,
            note="个人信息，导出时打码；打码的号码（含*）导入时保持原值不变",
            aliases=("contact_phone", "phone", "电话"), default="", width=16, text=True),
 )
@@ -422,12 +249,6 @@ def _spec(kind: str) -> _Spec:
         return SPECS[kind]
     except KeyError:
         raise ValueError(f"未知的导入导出类型：{kind}（应为 {'、'.join(KINDS)} 之一）") from None
-
-
-def _header_key(text: str) -> str:
-    s = _norm(text).lower().replace(" ", "")
-    s = s.replace("(必填)", "").replace("必填", "").strip("*")
-    return s
 
 
 # --- geography helpers -----------------------------------------------------------------------
@@ -497,172 +318,25 @@ def _level_message(spec: _Spec, region: Region) -> str:
             "请填写所属的12位代码")
 
 
-# --- reading tables --------------------------------------------------------------------------
-
-
-def _decode_csv(content: bytes) -> str:
-    if content.startswith(codecs.BOM_UTF8):
-        try:
-            return content[len(codecs.BOM_UTF8):].decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-    elif content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return content.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    else:
-        for encoding in ("utf-8", "gb18030"):  # gb18030 is a superset of GBK (Chinese Excel)
-            try:
-                return content.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-    raise ImportRejected([_file_error("无法识别文件的文字编码：请在 Excel 中另存为“CSV UTF-8”或 .xlsx")])
-
-
-def _csv_rows(content: bytes) -> list[tuple[int, list[str]]]:
-    text = _decode_csv(content)
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first.count) if first else ","
-    rows = []
-    try:
-        for n, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter),
-                                  start=1):
-            rows.append((n, [_cell_text(c) for c in cells]))
-            if n > MAX_ROWS + 50:
-                break
-    except csv.Error as e:
-        raise ImportRejected([_file_error(f"无法读取 CSV 文件：{e}")]) from None
-    return rows
-
-
-def _xlsx_rows(content: bytes, spec: _Spec) -> list[tuple[int, list[str]]]:
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise ImportRejected([_file_error(
-            "无法读取 Excel 文件：文件已损坏，或不是 .xlsx 格式（旧版 .xls 请另存为 .xlsx）")]) from None
-    try:
-        names = wb.sheetnames
-        title = spec.label if spec.label in names else next(
-            (n for n in names if n not in ("说明", "选项")), names[0])
-        ws = wb[title]
-        rows = []
-        for n, cells in enumerate(ws.iter_rows(values_only=True), start=1):
-            texts = [_cell_text(c) for c in cells]
-            if any(texts):
-                rows.append((n, texts))
-                if len(rows) > MAX_ROWS + 50:
-                    break
-        return rows
-    finally:
-        wb.close()
-
-
-def _read_table(content: bytes, filename: str, spec: _Spec) -> tuple[int, list[str], list[tuple[int, list[str]]]]:
-    name = (filename or "").lower()
-    if content.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
-        raise ImportRejected([_file_error(
-            "不支持旧版 Excel (.xls) 文件：请在 Excel 中“另存为” .xlsx 或“CSV UTF-8”后再上传")])
-    if content.startswith(b"PK\x03\x04") or name.endswith((".xlsx", ".xlsm")):
-        rows = _xlsx_rows(content, spec)
-    else:
-        rows = _csv_rows(content)
-    rows = [(n, cells) for n, cells in rows if any(cells)]
-    if not rows:
-        raise ImportRejected([_file_error("文件是空的：既没有表头，也没有数据")])
-    # The header is normally row 1; tolerate a title row or two above it.
-    known = {_header_key(a) for c in spec.columns for a in (c.header, *c.aliases)}
-    best, best_hits = 0, 0
-    for i, (_, cells) in enumerate(rows[:5]):
-        hits = sum(_header_key(c) in known for c in cells if c)
-        if hits > best_hits:
-            best, best_hits = i, hits
-    if best_hits == 0:
-        raise ImportRejected([_file_error(
-            f"找不到表头：第1行应为列名（如“{spec.columns[0].header}”），请使用{spec.label}导入模板")])
-    header_row, header = rows[best]
-    data = rows[best + 1:]
-    if not data:
-        raise ImportRejected([_file_error("文件只有表头，没有数据行")])
-    if len(data) > MAX_ROWS:
-        raise ImportRejected([_file_error(f"一次最多导入 {MAX_ROWS} 行，请拆分文件")])
-    return header_row, header, data
-
-
-def _map_header(spec: _Spec, header_row: int, header: list[str]) -> dict[int, Column]:
-    lookup: dict[str, Column] = {}
-    for c in spec.columns:
-        for a in (c.header, *c.aliases):
-            lookup.setdefault(_header_key(a), c)
-    errors: list[RowError] = []
-    mapping: dict[int, Column] = {}
-    seen: dict[str, int] = {}
-    for i, text in enumerate(header):
-        if not text or _header_key(text) in IGNORED_HEADERS:
-            continue
-        col = lookup.get(_header_key(text))
-        if col is None:
-            errors.append(RowError(header_row, text, text,
-                                   f"无法识别的列名“{text}”：请使用模板中的列名（不需要的列可以删除）"))
-        elif col.key in seen:
-            errors.append(RowError(header_row, text, text,
-                                   f"列“{col.header}”出现了两次（第 {seen[col.key] + 1} 列和第 {i + 1} 列）"))
-        else:
-            seen[col.key] = i
-            mapping[i] = col
-    for c in spec.columns:
-        if c.required and c.key not in seen:
-            errors.append(_file_error(f"缺少必填列“{c.header}”：请使用{spec.label}导入模板的表头",
-                                      column=c.header))
-    if errors:
-        raise ImportRejected(errors)
-    return mapping
-
-
 # --- tabular import --------------------------------------------------------------------------
 
 
-@dataclass
-class _Row:
-    num: int
-    raw: dict[str, str]  # key → the cell as text
-    val: dict[str, Any] = field(default_factory=dict)  # key → parsed value (cells that parsed)
+class _PlaceImport(TableImport):
+    """Compounds, facilities or organisations from a table (see SPECS)."""
 
-
-class _TableImport:
-    def __init__(self, user, spec: _Spec, crs: coords.CRS) -> None:
+    def __init__(self, user, spec: _Spec, crs: coords.CRS, filename: str, request=None) -> None:
+        super().__init__()
+        self.label, self.columns = spec.label, spec.columns
         self.user = user
         self.spec = spec
         self.crs = crs
-        self.errors: list[RowError] = []
+        self.filename = filename
+        self.request = request
         self.geo = _Geo()
         self.located = any(c.key == "lng" for c in spec.columns)  # rows carry a point
 
-    def error(self, row: _Row, key: str, message: str, value: str | None = None) -> None:
-        col = self.spec.column(key)
-        self.errors.append(RowError(row.num, col.header,
-                                    row.raw.get(key, "") if value is None else value, message))
-
-    # Phase 1: each cell on its own.
-    def parse(self, num: int, cells: list[str], mapping: dict[int, Column]) -> _Row:
-        row = _Row(num, {c.key: (cells[i] if i < len(cells) else "") for i, c in mapping.items()})
-        for col in mapping.values():
-            text = row.raw[col.key]
-            if text == "":
-                if col.required:
-                    self.error(row, col.key, "必填，不能为空")
-                else:
-                    row.val[col.key] = col.default
-                continue
-            try:
-                row.val[col.key] = col.parse(text)
-            except _Bad as e:
-                self.error(row, col.key, str(e))
-        return row
-
     # Phase 2: lookups, scope, coordinates, duplicates; builds the objects to save.
-    def resolve(self, rows: list[_Row]) -> list[tuple[models.Model, bool]]:
+    def resolve(self, rows: list[Row]) -> list[tuple[models.Model, bool]]:
         spec = self.spec
         codes = {r.val["region"] for r in rows if "region" in r.val}
         regions = Region.objects.in_bulk(list(codes))
@@ -708,7 +382,7 @@ class _TableImport:
             pending.append((obj, is_new))
         return pending
 
-    def _region(self, r: _Row, regions: dict[str, Region]) -> Region | None:
+    def _region(self, r: Row, regions: dict[str, Region]) -> Region | None:
         """The row's region, if it exists, is at an allowed level and the user may edit it."""
         if "region" not in r.val:
             return None
@@ -723,7 +397,7 @@ class _TableImport:
             return region
         return None
 
-    def _point(self, r: _Row, region: Region | None) -> None:
+    def _point(self, r: Row, region: Region | None) -> None:
         if "lng" not in r.val or "lat" not in r.val:
             return
         lng, lat = r.val["lng"], r.val["lat"]
@@ -746,14 +420,14 @@ class _TableImport:
                 return
         r.val["_point"] = (wlng, wlat)
 
-    def _key(self, r: _Row) -> tuple | None:
+    def _key(self, r: Row) -> tuple | None:
         need = {"compounds": ("region", "name"), "facilities": ("region", "_category", "name"),
                 "organisations": ("region", "kind", "name")}[self.spec.kind]
         if not all(k in r.val for k in need):
             return None
         return tuple(r.val[k].pk if k == "_category" else r.val[k] for k in need)
 
-    def _existing(self, rows: list[_Row]) -> dict[tuple, models.Model]:
+    def _existing(self, rows: list[Row]) -> dict[tuple, models.Model]:
         codes = {r.val["region"] for r in rows if "region" in r.val}
         names = {r.val["name"] for r in rows if "name" in r.val}
         if not codes or not names:
@@ -765,7 +439,7 @@ class _TableImport:
             return {(o.region_id, o.category_id, o.name): o for o in qs}
         return {(o.region_id, o.kind, o.name): o for o in qs}
 
-    def _compound_links(self, rows: list[_Row]) -> None:
+    def _compound_links(self, rows: list[Row]) -> None:
         """The property company named in each row: one the user can see, or registered in a
         region above the compound (a district's companies serve all its streets)."""
         names = {r.val["property_company"] for r in rows if r.val.get("property_company")}
@@ -804,20 +478,20 @@ class _TableImport:
                         r.val["property_company"] = best[0]
             self._status_check(r)
 
-    def _status_check(self, r: _Row) -> None:
+    def _status_check(self, r: Row) -> None:
         status = r.val.get("property_status")
         if r.val.get("property_company") and status is not None and status != PS.COMPANY:
             label = PS(status).label
             self.error(r, "property_company",
                        f"填写了物业服务企业，物业管理状态应为“物业公司”，收到“{label}”")
 
-    def _facility_links(self, rows: list[_Row]) -> None:
+    def _facility_links(self, rows: list[Row]) -> None:
         cats = list(FacilityCategory.objects.all())
-        by = {c.code.lower(): c for c in cats} | {_norm(c.name).lower(): c for c in cats}
+        by = {c.code.lower(): c for c in cats} | {norm(c.name).lower(): c for c in cats}
         for r in rows:
             if "category" not in r.val:
                 continue
-            cat = by.get(_norm(r.val["category"]).lower())
+            cat = by.get(norm(r.val["category"]).lower())
             if cat is None:
                 self.error(r, "category",
                            f"未知的设施类别“{r.val['category']}”：请填写类别名称（如“便利店”）"
@@ -825,7 +499,7 @@ class _TableImport:
             else:
                 r.val["_category"] = cat
 
-    def _personal(self, r: _Row, existing: models.Model | None) -> None:
+    def _personal(self, r: Row, existing: models.Model | None) -> None:
         for key in masking.PERSONAL_FIELDS.get(self.spec.model._meta.label_lower, ()):
             value = r.val.get(key)
             if not value or "*" not in value:
@@ -837,7 +511,7 @@ class _TableImport:
                 self.error(r, key, "这是打码后的号码（含*），无法导入：请填写完整号码，或留空")
                 del r.val[key]
 
-    def _assign(self, r: _Row, obj: models.Model, region: Region) -> None:
+    def _assign(self, r: Row, obj: models.Model, region: Region) -> None:
         special = {"region", "lng", "lat", "property_company", "category"}
         for key, value in r.val.items():
             if key.startswith("_") or key in special:
@@ -860,21 +534,29 @@ class _TableImport:
             elif obj.grid_id and obj.grid_id not in ids:
                 obj.grid = None
 
-    def _clean(self, r: _Row, obj: models.Model) -> None:
+    def _clean(self, r: Row, obj: models.Model) -> None:
         try:
             obj.clean_fields(exclude=["region", "grid", "property_company", "category"])
         except ValidationError as e:
             headers = {c.key: c.header for c in self.spec.columns}
             for name, messages in e.message_dict.items():
                 header = headers.get(name) or str(obj._meta.get_field(name).verbose_name)
-                self.errors.append(RowError(r.num, header, r.raw.get(name, ""), "；".join(messages)))
+                self.errors.append(RowError(r.num, header, r.raw.get(name, ""), "；".join(messages),
+                                            column_no=self.positions.get(name, 0)))
 
-    def sorted_errors(self) -> list[RowError]:
-        pos = {c.header: i for i, c in enumerate(self.spec.columns)}
-        return sorted(self.errors, key=lambda e: (e.row, pos.get(e.column, -1)))
+    def write(self, pending: list[tuple[models.Model, bool]]) -> ImportResult:
+        return _save(pending)
+
+    def audit(self, result: ImportResult, pending: list[tuple[models.Model, bool]]) -> None:
+        masking.log(
+            self.user, AuditLog.Action.IMPORT, object_type=self.spec.model._meta.label_lower,
+            region_code=common_region(obj.region_id for obj, _ in pending),
+            detail=f"导入{self.spec.label}：新增 {result.created} 条，更新 {result.updated} 条"
+                   f"（文件 {self.filename or '未命名'}，坐标系 {self.crs.value}）",
+            request=self.request)
 
 
-def _common_region(codes: Iterable[str]) -> str:
+def common_region(codes: Iterable[str]) -> str:
     codes = list(codes)
     if not codes:
         return ""
@@ -890,8 +572,7 @@ def _save(pending: list[tuple[models.Model, bool]]) -> ImportResult:
         for obj, _is_new in pending:
             obj.save()
     except IntegrityError:
-        raise ImportRejected([_file_error(
-            "保存时与其他人同时提交的数据冲突，没有任何改动，请稍后重新导入")]) from None
+        raise ImportRejected([file_error(CONFLICT)]) from None
     created = sum(1 for _, is_new in pending if is_new)
     return ImportResult(created=created, updated=len(pending) - created)
 
@@ -901,24 +582,7 @@ def import_file(user, kind: str, content: bytes, filename: str, crs: str, *,
     """Import an .xlsx or .csv file of `kind` (see KINDS); coordinates in `crs`.
 
     Raises ImportRejected (nothing written) listing every problem, or returns the counts."""
-    spec = _spec(kind)
-    crs = coords.CRS(crs)
-    header_row, header, data = _read_table(content, filename, spec)
-    mapping = _map_header(spec, header_row, header)
-    with transaction.atomic():
-        imp = _TableImport(user, spec, crs)
-        rows = [imp.parse(num, cells, mapping) for num, cells in data]
-        pending = imp.resolve(rows)
-        if imp.errors:
-            raise ImportRejected(imp.sorted_errors())
-        result = _save(pending)
-        masking.log(
-            user, AuditLog.Action.IMPORT, object_type=spec.model._meta.label_lower,
-            region_code=_common_region(obj.region_id for obj, _ in pending),
-            detail=f"导入{spec.label}：新增 {result.created} 条，更新 {result.updated} 条"
-                   f"（文件 {filename or '未命名'}，坐标系 {crs.value}）",
-            request=request)
-    return result
+    return _PlaceImport(user, _spec(kind), coords.CRS(crs), filename, request).run(content, filename)
 
 
 # --- GeoJSON import --------------------------------------------------------------------------
@@ -930,33 +594,34 @@ _COMPOUND_NAME_KEYS = ("小区名称", "name", "名称")
 
 
 def _features(content: bytes) -> list[dict]:
+    content = read_bytes(content)  # refuses a file over lib.tabular's MAX_BYTES
     try:
         data = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError):
-        raise ImportRejected([_file_error("无法读取 GeoJSON 文件：不是有效的 JSON（应为 UTF-8 编码）")]) from None
+        raise ImportRejected([file_error("无法读取 GeoJSON 文件：不是有效的 JSON（应为 UTF-8 编码）")]) from None
     if isinstance(data, dict) and data.get("type") == "Feature":
         data = {"type": "FeatureCollection", "features": [data]}
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection" \
             or not isinstance(data.get("features"), list):
-        raise ImportRejected([_file_error("GeoJSON 文件应为一个 FeatureCollection（要素集合）")])
+        raise ImportRejected([file_error("GeoJSON 文件应为一个 FeatureCollection（要素集合）")])
     crs_block = data.get("crs")
     crs_props = crs_block.get("properties") if isinstance(crs_block, dict) else None
     crs_name = str(crs_props.get("name", "")) if isinstance(crs_props, dict) else ""
     if crs_name and not re.search(r"(CRS84|4326|4490)$", crs_name):
-        raise ImportRejected([_file_error(
+        raise ImportRejected([file_error(
             f"文件使用投影坐标系“{crs_name}”：请在 GIS 软件中导出为经纬度坐标（EPSG:4326）后再上传")])
     if not data["features"]:
-        raise ImportRejected([_file_error("GeoJSON 文件中没有要素")])
-    if len(data["features"]) > MAX_ROWS:
-        raise ImportRejected([_file_error(f"一次最多导入 {MAX_ROWS} 个要素，请拆分文件")])
+        raise ImportRejected([file_error("GeoJSON 文件中没有要素")])
+    if len(data["features"]) > MAX_FEATURES:
+        raise ImportRejected([file_error(f"一次最多导入 {MAX_FEATURES} 个要素，请拆分文件")])
     return data["features"]
 
 
 def _prop(props: dict, keys: tuple[str, ...]) -> tuple[str, str]:
     """The first of `keys` present with a value: (key, value as text); else (keys[0], "")."""
     for k in keys:
-        if k in props and _cell_text(props[k]) != "":
-            return k, _cell_text(props[k])
+        if k in props and cell_text(props[k]) != "":
+            return k, cell_text(props[k])
     return keys[0], ""
 
 
@@ -978,29 +643,29 @@ def _explain(geom) -> str:
 
 
 def _polygon(geometry: Any, crs: coords.CRS) -> tuple[dict, Any]:
-    """The feature's (Multi)Polygon converted to WGS-84, validated; raises _Bad."""
+    """The feature's (Multi)Polygon converted to WGS-84, validated; raises CellError."""
     if not isinstance(geometry, dict):
-        raise _Bad("缺少几何图形（geometry）")
+        raise CellError("缺少几何图形（geometry）")
     gtype = geometry.get("type")
     if gtype not in ("Polygon", "MultiPolygon"):
-        raise _Bad(f"几何类型应为 Polygon 或 MultiPolygon（面），收到“{gtype}”")
+        raise CellError(f"几何类型应为 Polygon 或 MultiPolygon（面），收到“{gtype}”")
     try:
         raw = shape(geometry)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-        raise _Bad("坐标格式不正确：应为 [经度, 纬度] 组成的闭合环") from None
+        raise CellError("坐标格式不正确：应为 [经度, 纬度] 组成的闭合环") from None
     if raw.is_empty:
-        raise _Bad("图形为空")
+        raise CellError("图形为空")
     minx, miny, maxx, maxy = raw.bounds
     if coords.out_of_china(minx, miny) or coords.out_of_china(maxx, maxy):
         hint = "，经纬度似乎填反了" if not coords.out_of_china(miny, minx) else ""
-        raise _Bad(f"坐标不在中国境内（经度约 73–135、纬度约 4–54）{hint}；"
+        raise CellError(f"坐标不在中国境内（经度约 73–135、纬度约 4–54）{hint}；"
                    "请确认文件是经纬度坐标而不是投影坐标")
     converted = coords.geometry_to_wgs84(geometry, crs)
     geom = shape(converted)
     if not geom.is_valid:
-        raise _Bad(f"边界图形无效：{_explain(geom)}；请在 GIS 软件中修复（如 QGIS“修复几何图形”）后再上传")
+        raise CellError(f"边界图形无效：{_explain(geom)}；请在 GIS 软件中修复（如 QGIS“修复几何图形”）后再上传")
     if geom.area <= 0:
-        raise _Bad("图形面积为零")
+        raise CellError("图形面积为零")
     return converted, geom
 
 
@@ -1018,7 +683,7 @@ class _GeoImport:
         geometry = feature.get("geometry")
         try:
             converted, geom = _polygon(geometry, self.crs)
-        except _Bad as e:
+        except CellError as e:
             gtype = str(geometry.get("type", "")) if isinstance(geometry, dict) else ""
             self.error(n, "geometry", gtype, str(e))
             return None
@@ -1035,8 +700,8 @@ class _GeoImport:
             self.error(n, key, "", "缺少区划代码（属性“区划代码”或 region）")
             return None
         try:
-            code = _code(text)
-        except _Bad as e:
+            code = tabular.code(text)
+        except CellError as e:
             self.error(n, key, text, str(e))
             return None
         region = Region.objects.filter(code=code).first()
@@ -1094,8 +759,8 @@ class _GeoImport:
             if id_text:
                 key, text = id_key, id_text
                 try:
-                    compound = visible.filter(pk=_uint(id_text)).first()
-                except _Bad as e:
+                    compound = visible.filter(pk=tabular.uint(id_text)).first()
+                except CellError as e:
                     self.error(n, key, text, str(e))
                     continue
                 missing = f"找不到编号为 {id_text} 的小区"
@@ -1107,8 +772,8 @@ class _GeoImport:
                                "缺少小区编号（id），或“区划代码”加“小区名称”")
                     continue
                 try:
-                    code = _code(rtext)
-                except _Bad as e:
+                    code = tabular.code(rtext)
+                except CellError as e:
                     self.error(n, rkey, rtext, str(e))
                     continue
                 compound = visible.filter(region_id=code, name=text).first()
@@ -1154,7 +819,7 @@ def import_geojson(user, kind: str, content: bytes, crs: str, *, request=None) -
         model = Grid if kind == "grids" else Compound
         masking.log(
             user, AuditLog.Action.IMPORT, object_type=model._meta.label_lower,
-            region_code=_common_region(obj.region_id for obj, _ in pending),
+            region_code=common_region(obj.region_id for obj, _ in pending),
             detail=f"导入{KIND_LABELS[kind]}（GeoJSON）：新增 {result.created} 条，"
                    f"更新 {result.updated} 条（坐标系 {crs.value}）",
             request=request)
@@ -1162,22 +827,6 @@ def import_geojson(user, kind: str, content: bytes, crs: str, *, request=None) -
 
 
 # --- writing spreadsheets --------------------------------------------------------------------
-
-_HEAD_REQUIRED = PatternFill("solid", fgColor="1F4E79")
-_HEAD_OPTIONAL = PatternFill("solid", fgColor="D9E1F2")
-
-
-def _style_header(ws, widths: list[int], required: list[bool] | None = None) -> None:
-    for i, width in enumerate(widths, start=1):
-        cell = ws.cell(row=1, column=i)
-        req = required[i - 1] if required else True
-        cell.font = Font(bold=True, color="FFFFFF" if req else "1F1F1F")
-        cell.fill = _HEAD_REQUIRED if req else _HEAD_OPTIONAL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(i)].width = width
-    ws.row_dimensions[1].height = 30
-    ws.freeze_panes = "A2"
-
 
 def _category_rows() -> list[list[str]]:
     return [[c.name, c.code, c.get_level_display()] for c in FacilityCategory.objects.all()]
@@ -1205,12 +854,12 @@ def _workbook(spec: _Spec, rows: list[list[Any]], *, export: bool) -> bytes:
     ws = wb.active
     ws.title = spec.label
     ws.append([c.header for c in spec.columns])
-    _style_header(ws, [c.width for c in spec.columns], [c.required for c in spec.columns])
+    style_header(ws, [c.width for c in spec.columns], [c.required for c in spec.columns])
     text_cols = [i for i, c in enumerate(spec.columns, start=1) if c.text]
     for letter in (get_column_letter(i) for i in text_cols):
         ws.column_dimensions[letter].number_format = "@"
     for values in rows:
-        ws.append(values)
+        tabular.append_row(ws, values)
     for r in range(2, len(rows) + 2):
         for i in text_cols:
             ws.cell(row=r, column=i).number_format = "@"
@@ -1258,13 +907,13 @@ def _workbook(spec: _Spec, rows: list[list[Any]], *, export: bool) -> bytes:
         help_ws.append([col.header, "必填" if col.required else "选填", col.note, allowed])
     for cell in help_ws[start]:
         cell.font = Font(bold=True)
-        cell.fill = _HEAD_OPTIONAL
+        cell.fill = HEAD_OPTIONAL_FILL
     if categories:
         help_ws.append([])
         help_ws.append(["设施类别", "代码", "生活圈层级"])
         for cell in help_ws[help_ws.max_row]:
             cell.font = Font(bold=True)
-            cell.fill = _HEAD_OPTIONAL
+            cell.fill = HEAD_OPTIONAL_FILL
         for row in categories:
             help_ws.append(row)
     for letter, width in zip("ABCD", (24, 10, 60, 40), strict=True):
@@ -1292,22 +941,6 @@ def template(kind: str, fmt: str) -> tuple[bytes, str, str]:
         return (_csv_bytes([c.header for c in spec.columns], []), CSV_TYPE,
                 f"{spec.label}导入模板.csv")
     raise ValueError(f"模板格式应为 xlsx 或 csv，收到 {fmt}")
-
-
-def error_report(errors: list[RowError]) -> bytes:
-    """An .xlsx listing every problem (行/列/值/问题) for the user to work through."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "导入错误"
-    ws.append(["行", "列", "值", "问题"])
-    _style_header(ws, [10, 22, 28, 80])
-    for e in errors:
-        where = (e.row if e.unit == "行" else f"第{e.row}{e.unit}") if e.row else "文件"
-        ws.append([where, e.column, e.value, e.message])
-        ws.cell(row=ws.max_row, column=4).alignment = Alignment(wrap_text=True, vertical="top")
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
 
 
 # --- export ----------------------------------------------------------------------------------

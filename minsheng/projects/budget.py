@@ -7,18 +7,23 @@ A budget file has one row per class (类, 3-digit code such as 205 教育) or se
 honoured). Each class is counted once: from its class row when there is one, else as the sum of
 its sections' (or items') rows, so a file that lists both does not count twice. Which classes are
 livelihood is configuration (data/livelihood_classes.json, or MINSHENG_LIVELIHOOD_CLASSES).
+
+The file is read by minsheng/lib/tabular.py (encodings, disguised or damaged files) and every
+problem is a RowError; the budget's own header rule (a code and an amount column within the first
+ten rows, extra columns ignored) stays here.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
+
+from minsheng.lib import tabular
+from minsheng.lib.tabular import CellError, ImportRejected, RowError, file_error, read_table
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "data" / "livelihood_classes.json"
 
@@ -29,11 +34,14 @@ UNITS = {"亿元": Decimal(100_000_000), "万元": Decimal(10_000), "元": Decim
 
 
 class BudgetFileError(ValueError):
-    """The file cannot be used; `errors` lists (row, message) with spreadsheet row numbers."""
+    """The file cannot be used. `row_errors` lists every problem (RowError, the one shape of
+    lib.tabular); `errors` gives them as (row, message) pairs, row 0 for the file, which is how
+    the budget page (projects/views.py, budget.html) and `minsheng budget share` list them."""
 
-    def __init__(self, errors: list[tuple[int, str]]):
-        self.errors = errors
-        super().__init__("；".join(f"第{r}行：{m}" if r else m for r, m in errors))
+    def __init__(self, row_errors: list[RowError]):
+        self.row_errors = row_errors
+        self.errors = [(e.row, e.message) for e in row_errors]
+        super().__init__("；".join(str(e) for e in row_errors))
 
 
 @dataclass
@@ -89,28 +97,14 @@ def load_livelihood_classes(path: Path | None = None) -> dict[str, str]:
     return dict(classes)
 
 
-def _rows_from_file(content: bytes, filename: str) -> list[list[str]]:
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as e:  # openpyxl raises several types for a broken file
-            raise BudgetFileError([(0, f"无法读取 Excel 文件（{type(e).__name__}）。请另存为 .xlsx 后重试。")]) from e
-        ws = wb.worksheets[0]
-        return [["" if v is None else str(v) for v in r] for r in ws.iter_rows(values_only=True)]
-    if name.endswith(".csv"):
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(enc)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise BudgetFileError([(0, "CSV 文件编码无法识别（应为 UTF-8 或 GBK）。")])
-        return [list(r) for r in csv.reader(io.StringIO(text))]
-    raise BudgetFileError([(0, "文件应为 .xlsx 或 .csv。")])
+def _rows_from_file(content: bytes, filename: str) -> list[tuple[int, list[str]]]:
+    """The file's non-empty rows with their row numbers."""
+    if not filename.lower().endswith((".xlsx", ".csv")):
+        raise BudgetFileError([file_error("文件应为 .xlsx 或 .csv。")])
+    try:
+        return read_table(content, filename).rows
+    except ImportRejected as e:
+        raise BudgetFileError(e.errors) from e
 
 
 def _find(header: list[str], names: tuple[str, ...]) -> int | None:
@@ -133,44 +127,49 @@ def _cell(row: list[str], k: int | None) -> str:
 def read_budget_file(content: bytes, filename: str) -> list[BudgetLine]:
     """Parse and validate every row; raise BudgetFileError listing every bad row."""
     rows = _rows_from_file(content, filename)
-    header_at = next((i for i, r in enumerate(rows[:10])
+    header_at = next((i for i, (_n, r) in enumerate(rows[:10])
                       if _find(r, CODE_HEADERS) is not None and _find(r, AMOUNT_HEADERS) is not None),
                      None)
     if header_at is None:
-        raise BudgetFileError([(0, "找不到表头：需要“科目编码”“科目名称”“金额”三列（金额单位为元，表头写明“万元”则按万元）。")])
-    header = rows[header_at]
+        raise BudgetFileError([file_error(
+            "找不到表头：需要“科目编码”“科目名称”“金额”三列（金额单位为元，表头写明“万元”则按万元）。")])
+    header = rows[header_at][1]
     ci, ni, ai = _find(header, CODE_HEADERS), _find(header, NAME_HEADERS), _find(header, AMOUNT_HEADERS)
     unit = next((UNITS[u] for u in ("亿元", "万元") if u in header[ai]), UNITS["元"])
-    errors: list[tuple[int, str]] = []
+
+    def error(n: int, k: int, value: str, message: str) -> None:
+        errors.append(RowError(n, header[k], value, message, column_no=k + 1))
+
+    errors: list[RowError] = []
     lines: list[BudgetLine] = []
     seen: dict[str, int] = {}
-    for i, r in enumerate(rows[header_at + 1:], start=header_at + 2):
+    for i, r in rows[header_at + 1:]:
         code, name, raw = _cell(r, ci), _cell(r, ni), _cell(r, ai)
         if not code and not raw:
-            continue  # blank row
+            continue  # a row with neither code nor amount
         code = code.removesuffix(".0")
         if not re.fullmatch(r"\d{3}(\d{2}){0,2}", code):
             if code in ("合计", "总计") or name in ("合计", "总计", "一般公共预算支出合计"):
                 continue  # a total row: we compute the total ourselves
-            errors.append((i, f"科目编码“{code}”应为3位（类）、5位（款）或7位（项）数字"))
+            error(i, ci, code, f"科目编码“{code}”应为3位（类）、5位（款）或7位（项）数字")
             continue
         try:
-            amount = Decimal(raw.replace(",", "").replace("，", "")) * unit
-        except InvalidOperation:
-            errors.append((i, f"金额“{raw}”不是数字"))
+            amount = tabular.decimal(raw) * unit
+        except CellError:
+            error(i, ai, raw, f"金额“{raw}”不是数字")
             continue
         if amount < 0:
-            errors.append((i, f"金额不能为负数（收到 {raw}）"))
+            error(i, ai, raw, f"金额不能为负数（收到 {raw}）")
             continue
         if code in seen:
-            errors.append((i, f"科目 {code} 与第{seen[code]}行重复"))
+            error(i, ci, code, f"科目 {code} 与第{seen[code]}行重复")
             continue
         seen[code] = i
         lines.append(BudgetLine(i, code, name, amount))
     if errors:
         raise BudgetFileError(errors)
     if not lines:
-        raise BudgetFileError([(0, "文件中没有支出数据行。")])
+        raise BudgetFileError([file_error("文件中没有支出数据行。")])
     return lines
 
 

@@ -3,8 +3,9 @@
 The import reads the list the way a district's livelihood office keeps it: sheet “项目” (one row
 per project: area, lead department, target, dates, planned money by fund source, up to six
 milestones with dates and weights) and an optional sheet “子项” (the places a project is carried
-out at: compounds with their renovation standard, villages, schools). It reuses the table reading,
-cell parsing and error reporting of places.exchange, and is all-or-nothing in the same way: every
+out at: compounds with their renovation standard, villages, schools). It stands on the table
+reading, cell parsing and error reporting of minsheng/lib/tabular.py, all-or-nothing like every
+import: every
 row is checked, every problem is reported with the row the user sees and the column header
 (“子项·…” for the second sheet), and nothing is written unless the whole file is right.
 
@@ -19,18 +20,17 @@ The export is the project table (status computed at a date) with a 汇总 sheet;
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import io
 import re
 from collections import Counter
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
 
 import openpyxl
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -38,25 +38,26 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.accounts.roles import EXPORT
-from minsheng.places.exchange import (
+from minsheng.lib import tabular
+from minsheng.lib.tabular import (
+    DATE_HINT,
+    HEAD_OPTIONAL_FILL,
     XLSX_TYPE,
+    CellError,
     Column,
     ImportRejected,
     ImportResult,
+    Row,
     RowError,
-    _Bad,
-    _cell_text,
-    _choice,
-    _code,
-    _file_error,
-    _header_key,
-    _labels,
-    _map_header,
-    _norm,
-    _read_table,
-    _style_header,
-    _text,
+    TableImport,
     error_report,
+    find_header,
+    header_key,
+    map_header,
+    norm,
+    read_bytes,
+    read_table,
+    style_header,
 )
 from minsheng.places.models import Compound, Organisation, Region, code_prefix
 from minsheng.places.scope import scope_of
@@ -97,86 +98,40 @@ class ProjectImportResult(ImportResult):
 
 # --- cell parsers ------------------------------------------------------------------------------
 
-_DATE_HINT = "如 2026-03-01、2026/3/1 或 2026年3月1日"
-_FULL_DATE = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})[日号]?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-)
-_MONTH_DATE = re.compile(r"^(\d{4})(?:年|[-/.])(\d{1,2})月?(底|末|初)?$")
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
-
-
-def _date_parser(month_end: bool):
-    """Dates as offices write them. A month alone (“2026年6月”, “2026年6月底”) means its first day
-    for a start date and its last day for a deadline (`month_end`); “底/末” always the last day."""
-
-    def parse(t: str) -> dt.date:
-        s = re.sub(r"[ T]\d{1,2}:\d{2}(?::\d{2})?$", "", _norm(t)).replace(" ", "")
-        try:
-            for rx in _FULL_DATE:
-                m = rx.match(s)
-                if m:
-                    return dt.date(int(m[1]), int(m[2]), int(m[3]))
-            m = _MONTH_DATE.match(s)
-            if m:
-                y, mo = int(m[1]), int(m[2])
-                last = m[3] in ("底", "末") or (month_end and m[3] != "初")
-                return dt.date(y, mo, calendar.monthrange(y, mo)[1] if last else 1)
-        except ValueError:
-            raise _Bad(f"不是有效的日期（{_DATE_HINT}），收到“{t}”") from None
-        if re.fullmatch(r"\d{5}(?:\.\d+)?", s) and 20_000 <= float(s) <= 80_000:
-            return _EXCEL_EPOCH + dt.timedelta(days=int(float(s)))  # an Excel date serial
-        raise _Bad(f"应为日期（{_DATE_HINT}），收到“{t}”")
-
-    return parse
-
-
-def _decimal(t: str, what: str = "数字") -> Decimal:
-    s = _norm(t).replace(",", "").replace("，", "").replace(" ", "")
-    try:
-        v = Decimal(s)
-    except InvalidOperation:
-        raise _Bad(f"应为{what}，收到“{t}”") from None
-    if not v.is_finite():
-        raise _Bad(f"应为{what}，收到“{t}”")
-    return v
-
-
 def _quantity(t: str) -> Decimal:
-    v = _decimal(t)
+    v = tabular.decimal(t)
     if v < 0:
-        raise _Bad(f"不能为负数，收到“{t}”")
+        raise CellError(f"不能为负数，收到“{t}”")
     if v >= Decimal(10) ** 12:
-        raise _Bad(f"数值过大，收到“{t}”")
+        raise CellError(f"数值过大，收到“{t}”")
     return v.quantize(CENT)
 
 
 def _positive_quantity(t: str) -> Decimal:
     v = _quantity(t)
     if v <= 0:
-        raise _Bad(f"应大于 0，收到“{t}”")
+        raise CellError(f"应大于 0，收到“{t}”")
     return v
 
 
 def _money(t: str) -> tuple[Decimal, Decimal | None]:
     """An amount and the unit written in the cell (“120万”), if any; the column's unit otherwise."""
-    s = _norm(t).replace(" ", "")
+    s = norm(t).replace(" ", "")
     unit = None
     for suffix, factor in (("亿元", YI), ("亿", YI), ("万元", WAN), ("万", WAN), ("元", Decimal(1))):
         if s.endswith(suffix):
             s, unit = s[: -len(suffix)], factor
             break
-    v = _decimal(s, "金额（数字）")
+    v = tabular.decimal(s, "金额（数字）")
     if v < 0:
-        raise _Bad(f"金额不能为负数，收到“{t}”")
+        raise CellError(f"金额不能为负数，收到“{t}”")
     return v, unit
 
 
 def _weight(t: str) -> Decimal:
-    v = _decimal(_norm(t).rstrip("%"), "百分比权重（如 30）")
+    v = tabular.decimal(norm(t).rstrip("%"), "百分比权重（如 30）")
     if not Decimal(0) < v <= 100:
-        raise _Bad(f"权重应大于 0、不超过 100，收到“{t}”")
+        raise CellError(f"权重应大于 0、不超过 100，收到“{t}”")
     return v.quantize(CENT)
 
 
@@ -212,10 +167,10 @@ def _fund_column(key: str) -> Column:
 
 def _milestone_columns(i: int) -> tuple[Column, ...]:
     return (
-        Column(f"m{i}_name", f"节点{i}", _text(100), note="节点名称，如“完成招标”",
+        Column(f"m{i}_name", f"节点{i}", tabular.text(100), note="节点名称，如“完成招标”",
                aliases=(f"节点{i}名称", f"进度节点{i}"), width=16),
-        Column(f"m{i}_date", f"节点{i}日期", _date_parser(True),
-               note=f"节点计划完成日期，{_DATE_HINT}",
+        Column(f"m{i}_date", f"节点{i}日期", tabular.date(True),
+               note=f"节点计划完成日期，{DATE_HINT}",
                aliases=(f"节点{i}计划日期", f"节点{i}完成日期", f"节点{i}计划完成日期",
                         f"节点{i}时间"), width=12),
         Column(f"m{i}_weight", f"节点{i}权重", _weight,
@@ -225,42 +180,42 @@ def _milestone_columns(i: int) -> tuple[Column, ...]:
 
 
 PROJECT_COLUMNS: tuple[Column, ...] = (
-    Column("name", "项目名称", _text(200), required=True,
+    Column("name", "项目名称", tabular.text(200), required=True,
            note="本年度计划内不可重复；与已有项目同名的将被更新", aliases=("项目",), width=30),
-    Column("area", "领域", _choice({**_labels(Area), **_AREA_ALIASES}, _AREA_LABELS),
+    Column("area", "领域", tabular.choice({**tabular.labels(Area), **_AREA_ALIASES}, _AREA_LABELS),
            required=True, note="见“允许的值”", choices=tuple(_AREA_LABELS), aliases=("所属领域", "项目领域"),
            width=14),
-    Column("lead", "牵头单位", _text(200), required=True,
+    Column("lead", "牵头单位", tabular.text(200), required=True,
            note="本区已登记的职能部门或街道办事处/乡镇政府的全称，如“区民政局”",
            aliases=("牵头部门", "责任单位"), width=22),
-    Column("responsible_person", "责任人", _text(50), aliases=("负责人",), default="", width=10),
-    Column("target", "目标任务", _text(300), required=True, note="量化目标，如“改造老旧小区115个”",
+    Column("responsible_person", "责任人", tabular.text(50), aliases=("负责人",), default="", width=10),
+    Column("target", "目标任务", tabular.text(300), required=True, note="量化目标，如“改造老旧小区115个”",
            aliases=("建设内容", "目标任务及建设内容", "目标"), width=36),
     Column("target_quantity", "目标数量", _quantity, note="非负数字，可留空",
            aliases=("数量", "目标任务数量"), width=10),
-    Column("target_unit", "单位", _text(20), note="如 个、户、公里", aliases=("计量单位",),
+    Column("target_unit", "单位", tabular.text(20), note="如 个、户、公里", aliases=("计量单位",),
            default="", width=8),
-    Column("start_date", "开始日期", _date_parser(False), required=True,
-           note=f"{_DATE_HINT}；只写月份按当月1日", aliases=("开工日期", "开始时间"), width=12),
-    Column("end_date", "完成时限", _date_parser(True), required=True,
-           note=f"{_DATE_HINT}；只写月份（如“2026年6月底”）按当月最后一天；不能早于开始日期",
+    Column("start_date", "开始日期", tabular.date(False), required=True,
+           note=f"{DATE_HINT}；只写月份按当月1日", aliases=("开工日期", "开始时间"), width=12),
+    Column("end_date", "完成时限", tabular.date(True), required=True,
+           note=f"{DATE_HINT}；只写月份（如“2026年6月底”）按当月最后一天；不能早于开始日期",
            aliases=("完成日期", "完成时间", "计划完成时间"), width=12),
     *(_fund_column(k) for k in FUND_KEYS),
     *(c for i in range(1, MAX_MILESTONES + 1) for c in _milestone_columns(i)),
 )
 
 SUB_COLUMNS: tuple[Column, ...] = (
-    Column("project", "项目名称", _text(200), required=True, note="须与“项目”表（或本计划已有项目）中的名称一致",
+    Column("project", "项目名称", tabular.text(200), required=True, note="须与“项目”表（或本计划已有项目）中的名称一致",
            aliases=("所属项目",), width=30),
-    Column("name", "子项名称", _text(200), required=True, note="如小区、学校、村的名称",
+    Column("name", "子项名称", tabular.text(200), required=True, note="如小区、学校、村的名称",
            aliases=("子项",), width=24),
-    Column("region", "区划代码", _code, required=True,
+    Column("region", "区划代码", tabular.code, required=True,
            note="12位统计用区划代码（本区内的社区/村、街道，或区本级）；请把该列设为“文本”格式",
            aliases=("所在区划代码", "社区/村区划代码", "所属社区/村区划代码"), width=16, text=True),
-    Column("compound", "小区名称", _text(100), note="老旧小区改造子项填写，须是该区划内已登记的小区",
+    Column("compound", "小区名称", tabular.text(100), note="老旧小区改造子项填写，须是该区划内已登记的小区",
            aliases=("小区",), default="", width=20),
     Column("renovation_class", "改造标准",
-           _choice({**_RENOVATION, "无": ""}, ["A", "B", "C"], "（非老旧小区改造请留空）"),
+           tabular.choice({**_RENOVATION, "无": ""}, ["A", "B", "C"], "（非老旧小区改造请留空）"),
            note="A（精品）、B（特色）、C（达标），会生成对应的改造清单", choices=("A", "B", "C"),
            aliases=("改造类别", "改造标准（A/B/C）"), default="", width=10),
     Column("quantity", "数量", _positive_quantity, note="留空为 1", aliases=("子项数量",),
@@ -270,7 +225,7 @@ SUB_COLUMNS: tuple[Column, ...] = (
 
 @dataclass(frozen=True)
 class _Sheet:
-    """What places.exchange's table reader needs to know about a sheet (duck-typed _Spec)."""
+    """One sheet of the template: its name and columns."""
 
     label: str
     columns: tuple[Column, ...]
@@ -279,8 +234,8 @@ class _Sheet:
         return next(c for c in self.columns if c.key == key)
 
 
-# 序号 is read apart from the mapped columns (places.exchange ignores it as a header).
-NUMBER_COLUMN = Column("number", "序号", _text(20), note="可留空；导出和通报按序号排列",
+# 序号 is read apart from the mapped columns (lib.tabular ignores it as a header).
+NUMBER_COLUMN = Column("number", "序号", tabular.text(20), note="可留空；导出和通报按序号排列",
                        default="", width=6)
 PROJECTS = _Sheet(PROJECT_SHEET, PROJECT_COLUMNS)
 SUBS = _Sheet(SUB_SHEET, SUB_COLUMNS)
@@ -309,7 +264,7 @@ def project_template() -> tuple[bytes, str, str]:
         ws.title = sheet.label
         columns = (NUMBER_COLUMN, *sheet.columns) if sheet is PROJECTS else sheet.columns
         ws.append([c.header for c in columns])
-        _style_header(ws, [c.width for c in columns], [c.required for c in columns])
+        style_header(ws, [c.width for c in columns], [c.required for c in columns])
         for j, col in enumerate(columns, start=1):
             letter = get_column_letter(j)
             if col.text:
@@ -331,7 +286,7 @@ def project_template() -> tuple[bytes, str, str]:
         help_ws.append([f"“{sheet.label}”表", "是否必填", "填写说明", "允许的值"])
         for cell in help_ws[help_ws.max_row]:
             cell.font = Font(bold=True)
-            cell.fill = PatternFill("solid", fgColor="D9E1F2")
+            cell.fill = HEAD_OPTIONAL_FILL
         for col in (NUMBER_COLUMN, *sheet.columns) if sheet is PROJECTS else sheet.columns:
             if col.key.startswith("m") and col.key[1:2].isdigit() and col.key[1] != "1":
                 continue  # 节点2…6 as 节点1
@@ -348,79 +303,100 @@ def project_template() -> tuple[bytes, str, str]:
 # --- import ------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Row:
-    num: int
-    raw: dict[str, str]
-    val: dict[str, Any]
-
-
-def _sheet_rows(content: bytes, name: str) -> int:
-    """How many non-empty rows the named sheet has (0 when there is no such sheet)."""
-    if not content.startswith(b"PK\x03\x04"):
-        return 0
-    try:
-        wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # a damaged file is reported when sheet 1 is read
-        return 0
-    try:
-        if name not in wb.sheetnames:
-            return 0
-        return sum(1 for cells in wb[name].iter_rows(values_only=True)
-                   if any(_cell_text(c) for c in cells))
-    finally:
-        wb.close()
-
-
 def _in_sheet(errors: list[RowError], sheet: _Sheet) -> list[RowError]:
     """Errors of the second sheet name it: column “子项·区划代码”, file-level messages prefixed."""
     out = []
     for e in errors:
         column = f"{sheet.label}·{e.column}" if e.column else sheet.label
         message = e.message if e.row else f"“{sheet.label}”表：{e.message}"
-        out.append(RowError(e.row, column, e.value, message))
+        out.append(RowError(e.row, column, e.value, message, column_no=e.column_no))
     return out
 
 
-class _ProjectImport:
-    def __init__(self, plan: Plan) -> None:
+class _ProjectImport(TableImport):
+    """Sheet 项目 (the projects) and, when the file has one, sheet 子项 (their sub-items)."""
+
+    label = PROJECT_SHEET
+    columns = PROJECT_COLUMNS
+
+    def __init__(self, user, plan: Plan, filename: str, request=None) -> None:
+        super().__init__()
+        self.user = user
         self.plan = plan
+        self.filename = filename
+        self.request = request
         self.prefix = code_prefix(plan.region_id)
-        self.errors: list[RowError] = []
         self.sub_errors: list[RowError] = []
+        self.sub_rows: list[Row] = []
+        self.sub_positions: dict[str, int] = {}
+        self.number_at: int | None = None
         self.first_day = dt.date(plan.year - 1, 1, 1)
         self.last_day = dt.date(plan.year + 1, 12, 31)
 
-    # errors
-    def error(self, row: _Row, key: str, message: str, value: str | None = None) -> None:
-        col = PROJECTS.column(key)
-        self.errors.append(RowError(row.num, col.header,
-                                    row.raw.get(key, "") if value is None else value, message))
+    # reading both sheets
+    def read(self, file: bytes | IO[bytes] | Path, filename: str) -> list[tuple[int, list[str]]]:
+        content = read_bytes(file)
+        data = super().read(content, filename)
+        self.number_at = _number_column(self.header)
+        if SUB_SHEET in self.table.sheets:
+            self._read_sub_sheet(content, filename)
+        return data
 
-    def sub_error(self, row: _Row, key: str, message: str, value: str | None = None) -> None:
-        col = SUBS.column(key)
-        self.sub_errors.append(RowError(row.num, f"{SUB_SHEET}·{col.header}",
-                                        row.raw.get(key, "") if value is None else value, message))
+    def _read_sub_sheet(self, content: bytes, filename: str) -> None:
+        try:
+            table = read_table(content, filename, sheet=SUB_SHEET)
+            if len(table.rows) <= 1:  # no sub-items listed
+                return
+            header_row, header, data = find_header(table, SUB_COLUMNS, SUB_SHEET)
+            mapping = map_header(SUB_COLUMNS, header_row, header, label=SUB_SHEET)
+        except ImportRejected as e:
+            if not (len(e.errors) == 1 and "只有表头" in e.errors[0].message):  # no sub-items
+                self.sub_errors.extend(_in_sheet(e.errors, SUBS))
+            return
+        self.sub_positions = {c.key: i + 1 for i, c in mapping.items()}
+        self.sub_rows = [self.parse(n, cells, mapping, self.sub_error) for n, cells in data]
 
-    @staticmethod
-    def parse(num: int, cells: list[str], mapping: dict[int, Column], report) -> _Row:
-        row = _Row(num, {c.key: (cells[i] if i < len(cells) else "") for i, c in mapping.items()},
-                   {})
-        for col in mapping.values():
-            text = row.raw[col.key]
-            if text == "":
-                if col.required:
-                    report(row, col.key, "必填，不能为空")
-                else:
-                    row.val[col.key] = col.default
-                continue
-            try:
-                row.val[col.key] = col.parse(text)
-            except _Bad as e:
-                report(row, col.key, str(e))
+    def parse(self, num: int, cells: list[str], mapping=None, report=None) -> Row:
+        row = super().parse(num, cells, mapping, report)
+        if mapping is None and self.number_at is not None:  # sheet 1's 序号
+            number = cells[self.number_at] if self.number_at < len(cells) else ""
+            if len(number) > 20:
+                self.errors.append(RowError(num, "序号", number, "序号不能超过 20 个字符",
+                                            column_no=self.number_at + 1))
+            row.val["_number"] = number[:20]
         return row
 
-    def _in_year(self, row: _Row, key: str) -> bool:
+    # the steps
+    def resolve(self, rows: list[Row]) -> tuple[list[Row], dict[int, tuple[Project, bool]]]:
+        self.projects(rows, self.mapping, self.header)
+        self.sub_items(self.sub_rows, {r.val["name"] for r in rows if r.val.get("name")})
+        existing = {p.name: p for p in self.plan.projects.filter(
+            name__in=[r.val["name"] for r in rows if r.val.get("name")])}
+        _check_funds(self, rows, existing)
+        return rows, _build(self, rows, existing)
+
+    def write(self, pending: tuple[list[Row], dict[int, tuple[Project, bool]]]
+              ) -> ProjectImportResult:
+        rows, projects = pending
+        return _write(self, rows, projects, self.sub_rows)
+
+    def audit(self, result: ProjectImportResult, pending: Any) -> None:
+        plan = self.plan
+        masking.log(
+            self.user, AuditLog.Action.IMPORT, object_type="projects.project",
+            object_id=str(plan.pk), region_code=plan.region_id,
+            detail=f"导入{plan.name}项目清单：新增 {result.created} 个，更新 {result.updated} 个，"
+                   f"子项 {result.sub_items} 个（文件 {self.filename or '未命名'}）",
+            request=self.request)
+
+    # errors
+    def sub_error(self, row: Row, key: str, message: str, value: str | None = None) -> None:
+        col = SUBS.column(key)
+        self.sub_errors.append(RowError(row.num, f"{SUB_SHEET}·{col.header}",
+                                        row.raw.get(key, "") if value is None else value, message,
+                                        column_no=self.sub_positions.get(key, 0)))
+
+    def _in_year(self, row: Row, key: str) -> bool:
         d = row.val.get(key)
         if d is None:
             return False
@@ -432,7 +408,7 @@ class _ProjectImport:
         return True
 
     # sheet 1
-    def projects(self, rows: list[_Row], mapping: dict[int, Column], header: list[str]) -> None:
+    def projects(self, rows: list[Row], mapping: dict[int, Column], header: list[str]) -> None:
         units = {c.key: _header_unit(header[i]) for i, c in mapping.items() if c.key in FUND_KEYS}
         self.fund_keys = set(units)
         self.has_milestones = any(c.key.startswith("m") and c.key[1:2].isdigit()
@@ -469,14 +445,14 @@ class _ProjectImport:
         out: dict[str, list[Organisation]] = {}
         for o in Organisation.objects.filter(kind__in=LEAD_KINDS,
                                              region__code__startswith=self.prefix):
-            out.setdefault(_norm(o.name).replace(" ", ""), []).append(o)
+            out.setdefault(norm(o.name).replace(" ", ""), []).append(o)
         return out
 
-    def _lead(self, r: _Row, leads: dict[str, list[Organisation]]) -> None:
+    def _lead(self, r: Row, leads: dict[str, list[Organisation]]) -> None:
         name = r.val.get("lead")
         if not name:
             return
-        found = leads.get(_norm(name).replace(" ", ""), [])
+        found = leads.get(norm(name).replace(" ", ""), [])
         if not found:
             self.error(r, "lead", f"在{self.plan.region.name}找不到名为“{name}”的职能部门或街道办事处/"
                                   "乡镇政府：请填写组织机构中登记的全称（如“区民政局”）")
@@ -487,7 +463,7 @@ class _ProjectImport:
         else:
             r.val["lead"] = found[0]
 
-    def _milestones(self, r: _Row) -> list[tuple[str, dt.date, Decimal | None]] | None:
+    def _milestones(self, r: Row) -> list[tuple[str, dt.date, Decimal | None]] | None:
         """The row's milestones (name, date, weight); None when any of them is wrong."""
         nodes: list[tuple[int, str | None, dt.date | None, Decimal | None]] = []
         ok = True
@@ -536,7 +512,7 @@ class _ProjectImport:
         return [(name, date, weight) for _, name, date, weight in nodes]
 
     # sheet 2
-    def sub_items(self, rows: list[_Row], file_projects: set[str]) -> None:
+    def sub_items(self, rows: list[Row], file_projects: set[str]) -> None:
         names = {r.val["project"] for r in rows if r.val.get("project")}
         existing = set(self.plan.projects.filter(name__in=names).values_list("name", flat=True))
         codes = {r.val["region"] for r in rows if "region" in r.val}
@@ -582,14 +558,13 @@ class _ProjectImport:
                     seen[key] = r.num
 
     def sorted_errors(self) -> list[RowError]:
-        pos = {c.header: i for i, c in enumerate(PROJECT_COLUMNS)}
-        subpos = {f"{SUB_SHEET}·{c.header}": i for i, c in enumerate(SUB_COLUMNS)}
-        return (sorted(self.errors, key=lambda e: (e.row, pos.get(e.column, -1)))
-                + sorted(self.sub_errors, key=lambda e: (e.row, subpos.get(e.column, -1))))
+        """Sheet 项目's problems, then sheet 子项's, each by row and column."""
+        return super().sorted_errors() + sorted(self.sub_errors,
+                                                key=lambda e: (e.row, e.column_no))
 
 
 def _header_unit(text: str) -> Decimal:
-    t = _norm(text)
+    t = norm(text)
     if "亿元" in t:
         return YI
     if "万元" in t:
@@ -598,10 +573,10 @@ def _header_unit(text: str) -> Decimal:
 
 
 def _number_column(header: list[str]) -> int | None:
-    return next((i for i, t in enumerate(header) if _header_key(t) in ("序号", "编号")), None)
+    return next((i for i, t in enumerate(header) if header_key(t) in ("序号", "编号")), None)
 
 
-def _check_funds(imp: _ProjectImport, rows: list[_Row], existing: dict[str, Project]) -> None:
+def _check_funds(imp: _ProjectImport, rows: list[Row], existing: dict[str, Project]) -> None:
     """A fund source cannot be cleared while money has been allocated to it."""
     if not existing:
         return
@@ -626,59 +601,14 @@ def import_projects(user, plan: Plan, content: bytes, filename: str, *,
     every problem; otherwise returns the counts (projects created/updated, sub-items written)."""
     if not can_manage(user, plan):
         raise PermissionError("只有本区民生工作管理人员可以导入项目清单")
-    header_row, header, data = _read_table(content, filename, PROJECTS)
-    mapping = _map_header(PROJECTS, header_row, header)
-    number_at = _number_column(header)
-    imp = _ProjectImport(plan)
-
-    sub_rows: list[_Row] = []
-    if _sheet_rows(content, SUB_SHEET) > 1:
-        try:
-            s_header_row, s_header, s_data = _read_table(content, filename, SUBS)
-            s_mapping = _map_header(SUBS, s_header_row, s_header)
-        except ImportRejected as e:
-            if not (len(e.errors) == 1 and "只有表头" in e.errors[0].message):  # no sub-items
-                imp.sub_errors.extend(_in_sheet(e.errors, SUBS))
-        else:
-            sub_rows = [imp.parse(n, cells, s_mapping, imp.sub_error) for n, cells in s_data]
-
-    with transaction.atomic():
-        rows = []
-        for n, cells in data:
-            r = imp.parse(n, cells, mapping, imp.error)
-            if number_at is not None:
-                number = cells[number_at] if number_at < len(cells) else ""
-                if len(number) > 20:
-                    imp.errors.append(RowError(n, "序号", number, "序号不能超过 20 个字符"))
-                r.val["_number"] = number[:20]
-            rows.append(r)
-        imp.projects(rows, mapping, header)
-        imp.sub_items(sub_rows, {r.val["name"] for r in rows if r.val.get("name")})
-        existing = {p.name: p for p in plan.projects.filter(
-            name__in=[r.val["name"] for r in rows if r.val.get("name")])}
-        _check_funds(imp, rows, existing)
-        pending = _build(imp, rows, existing)
-        if imp.errors or imp.sub_errors:
-            raise ImportRejected(imp.sorted_errors())
-        try:
-            result = _write(imp, rows, pending, sub_rows)
-        except IntegrityError:
-            raise ImportRejected([_file_error(
-                "保存时与其他人同时提交的数据冲突，没有任何改动，请稍后重新导入")]) from None
-        masking.log(
-            user, AuditLog.Action.IMPORT, object_type="projects.project", object_id=str(plan.pk),
-            region_code=plan.region_id,
-            detail=f"导入{plan.name}项目清单：新增 {result.created} 个，更新 {result.updated} 个，"
-                   f"子项 {result.sub_items} 个（文件 {filename or '未命名'}）",
-            request=request)
-    return result
+    return _ProjectImport(user, plan, filename, request).run(content, filename)
 
 
 _PROJECT_FIELDS = ("name", "area", "responsible_person", "target", "target_quantity",
                    "target_unit", "start_date", "end_date")
 
 
-def _build(imp: _ProjectImport, rows: list[_Row], existing: dict[str, Project]
+def _build(imp: _ProjectImport, rows: list[Row], existing: dict[str, Project]
            ) -> dict[int, tuple[Project, bool]]:
     """The project objects to save, by row number (only rows without problems)."""
     pending: dict[int, tuple[Project, bool]] = {}
@@ -704,14 +634,15 @@ def _build(imp: _ProjectImport, rows: list[_Row], existing: dict[str, Project]
         except ValidationError as e:
             for name, messages in e.message_dict.items():
                 header = next((c.header for c in PROJECT_COLUMNS if c.key == name), name)
-                imp.errors.append(RowError(r.num, header, r.raw.get(name, ""), "；".join(messages)))
+                imp.errors.append(RowError(r.num, header, r.raw.get(name, ""), "；".join(messages),
+                                           column_no=imp.positions.get(name, 0)))
             continue
         pending[r.num] = (project, is_new)
     return pending
 
 
-def _write(imp: _ProjectImport, rows: list[_Row], pending: dict[int, tuple[Project, bool]],
-           sub_rows: list[_Row]) -> ProjectImportResult:
+def _write(imp: _ProjectImport, rows: list[Row], pending: dict[int, tuple[Project, bool]],
+           sub_rows: list[Row]) -> ProjectImportResult:
     by_name: dict[str, Project] = {}
     for r in rows:
         project, _ = pending[r.num]  # every row is pending when there is no error
@@ -738,7 +669,7 @@ def _write(imp: _ProjectImport, rows: list[_Row], pending: dict[int, tuple[Proje
                 for name, date, weight in r.val["_milestones"]])
 
     written = 0
-    groups: dict[str, list[_Row]] = {}
+    groups: dict[str, list[Row]] = {}
     for r in sub_rows:
         groups.setdefault(r.val["project"], []).append(r)
     for project_name, items in groups.items():
@@ -858,7 +789,7 @@ def export_projects(user, plan: Plan, at: dt.date, *, request=None) -> tuple[byt
     ws = wb.active
     ws.title = "项目表"
     ws.append([h for h, _ in EXPORT_HEADERS])
-    _style_header(ws, [w for _, w in EXPORT_HEADERS])
+    style_header(ws, [w for _, w in EXPORT_HEADERS])
     for i, r in enumerate(rows, start=1):
         p, s = r.project, r.status
         ws.append([

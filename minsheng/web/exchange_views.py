@@ -1,4 +1,5 @@
-"""Upload and download pages for places (Excel/CSV/GeoJSON), over places/exchange.py."""
+"""Upload and download pages for places (Excel/CSV/GeoJSON), over places/exchange.py; problems
+are lib.tabular's RowErrors, downloadable as its error report."""
 
 from __future__ import annotations
 
@@ -14,19 +15,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from minsheng.places import scope
+from minsheng.lib.tabular import ImportRejected, error_report
+from minsheng.places import exchange, scope
 from minsheng.places.coords import CRS_LABELS
 from minsheng.web.regionswitch import current_prefix
 
 GEO_KINDS = ("grids", "compound_boundaries")
 TABLE_KINDS = ("compounds", "facilities", "organisations")
-
-
-def _exchange():
-    # Imported on use, so the pages module loads even while exchange.py is being changed.
-    from minsheng.places import exchange
-
-    return exchange
 
 
 KIND_LABELS = {
@@ -73,7 +68,6 @@ def import_page(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         content = d["file"].read()
-        exchange = _exchange()
         try:
             if d["kind"] in exchange.GEO_KINDS:
                 result = exchange.import_geojson(request.user, d["kind"], content, d["crs"],
@@ -81,9 +75,9 @@ def import_page(request):
             else:
                 result = exchange.import_file(request.user, d["kind"], content, d["file"].name,
                                               d["crs"], request=request)
-        except exchange.ImportRejected as e:
+        except ImportRejected as e:
             errors = e.errors
-            report = base64.b64encode(exchange.error_report(e.errors)).decode()
+            report = base64.b64encode(error_report(e.errors)).decode()
             messages.error(request, _("文件未导入：发现 %(n)d 处问题，请修改后重新上传。数据库没有任何改动。")
                            % {"n": len(e.errors)})
         else:
@@ -100,7 +94,7 @@ def import_page(request):
 def template_download(request, kind: str, fmt: str):
     if kind not in TABLE_KINDS or fmt not in ("xlsx", "csv"):
         raise Http404
-    content, ctype, filename = _exchange().template(kind, fmt)
+    content, ctype, filename = exchange.template(kind, fmt)
     return _attachment(content, ctype, filename)
 
 
@@ -112,7 +106,7 @@ def export_download(request, kind: str, fmt: str):
         raise Http404
     unmask = request.GET.get("unmask") == "1"
     try:
-        content, ctype, filename = _exchange().export(
+        content, ctype, filename = exchange.export(
             request.user, kind, fmt, region_prefix=current_prefix(request) or None, unmask=unmask,
             request=request)
     except PermissionError as e:

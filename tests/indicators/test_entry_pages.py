@@ -346,3 +346,16 @@ def test_excel_upload_into_an_approved_return_is_refused(env, anci, client_for, 
     assert "不能修改" in _html(_upload(c, wb))
     assert entry.values_of(env, anci, Y)["air_good_days"] == 300
     assert client_for("resident1").post(URL + "upload/").status_code == 403
+
+
+def test_excel_upload_with_a_control_character_or_too_large_is_refused_by_cell(env, anci,
+                                                                              client_for):
+    c = client_for("dept1")
+    wb = _download(c)
+    ws = wb.active
+    ws.cell(_rows(ws)["air_good_days"], 4).value = "\u202e300"  # openpyxl refuses \x07 itself
+    html = _html(_upload(c, wb))
+    assert "控制字符" in html and "U+202E" in html
+    big = SimpleUploadedFile("return.xlsx", b"PK\x03\x04" + b"\0" * (2 * 1024 * 1024 + 10))
+    assert "文件太大" in _html(c.post(URL + "upload/", {"file": big}, follow=True))
+    assert not DataValue.objects.filter(element__dataset=env, period=Y.id).exists()

@@ -115,11 +115,11 @@ def test_gbk_files_are_read(files: dict[str, Path]) -> None:
 @pytest.mark.parametrize(("which", "content", "message"), [
     ("c", "id,name,lon\nc1,a,104.0\n", r"c\.csv 缺少列：lat"),
     ("c", "id,name,lon,lat\n", r"c\.csv 没有数据行"),
-    ("c", "id,name,lon,lat\nc1,a,104.0,30.0\nc2,b,东经104,30.0\n", r"(?s)c\.csv 有问题.*第3行：经度 lon“东经104”不是数字"),
-    ("c", "id,name,lon,lat\nc1,a,104.0,30.0\nc1,b,104.0,30.0\n", r"第3行：id“c1”与第2行重复"),
-    ("c", "id,name,lon,lat,population\nc1,a,104.0,30.0,-5\n", r"第2行：人口 population -5 超出范围"),
-    ("c", "id,name,lon,lat\nc1,a,204.0,30.0\n", r"第2行：经度 lon 204.0 超出范围"),
-    ("f", "id,name,category,lon,lat\nf1,a,,104.0,30.0\n", r"(?s)f\.csv 有问题.*第2行：类别 category 为空"),
+    ("c", "id,name,lon,lat\nc1,a,104.0,30.0\nc2,b,东经104,30.0\n", r"(?s)c\.csv 有问题.*第3行 第3列（lon）：应为数字，收到“东经104”"),
+    ("c", "id,name,lon,lat\nc1,a,104.0,30.0\nc1,b,104.0,30.0\n", r"第3行 第1列（id）：“c1”与第2行重复"),
+    ("c", "id,name,lon,lat,population\nc1,a,104.0,30.0,-5\n", r"第2行 第5列（population）：应在 0～1,000,000,000 之间，收到“-5”"),
+    ("c", "id,name,lon,lat\nc1,a,204.0,30.0\n", r"第2行 第3列（lon）：应在 -180～180 之间，收到“204.0”"),
+    ("f", "id,name,category,lon,lat\nf1,a,,104.0,30.0\n", r"(?s)f\.csv 有问题.*第2行 第3列（category）：不能为空"),
     ("f", "id,name,lon,lat\nf1,a,104.0,30.0\n", r"f\.csv 缺少列：category"),
 ])
 def test_bad_rows_are_named_by_file_and_row(files: dict[str, Path], which: str, content: str,

@@ -224,7 +224,7 @@ def test_malformed_file_lists_every_problem_and_writes_nothing(comm1, company):
         (8, "小区名称"), (9, "小区名称"), (10, "经度"),
     ]
     by_row = {e.row: e for e in errors}
-    assert str(by_row[3]) == "第3行 [户数]：应为非负整数，收到“十二”"
+    assert str(by_row[3]) == "第3行 第8列（户数）：应为非负整数，收到“十二”"
     assert by_row[3].value == "十二"
     assert "不存在" in by_row[4].message
     assert "不存在的物业公司" in by_row[5].message
@@ -441,7 +441,7 @@ def test_geojson_invalid_polygon_rejects_the_whole_file(comm1, comm2):
     assert [(e.row, e.column) for e in exc.value.errors] == [
         (2, "geometry"), (3, "geometry"), (4, "区划代码")]
     assert "自相交" in exc.value.errors[0].message
-    assert str(exc.value.errors[0]).startswith("第2个要素 [geometry]：")
+    assert str(exc.value.errors[0]).startswith("第2个要素（geometry）：")
     assert Grid.objects.count() == n and not Grid.objects.filter(name="好网格").exists()
 
 
@@ -508,7 +508,7 @@ def test_cli_import_with_errors_exits_nonzero_and_writes_nothing(tmp_path: Path,
     with pytest.raises(CommandError):
         call_command("places", "import", "compounds", str(bad), "--crs", "wgs84",
                      "--user", "district", stderr=stderr)
-    assert "第3行 [户数]：应为非负整数，收到“十二”" in stderr.getvalue()
+    assert "第3行 第8列（户数）：应为非负整数，收到“十二”" in stderr.getvalue()
     assert Compound.objects.count() == n
     with pytest.raises(CommandError):
         call_command("places", "export", "compounds", "--user", "resident1",

@@ -87,6 +87,15 @@ def test_bad_rows_are_reported_by_row_number():
     assert "不是数字" in got[first + 1]
     assert "重复" in got[first + 2] and "第6行" in got[first + 2]
     assert "负数" in got[first + 3]
+    # the one error shape of every import: row, column number and header
+    assert str(e.value.row_errors[0]) == f"第{first}行 第1列（科目编码）：科目编码“2x5”应为3位（类）、5位（款）或7位（项）数字"
+    assert e.value.row_errors[1].column == "金额（元）" and e.value.row_errors[1].column_no == 3
+
+
+def test_a_picture_named_xlsx_is_refused_clearly():
+    with pytest.raises(BudgetFileError) as e:
+        read_budget_file(b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "budget.xlsx")
+    assert e.value.errors[0][0] == 0 and "PNG" in e.value.errors[0][1]
 
 
 def test_configuration_decides_what_counts():

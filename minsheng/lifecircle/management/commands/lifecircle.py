@@ -11,6 +11,9 @@ distance_m of the catalogue, minsheng/places/fixtures/facility_categories.json r
 1,000 m as shipped), snap_m the compound's distance to the network. Whether a distance satisfies a
 category's own level (300/500/1,000 m) is for the reader; the pages run the same engine call
 (`compute_access`).
+
+The CSVs are read by minsheng/lib/tabular.py (UTF-8 with or without BOM, GBK/GB18030; a disguised
+or unreadable file refused) and every bad row is a RowError: “第3行 第3列（lon）：应为数字……”.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from pathlib import Path
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
+from minsheng.lib import tabular
+from minsheng.lib.tabular import CellError, ImportRejected, RowError, read_table
 from minsheng.lifecircle.engine import (
     DEFAULT_CUTOFF_M,
     DEFAULT_MAX_SNAP_M,
@@ -64,33 +69,30 @@ def catalogue_distances(path: Path = CATALOGUE) -> dict[str, float]:
             if r.get("model") == "places.facilitycategory" and r["fields"].get("distance_m")}
 
 
-def _read_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """The header (lower case) and the data rows, each with its line number and cells by header."""
     if not path.is_file():
         raise InputError(f"找不到文件：{path}")
-    raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes almost anything
-        raise InputError(f"{path.name}：无法识别文件编码（请存为 UTF-8 的 CSV）")
-    reader = csv.DictReader(text.splitlines())
-    header = [(h or "").strip().lower() for h in (reader.fieldnames or [])]
-    reader.fieldnames = header
-    rows = [{k: (v or "").strip() for k, v in r.items() if k is not None} for r in reader]
-    return header, rows
-
-
-def _number(value: str, what: str, lo: float, hi: float) -> float:
     try:
-        x = float(value)
-    except ValueError:
-        raise InputError(f"{what}“{value}”不是数字") from None
-    if not math.isfinite(x) or not lo <= x <= hi:
-        raise InputError(f"{what} {value} 超出范围（{lo:g}～{hi:g}）")
-    return x
+        rows = read_table(path, path.name).rows
+    except ImportRejected as e:
+        raise _rejected(path, e.errors) from e
+    if not rows:
+        return [], []
+    header = [h.strip().lower() for h in rows[0][1]]
+    data = [(n, {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h})
+            for n, cells in rows[1:]]
+    return header, data
+
+
+def _rejected(path: Path, errors: list[RowError]) -> InputError:
+    shown = [str(e) for e in errors[:MAX_ERRORS]] + (["……"] if len(errors) > MAX_ERRORS else [])
+    return InputError(f"{path.name} 有问题，未计算：\n  " + "\n  ".join(shown))
+
+
+_LON = tabular.number(-180, 180)
+_LAT = tabular.number(-90, 90)
+_POPULATION = tabular.number(0, 1e9)
 
 
 def read_points(path: Path, kind: str, crs: str) -> Points:
@@ -104,40 +106,49 @@ def read_points(path: Path, kind: str, crs: str) -> Points:
                          + ("[,population]" if kind == "compounds" else "") + "）")
     if not rows:
         raise InputError(f"{path.name} 没有数据行")
-    errors: list[str] = []
+    position = {h: i + 1 for i, h in enumerate(header)}
+    errors: list[RowError] = []
     seen: dict[str, int] = {}
     ids, names, lon, lat, extra = [], [], [], [], []
-    for line, r in enumerate(rows, start=2):
-        try:
-            rid = r.get("id", "")
-            if not rid:
-                raise InputError("id 为空")
-            if rid in seen:
-                raise InputError(f"id“{rid}”与第{seen[rid]}行重复")
-            x = _number(r.get("lon", ""), "经度 lon", -180, 180)
-            y = _number(r.get("lat", ""), "纬度 lat", -90, 90)
-            if kind == "facilities":
-                ext = r.get("category", "")
-                if not ext:
-                    raise InputError("类别 category 为空")
-            else:
-                ext = r.get("population", "") or "0"
-                _number(ext, "人口 population", 0, 1e9)
-        except InputError as e:
-            errors.append(f"第{line}行：{e}")
-            if len(errors) >= MAX_ERRORS:
-                errors.append("……")
+    for line, r in rows:
+        def bad(key: str, message: str, line: int = line, r: dict = r) -> None:
+            errors.append(RowError(line, key, r.get(key, ""), message, column_no=position[key]))
+
+        before = len(errors)
+        rid = r.get("id", "")
+        if not rid:
+            bad("id", "不能为空")
+        elif rid in seen:
+            bad("id", f"“{rid}”与第{seen[rid]}行重复")
+        point = []
+        for key, parse in (("lon", _LON), ("lat", _LAT)):
+            try:
+                point.append(parse(r.get(key, "")))
+            except CellError as e:
+                bad(key, str(e))
+        if kind == "facilities":
+            ext = r.get("category", "")
+            if not ext:
+                bad("category", "不能为空")
+        else:
+            ext = r.get("population", "") or "0"
+            try:
+                _POPULATION(ext)
+            except CellError as e:
+                bad("population", str(e))
+        if len(errors) > before:
+            if len(errors) > MAX_ERRORS:
                 break
             continue
         seen[rid] = line
-        x, y = to_wgs84(x, y, crs)
+        x, y = to_wgs84(point[0], point[1], crs)
         ids.append(rid)
         names.append(r.get("name", ""))
         lon.append(x)
         lat.append(y)
         extra.append(ext)
     if errors:
-        raise InputError(f"{path.name} 有问题，未计算：\n  " + "\n  ".join(errors))
+        raise _rejected(path, errors)
     return Points(ids, names, np.asarray(lon), np.asarray(lat), extra)
 
 

@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from minsheng.lib.tabular import ImportRejected
 from minsheng.places import exchange
 from minsheng.places.coords import CRS
 
@@ -83,8 +84,8 @@ class Command(BaseCommand):
                 result = exchange.import_geojson(user, kind, content, opts["crs"])
             else:
                 result = exchange.import_file(user, kind, content, path.name, opts["crs"])
-        except exchange.ImportRejected as rejected:
-            for err in rejected.errors:
+        except ImportRejected as rejected:
+            for err in rejected.errors:  # 第N行 第M列（列名）：问题
                 self.stderr.write(str(err))
             raise CommandError(
                 f"未导入：发现 {len(rejected.errors)} 处问题，数据库没有任何改动。") from rejected
