@@ -41,6 +41,9 @@ PATROL = "patrol"  # file cases found on patrol (巡查上报)
 VIEW_ALL_PROJECTS = "view_all_projects"  # every project of the region's plans
 VIEW_AREA_PROJECTS = "view_area_projects"  # projects with a sub-item in one's area
 VIEW_BUDGET = "view_budget"  # the budget expenditure lines of the region
+VIEW_CASE_STATS = "view_case_stats"  # 诉求统计: counts, rates, ranking and heat map of the region
+VIEW_REGION_DISPUTES = "view_region_disputes"  # mediation and review records of the region
+IMPORT_CASES = "import_cases"  # import the 12345 hotline's orders
 PLAN_SERVICES = "plan_services"  # run the life circle's siting analysis and read its proposals
 
 RIGHTS: dict[str, frozenset[str]] = {
@@ -48,12 +51,15 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     MANAGE_PROJECTS, MANAGE_BUDGET, VIEW_INDICATORS,
                                     APPROVE_DATA, MANAGE_REPORTS, READ_REGION, VIEW_REGION_CASES,
                                     HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
-                                    VIEW_BUDGET, PLAN_SERVICES}),
+                                    VIEW_BUDGET, PLAN_SERVICES, VIEW_CASE_STATS,
+                                    VIEW_REGION_DISPUTES, IMPORT_CASES}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
-                                      READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES}),
+                                      READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
+                                      VIEW_CASE_STATS}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
                                   VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
-                                  SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES}),
+                                  SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES,
+                                  VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
                                      VIEW_AREA_PROJECTS, PLAN_SERVICES}),
@@ -62,6 +68,7 @@ RIGHTS: dict[str, frozenset[str]] = {
     Role.PROPERTY_MANAGER: frozenset({SERVE_COMPOUNDS, HANDLE_CASES}),
     Role.MEDIATOR: frozenset({VIEW_PERSONAL, READ_REGION, HANDLE_CASES}),  # their disputes' parties
     Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES,
-                            HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET, PLAN_SERVICES}),
+                            HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET, PLAN_SERVICES,
+                            VIEW_CASE_STATS, VIEW_REGION_DISPUTES}),
     Role.RESIDENT: frozenset({READ_REGION}),
 }

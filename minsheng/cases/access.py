@@ -13,7 +13,13 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from minsheng.accounts.roles import HANDLE_CASES, VIEW_REGION_CASES
+from minsheng.accounts.roles import (
+    HANDLE_CASES,
+    PATROL,
+    SUPERVISE_CASES,
+    VIEW_CASE_STATS,
+    VIEW_REGION_CASES,
+)
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.places.scope import scope_of
 
@@ -56,3 +62,33 @@ def queue_for(user) -> QuerySet[Case]:
     return Case.objects.filter(organisation_id__in=orgs,
                                status__in=[Case.Status.ASSIGNED, Case.Status.ACCEPTED]
                                ).select_related("case_type", "region", "organisation")
+
+
+def is_case_staff(user) -> bool:
+    """Anyone acting for an organisation or a region, not only as a resident (the case list and
+    the case detail are for them)."""
+    return scope_of(user).has_right(HANDLE_CASES)
+
+
+def is_case_supervisor(user) -> bool:
+    """District admins and street staff (and superusers): they see and merge any case in scope."""
+    return scope_of(user).has_right(SUPERVISE_CASES)
+
+
+def can_patrol(user) -> bool:
+    """Grid workers and community, street and district staff may file on the patrol form."""
+    return scope_of(user).has_right(PATROL)
+
+
+def has_queue(user) -> bool:
+    """The user acts for at least one organisation (so /cases/queue/ can hold cases for them)."""
+    return bool(org_ids_of(user))
+
+
+def org_ids_of(user) -> list[int]:
+    return sorted({g.organisation_id for g in scope_of(user).grants if g.organisation_id})
+
+
+def can_see_stats(user) -> bool:
+    """Supervisors, departments and viewers see 诉求统计 for their region."""
+    return scope_of(user).has_right(VIEW_CASE_STATS)

@@ -34,7 +34,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
-from minsheng.accounts.roles import EXPORT, Role
+from minsheng.accounts.roles import EXPORT, IMPORT_CASES
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Case, CaseType
@@ -58,7 +58,6 @@ from minsheng.places.exchange import common_region
 from minsheng.places.models import Compound
 from minsheng.places.scope import compounds_for, scope_of
 
-IMPORT_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_STAFF}
 LABEL = "12345工单"
 EARLIEST = dt.date(2000, 1, 1)
 FUTURE_SLACK = dt.timedelta(minutes=10)
@@ -166,7 +165,7 @@ def import_prefixes(user) -> list[str]:
     s = scope_of(user)
     if s.everything:
         return [""]
-    return sorted({g.prefix for g in s.grants if g.role in IMPORT_ROLES}, key=len)
+    return sorted({g.prefix for g in s.grants_with(IMPORT_CASES)}, key=len)
 
 
 def can_import(user) -> bool:

@@ -33,7 +33,7 @@ from docx.shared import Cm, Pt
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
-from minsheng.accounts.roles import Role
+from minsheng.accounts.roles import HANDLE_CASES, VIEW_REGION_DISPUTES
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import AdminReview, Case, CaseEvent, Mediation, MediationSession, Party
 from minsheng.cases.workflow import is_supervisor
@@ -43,9 +43,7 @@ from minsheng.lib.text import chinese_number, date_text
 from minsheng.places.models import Organisation
 from minsheng.places.scope import scope_of
 
-JUSTICE_BUREAU = "司法局"  # the department that handles administrative reconsiderations
 LOG_LANGUAGE = "zh-hans"
-READ_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.VIEWER}
 
 
 def _now() -> dt.datetime:
@@ -57,9 +55,7 @@ def _org_ids(user) -> set[int]:
 
 
 def _region_reader(user, case: Case) -> bool:
-    s = scope_of(user)
-    return s.everything or any(g.role in READ_ROLES and case.region_id.startswith(g.prefix)
-                               for g in s.grants)
+    return scope_of(user).has_right(VIEW_REGION_DISPUTES, case.region_id)
 
 
 def _event(case: Case, user, action: str, note: str, *, organisation: Organisation | None = None,
@@ -330,12 +326,12 @@ def agreement_docx(user, m: Mediation, *, request=None) -> tuple[bytes, str, str
 
 
 def _justice_staff(user, case: Case) -> bool:
-    s = scope_of(user)
-    ids = [g.organisation_id for g in s.grants
-           if g.role == Role.DEPARTMENT_STAFF and g.organisation_id
-           and case.region_id.startswith(g.prefix)]
+    """Staff of the district's justice bureau (a department whose function is 司法行政)."""
+    ids = [g.organisation_id for g in scope_of(user).grants_with(HANDLE_CASES)
+           if g.organisation_id and case.region_id.startswith(g.prefix)]
     return bool(ids) and Organisation.objects.filter(
-        pk__in=ids, kind=Organisation.Kind.DEPARTMENT, name__contains=JUSTICE_BUREAU).exists()
+        pk__in=ids, kind=Organisation.Kind.DEPARTMENT,
+        function=Organisation.Function.JUSTICE).exists()
 
 
 def review_for(user, case_id) -> AdminReview:

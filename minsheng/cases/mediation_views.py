@@ -9,7 +9,6 @@ who may see and edit; these views parse, check, call and render.
 from __future__ import annotations
 
 import datetime as dt
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -44,12 +43,11 @@ from minsheng.cases.mediation import (
     review_for,
 )
 from minsheng.cases.models import AdminReview, Mediation, Party
+from minsheng.lib.http import download
 
 
 def _download(content: bytes, ctype: str, filename: str) -> HttpResponse:
-    resp = HttpResponse(content, content_type=ctype)
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return resp
+    return download(content, filename, ctype)
 
 
 def _form_errors(form: forms.Form, err: ValidationError) -> None:

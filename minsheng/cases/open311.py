@@ -30,14 +30,12 @@ import json
 import math
 import re
 import secrets
-import time
 import xml.etree.ElementTree as ET  # noqa: S405 — only builds documents, never parses input
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
@@ -52,6 +50,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from minsheng.cases import workflow
 from minsheng.cases.models import ApiKey, Attachment, Case, CaseEvent, CaseType
+from minsheng.lib.http import RateLimit
 from minsheng.places.models import Compound
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -239,19 +238,9 @@ def _client_ip(request: HttpRequest) -> str:
 
 
 def _throttled(bucket: str) -> bool:
-    """True when `bucket` has used up this minute's POSTs (fixed one-minute windows)."""
+    """True when `bucket` has used up its POSTs of the last minute (lib.http's limiter)."""
     limit = getattr(settings, "OPEN311_POST_RATE", RATE_DEFAULT)
-    if not limit:
-        return False
-    key = f"open311:post:{bucket}:{int(time.time() // 60)}"
-    if cache.add(key, 1, 120):
-        return False
-    try:
-        n = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, 120)
-        n = 1
-    return n > limit
+    return RateLimit("open311:post", limit, 60).take([bucket]) > 0
 
 
 def _attribute_defs(ct: CaseType, english: bool = False) -> list[dict]:

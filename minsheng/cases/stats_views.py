@@ -3,7 +3,7 @@ Excel export of a filtered list. Mediation and administrative review pages are i
 mediation_views.py.
 
 Figures come from cases/stats.py (SQL aggregates over access.cases_for); the import and export
-go through cases/exchange.py. The region switcher (web.regionswitch) narrows what is shown; the
+go through cases/exchange.py. The region switcher (places.regionswitch) narrows what is shown; the
 security boundary is always the scoping function.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -25,21 +25,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
-from minsheng.accounts.roles import EXPORT, Role
+from minsheng.accounts.roles import EXPORT
 from minsheng.cases import exchange, stats
-from minsheng.cases.access import cases_for
+from minsheng.cases.access import can_see_stats, cases_for
 from minsheng.cases.views import filter_cases  # the list page's own filters
+from minsheng.lib.http import download
 from minsheng.places.coords import CRS_LABELS
 from minsheng.places.exchange import error_report
+from minsheng.places.regionswitch import current_prefix, current_region
 from minsheng.places.scope import scope_of
-from minsheng.web.regionswitch import current_prefix, current_region
-
-STATS_ROLES = {Role.DISTRICT_ADMIN, Role.STREET_STAFF, Role.VIEWER, Role.DEPARTMENT_STAFF}
-
-
-def can_see_stats(user) -> bool:
-    s = scope_of(user)
-    return s.everything or any(g.role in STATS_ROLES for g in s.grants)
 
 
 def _require_stats(user) -> None:
@@ -48,9 +42,7 @@ def _require_stats(user) -> None:
 
 
 def _download(content: bytes, ctype: str, filename: str) -> HttpResponse:
-    resp = HttpResponse(content, content_type=ctype)
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return resp
+    return download(content, filename, ctype)
 
 
 # --- statistics ------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 
 from django import forms
 from django.contrib import messages
@@ -31,19 +30,30 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from minsheng.accounts.masking import can_unmask, client_ip, personal_values
-from minsheng.accounts.roles import EXPORT, HANDLE_CASES, PATROL, SUPERVISE_CASES, Role
+from minsheng.accounts.roles import EXPORT, Role
 from minsheng.cases import workflow
-from minsheng.cases.access import access_case_by_id, case_by_token, cases_for, queue_for
+from minsheng.cases.access import (
+    access_case_by_id,
+    can_patrol,
+    case_by_token,
+    cases_for,
+    is_case_staff,
+    is_case_supervisor,
+    org_ids_of,
+    queue_for,
+)
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
 from minsheng.cases.duplicates import near_duplicates
 from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification
+from minsheng.lib.http import RateLimit
 from minsheng.places.models import Compound, Grid, Organisation, Region, parent_code
+from minsheng.places.regionswitch import current_prefix, current_region
 from minsheng.places.scope import compounds_for, scope_of
-from minsheng.web.regionswitch import current_prefix, current_region
 
 S = Case.Status
 RATE_LIMIT = 5  # resident filings per IP and per session …
 RATE_WINDOW = 3600  # … per hour
+FILING_LIMIT = RateLimit("cases:file", RATE_LIMIT, RATE_WINDOW)
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
 ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge")
 MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
@@ -59,29 +69,14 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
-def is_case_staff(user) -> bool:
-    """Anyone acting for an organisation or a region, not only as a resident (the case list and
-    the case detail are for them)."""
-    return scope_of(user).has_right(HANDLE_CASES)
 
 
-def is_case_supervisor(user) -> bool:
-    """District admins and street staff (and superusers): they see and merge any case in scope."""
-    return scope_of(user).has_right(SUPERVISE_CASES)
 
 
-def can_patrol(user) -> bool:
-    """Grid workers and community, street and district staff may file on the patrol form."""
-    return scope_of(user).has_right(PATROL)
 
 
-def has_queue(user) -> bool:
-    """The user acts for at least one organisation (so /cases/queue/ can hold cases for them)."""
-    return bool(_org_ids(user))
 
 
-def _org_ids(user) -> list[int]:
-    return sorted({g.organisation_id for g in scope_of(user).grants if g.organisation_id})
 
 
 def _mask_phones(text: str) -> str:
@@ -221,25 +216,13 @@ def _rate_keys(request) -> list[str]:
     return keys
 
 
-def _hits(key: str, now: float) -> list[float]:
-    return [t for t in cache.get(key, []) if t > now - RATE_WINDOW]
-
-
 def _rate_wait(request) -> int:
     """0 when the request may file; else the seconds until the IP and the session may again."""
-    now = time.time()
-    wait = 0.0
-    for k in _rate_keys(request):
-        hits = sorted(_hits(k, now))
-        if len(hits) >= RATE_LIMIT:
-            wait = max(wait, hits[-RATE_LIMIT] + RATE_WINDOW - now)
-    return int(wait) + 1 if wait > 0 else 0
+    return FILING_LIMIT.wait(_rate_keys(request))
 
 
 def _rate_record(request) -> None:
-    now = time.time()
-    for k in _rate_keys(request):
-        cache.set(k, _hits(k, now) + [now], RATE_WINDOW)
+    FILING_LIMIT.hit(_rate_keys(request))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -570,7 +553,7 @@ def _by_due(qs):
 def queue(request):
     """/cases/queue/ — open cases held by the user's organisations, with SLA clocks."""
     now = _now()
-    orgs = _org_ids(request.user)
+    orgs = org_ids_of(request.user)
     qs = queue_for(request.user).select_related("compound")
     form = QueueFilter(request.GET or None)
     if form.is_valid():
@@ -600,7 +583,7 @@ def queue(request):
 @require_POST
 def notifications_read(request):
     """Mark one notification (id=…) or all of the user's organisations' notifications read."""
-    qs = Notification.objects.filter(organisation_id__in=_org_ids(request.user),
+    qs = Notification.objects.filter(organisation_id__in=org_ids_of(request.user),
                                      read_at__isnull=True)
     if request.POST.get("id"):
         qs = qs.filter(pk=request.POST["id"]) if request.POST["id"].isdigit() else qs.none()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
-from urllib.parse import quote
 
 from django import forms
 from django.contrib import messages
@@ -32,7 +31,8 @@ from minsheng.indicators import entry, formula
 from minsheng.indicators.entry import EntryError
 from minsheng.indicators.models import Completion, DataElement, DataSet
 from minsheng.indicators.periods import YEAR, Period, PeriodError, parse
-from minsheng.lib.tabular import ImportRejected, RowError, file_error, read_table
+from minsheng.lib.http import download
+from minsheng.lib.tabular import XLSX_TYPE, ImportRejected, RowError, file_error, read_table
 from minsheng.places.models import Region
 from minsheng.places.scope import scope_of
 
@@ -380,10 +380,7 @@ HEADER = ("代码", "数据项", "计量单位", "数值", "填写要求", "口�
 
 
 def _download(content: bytes, filename: str) -> HttpResponse:
-    resp = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument."
-                                             "spreadsheetml.sheet")
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return resp
+    return download(content, filename, XLSX_TYPE)
 
 
 def return_workbook(ds: DataSet, region: Region, p: Period) -> bytes:

@@ -17,12 +17,12 @@ import datetime as dt
 import io
 import re
 from decimal import Decimal
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -42,9 +42,10 @@ from minsheng.indicators.models import (
     Section,
 )
 from minsheng.indicators.periods import MONTH, QUARTER, YEAR, Period, PeriodError, parse
+from minsheng.lib.http import download
 from minsheng.places.models import Region
+from minsheng.places.regionswitch import SESSION_KEY, current_region
 from minsheng.places.scope import access_region_by_code, scope_of
-from minsheng.web.regionswitch import SESSION_KEY, current_region
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LEVELS = (Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY)
@@ -429,8 +430,7 @@ def _records(ind: Indicator, region: Region, period: Period, user, elements) -> 
     """Links to the module pages that hold the records behind an indicator, filtered to the region
     (through the switcher) and period where the page can filter."""
     from minsheng.cases import stats as case_stats
-    from minsheng.cases.stats_views import can_see_stats
-    from minsheng.cases.views import is_case_staff
+    from minsheng.cases.access import can_see_stats, is_case_staff
     from minsheng.projects.access import expenditure_for, plans_for
 
     codes = ind.element_codes()
@@ -472,10 +472,10 @@ def _records(ind: Indicator, region: Region, period: Period, user, elements) -> 
     if codes & {"compounds_total", "compounds_managed", "compounds_with_committee",
                 "committees_party_secretary", "compounds_old", "compounds_renovated",
                 "households_total", "population_total", "smart_safety_compounds"}:
-        add(_("小区名录"), reverse("web:compounds") + ("?old=1" if "compounds_old" in codes else ""),
+        add(_("小区名录"), reverse("places:compounds") + ("?old=1" if "compounds_old" in codes else ""),
             _("小区数是登记册的当前状态"))
     if "signed_service_points" in codes:
-        add(_("签约生活圈服务网点"), reverse("web:facilities") + "?signed=1")
+        add(_("签约生活圈服务网点"), reverse("places:facilities") + "?signed=1")
     if any(c.startswith("lc_") for c in codes):
         add(_("15分钟生活圈测算"), reverse("lifecircle:overview"))
     s = scope_of(user)
@@ -659,6 +659,4 @@ def export(request):
                 detail=f"导出民生指标 {n} 项（xlsx）：{region.name} {period.label}",
                 request=request)
     filename = f"民生指标_{region.name}_{period.id}.xlsx"
-    resp = HttpResponse(buf.getvalue(), content_type=XLSX_TYPE)
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return resp
+    return download(buf.getvalue(), filename, XLSX_TYPE)

@@ -20,9 +20,9 @@ from minsheng.accounts.roles import EDIT_PLACES, MANAGE_PROJECTS, PLAN_SERVICES
 from minsheng.lifecircle.models import Proposal, Run
 from minsheng.places import scope
 from minsheng.places.models import Compound, Facility, Region, code_prefix
+from minsheng.places.regionswitch import current_region
 from minsheng.projects.models import Plan
 from minsheng.projects.services import today
-from minsheng.web.regionswitch import current_region
 
 
 def district_of(code: str) -> Region:

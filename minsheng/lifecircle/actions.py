@@ -25,7 +25,6 @@ from minsheng.places.models import Compound, Facility, Organisation, Region, cod
 from minsheng.projects.models import Project
 from minsheng.projects.services import do_add_sub_item, do_create_project, today
 
-
 # Facility-category group → project area (projects.models.Area).
 AREA_OF_GROUP = {"养老": "elderly", "教育": "education", "医疗卫生": "health", "文化": "culture",
                  "体育": "culture", "绿地": "environment", "公共管理": "urban", "商业": "urban",

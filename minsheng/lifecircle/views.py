@@ -6,25 +6,25 @@ services) and renders."""
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 import shapely
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from minsheng.lib.http import download
 from minsheng.lifecircle import access, actions, engine, exchange, services, siting
 from minsheng.lifecircle.forms import NetworkForm, SitingForm
 from minsheng.lifecircle.models import Result, Run
 from minsheng.lifecircle.poster import PosterRow, poster_pdf
 from minsheng.places import scope
 from minsheng.places.models import FacilityCategory, Region, code_prefix
-from minsheng.web.regionswitch import current_region
+from minsheng.places.regionswitch import current_region
 
 
 @login_required
@@ -221,9 +221,7 @@ def poster(request, pk: int):
         lng=c.lng, lat=c.lat, rows=rows, streets=near,
         footer=f"步行距离沿路网计算，按每分钟 {run.speed_m_per_min:.0f} 米折算。{source}。"
                f"民生 Minsheng {run.finished_at:%Y-%m-%d}")
-    resp = HttpResponse(pdf, content_type="application/pdf")
-    resp["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(c.name + '生活圈地图.pdf')}"
-    return resp
+    return download(pdf, f"{c.name}生活圈地图.pdf", "application/pdf", inline=True)
 
 
 # --- siting -------------------------------------------------------------------------------------

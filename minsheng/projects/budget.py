@@ -16,11 +16,12 @@ ten rows, extra columns ignored) stays here.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+
+from django.conf import settings
 
 from minsheng.lib import tabular
 from minsheng.lib.tabular import CellError, ImportRejected, RowError, file_error, read_table
@@ -88,7 +89,8 @@ def yuan_display(amount: Decimal) -> str:
 
 
 def load_livelihood_classes(path: Path | None = None) -> dict[str, str]:
-    path = Path(path or os.environ.get("MINSHENG_LIVELIHOOD_CLASSES") or DEFAULT_CONFIG)
+    configured = settings.LIVELIHOOD_CLASSES_FILE if settings.configured else None
+    path = Path(path or configured or DEFAULT_CONFIG)
     data = json.loads(path.read_text(encoding="utf-8"))
     classes = data["classes"]
     bad = [c for c in classes if not re.fullmatch(r"\d{3}", c)]

@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from minsheng.lib.http import download
+from minsheng.places.regionswitch import current_region
 from minsheng.projects import access, services
 from minsheng.projects.models import Area, ChecklistItem, Plan, ProgressReport, Project
 from minsheng.projects.progress import FLAG_LABELS, FLAG_ORDER
-from minsheng.web.regionswitch import current_region
 
 
 def _plan(request) -> Plan | None:
@@ -246,11 +247,7 @@ def import_projects(request):
 
 
 def _download(content: bytes, ctype: str, filename: str) -> HttpResponse:
-    from urllib.parse import quote
-
-    resp = HttpResponse(content, content_type=ctype)
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return resp
+    return download(content, filename, ctype)
 
 
 @login_required

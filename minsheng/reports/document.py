@@ -22,7 +22,6 @@ Renderers (export.py) draw the blocks; nothing here knows about HTML, Word or PD
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -156,8 +155,7 @@ _BLANK = re.compile(r"^[ \t]*$", re.MULTILINE)
 
 def template_dirs() -> list[Path]:
     """Where annual.md is looked for, first match wins."""
-    override = getattr(settings, "MINSHENG_REPORT_TEMPLATES", None) or os.environ.get(
-        "MINSHENG_REPORT_TEMPLATES")
+    override = settings.REPORT_TEMPLATES_DIR
     dirs = [Path(override)] if override else []
     dirs.append(Path(settings.VAR_DIR) / "report_templates")
     dirs.append(BUILTIN_DIR)

@@ -23,6 +23,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 from docx import Document
@@ -111,7 +112,7 @@ def face_texts(report: Report) -> dict[str, str]:
 
 
 def chromium_path() -> str | None:
-    configured = os.environ.get("MINSHENG_CHROMIUM")
+    configured = settings.CHROMIUM
     if configured:
         return configured if Path(configured).exists() else None
     for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):

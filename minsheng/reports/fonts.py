@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import string
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from django.conf import settings
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.cu2quPen import Cu2QuPen
 from fontTools.pens.ttGlyphPen import TTGlyphPen
@@ -52,7 +52,7 @@ class FontFile:
 
 
 def _dirs() -> list[Path]:
-    extra = os.environ.get("MINSHENG_REPORT_FONT_DIR")
+    extra = settings.REPORT_FONT_DIR
     return [Path(d) for d in ((extra,) if extra else ()) + SEARCH_DIRS]
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,11 +18,12 @@ from django.views.decorators.http import require_GET, require_POST
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.accounts.roles import VIEW_INDICATORS
+from minsheng.lib import http
+from minsheng.places.regionswitch import current_region
 from minsheng.places.scope import scope_of
 from minsheng.reports import access, export, services
 from minsheng.reports.document import BUILTIN_DIR, ReportTemplateError, template_source
 from minsheng.reports.models import ReportDraft
-from minsheng.web.regionswitch import current_region
 
 YEARS_OFFERED = 10
 
@@ -101,9 +102,7 @@ def download(request):
                 object_id=f"{region.code}-{year}", region_code=region.code,
                 detail=f"下载{report.title}（{fmt}）", request=request)
     filename = f"{report.filename_stem}.{fmt}"
-    resp = HttpResponse(content, content_type=export.CONTENT_TYPES[fmt])
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return resp
+    return http.download(content, filename, export.CONTENT_TYPES[fmt])
 
 
 @require_POST

@@ -53,7 +53,7 @@ def test_a_district_template_overrides_the_builtin(anci, settings, tmp_path, yea
         "调解成功率{{ v.mediation_success_rate }}。\n\n"
         "缺失的数字：{{ v.urban_new_jobs }}；不存在的指标：{{ v.no_such_code }}。\n\n"
         "::table governance\n", encoding="utf-8")
-    settings.MINSHENG_REPORT_TEMPLATES = str(tmp_path)
+    settings.REPORT_TEMPLATES_DIR = str(tmp_path)
     report = services.annual_report(anci, YEAR)
     assert report.title == "安次区2023年民生实事报告"
     paragraphs = [b.text for b in report.blocks if isinstance(b, Paragraph)]
@@ -65,7 +65,7 @@ def test_a_district_template_overrides_the_builtin(anci, settings, tmp_path, yea
 
 def test_var_report_templates_is_the_default_override(anci, settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    settings.MINSHENG_REPORT_TEMPLATES = None
+    settings.REPORT_TEMPLATES_DIR = None
     (tmp_path / "report_templates").mkdir()
     (tmp_path / "report_templates" / "annual.md").write_text("# 本区模板\n\n正文。\n",
                                                              encoding="utf-8")
@@ -82,7 +82,7 @@ def test_var_report_templates_is_the_default_override(anci, settings, tmp_path):
 ])
 def test_template_mistakes_are_reported_in_chinese(anci, settings, tmp_path, line, message):
     (tmp_path / "annual.md").write_text(f"# 标题\n\n{line}\n", encoding="utf-8")
-    settings.MINSHENG_REPORT_TEMPLATES = str(tmp_path)
+    settings.REPORT_TEMPLATES_DIR = str(tmp_path)
     with pytest.raises(document.ReportTemplateError, match=message):
         services.annual_report(anci, YEAR)
 

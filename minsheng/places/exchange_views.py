@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, error_report
 from minsheng.places import exchange, scope
 from minsheng.places.coords import CRS_LABELS
-from minsheng.web.regionswitch import current_prefix
+from minsheng.places.regionswitch import current_prefix
 
 GEO_KINDS = ("grids", "compound_boundaries")
 TABLE_KINDS = ("compounds", "facilities", "organisations")
@@ -83,8 +84,8 @@ def import_page(request):
         else:
             messages.success(request, _("导入成功：新增 %(c)d 条，更新 %(u)d 条。")
                              % {"c": result.created, "u": result.updated})
-            return redirect("web:import")
-    return render(request, "web/import.html", {
+            return redirect("places:import")
+    return render(request, "places/import.html", {
         "form": form, "errors": errors, "report": report, "kinds": KIND_LABELS,
         "table_kinds": TABLE_KINDS,
     })
@@ -131,8 +132,4 @@ def error_report_download(request):
 
 
 def _attachment(content: bytes, ctype: str, filename: str) -> HttpResponse:
-    from urllib.parse import quote
-
-    resp = HttpResponse(content, content_type=ctype)
-    resp["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return resp
+    return download(content, filename, ctype)
