@@ -18,6 +18,7 @@ from django.db import transaction
 from shapely.geometry import LineString, MultiLineString, MultiPoint, Point, Polygon, box, mapping
 from shapely.ops import unary_union
 
+from minsheng.places.actions import do_save_street_network
 from minsheng.places.divisions import load_district
 from minsheng.places.models import (
     Compound,
@@ -26,7 +27,6 @@ from minsheng.places.models import (
     Grid,
     Organisation,
     Region,
-    StreetNetwork,
 )
 
 
@@ -282,11 +282,10 @@ def generate(district6: str, *, progress=print) -> dict[str, int]:
     net = unary_union(lattice + roads)
     if net.geom_type == "LineString":
         net = MultiLineString([net])
-    StreetNetwork.objects.update_or_create(
-        region=district, generated=True,
-        defaults={"name": f"{district.name}道路网（生成）", "source": "Minsheng 演示生成数据，不是真实道路",
-                  "geometry": _geojson(net)},
-    )
+    do_save_street_network(
+        district, [[list(p) for p in line] for line in _geojson(net)["coordinates"]],
+        name=f"{district.name}道路网（生成）", source="Minsheng 演示生成数据，不是真实道路",
+        generated=True)
 
     orgs = _organisations(rng, district, streets, communities)
     blocks = _blocks(lattice, built)

@@ -39,6 +39,7 @@ from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.accounts.roles import EXPORT
 from minsheng.lib import tabular
+from minsheng.lib.money import UNITS, format_amount, to_unit
 from minsheng.lib.tabular import (
     DATE_HINT,
     HEAD_OPTIONAL_FILL,
@@ -76,14 +77,14 @@ from minsheng.projects.services import do_add_sub_item, with_status
 
 __all__ = [
     "ImportRejected", "ImportResult", "ProjectImportResult", "RowError", "error_report",
-    "export_projects", "import_projects", "project_template", "visible_rows", "wan",
+    "export_projects", "import_projects", "project_template", "visible_rows",
 ]
 
 PROJECT_SHEET = "项目"
 SUB_SHEET = "子项"
 MAX_MILESTONES = 6
-WAN = Decimal(10_000)
-YI = Decimal(100_000_000)
+WAN = UNITS["万元"]
+YI = UNITS["亿元"]
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal(10) ** 14  # Decimal(16, 2)
 LEAD_KINDS = (Organisation.Kind.DEPARTMENT, Organisation.Kind.STREET_OFFICE)
@@ -589,7 +590,8 @@ def _check_funds(imp: _ProjectImport, rows: list[Row], existing: dict[str, Proje
         for key in imp.fund_keys:
             if r.raw.get(key) == "" and (project.pk, FUND_KEYS[key]) in allocated:
                 money = allocated[project.pk, FUND_KEYS[key]]
-                imp.error(r, key, f"{FundSource(FUND_KEYS[key]).label}资金已下达 {money:,.2f} 元，"
+                shown = format_amount(money, "元", show_unit=False)
+                imp.error(r, key, f"{FundSource(FUND_KEYS[key]).label}资金已下达 {shown} 元，"
                                   "不能清空该来源的计划投资")
 
 
@@ -737,24 +739,6 @@ def _natural(rows: list[ProjectRow]) -> list[ProjectRow]:
     return sorted(rows, key=key)
 
 
-def wan(yuan: Decimal) -> Decimal:
-    """元 → 万元, two decimals."""
-    return (Decimal(yuan) / WAN).quantize(CENT)
-
-
-def amount_text(yuan: Decimal) -> str:
-    """As Chinese reports write money: “24.7亿元”, “1,105.6万元”, “3,500元”."""
-    a = Decimal(yuan)
-    if abs(a) >= YI:
-        v, unit = a / YI, "亿元"
-    elif abs(a) >= WAN:
-        v, unit = a / WAN, "万元"
-    else:
-        v, unit = a, "元"
-    text = f"{v:,.2f}".rstrip("0").rstrip(".")
-    return f"{text}{unit}"
-
-
 def flag_counts(rows: list[ProjectRow]) -> dict[str, int]:
     counts = Counter(r.status.flag for r in rows)
     return {f: counts.get(f, 0) for f in progress.FLAG_ORDER}
@@ -794,7 +778,8 @@ def export_projects(user, plan: Plan, at: dt.date, *, request=None) -> tuple[byt
         p, s = r.project, r.status
         ws.append([
             p.number or str(i), p.name, str(p.get_area_display()), p.lead_department.name,
-            p.target, p.start_date, p.end_date, wan(r.planned), wan(r.allocated), wan(r.spent),
+            p.target, p.start_date, p.end_date, to_unit(r.planned, "万元", 2),
+            to_unit(r.allocated, "万元", 2), to_unit(r.spent, "万元", 2),
             s.planned, s.actual, s.lag, s.label,
         ])
         n = ws.max_row
@@ -810,9 +795,9 @@ def export_projects(user, plan: Plan, at: dt.date, *, request=None) -> tuple[byt
             ws.cell(row=n, column=14).fill = FLAG_FILLS[s.flag]
     if rows:
         ws.append(["合计", f"{len(rows)} 个项目", None, None, None, None, None,
-                   wan(sum((r.planned for r in rows), Decimal(0))),
-                   wan(sum((r.allocated for r in rows), Decimal(0))),
-                   wan(sum((r.spent for r in rows), Decimal(0)))])
+                   to_unit(sum((r.planned for r in rows), Decimal(0)), "万元", 2),
+                   to_unit(sum((r.allocated for r in rows), Decimal(0)), "万元", 2),
+                   to_unit(sum((r.spent for r in rows), Decimal(0)), "万元", 2)])
         n = ws.max_row
         for c in range(1, len(EXPORT_HEADERS) + 1):
             ws.cell(row=n, column=c).font = Font(bold=True)
@@ -857,15 +842,16 @@ def _summary_sheet(ws, plan: Plan, at: dt.date, rows: list[ProjectRow]) -> None:
         mine = [r for r in rows if r.project.area == area.value]
         if not mine:
             continue
-        ws.append([str(area.label), len(mine), wan(sum((r.planned for r in mine), Decimal(0))),
-                   wan(sum((r.allocated for r in mine), Decimal(0))),
-                   wan(sum((r.spent for r in mine), Decimal(0))),
+        ws.append([str(area.label), len(mine),
+                   to_unit(sum((r.planned for r in mine), Decimal(0)), "万元", 2),
+                   to_unit(sum((r.allocated for r in mine), Decimal(0)), "万元", 2),
+                   to_unit(sum((r.spent for r in mine), Decimal(0)), "万元", 2),
                    sum(1 for r in mine if r.status.flag in behind)])
         for c in (3, 4, 5):
             ws.cell(row=ws.max_row, column=c).number_format = _MONEY_FMT
-    ws.append(["合计", total, wan(sum((r.planned for r in rows), Decimal(0))),
-               wan(sum((r.allocated for r in rows), Decimal(0))),
-               wan(sum((r.spent for r in rows), Decimal(0))),
+    ws.append(["合计", total, to_unit(sum((r.planned for r in rows), Decimal(0)), "万元", 2),
+               to_unit(sum((r.allocated for r in rows), Decimal(0)), "万元", 2),
+               to_unit(sum((r.spent for r in rows), Decimal(0)), "万元", 2),
                sum(1 for r in rows if r.status.flag in behind)])
     _bold_row(ws)
     for c in (3, 4, 5):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
+from minsheng.lib.money import format_amount
 from minsheng.projects import progress
 from minsheng.projects.access import can_manage, can_report, can_review
 from minsheng.projects.models import (
@@ -146,7 +147,8 @@ def do_submit_progress(user, project: Project, *, as_of: dt.date, percent: Decim
     allocated = money_of(project)["allocated"]
     if spent > allocated and not overspend_reason.strip():
         errors["overspend_reason"] = (
-            f"累计支出 {spent:,.2f} 元超过已下达资金 {allocated:,.2f} 元，请说明原因（审核时会被标出）。")
+            f"累计支出 {format_amount(spent, '元', show_unit=False)} 元超过已下达资金 "
+            f"{format_amount(allocated, '元', show_unit=False)} 元，请说明原因（审核时会被标出）。")
     if errors:
         raise ValidationError(errors)
     return ProgressReport.objects.create(
