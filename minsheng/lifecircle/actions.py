@@ -22,8 +22,9 @@ from minsheng.lifecircle import access, engine, services
 from minsheng.lifecircle.models import Proposal, Run
 from minsheng.lifecircle.siting import Analysis
 from minsheng.places.models import Compound, Facility, Organisation, Region, code_prefix
+from minsheng.projects.actions import do_add_sub_item, do_create_project
 from minsheng.projects.models import Project
-from minsheng.projects.services import do_add_sub_item, do_create_project, today
+from minsheng.projects.services import today
 
 # Facility-category group → project area (projects.models.Area).
 AREA_OF_GROUP = {"养老": "elderly", "教育": "education", "医疗卫生": "health", "文化": "culture",

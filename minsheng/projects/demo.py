@@ -18,6 +18,7 @@ from minsheng.accounts.models import Membership
 from minsheng.accounts.roles import Role
 from minsheng.places.models import Compound, Organisation, Region
 from minsheng.projects import progress
+from minsheng.projects.actions import do_add_sub_item
 from minsheng.projects.models import (
     Area,
     ExpenditureLine,
@@ -28,7 +29,7 @@ from minsheng.projects.models import (
     ProgressReport,
     Project,
 )
-from minsheng.projects.services import do_add_sub_item, today
+from minsheng.projects.services import today
 
 YI = Decimal(100_000_000)
 WAN = Decimal(10_000)

@@ -64,6 +64,7 @@ from minsheng.places.models import Compound, Organisation, Region, code_prefix
 from minsheng.places.scope import scope_of
 from minsheng.projects import progress
 from minsheng.projects.access import can_manage, projects_for
+from minsheng.projects.actions import do_add_sub_item
 from minsheng.projects.models import (
     Area,
     FundLine,
@@ -73,7 +74,7 @@ from minsheng.projects.models import (
     Project,
     SubItem,
 )
-from minsheng.projects.services import do_add_sub_item, with_status
+from minsheng.projects.services import with_status
 
 __all__ = [
     "ImportRejected", "ImportResult", "ProjectImportResult", "RowError", "error_report",

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from minsheng.lib.http import download
 from minsheng.places.regionswitch import current_region
-from minsheng.projects import access, services
+from minsheng.projects import access, actions, services
 from minsheng.projects.models import Area, ChecklistItem, Plan, ProgressReport, Project
 from minsheng.projects.progress import FLAG_LABELS, FLAG_ORDER
 
@@ -133,7 +133,7 @@ def progress_new(request, pk: int):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            report = services.do_submit_progress(
+            report = actions.do_submit_progress(
                 request.user, p, as_of=d["as_of"], percent=d["percent"], spent=d["spent"],
                 narrative=d["narrative"], quantity_done=d["quantity_done"],
                 overspend_reason=d["overspend_reason"])
@@ -160,7 +160,7 @@ def review(request, report_id: int):
     access.access_project_by_id(request.user, report.project_id)  # 404 outside scope
     approve = request.POST.get("decision") == "approve"
     try:
-        services.do_review(request.user, report, approve=approve,
+        actions.do_review(request.user, report, approve=approve,
                            comment=request.POST.get("comment", ""))
     except ValidationError as e:
         messages.error(request, "；".join(e.messages))
@@ -305,7 +305,7 @@ def budget(request):
 
             f = form.cleaned_data["file"]
             try:
-                n = services.do_import_expenditure(request.user, district,
+                n = actions.do_import_expenditure(request.user, district,
                                                    form.cleaned_data["year"], f.read(), f.name)
             except BudgetFileError as e:
                 errors = e.errors

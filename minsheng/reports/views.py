@@ -21,7 +21,7 @@ from minsheng.accounts.roles import VIEW_INDICATORS
 from minsheng.lib import http
 from minsheng.places.regionswitch import current_region
 from minsheng.places.scope import scope_of
-from minsheng.reports import access, export, services
+from minsheng.reports import access, actions, export, services
 from minsheng.reports.document import BUILTIN_DIR, ReportTemplateError, template_source
 from minsheng.reports.models import ReportDraft
 
@@ -128,11 +128,11 @@ def narrative(request):
         messages.error(request, _("报告中没有这一部分。"))
         return redirect(back)
     if request.POST.get("action") == "reset":
-        services.do_reset_narrative(request.user, region, year, key)
+        actions.do_reset_narrative(request.user, region, year, key)
         messages.success(request, _("“%(title)s”已恢复为根据数据生成的文字。")
                          % {"title": section.title})
     else:
-        services.do_save_narrative(request.user, region, year, key,
+        actions.do_save_narrative(request.user, region, year, key,
                                    request.POST.get("text", ""), section.generated)
         messages.success(request, _("“%(title)s”的文字已保存，所有格式的导出都将使用它。")
                          % {"title": section.title})

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from minsheng.places.models import Organisation
-from minsheng.projects import services
+from minsheng.projects import actions, services
 from minsheng.projects.access import projects_for
 from minsheng.projects.models import FundLine, Milestone, Plan, ProgressReport, Project
 
@@ -33,14 +33,14 @@ def project(user):
 def submit(user, p, **kw):
     args = {"as_of": dt.date(2026, 6, 30), "percent": D(40), "spent": D(300_000),
             "narrative": "按计划推进"} | kw
-    return services.do_submit_progress(user, p, **args)
+    return actions.do_submit_progress(user, p, **args)
 
 
 def test_only_approved_progress_counts(user, project):
     r = submit(user("dept1"), project)
     at = dt.date(2026, 7, 1)
     assert services.status_of(project, at).actual == 0
-    services.do_review(user("district"), r, approve=True)
+    actions.do_review(user("district"), r, approve=True)
     project.refresh_from_db()
     assert services.status_of(project, at).actual == 40
 
@@ -48,13 +48,13 @@ def test_only_approved_progress_counts(user, project):
 def test_return_needs_a_reason_and_does_not_count(user, project):
     r = submit(user("dept1"), project)
     with pytest.raises(ValidationError):
-        services.do_review(user("district"), r, approve=False, comment="")
-    services.do_review(user("district"), r, approve=False, comment="照片不清楚")
+        actions.do_review(user("district"), r, approve=False, comment="")
+    actions.do_review(user("district"), r, approve=False, comment="照片不清楚")
     r.refresh_from_db()
     assert r.state == ProgressReport.State.RETURNED and r.review_comment == "照片不清楚"
     assert services.status_of(project, dt.date(2026, 7, 1)).actual == 0
     with pytest.raises(ValidationError):
-        services.do_review(user("district"), r, approve=True)  # already reviewed
+        actions.do_review(user("district"), r, approve=True)  # already reviewed
 
 
 def test_other_departments_and_streets_cannot_report(user, project):
@@ -74,11 +74,11 @@ def test_other_departments_and_streets_cannot_report(user, project):
 def test_nobody_approves_their_own_report(user, project):
     r = submit(user("district"), project)
     with pytest.raises(PermissionDenied):
-        services.do_review(user("district"), r, approve=True)
+        actions.do_review(user("district"), r, approve=True)
     with pytest.raises(PermissionDenied):
-        services.do_review(user("dept1"), submit(user("dept1"), project, as_of=dt.date(2026, 7, 1)),
+        actions.do_review(user("dept1"), submit(user("dept1"), project, as_of=dt.date(2026, 7, 1)),
                            approve=True)
-    services.do_review(user("admin"), r, approve=True)
+    actions.do_review(user("admin"), r, approve=True)
 
 
 def test_spending_beyond_allocation_needs_a_flagged_reason(user, project):
@@ -90,7 +90,7 @@ def test_spending_beyond_allocation_needs_a_flagged_reason(user, project):
 
 
 def test_progress_cannot_go_backwards(user, project):
-    services.do_review(user("district"), submit(user("dept1"), project), approve=True)
+    actions.do_review(user("district"), submit(user("dept1"), project), approve=True)
     with pytest.raises(ValidationError) as e:
         submit(user("dept1"), project, as_of=dt.date(2026, 7, 31), percent=D(30))
     assert "percent" in e.value.message_dict
@@ -101,15 +101,15 @@ def test_project_visibility(user, project):
     assert projects_for(user("district")).filter(pk=project.pk).exists()
     assert not projects_for(user("street1")).filter(pk=project.pk).exists()
     assert not projects_for(user("resident1")).exists()
-    services.do_add_sub_item(project, name="银河南路街道养老站", region_id="131002001007")
+    actions.do_add_sub_item(project, name="银河南路街道养老站", region_id="131002001007")
     assert projects_for(user("street1")).filter(pk=project.pk).exists()
     assert not projects_for(user("street2")).filter(pk=project.pk).exists()
 
 
 def test_renovation_sub_item_gets_the_standard_checklist(project):
-    a = services.do_add_sub_item(project, name="A类小区", region_id="131002001007",
+    a = actions.do_add_sub_item(project, name="A类小区", region_id="131002001007",
                                  renovation_class="A")
-    c = services.do_add_sub_item(project, name="C类小区", region_id="131002001007",
+    c = actions.do_add_sub_item(project, name="C类小区", region_id="131002001007",
                                  renovation_class="C")
     assert a.checklist.count() > c.checklist.count() > 0
     assert set(c.checklist.values_list("tier", flat=True)) == {"基础类"}
