@@ -32,11 +32,13 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
-# Benchmarks with their baselines (pandana, networkx, spopt); figures go to bench/RESULTS.md.
+# Every benchmark in bench/, each beside its baseline (pandana, networkx, spopt, a minimal
+# Django view, hand-written SQL); figures go to bench/RESULTS.md. tests/test_make.py holds the list.
 bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
 	$(BIN)/python bench/lifecircle_bench.py
 	$(BIN)/python bench/siting_bench.py
+	scripts/with-postgres $(BIN)/python bench/cases_bench.py --seconds 15
 	scripts/with-postgres $(BIN)/python bench/indicators_bench.py
 
 messages: $(VENV)/.installed

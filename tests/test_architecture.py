@@ -120,3 +120,10 @@ def test_the_checker_sees_a_violation():
     assert [b for *_x, b in found] == ["web", "places", "reports"]
     assert any(n == ["_Row"] for _h, _t, n, *_r in found)
     assert FLOORS["reports"] > FLOORS["places"]
+
+
+def test_make_bench_runs_every_benchmark():
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    bench = makefile.split("\nbench:", 1)[1].split("\n\n", 1)[0]
+    scripts = sorted(p.name for p in (ROOT / "bench").glob("*_bench.py"))
+    assert scripts and [s for s in scripts if f"bench/{s}" not in bench] == []
