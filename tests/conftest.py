@@ -4,12 +4,23 @@ transaction that is rolled back."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
+import time_machine
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django_q.conf import Conf
+
+from minsheng.accounts.demo import create_demo_accounts
+from minsheng.cases.demo import generate as generate_cases
+from minsheng.lifecircle.services import ensure_computed
+from minsheng.places.demo import generate
+from minsheng.places.models import Region
+from minsheng.projects.demo import generate as generate_projects
 
 # ../shared/data beside the repository (read in place, never copied); MINSHENG_SHARED_DIR overrides.
 SHARED_DATA = Path(os.environ.get(
@@ -18,45 +29,27 @@ CHENGDU_OSM = SHARED_DATA / "chengdu-central-2018.osm"
 
 
 def pytest_configure(config):
-    from django.conf import settings
-
     # MINSHENG_TEST_NOW=2028-02-29T12:00+08:00 runs the whole suite as if that were now (the clock
     # ticks on from there): the way to check that no test passes only on some dates.
     when = os.environ.get("MINSHENG_TEST_NOW")
     if when:
-        import datetime as dt
-
-        import time_machine
-
         config._minsheng_clock = time_machine.travel(dt.datetime.fromisoformat(when), tick=True)
         config._minsheng_clock.start()
 
     # Hashing is not what these tests measure; the real hasher costs ~0.3 s per password.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Background tasks run inline in tests (the demo and `serve` run a real worker cluster).
-    from django_q.conf import Conf
-
     Conf.SYNC = True
 
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    from minsheng.accounts.demo import create_demo_accounts
-    from minsheng.places.demo import generate
-
     with django_db_blocker.unblock():
         generate("131002", progress=lambda *_: None)
         generate("140213", progress=lambda *_: None)
         create_demo_accounts("131002")
-        from minsheng.projects.demo import generate as generate_projects
-
         generate_projects("131002", progress_cb=lambda *_: None)
-        from minsheng.lifecircle.services import ensure_computed
-        from minsheng.places.models import Region
-
         ensure_computed(Region.objects.get(code="131002000000"))
-        from minsheng.cases.demo import generate as generate_cases
-
         generate_cases("131002", n=300, progress=lambda *_: None)
 
 

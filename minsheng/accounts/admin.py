@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 
 from minsheng.accounts.models import AuditLog, Membership
 from minsheng.accounts.roles import MANAGE_USERS
@@ -42,8 +43,6 @@ class MembershipAdmin(ManagersOnly):
         return self.has_change_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        from django.core.exceptions import PermissionDenied
-
         if not scope.scope_of(request.user).has_right(MANAGE_USERS, obj.region_id):
             raise PermissionDenied
         super().save_model(request, obj, form, change)

@@ -7,6 +7,8 @@ change (who, when, what, from → to). Nothing edits `status` without its event.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -320,6 +322,4 @@ class ApiKey(models.Model):
 
     @staticmethod
     def hash(key: str) -> str:
-        import hashlib
-
         return hashlib.sha256(key.encode()).hexdigest()

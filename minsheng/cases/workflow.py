@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from minsheng.accounts.roles import SUPERVISE_CASES
-from minsheng.cases.models import Case, CaseEvent, CaseType, Notification
+from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Mediation, Notification
 from minsheng.cases.routing import dispatcher, escalation_target, locate, nearest_org, route
 from minsheng.places.models import Organisation, Region
 from minsheng.places.scope import scope_of
@@ -135,14 +135,10 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
     _event(case, A.ROUTED, None, from_status=S.ASSIGNED, at=at, note=f"派至 {org.name}")
     _notify(case, f"新{case_type.name}：{case.number}")
     if case_type.mediation:
-        from minsheng.cases.models import Mediation
-
         committee = org if org.kind == Organisation.Kind.MEDIATION_COMMITTEE else nearest_org(
             Organisation.Kind.MEDIATION_COMMITTEE, region)
         Mediation.objects.create(case=case, committee=committee, matter=description.strip())
     if case_type.admin_review:
-        from minsheng.cases.models import AdminReview
-
         AdminReview.objects.create(
             case=case, kind=AdminReview.Kind.RECONSIDERATION if case_type.code ==
             "reconsideration" else AdminReview.Kind.DISPUTE)

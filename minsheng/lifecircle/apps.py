@@ -9,4 +9,4 @@ class LifecircleConfig(AppConfig):
     verbose_name = _("15分钟生活圈")
 
     def ready(self) -> None:
-        from minsheng.lifecircle import signals  # noqa: F401 - connects the receivers
+        from minsheng.lifecircle import signals  # noqa: F401, PLC0415 - connects the receivers once the apps are ready

@@ -14,7 +14,7 @@ from operator import or_
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from minsheng.accounts.roles import READ_REGION, RIGHTS, SERVE_COMPOUNDS
+from minsheng.accounts.roles import EDIT_PLACES, READ_REGION, RIGHTS, SERVE_COMPOUNDS
 from minsheng.places.models import (
     Compound,
     Facility,
@@ -191,15 +191,11 @@ def access_region_by_code(user, code) -> Region:
 
 
 def can_edit(user, region_code: str) -> bool:
-    from minsheng.accounts.roles import EDIT_PLACES
-
     return scope_of(user).has_right(EDIT_PLACES, region_code)
 
 
 def editable_regions_for(user) -> QuerySet[Region]:
     """Regions in which the user may create or change places (for form choices)."""
-    from minsheng.accounts.roles import EDIT_PLACES
-
     scope = scope_of(user)
     if scope.everything:
         return Region.objects.all()

@@ -19,6 +19,7 @@ from minsheng.accounts.roles import Role
 from minsheng.places.models import Compound, Organisation, Region
 from minsheng.projects import progress
 from minsheng.projects.actions import do_add_sub_item
+from minsheng.projects.budget import load_livelihood_classes
 from minsheng.projects.models import (
     Area,
     ExpenditureLine,
@@ -84,8 +85,6 @@ EXPENDITURE_2020 = {
 
 def _expenditure(year: int, scale: Decimal, share: Decimal) -> dict[str, tuple[str, Decimal]]:
     """Lines for a year: livelihood classes scaled, non-livelihood balanced to hit `share`."""
-    from minsheng.projects.budget import load_livelihood_classes
-
     classes = load_livelihood_classes()
     out: dict[str, tuple[str, Decimal]] = {}
     livelihood = Decimal(0)

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from PIL import Image, ImageDraw, ImageFont
+
 WIDTH = 640
 PALETTE = ("#2f6db5", "#e39b3b", "#5a9e4b", "#a55194")
 TEXT = "#222222"
@@ -217,8 +219,6 @@ def to_png(chart: Chart, font: tuple[str, int] | None, bold_font: tuple[str, int
            scale: float = 2.5) -> bytes:
     """The chart as a PNG `scale` times the layout size. `font` is (file, face index) of a
     CJK font; without one Chinese labels cannot be drawn, so the caller must not ask."""
-    from PIL import Image, ImageDraw, ImageFont
-
     lay = layout(chart)
     pad = 6
     img = Image.new("RGB", (int((lay.width + 2 * pad) * scale), int((lay.height + 2 * pad)

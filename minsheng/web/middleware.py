@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from django.conf import settings
+
 
 class ChineseFirstMiddleware:
     """Chinese unless the user picked another language (the language cookie set by the switcher).
@@ -12,8 +14,6 @@ class ChineseFirstMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from django.conf import settings
-
         if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
             request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)

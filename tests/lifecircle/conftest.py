@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from minsheng.lifecircle.engine import Graph, graph_from_ways, read_walk_ways
+from minsheng.places.osm import Rule, read_extract
 from tests.conftest import CHENGDU_OSM
 
 CATALOGUE = (Path(__file__).resolve().parents[2] / "minsheng" / "places" / "fixtures"
@@ -32,8 +33,6 @@ def chengdu_graph(chengdu_path: Path) -> Graph:
 def chengdu_places(chengdu_path: Path):
     """Named residential areas and catalogue POIs of the 成都 extract, read with the OSM sample
     builder's own reader (no database: the rules come straight from the fixture file)."""
-    from minsheng.places.osm import Rule, read_extract
-
     rules = []
     cats = json.loads(CATALOGUE.read_text(encoding="utf-8"))
     for c in sorted(cats, key=lambda c: (c["fields"]["order"], c["pk"])):

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+import osmium
+
 Way = tuple[int, list[int], Mapping[str, str]]
 
 
@@ -25,8 +27,6 @@ def write_osm(path: Path, nodes: Mapping[int, tuple[float, float]], ways: Iterab
 
 
 def write_pbf(path: Path, nodes: Mapping[int, tuple[float, float]], ways: Iterable[Way]) -> Path:
-    import osmium
-
     with osmium.SimpleWriter(str(path)) as w:
         for nid, (lon, lat) in nodes.items():
             w.add_node(osmium.osm.mutable.Node(id=nid, location=(lon, lat), version=1))

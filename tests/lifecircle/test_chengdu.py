@@ -8,6 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import osmium
 import pytest
 
 from minsheng.lifecircle.engine import Graph, compute_access, haversine_m, isochrone
@@ -37,8 +38,6 @@ def heap_dijkstra(adj: Adjacency, sources: list[int], cutoff: float) -> dict[int
 
 def own_osm_graph(path: Path) -> tuple[Adjacency, dict[int, tuple[float, float]]]:
     """The walking network read independently: osmium ways, haversine lengths, all pieces."""
-    import osmium
-
     adj: Adjacency = defaultdict(list)
     loc: dict[int, tuple[float, float]] = {}
     fp = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY).with_locations()

@@ -6,11 +6,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from django.db import connection
 from shapely.geometry import Point, shape
 
 from minsheng.lifecircle import engine, services
 from minsheng.lifecircle.models import Result, Run
 from minsheng.places.models import Compound, Facility, FacilityCategory, Region
+from minsheng.places.osm import build_sample
 
 pytestmark = pytest.mark.django_db
 ANCI = "131002000000"
@@ -46,7 +48,6 @@ def test_opening_a_facility_updates_its_category_only():
     # a kindergarten at the compound's own point (tasks run inline in tests)
     f = Facility.objects.create(name="新开幼儿园", category_id="kindergarten", region=c.region,
                                 lat=c.lat, lng=c.lng)
-    from django.db import connection
 
     for cb in connection.run_on_commit:  # on_commit callbacks run at the end of a transaction
         cb[1]()
@@ -115,8 +116,6 @@ def test_catchment_is_a_polygon_around_the_facility(client_for):
 
 @pytest.mark.shared_data
 def test_real_chengdu_life_circle(chengdu_osm):
-    from minsheng.places.osm import build_sample
-
     r = build_sample(chengdu_osm, progress=lambda *_: None)
     d = Region.objects.get(code=r.district_code)
     run = services.ensure_computed(d)

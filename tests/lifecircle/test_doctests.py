@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -18,9 +20,6 @@ def test_docstring_examples(name: str) -> None:
 
 
 def test_the_engine_does_not_import_django() -> None:
-    import subprocess
-    import sys
-
     code = ("import sys, minsheng.lifecircle.engine as e; "
             "print(any(m == 'django' or m.startswith('django.') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

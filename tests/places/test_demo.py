@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+from shapely.geometry import Point, shape
 
+from minsheng.accounts.demo import create_demo_accounts
 from minsheng.accounts.models import Membership
 from minsheng.places.demo import counts, generate
 from minsheng.places.models import Compound, Facility, Grid, Region
@@ -31,8 +33,6 @@ def test_demo_counts_match_the_seed_and_everything_is_labelled_generated():
 
 
 def test_generated_places_lie_inside_their_regions():
-    from shapely.geometry import Point, shape
-
     for cp in Compound.objects.in_region(ANCI).select_related("region")[:60]:
         assert shape(cp.region.boundary).buffer(1e-6).contains(Point(cp.lng, cp.lat)), cp.name
         assert cp.region.level == "community"
@@ -44,7 +44,6 @@ def test_running_the_demo_twice_changes_nothing():
     before = counts(ANCI)
     ids = sorted(Compound.objects.in_region(ANCI).values_list("name", flat=True))
     generate("131002", progress=lambda *_: None)
-    from minsheng.accounts.demo import create_demo_accounts
 
     create_demo_accounts("131002")
     assert counts(ANCI) == before

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from minsheng.accounts.models import AuditLog
@@ -133,8 +134,6 @@ def test_filled_in_template_imports(comm1):
 
 
 def _u(username: str):
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.get(username=username)
 
 

@@ -3,6 +3,9 @@ street's compounds, by page, admin or API. Grants are tested beside the denials.
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 
 from minsheng.accounts.models import AuditLog
@@ -126,9 +129,6 @@ def test_admin_is_scoped(client_for, own, other):
 
 
 def test_export_is_scoped(client_for, other):
-    import io
-
-    import openpyxl
 
     r = client_for("street1").get("/export/compounds.xlsx")
     assert r.status_code == 200

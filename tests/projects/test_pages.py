@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from minsheng.projects.models import ExpenditureLine, ProgressReport, Project
+from minsheng.projects.models import ChecklistItem, ExpenditureLine, ProgressReport, Project
 
 pytestmark = pytest.mark.django_db
 
@@ -91,8 +91,6 @@ def test_back_office_is_scoped_for_projects(client_for):
 
 
 def test_checklist_is_ticked_with_evidence_only(client_for):
-    from minsheng.projects.models import ChecklistItem
-
     item = ChecklistItem.objects.filter(done=False).select_related("sub_item__project").first()
     c = client_for("district")
     c.post(f"/projects/checklist/{item.pk}/", {"evidence": ""})

@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from minsheng.accounts.models import Membership
 from minsheng.places.models import Organisation
 from minsheng.projects import actions, services
 from minsheng.projects.access import projects_for
@@ -62,7 +63,6 @@ def test_other_departments_and_streets_cannot_report(user, project):
         with pytest.raises(PermissionDenied):
             submit(user(username), project)
     # a department that does not lead the project
-    from minsheng.accounts.models import Membership
 
     m = Membership.objects.get(user__username="dept1")
     m.organisation = Organisation.objects.get(region_id="131002000000", name="区教育局")

@@ -4,6 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from minsheng.projects.budget import BudgetFileError, load_livelihood_classes, share_of_file
+
 
 class Command(BaseCommand):
     help = "民生支出及占比（不访问数据库）。Livelihood spending and its share from a budget file."
@@ -15,8 +17,6 @@ class Command(BaseCommand):
         share.add_argument("--classes", type=Path, help="民生科目配置 JSON（默认随软件附带）")
 
     def handle(self, *args, action, file, classes=None, **opts):
-        from minsheng.projects.budget import BudgetFileError, load_livelihood_classes, share_of_file
-
         if not file.exists():
             raise CommandError(f"找不到文件：{file}")
         try:
