@@ -23,7 +23,7 @@ from minsheng.lifecircle.models import Proposal, Run
 from minsheng.lifecircle.siting import Analysis
 from minsheng.places.models import Compound, Facility, Organisation, Region, code_prefix
 from minsheng.projects.actions import do_add_sub_item, do_create_project
-from minsheng.projects.models import Project
+from minsheng.projects.models import AREA_LEAD_FUNCTION, Project
 from minsheng.projects.services import today
 
 # Facility-category group → project area (projects.models.Area).
@@ -31,9 +31,6 @@ AREA_OF_GROUP = {"养老": "elderly", "教育": "education", "医疗卫生": "he
                  "体育": "culture", "绿地": "environment", "公共管理": "urban", "商业": "urban",
                  "便民商业": "urban"}
 # Project area → words in the name of the department that usually leads it.
-DEPARTMENT_HINT = {"elderly": ("民政",), "education": ("教育",), "health": ("卫生", "卫健"),
-                   "culture": ("文化", "体育", "文旅"), "environment": ("园林", "城市管理", "住房"),
-                   "urban": ("住房", "城乡建设", "商务")}
 
 
 class ProposalError(Exception):
@@ -88,15 +85,13 @@ def do_save_proposal(user, analysis: Analysis, *, note: str) -> Proposal:
 
 
 def lead_department(district: Region, area: str) -> Organisation | None:
-    """The department that usually leads projects of `area`, found by words in its name (the
-    registry does not say which department leads what), else the district's first one."""
+    """The department whose function usually leads projects of `area`
+    (projects.models.AREA_LEAD_FUNCTION), else the district's first department."""
     deps = Organisation.objects.filter(kind=Organisation.Kind.DEPARTMENT,
                                        region=district).order_by("pk")
-    for word in DEPARTMENT_HINT.get(area, ()):
-        hit = deps.filter(name__contains=word).first()
-        if hit is not None:
-            return hit
-    return deps.first()
+    function = AREA_LEAD_FUNCTION.get(area)
+    hit = deps.filter(function=function).first() if function else None
+    return hit or deps.first()
 
 
 def site_place(site: dict, district: Region) -> tuple[Region, Compound | None, Facility | None]:

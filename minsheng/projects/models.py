@@ -35,6 +35,17 @@ class Area(models.TextChoices):
     OTHER = "other", _("其他")
 
 
+# The department function that usually leads each area (by Organisation.function, never by name);
+# used where a project is created without a named lead, e.g. from a life-circle siting proposal.
+AREA_LEAD_FUNCTION = {
+    Area.EDUCATION: "education", Area.HEALTH: "health", Area.ELDERLY: "civil_affairs",
+    Area.EMPLOYMENT: "human_resources", Area.SOCIAL_SECURITY: "civil_affairs",
+    Area.HOUSING: "housing", Area.ENVIRONMENT: "environment", Area.URBAN: "housing",
+    Area.TRANSPORT: "housing", Area.RURAL: "agriculture", Area.CULTURE: "education",
+    Area.SAFETY: "emergency",
+}
+
+
 class FundSource(models.TextChoices):
     CENTRAL = "central", _("中央")
     PROVINCIAL = "provincial", _("省级")

@@ -3,6 +3,7 @@ one scoping function); actions go through services.do_*."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from decimal import Decimal
 
@@ -19,8 +20,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.lib.http import download
+from minsheng.lib.tabular import ImportRejected, error_report
 from minsheng.places.regionswitch import current_region
-from minsheng.projects import access, actions, services
+from minsheng.projects import access, actions, exchange, services
+from minsheng.projects import briefing
+from minsheng.projects.budget import BudgetFileError
 from minsheng.projects.models import Area, ChecklistItem, Plan, ProgressReport, Project
 from minsheng.projects.progress import FLAG_LABELS, FLAG_ORDER
 
@@ -222,8 +226,6 @@ def import_projects(request):
     plan = _plan(request)
     if plan is None or not access.can_manage(request.user, plan):
         raise PermissionDenied
-    from minsheng.places.exchange import ImportRejected, error_report
-    from minsheng.projects import exchange
 
     form = ImportForm(request.POST or None, request.FILES or None)
     errors = report = None
@@ -232,8 +234,6 @@ def import_projects(request):
         try:
             result = exchange.import_projects(request.user, plan, f.read(), f.name, request=request)
         except ImportRejected as e:
-            import base64
-
             errors = e.errors
             report = base64.b64encode(error_report(e.errors)).decode()
             messages.error(request, _("文件未导入：发现 %(n)d 处问题，请修改后重新上传。数据库没有任何改动。")
@@ -252,8 +252,6 @@ def _download(content: bytes, ctype: str, filename: str) -> HttpResponse:
 
 @login_required
 def project_template(request):
-    from minsheng.projects import exchange
-
     return _download(*exchange.project_template())
 
 
@@ -262,7 +260,6 @@ def export_xlsx(request):
     plan = _plan(request)
     if plan is None:
         raise Http404
-    from minsheng.projects import exchange
 
     return _download(*exchange.export_projects(request.user, plan, _at(request)))
 
@@ -272,9 +269,8 @@ def briefing(request):
     plan = _plan(request)
     if plan is None:
         raise Http404
-    from minsheng.projects import briefing as b
 
-    return _download(*b.briefing_docx(request.user, plan, _at(request)))
+    return _download(*briefing.briefing_docx(request.user, plan, _at(request)))
 
 
 class BudgetImportForm(forms.Form):
@@ -301,8 +297,6 @@ def budget(request):
         if not can_import:
             raise PermissionDenied
         if form.is_valid():
-            from minsheng.projects.budget import BudgetFileError
-
             f = form.cleaned_data["file"]
             try:
                 n = actions.do_import_expenditure(request.user, district,
