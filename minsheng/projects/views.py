@@ -23,7 +23,7 @@ from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, error_report
 from minsheng.places.regionswitch import current_region
 from minsheng.projects import access, actions, exchange, services
-from minsheng.projects import briefing
+from minsheng.projects.briefing import briefing_docx
 from minsheng.projects.budget import BudgetFileError
 from minsheng.projects.models import Area, ChecklistItem, Plan, ProgressReport, Project
 from minsheng.projects.progress import FLAG_LABELS, FLAG_ORDER
@@ -270,7 +270,7 @@ def briefing(request):
     if plan is None:
         raise Http404
 
-    return _download(*briefing.briefing_docx(request.user, plan, _at(request)))
+    return _download(*briefing_docx(request.user, plan, _at(request)))
 
 
 class BudgetImportForm(forms.Form):
