@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import io
 import re
 
+import docx
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -103,3 +105,14 @@ def test_checklist_is_ticked_with_evidence_only(client_for):
     client_for("viewer1").post(f"/projects/checklist/{other.pk}/", {"evidence": "x"})
     other.refresh_from_db()
     assert not other.done
+
+
+def test_the_progress_briefing_downloads_as_word_from_the_page(client_for):
+    resp = client_for("district").get("/projects/briefing.docx")
+    assert resp.status_code == 200
+    assert resp["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.wordprocessingml")
+    assert "filename*=UTF-8''" in resp["Content-Disposition"]
+    text = "\n".join(p.text for p in docx.Document(io.BytesIO(resp.content)).paragraphs)
+    assert "民心工程" in text
+    assert client_for("resident1").get("/projects/briefing.docx").status_code == 404
