@@ -46,7 +46,7 @@ from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnai
 from minsheng.cases.duplicates import near_duplicates
 from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification
 from minsheng.lib.http import RateLimit
-from minsheng.places.models import Compound, Grid, Organisation, Region, parent_code
+from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
 from minsheng.places.regionswitch import current_prefix, current_region
 from minsheng.places.scope import compounds_for, scope_of
 
@@ -160,7 +160,7 @@ def _district(request) -> Region | None:
         region = _home_region(request.user) or current_region(request)
         code = region.code if region else ""
     for d in districts:
-        if code and code[:6] == d.code[:6]:
+        if code and district_code(code) == district_code(d.code):
             return d
     return districts[0] if districts else None
 
@@ -518,7 +518,7 @@ def patrol(request):
             return redirect("cases:patrol")
     grid = Grid.objects.filter(worker=user).exclude(boundary__isnull=True).first()
     region = current_region(request)
-    district = Region.objects.filter(code=region.code[:6].ljust(12, "0")).first() if region \
+    district = Region.objects.filter(code=district_code(region.code)).first() if region \
         else None
     recent = Case.objects.filter(reporter=user, channel=Case.Channel.PATROL).select_related(
         "case_type", "organisation").order_by("-created_at")[:5]

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.lib.http import download
+from minsheng.places.models import district_code
 from minsheng.places.regionswitch import current_region
 from minsheng.projects import access, services
 from minsheng.projects.models import Area, ChecklistItem, Plan, ProgressReport, Project
@@ -289,7 +290,7 @@ def budget(request):
     lines = access.expenditure_for(request.user)
     if region is not None:
         lines = lines.filter(region__code__startswith=region.code[:6])
-    district = region.code[:6].ljust(12, "0") if region else None
+    district = district_code(region.code) if region else None
     years = sorted(set(lines.values_list("year", flat=True)), reverse=True)
     can_import = district is not None and access.can_manage_budget(request.user, district)
     if not years and not can_import:

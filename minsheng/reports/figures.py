@@ -25,7 +25,7 @@ from minsheng.indicators.models import DataElement, DataValue, Indicator
 from minsheng.indicators.periods import Period
 from minsheng.lib.money import format_amount
 from minsheng.lib.text import date_text
-from minsheng.places.models import Region
+from minsheng.places.models import Region, district_code
 from minsheng.projects import services as project_services
 from minsheng.projects.budget import BudgetLine, livelihood_share
 from minsheng.projects.models import Area, ExpenditureLine, Project
@@ -276,10 +276,6 @@ def spending_of(region: Region, year: int) -> list[dict[str, Any]]:
 # --- everything ------------------------------------------------------------------------------
 
 
-def district_code(region: Region) -> str:
-    return region.code[:6] + "000000"
-
-
 def report_date(year: int, today: dt.date | None = None) -> dt.date:
     """The date the report speaks for: the year's last day, or today in the current year."""
     today = today or timezone.localdate()
@@ -356,7 +352,7 @@ class Data:
             if self.computed_at else MISSING,
             "generated": self.region.geometry_generated,
             "district": self.region if self.region.level == "district"
-            else Region.objects.filter(code=district_code(self.region)).first(),
+            else Region.objects.filter(code=district_code(self.region.code)).first(),
             "level": self.region.level,
         }
 
@@ -367,7 +363,7 @@ def collect(region: Region, year: int, *, fresh: bool = True, today: dt.date | N
     year first (the command); otherwise values older than ten minutes are recomputed
     (indicators.services.ensure_fresh, the pages)."""
     period = Period(year)
-    district = district_code(region)
+    district = district_code(region.code)
     if fresh:
         indicators.compute(district, period)
         computed_at = indicators.as_of(district, period)
