@@ -27,7 +27,7 @@ from minsheng.lib.money import format_amount
 from minsheng.lib.text import date_text
 from minsheng.places.models import Region, district_code
 from minsheng.projects import services as project_services
-from minsheng.projects.budget import BudgetLine, livelihood_share
+from minsheng.projects.budget import share_of_amounts
 from minsheng.projects.models import Area, ExpenditureLine, Project
 from minsheng.projects.progress import FLAG_LABELS, FLAG_ORDER
 
@@ -261,12 +261,11 @@ def spending_of(region: Region, year: int) -> list[dict[str, Any]]:
     """Livelihood spending of the year by functional class, largest first (projects/budget.py's
     rule: each class once, which classes count is configuration)."""
 
-    lines = [BudgetLine(0, r["code"], "", r["amount"]) for r in ExpenditureLine.objects.filter(
+    share = share_of_amounts((r["code"], r["amount"]) for r in ExpenditureLine.objects.filter(
         region__code__startswith=region.prefix, year=year).order_by()
-        .values("code").annotate(amount=Sum("amount"))]
-    if not lines:
+        .values("code").annotate(amount=Sum("amount")))
+    if share is None:
         return []
-    share = livelihood_share(lines)
     rows = [{"code": c, "name": share.livelihood_classes[c], "amount": a,
              "text": format_amount(a, "auto")}
             for c, a in share.by_class.items() if c in share.livelihood_classes and a]
