@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from minsheng.accounts.models import AuditLog
 from minsheng.accounts.roles import VIEW_PERSONAL
 from minsheng.places.scope import scope_of
@@ -14,6 +16,22 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "cases.case": ("reporter_phone",),
     "cases.party": ("phone", "id_number"),
 }
+
+
+# a mobile number (11 digits from 13x to 19x) and an 18-digit resident ID number, each standing alone
+MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+
+
+def mask_text(text: str) -> str:
+    """Free text (a case's description, a handling note) with the mobile and resident ID numbers
+    typed into it masked as mask() masks the fields: 138****5678, 131002********123X.
+
+    >>> mask_text("电话13812345678，身份证13100219900101123X")
+    '电话138****5678，身份证131002********123X'
+    """
+    text = MOBILE.sub(r"\1****\2", text or "")
+    return ID_NUMBER.sub(r"\1********\2", text)
 
 
 def mask(value: str) -> str:

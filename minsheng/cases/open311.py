@@ -48,6 +48,7 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
+from minsheng.accounts.masking import mask_text
 from minsheng.cases import workflow
 from minsheng.cases.models import ApiKey, Attachment, Case, CaseEvent, CaseType
 from minsheng.lib.http import RateLimit
@@ -76,8 +77,6 @@ DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multiva
 # XML: list fields hold one child element per item, named in the singular.
 SINGULAR = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute",
             "values": "value", "updates": "update"}
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
 ATTRIBUTE_PARAM = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 CJK = re.compile(r"[\u3400-\u9fff]")
 LOST_PLUS = re.compile(r"^(\S*T\S*) (\d{2}:?\d{2})$")  # "+08:00" sent unencoded arrives as " 08:00"
@@ -206,11 +205,6 @@ def _group_label(ct: CaseType, english: bool) -> str:
 
 def _notice(ct: CaseType) -> str:
     return f"{ct.accept_hours} 小时内受理，{ct.resolve_hours} 小时内办结"
-
-
-def _mask(text: str) -> str:
-    text = MOBILE.sub(r"\1****\2", text)
-    return ID_NUMBER.sub(r"\1********\2", text)
 
 
 def _digits(raw: str) -> bool:
@@ -557,7 +551,7 @@ def _record(request: HttpRequest, case: Case, *, private: bool, english: bool) -
         lat, lng = case.lat, case.lng
         address = case.address or _area(case)
     else:
-        description = _mask(case.description)
+        description = mask_text(case.description)
         if len(description) > PUBLIC_DESCRIPTION_CHARS:
             description = description[:PUBLIC_DESCRIPTION_CHARS - 1] + "…"
         lat = round(case.lat, COORD_DECIMALS) if case.lat is not None else None
@@ -574,7 +568,7 @@ def _record(request: HttpRequest, case: Case, *, private: bool, english: bool) -
         "service_request_id": case.number,
         "status": _status(case.status),
         "detailed_status": case.status,
-        "status_notes": (note if private else _mask(note)) if note else None,
+        "status_notes": (note if private else mask_text(note)) if note else None,
         "service_name": _service_name(ct, english),
         "service_code": ct.code,
         "description": description,
@@ -689,7 +683,7 @@ def request_detail(request: HttpRequest, fmt: str, sid: str) -> HttpResponse:
         "datetime": _w3c(e.at),
         "status": _status(e.to_status) if e.to_status else row["status"],
         "detailed_status": e.to_status or None,
-        "description": (e.note if private else _mask(e.note)) or e.get_action_display(),
+        "description": (e.note if private else mask_text(e.note)) or e.get_action_display(),
     } for e in events]
     return render(fmt, [row], "service_requests", "request")
 

@@ -1,116 +1,20 @@
 """Where a case is and who handles it.
 
-locate(): point → grid → community → (compound nearby); route(): the routing rules (category ×
-longest region prefix), else the catalogue default: a managed compound's property company for
-property categories, else the nearest organisation of the category's handler kind walking up the
-region tree (community → street → district).
+locate() (places/locate.py, re-exported here): point → grid → community → (compound nearby);
+route(): the routing rules (category × longest region prefix), else the catalogue default: a
+managed compound's property company for property categories, else the nearest organisation of the
+category's handler kind walking up the region tree (community → street → district).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import lru_cache
+from minsheng.cases.models import RoutingRule
+from minsheng.places.locate import Location, locate
+from minsheng.places.models import Compound, Organisation, Region, parent_code
 
-from shapely import STRtree
-from shapely.geometry import Point, shape
-
-from minsheng.places.coords import haversine_m
-from minsheng.places.models import Compound, Grid, Organisation, Region, parent_code
-
-COMPOUND_RADIUS_M = 150.0
-
-
-@dataclass
-class Location:
-    region: Region
-    grid: Grid | None
-    compound: Compound | None
-
-
-@lru_cache(maxsize=8)
-def _index(district_prefix: str, version: int):
-    """STRtree of the communities and grids of a district (cached per process; `version`
-    changes when boundaries change)."""
-    comms = list(Region.objects.filter(code__startswith=district_prefix, level="community",
-                                       boundary__isnull=False).only("code", "boundary"))
-    grids = list(Grid.objects.filter(region__code__startswith=district_prefix,
-                                     boundary__isnull=False).only("id", "region_id", "boundary"))
-    cgeo = [shape(r.boundary) for r in comms]
-    ggeo = [shape(g.boundary) for g in grids]
-    return ([r.code for r in comms], STRtree(cgeo) if cgeo else None, cgeo,
-            [g.id for g in grids], STRtree(ggeo) if ggeo else None, ggeo)
-
-
-_VERSIONS: dict[str, tuple[float, int]] = {}
-VERSION_TTL_S = 60.0
-
-
-def _version(prefix: str) -> int:
-    """Changes when communities or grids are added or removed; checked at most once a minute
-    per process, so filing a case does not count rows every time."""
-    import time
-
-    now = time.monotonic()
-    hit = _VERSIONS.get(prefix)
-    if hit is not None and now - hit[0] < VERSION_TTL_S:
-        return hit[1]
-    v = Region.objects.filter(code__startswith=prefix, level="community").count() + \
-        Grid.objects.filter(region__code__startswith=prefix).count()
-    _VERSIONS[prefix] = (now, v)
-    return v
-
-
-@lru_cache(maxsize=4)
-def _districts(version: tuple) -> tuple[list[str], STRtree | None, list]:
-    rows = list(Region.objects.filter(level="district", boundary__isnull=False).only(
-        "code", "boundary"))
-    geoms = [shape(d.boundary) for d in rows]
-    return [d.code for d in rows], STRtree(geoms) if geoms else None, geoms
-
-
-def district_of(lng: float, lat: float) -> Region | None:
-    """The district whose boundary holds the point (districts with boundaries only; the
-    boundaries are parsed once per process and re-read when districts are added)."""
-    version = tuple(Region.objects.filter(level="district", boundary__isnull=False)
-                    .values_list("code", flat=True))
-    codes, tree, _geoms = _districts(version)
-    if tree is None:
-        return None
-    for i in tree.query(Point(lng, lat), predicate="intersects"):
-        return Region.objects.defer("boundary").get(code=codes[int(i)])
-    return None
-
-
-def locate(lng: float, lat: float, district: Region | None = None) -> Location | None:
-    district = district or district_of(lng, lat)
-    if district is None:
-        return None
-    prefix = district.code[:6]
-    codes, ctree, cgeo, gids, gtree, ggeo = _index(prefix, _version(prefix))
-    p = Point(lng, lat)
-    region = district
-    if ctree is not None:
-        for i in ctree.query(p, predicate="intersects"):
-            region = Region.objects.defer("boundary").get(code=codes[int(i)])
-            break
-    grid = None
-    if gtree is not None:
-        for i in gtree.query(p, predicate="intersects"):
-            grid = Grid.objects.defer("boundary").get(pk=gids[int(i)])
-            if grid.region_id == region.code:
-                break
-    compound = nearest_compound(lng, lat, region.code)
-    return Location(region, grid, compound)
-
-
-def nearest_compound(lng: float, lat: float, region_code: str) -> Compound | None:
-    d = 0.002
-    near = Compound.objects.filter(lat__range=(lat - d, lat + d), lng__range=(
-        lng - d * 1.3, lng + d * 1.3)).defer("boundary").select_related("property_company")
-    best = min(near, key=lambda c: haversine_m(lng, lat, c.lng, c.lat), default=None)
-    if best is not None and haversine_m(lng, lat, best.lng, best.lat) <= COMPOUND_RADIUS_M:
-        return best
-    return None
+# locate() and Location live in places/locate.py (the one point → place mapping); they are
+# re-exported here for the callers that still import them from routing.
+__all__ = ["Location", "dispatcher", "escalation_target", "locate", "nearest_org", "route"]
 
 
 def _up(code: str):
@@ -120,8 +24,6 @@ def _up(code: str):
 
 
 def route(case_type, region: Region, compound: Compound | None = None) -> Organisation:
-    from minsheng.cases.models import RoutingRule
-
     rules = RoutingRule.objects.filter(case_type=case_type).select_related("organisation")
     best = None
     for r in rules:

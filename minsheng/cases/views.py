@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from minsheng.accounts.masking import can_unmask, client_ip, personal_values
+from minsheng.accounts.masking import can_unmask, client_ip, mask_text, personal_values
 from minsheng.accounts.roles import EXPORT, Role
 from minsheng.cases import workflow
 from minsheng.cases.access import (
@@ -46,7 +46,7 @@ from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnai
 from minsheng.cases.duplicates import near_duplicates
 from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification
 from minsheng.lib.http import RateLimit
-from minsheng.places.models import Compound, Grid, Organisation, Region, parent_code
+from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
 from minsheng.places.regionswitch import current_prefix, current_region
 from minsheng.places.scope import compounds_for, scope_of
 
@@ -56,7 +56,6 @@ RATE_WINDOW = 3600  # … per hour
 FILING_LIMIT = RateLimit("cases:file", RATE_LIMIT, RATE_WINDOW)
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
 ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge")
-MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 PHONE = RegexValidator(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$",
                        gettext_lazy("请填写正确的联系电话（手机或座机号码）。"))
 
@@ -67,20 +66,6 @@ PHONE = RegexValidator(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$",
 
 def _now() -> dt.datetime:
     return timezone.now()
-
-
-
-
-
-
-
-
-
-
-
-
-def _mask_phones(text: str) -> str:
-    return MOBILE.sub(r"\1****\2", text or "")
 
 
 def _duration(seconds: float) -> str:
@@ -160,7 +145,7 @@ def _district(request) -> Region | None:
         region = _home_region(request.user) or current_region(request)
         code = region.code if region else ""
     for d in districts:
-        if code and code[:6] == d.code[:6]:
+        if code and district_code(code) == district_code(d.code):
             return d
     return districts[0] if districts else None
 
@@ -464,12 +449,12 @@ def track(request, token: str):
         return redirect("cases:track", token=token)
     events = []
     for e in case.events.filter(public=True).select_related("organisation"):
-        e.public_note = _mask_phones(e.note)
+        e.public_note = mask_text(e.note)
         events.append(e)
     merged_into = case.duplicate_of if case.status == S.MERGED else None
     resp = render(request, "cases/track.html", {
         "case": case, "events": events, "form": form, "new": request.GET.get("new") == "1",
-        "description": _mask_phones(case.description), "outcome": _mask_phones(case.outcome),
+        "description": mask_text(case.description), "outcome": mask_text(case.outcome),
         "photos": _public_photos(case), "merged_into": merged_into,
         "link": request.build_absolute_uri(reverse("cases:track", args=[case.token])),
     })
@@ -518,7 +503,7 @@ def patrol(request):
             return redirect("cases:patrol")
     grid = Grid.objects.filter(worker=user).exclude(boundary__isnull=True).first()
     region = current_region(request)
-    district = Region.objects.filter(code=region.code[:6].ljust(12, "0")).first() if region \
+    district = Region.objects.filter(code=district_code(region.code)).first() if region \
         else None
     recent = Case.objects.filter(reporter=user, channel=Case.Channel.PATROL).select_related(
         "case_type", "organisation").order_by("-created_at")[:5]
@@ -691,8 +676,8 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
     user = request.user
     now = _now()
     labels = dict(S.choices)
-    # phone numbers typed into free text are masked like the phone field until revealed
-    shown = (lambda text: text) if revealed else _mask_phones
+    # phone and ID numbers typed into free text are masked like the fields until revealed
+    shown = (lambda text: text) if revealed else mask_text
     events = list(case.events.select_related("actor", "organisation"))
     for e in events:
         e.from_label = labels.get(e.from_status, e.from_status)
@@ -713,7 +698,7 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         else:
             merge = ("other", other) if workflow.allowed(user, other, "merge") else None
         dups.append({"case": other, "distance": round(dist), "merge": merge,
-                     "description": _mask_phones(other.description)})
+                     "description": mask_text(other.description)})
     can = {a: workflow.allowed(user, case, a) for a in ACTIONS if a != "merge"}
     case.clock = _clock(case, now)  # the header shows it through cases/_clock.html
     ctx = {

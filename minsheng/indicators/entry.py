@@ -14,11 +14,10 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.utils import timezone
 
-from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA
+from minsheng.indicators.access import can_approve, can_enter
 from minsheng.indicators.models import Completion, DataElement, DataSet, DataValue
 from minsheng.indicators.periods import Period, PeriodError, parse
 from minsheng.places.models import Region
-from minsheng.places.scope import scope_of
 
 S = Completion.State
 LARGEST = Decimal(10) ** 16  # DataValue.value holds 20 digits, 4 of them decimals
@@ -63,15 +62,6 @@ def completion(dataset: DataSet, region: Region, period: Period, *, lock: bool =
 def values_of(dataset: DataSet, region: Region, period: Period) -> dict[str, Decimal]:
     return dict(DataValue.objects.filter(element__dataset=dataset, region=region,
                                          period=period.id).values_list("element_id", "value"))
-
-
-def can_enter(user, region: Region) -> bool:
-    return scope_of(user).has_right(ENTER_DATA, region.code) or \
-        scope_of(user).has_right(APPROVE_DATA, region.code)
-
-
-def can_approve(user, region: Region) -> bool:
-    return scope_of(user).has_right(APPROVE_DATA, region.code)
 
 
 def parse_values(dataset: DataSet, raw: dict[str, str], days: int

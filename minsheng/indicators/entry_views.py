@@ -17,7 +17,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,16 +24,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
 
-from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, RIGHTS
-from minsheng.indicators import entry, formula
+from minsheng.indicators import access, entry, formula
 from minsheng.indicators.entry import EntryError
 from minsheng.indicators.models import Completion, DataElement, DataSet
 from minsheng.indicators.periods import YEAR, Period, PeriodError, parse
 from minsheng.lib.http import download
 from minsheng.lib.tabular import XLSX_TYPE, ImportRejected, RowError, file_error, read_table
 from minsheng.places.models import Region
-from minsheng.places.scope import scope_of
 
 S = Completion.State
 STATES = {
@@ -58,30 +57,9 @@ YEARS_BACK = 5
 # --- who may see what ---------------------------------------------------------------------------
 
 
-def _may_use(user) -> bool:
-    s = scope_of(user)
-    return s.has_right(ENTER_DATA) or s.has_right(APPROVE_DATA)
-
-
 def _guard(request) -> None:
-    if not _may_use(request.user):
+    if not access.may_use_entry(request.user):
         raise PermissionDenied
-
-
-def _entry_regions(user, level: str):
-    """Regions of a level in which the user may enter or approve data."""
-    s = scope_of(user)
-    qs = Region.objects.filter(level=level)
-    if s.everything:
-        return qs
-    prefixes = {g.prefix for g in s.grants
-                if {ENTER_DATA, APPROVE_DATA} & RIGHTS.get(g.role, frozenset())}
-    if not prefixes:
-        return qs.none()
-    q = Q()
-    for p in prefixes:
-        q |= Q(code__startswith=p)
-    return qs.filter(q)
 
 
 def _english() -> bool:
@@ -101,7 +79,7 @@ def _return(request, dataset: str, region: str, period: str):
     _guard(request)
     ds = get_object_or_404(DataSet, code=dataset)
     r = Region.objects.filter(code=region).first()
-    if r is None or r.level != ds.level or not entry.can_enter(request.user, r):
+    if r is None or r.level != ds.level or not access.can_enter(request.user, r):
         raise Http404
     try:
         p = entry.check_period(ds, parse(period))
@@ -156,14 +134,14 @@ def entry_list(request):
     user = request.user
     rows = []
     for ds in DataSet.objects.filter(elements__isnull=False).distinct().order_by("order", "code"):
-        regions = list(_entry_regions(user, ds.level).order_by("code"))
+        regions = list(access.entry_regions_for(user, ds.level).order_by("code"))
         periods = _periods(ds, year)
         if not regions or not periods:
             continue
         done = {(c.region_id, c.period): c for c in Completion.objects.filter(
             dataset=ds, region__in=regions, period__in=[p.id for p in periods])}
         for r in regions:
-            approver = entry.can_approve(user, r)
+            approver = access.can_approve(user, r)
             for p in periods:
                 c = done.get((r.code, p.id))
                 state = _state(c)
@@ -292,7 +270,7 @@ def _page(request, ds, region, p, *, form=None, top_errors=None, upload_errors=N
     editable = state in ("empty", S.DRAFT)
     if form is None:
         form = ReturnForm(elements, initial={k: _plain(v) for k, v in values.items()})
-    approver = entry.can_approve(user, region)
+    approver = access.can_approve(user, region)
     own = c is not None and c.submitted_by_id == user.pk
     return render(request, "indicators/entry_form.html", {
         "ds": ds, "ds_name": _name(ds), "region": region, "period": p,
@@ -328,7 +306,7 @@ def entry_form(request, dataset: str, region: str, period: str):
     if action in ("save", "submit"):
         return _save(request, ds, r, p, submit=action == "submit")
     if action in ("approve", "send_back"):
-        if not entry.can_approve(user, r):
+        if not access.can_approve(user, r):
             raise PermissionDenied
         try:
             if action == "approve":
@@ -386,9 +364,6 @@ def _download(content: bytes, filename: str) -> HttpResponse:
 def return_workbook(ds: DataSet, region: Region, p: Period) -> bytes:
     """The return as an .xlsx: an identity row (so a file is not loaded into another return),
     then one row per data element with its saved value."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     values = entry.values_of(ds, region, p)
     wb = Workbook()
     ws = wb.active

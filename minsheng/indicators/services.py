@@ -30,7 +30,7 @@ from minsheng.indicators.models import (
 )
 from minsheng.indicators.periods import Period, parse
 from minsheng.indicators.sources import SOURCES
-from minsheng.places.models import Region
+from minsheng.places.models import Region, district_code
 
 STALE_AFTER = dt.timedelta(minutes=10)
 # Elements that exist only per year (budget expenditure is reported annually).
@@ -46,28 +46,24 @@ def ancestors(code: str) -> list[str]:
     if code[9:] != "000":
         out.append(code[:9] + "000")
     if code[6:] != "000000":
-        out.append(code[:6] + "000000")
+        out.append(district_code(code))
     return list(dict.fromkeys(out))
 
 
-def _district(code: str) -> str:
-    return code[:6] + "000000"
-
-
 @transaction.atomic
-def compute(district_code: str, period: Period | str, *, now: dt.datetime | None = None) -> int:
+def compute(district: str, period: Period | str, *, now: dt.datetime | None = None) -> int:
     """Recompute the computed data elements of a district for a period; returns values written."""
     period = parse(period) if isinstance(period, str) else period
     now = now or timezone.now()
     t0 = time.perf_counter()
-    prefix = district_code[:6]
+    prefix = district[:6]
     known = set(DataElement.objects.filter(source="computed").values_list("code", flat=True))
     regions = set(Region.objects.filter(code__startswith=prefix).values_list("code", flat=True))
     over = period.end <= timezone.localdate(now)
     frozen: set[str] = set()
     if over:  # a closed period keeps the stock values it was computed with
         frozen = set(DataValue.objects.filter(
-            region_id=_district(district_code), period=period.id,
+            region_id=district_code(district), period=period.id,
             element__source="computed").values_list("element_id", flat=True))
     totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     produced: set[str] = set()
@@ -82,7 +78,7 @@ def compute(district_code: str, period: Period | str, *, now: dt.datetime | None
                     totals[(code, element)] += value
     # every element gets a district value (0 when no record), so "none" reads as 0, not missing
     for element in produced:
-        totals.setdefault((_district(district_code), element), Decimal(0))
+        totals.setdefault((district_code(district), element), Decimal(0))
     DataValue.objects.filter(region__code__startswith=prefix, period=period.id,
                              element_id__in=produced).delete()
     DataValue.objects.bulk_create([
@@ -90,23 +86,23 @@ def compute(district_code: str, period: Period | str, *, now: dt.datetime | None
         for (r, e), v in totals.items() if r in regions], batch_size=2000)
     n = sum(1 for (r, _e) in totals if r in regions)
     Computation.objects.update_or_create(
-        region_id=_district(district_code), period=period.id,
+        region_id=district_code(district), period=period.id,
         defaults={"computed_at": now, "seconds": time.perf_counter() - t0, "values": n})
     return n
 
 
-def as_of(district_code: str, period: Period) -> dt.datetime | None:
-    c = Computation.objects.filter(region_id=_district(district_code), period=period.id).first()
+def as_of(district: str, period: Period) -> dt.datetime | None:
+    c = Computation.objects.filter(region_id=district_code(district), period=period.id).first()
     return c.computed_at if c else None
 
 
-def ensure_fresh(district_code: str, period: Period) -> dt.datetime:
+def ensure_fresh(district: str, period: Period) -> dt.datetime:
     """Compute when never computed or older than STALE_AFTER (pages call this; the scheduled job
     keeps current periods fresh so it is rarely needed)."""
-    stamp = as_of(district_code, period)
+    stamp = as_of(district, period)
     if stamp is None or timezone.now() - stamp > STALE_AFTER:
-        compute(district_code, period)
-        stamp = as_of(district_code, period)
+        compute(district, period)
+        stamp = as_of(district, period)
     return stamp
 
 
@@ -131,16 +127,16 @@ def element_values(region_codes: list[str], period: Period, codes: set[str] | No
     # Where the district has been computed for the period, a region without a value of its own
     # had no records: that is 0, not "no data" (except yearly-only elements in shorter periods).
     computed_districts = set(Computation.objects.filter(
-        region_id__in={_district(r) for r in region_codes}, period=period.id
+        region_id__in={district_code(r) for r in region_codes}, period=period.id
     ).values_list("region_id", flat=True))
     if computed_districts:
         applicable = [e for e in elements.filter(source="computed")
                       .values_list("code", flat=True)
                       if period.kind == "year" or e not in YEARLY_ONLY]
         for r in region_codes:
-            if _district(r) in computed_districts:
+            if district_code(r) in computed_districts:
                 for e in applicable:
-                    if r == _district(r) or e not in DISTRICT_ONLY:
+                    if r == district_code(r) or e not in DISTRICT_ONLY:
                         out[r].setdefault(e, Decimal(0))
     manual = list(elements.filter(source="manual").select_related("dataset"))
     by_kind: dict[str, list[DataElement]] = defaultdict(list)

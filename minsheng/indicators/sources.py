@@ -22,10 +22,12 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRe
 from django.db.models.functions import Coalesce
 
 from minsheng.cases import stats as case_stats
-from minsheng.cases.models import AdminReview, Case, Mediation
+from minsheng.cases.models import AdminReview, Case, CaseType, Mediation
 from minsheng.indicators.periods import Period
 from minsheng.lifecircle.models import Result, Run
-from minsheng.places.models import Compound
+from minsheng.places.models import Compound, Facility
+from minsheng.projects.budget import share_of_amounts
+from minsheng.projects.models import ExpenditureLine, ProgressReport, Project, SubItem
 
 Row = tuple[str, str, Decimal]
 Source = Callable[[str, Period], Iterable[Row]]
@@ -78,8 +80,6 @@ def cases(prefix: str, period: Period) -> Iterable[Row]:
     here instead of by one FILTER aggregate per element and row in SQL, which takes about a third
     off PostgreSQL's time over a million cases (bench/indicators_bench.py). The sums are exact
     (integers; intervals added as timedeltas), so the values are the same to the last digit."""
-    from minsheng.cases.models import CaseType
-
     resolved_statuses = set(case_stats.RESOLVED)
     disputes = set(CaseType.objects.filter(group="dispute").values_list("code", flat=True))
     qs = (Case.objects.filter(region__code__startswith=prefix).filter(_between("created_at", period))
@@ -169,8 +169,6 @@ def projects(prefix: str, period: Period) -> Iterable[Row]:
     """The plan of the period's year: a project is completed when its latest approved progress
     report says 100 %, on time when that report is dated no later than the project's deadline;
     only reports dated inside the period count, so a quarter shows what was done by its end."""
-    from minsheng.projects.models import ProgressReport, Project, SubItem
-
     latest = (ProgressReport.objects.filter(project=OuterRef("pk"), state="approved",
                                             as_of__lt=period.end)
               .order_by("-as_of", "-pk"))
@@ -192,20 +190,18 @@ def projects(prefix: str, period: Period) -> Iterable[Row]:
 
 @source("budget", ("spending_total", "spending_livelihood"))
 def budget(prefix: str, period: Period) -> Iterable[Row]:
-    """General-public-budget expenditure of the year, each class counted once (budget.py's rule),
-    summed in SQL by region and code first."""
-    from minsheng.projects.budget import BudgetLine, livelihood_share
-    from minsheng.projects.models import ExpenditureLine
-
+    """General-public-budget expenditure of the year, summed in SQL by region and code, then
+    counted by projects/budget.py's one rule (each class once; which classes are livelihood is
+    its configuration), the rule the budget page and `minsheng budget share` use; held equal to
+    projects.services.share_for on the demo by tests/indicators/test_budget_source.py."""
     if period.kind != "year":
         return
-    by_region: dict[str, list[BudgetLine]] = {}
+    by_region: dict[str, list[tuple[str, Decimal]]] = {}
     for row in (ExpenditureLine.objects.filter(region__code__startswith=prefix, year=period.year)
                 .order_by().values("region_id", "code").annotate(amount=Sum("amount"))):
-        by_region.setdefault(row["region_id"], []).append(
-            BudgetLine(0, row["code"], "", row["amount"]))
-    for region, lines in by_region.items():
-        share = livelihood_share(lines)
+        by_region.setdefault(row["region_id"], []).append((row["code"], row["amount"]))
+    for region, amounts in by_region.items():
+        share = share_of_amounts(amounts)
         yield region, "spending_total", share.total
         yield region, "spending_livelihood", share.livelihood
 
@@ -215,8 +211,6 @@ def budget(prefix: str, period: Period) -> Iterable[Row]:
                       "households_total", "population_total", "signed_service_points",
                       "smart_safety_compounds"), stock=True)
 def compounds(prefix: str, period: Period) -> Iterable[Row]:
-    from minsheng.places.models import Compound, Facility
-
     qs = (Compound.objects.filter(region__code__startswith=prefix).order_by()
           .values("region_id").annotate(
               n_total=Count("pk"), n_managed=Count("pk", filter=~Q(property_status="none")),

@@ -7,8 +7,8 @@ Every figure comes from services.evaluate after services.ensure_fresh, so the pa
 and the API show the same numbers. The region is `?region=CODE` (default: the region of the
 switcher, which starts as the user's widest region); the region the page shows becomes the
 switcher's region too, so the module pages the "records behind it" links open are filtered the
-same way. Access: VIEW_INDICATORS in that region (403 without it); a region outside the user's
-scope is 404, as with places.scope.access_region_by_code.
+same way. Access (indicators/access.py): VIEW_INDICATORS in that region (403 without it); a region
+outside the user's scope is 404, as with places.scope.access_region_by_code.
 """
 
 from __future__ import annotations
@@ -19,21 +19,25 @@ import re
 from decimal import Decimal
 from urllib.parse import urlencode
 
+import openpyxl
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
-from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, EXPORT, VIEW_INDICATORS
-from minsheng.indicators import services
+from minsheng.cases import stats as case_stats
+from minsheng.cases.access import can_see_stats, is_case_staff
+from minsheng.indicators import access, services
+from minsheng.indicators.access import LEVELS
 from minsheng.indicators.models import (
     Completion,
     DataElement,
@@ -43,12 +47,11 @@ from minsheng.indicators.models import (
 )
 from minsheng.indicators.periods import MONTH, QUARTER, YEAR, Period, PeriodError, parse
 from minsheng.lib.http import download
-from minsheng.places.models import Region
+from minsheng.places.models import Region, district_code
 from minsheng.places.regionswitch import SESSION_KEY, current_region
-from minsheng.places.scope import access_region_by_code, scope_of
+from minsheng.projects.access import expenditure_for, plans_for
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-LEVELS = (Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY)
 # the region this page last showed; tells a stale ?region= apart from a deliberate one
 SHOWN_KEY = "minsheng_indicators_region"
 DEFAULT_MAP_INDICATOR = "cases_received"
@@ -70,47 +73,18 @@ def _label(p: Period) -> str:
     return p.label_en if _english() else p.label
 
 
-def _district_code(code: str) -> str:
-    return code[:6] + "000000"
-
-
-def _default_region(request) -> Region:
-    s = scope_of(request.user)
-    region = current_region(request)
-    if region is not None and region.level in LEVELS and s.has_right(VIEW_INDICATORS, region.code):
-        return region
-    # the widest region in which a membership grants the right
-    rights = sorted((g.prefix for g in s.grants if s.has_right(VIEW_INDICATORS, g.prefix.ljust(12, "0"))
-                     and g.prefix), key=len)
-    for p in rights:
-        r = Region.objects.filter(code=p.ljust(12, "0"), level__in=LEVELS).first()
-        if r is not None:
-            return r
-    if s.everything:
-        r = Region.objects.filter(level=Region.Level.DISTRICT).order_by("code").first()
-        if r is not None:
-            return r
-    raise Http404
-
-
 def _region(request) -> Region:
-    """The region asked for, checked: no right anywhere → 403; outside scope → 404; in scope but
-    without the right there (a street user asking for the district) → 403."""
+    """The region asked for, checked by access.access_indicator_region (403/404), and remembered:
+    it becomes the switcher's region, and a reload by the switcher at the top (the page's old
+    ?region= while the switcher moved elsewhere) follows the switch."""
     user = request.user
-    s = scope_of(user)
-    if not s.has_right(VIEW_INDICATORS):
-        raise PermissionDenied(_("您的角色不能查看民生指标。"))
     code = request.GET.get("region", "").strip()
     switched = request.session.get(SESSION_KEY)
     if code and code == request.session.get(SHOWN_KEY) and switched and switched != code \
-            and (s.everything or s.reads(switched)):
-        # the page was reloaded by the switcher at the top with its old ?region=: follow the switch
+            and access.reads(user, switched):
         code = switched
-    region = access_region_by_code(user, code) if code else _default_region(request)
-    if not s.has_right(VIEW_INDICATORS, region.code):
-        raise PermissionDenied(_("您无权查看该区划的民生指标。"))
-    if region.level not in LEVELS:
-        raise Http404
+    current = None if code else current_region(request)  # the default needs the switcher's
+    region = access.access_indicator_region(user, code, current=current)
     if request.session.get(SESSION_KEY) != region.code:
         request.session[SESSION_KEY] = region.code
     request.session[SHOWN_KEY] = region.code
@@ -161,11 +135,9 @@ def _years(district: str) -> list[int]:
 
 def _chain(region: Region, user) -> list[dict]:
     """District › street › community, each a link when the user may see its indicators."""
-    s = scope_of(user)
     out, r = [], region
     while r is not None and r.level in LEVELS:
-        out.append({"region": r, "link": r.code != region.code
-                    and s.has_right(VIEW_INDICATORS, r.code)})
+        out.append({"region": r, "link": r.code != region.code and access.can_view(user, r.code)})
         r = r.parent
     return out[::-1]
 
@@ -272,7 +244,7 @@ class Notes:
 
 def _completions(region: Region, period: Period) -> dict[str, str]:
     """The state of each data set's return for the period, at the region or above it."""
-    codes = {region.code, _district_code(region.code), region.code[:9] + "000"}
+    codes = {region.code, district_code(region.code), region.code[:9] + "000"}
     order = {Completion.State.DRAFT: 0, Completion.State.SUBMITTED: 1, Completion.State.APPROVED: 2}
     out: dict[str, str] = {}
     for ds, state in Completion.objects.filter(region_id__in=codes, period=period.id) \
@@ -321,7 +293,7 @@ def dashboard(request):
     region = _region(request)
     period = _period(request)
     today = timezone.localdate()
-    district = _district_code(region.code)
+    district = district_code(region.code)
     as_of = services.ensure_fresh(district, period)
     _fresh(district, period.previous(), today)
     inds = _indicators()
@@ -389,7 +361,7 @@ def dashboard(request):
         "no_boundary": no_boundary, "chosen": chosen_ind,
         "chosen_name": _name(chosen_ind) if chosen_ind else "",
         "child_level": _("街道/乡镇") if region.level == Region.Level.DISTRICT else _("社区/村"),
-        "can_export": scope_of(request.user).has_right(EXPORT, region.code),
+        "can_export": access.can_export(request.user, region.code),
         "ind_choices": [(i.code, _name(i), str(label)) for _c, label, members in _sections(inds)
                         for i in members if i.kind != Indicator.Kind.WATER_CLASS],
         "months": range(1, 13),
@@ -429,10 +401,6 @@ def _readable(text: str, elements: dict[str, DataElement]) -> str:
 def _records(ind: Indicator, region: Region, period: Period, user, elements) -> list[dict]:
     """Links to the module pages that hold the records behind an indicator, filtered to the region
     (through the switcher) and period where the page can filter."""
-    from minsheng.cases import stats as case_stats
-    from minsheng.cases.access import can_see_stats, is_case_staff
-    from minsheng.projects.access import expenditure_for, plans_for
-
     codes = ind.element_codes()
     last = period.end - dt.timedelta(days=1)
     dates = {"start": period.start.isoformat(), "end": last.isoformat()}
@@ -478,14 +446,13 @@ def _records(ind: Indicator, region: Region, period: Period, user, elements) -> 
         add(_("签约生活圈服务网点"), reverse("places:facilities") + "?signed=1")
     if any(c.startswith("lc_") for c in codes):
         add(_("15分钟生活圈测算"), reverse("lifecircle:overview"))
-    s = scope_of(user)
     sets = {elements[c].dataset for c in codes if c in elements
             and elements[c].source == DataElement.Source.MANUAL and elements[c].dataset}
     if sets:
         names = "、".join(f"{_name(d)}（{d.owner}）" if d.owner else _name(d)
                          for d in sorted(sets, key=lambda d: d.order))
         note = _("由责任部门填报、区级审核后计入")
-        if s.has_right(ENTER_DATA) or s.has_right(APPROVE_DATA):
+        if access.may_use_entry(user):
             try:
                 url = reverse("indicators:entry")
             except NoReverseMatch:  # the data-entry pages are not mounted
@@ -504,7 +471,7 @@ def detail(request, code: str):
     region = _region(request)
     period = _period(request)
     today = timezone.localdate()
-    district = _district_code(region.code)
+    district = district_code(region.code)
     as_of = services.ensure_fresh(district, period)
     _fresh(district, period.previous(), today)
     got = services.evaluate([region.code], period, indicators=[ind])[region.code]
@@ -593,15 +560,11 @@ def _raw(v: Decimal | None) -> str:
 def export(request):
     """The dashboard's figures for the region and period as .xlsx, one row per indicator; the
     export is written to the audit log."""
-    import openpyxl
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
     region = _region(request)
     period = _period(request)
-    if not scope_of(request.user).has_right(EXPORT, region.code):
+    if not access.can_export(request.user, region.code):
         raise PermissionDenied(_("没有导出数据的权限。"))
-    district = _district_code(region.code)
+    district = district_code(region.code)
     as_of = services.ensure_fresh(district, period)
     _fresh(district, period.previous(), timezone.localdate())
     inds = _indicators()

@@ -19,7 +19,7 @@ from django.http import Http404
 from minsheng.accounts.roles import EDIT_PLACES, MANAGE_PROJECTS, PLAN_SERVICES
 from minsheng.lifecircle.models import Proposal, Run
 from minsheng.places import scope
-from minsheng.places.models import Compound, Facility, Region, code_prefix
+from minsheng.places.models import Compound, Facility, Region, code_prefix, district_code
 from minsheng.places.regionswitch import current_region
 from minsheng.projects.models import Plan
 from minsheng.projects.services import today
@@ -27,7 +27,7 @@ from minsheng.projects.services import today
 
 def district_of(code: str) -> Region:
     """The district (区/县) a region code lies in."""
-    return Region.objects.get(code=code[:6].ljust(12, "0"))
+    return Region.objects.get(code=district_code(code))
 
 
 def district_for(request) -> Region | None:
@@ -35,7 +35,7 @@ def district_for(request) -> Region | None:
     region = current_region(request)
     if region is None or len(code_prefix(region.code)) < 6:
         return None
-    return Region.objects.filter(code=region.code[:6].ljust(12, "0")).first()
+    return Region.objects.filter(code=district_code(region.code)).first()
 
 
 def compounds_for(user, region: Region) -> QuerySet[Compound]:

@@ -8,11 +8,11 @@ from django.dispatch import receiver
 from django_q.tasks import async_task
 
 from minsheng.lifecircle.models import Run
-from minsheng.places.models import Facility
+from minsheng.places.models import Facility, district_code
 
 
 def _queue(facility: Facility) -> None:
-    district = facility.region_id[:6].ljust(12, "0")
+    district = district_code(facility.region_id)
     if not Run.objects.filter(region_id=district, state=Run.State.DONE).exists():
         return
     category = facility.category_id

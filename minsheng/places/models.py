@@ -39,6 +39,12 @@ def parent_code(code: str) -> str | None:
     return code[:shorter].ljust(12, "0")
 
 
+def district_code(code: str) -> str:
+    """The 12-digit code of the district (区/县) containing a region code: 131002001007 →
+    131002000000. The one place that knows a district is the first six digits."""
+    return code[:6].ljust(12, "0")
+
+
 class Region(models.Model):
     class Level(models.TextChoices):
         PROVINCE = "province", _("省")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -97,6 +98,18 @@ def load_livelihood_classes(path: Path | None = None) -> dict[str, str]:
     if bad:
         raise ValueError(f"民生科目配置中的类级科目编码应为3位数字：{', '.join(bad)}")
     return dict(classes)
+
+
+def class_of(code: str) -> str:
+    """The functional class (类) a budget line counts towards: the first three digits of its code
+    (20502 普通教育 → 205 教育支出)."""
+    return code[:3]
+
+
+def is_livelihood(code: str, classes: dict[str, str] | None = None) -> bool:
+    """Whether a line's class counts as livelihood spending (the configured class list)."""
+    classes = load_livelihood_classes() if classes is None else classes
+    return class_of(code) in classes
 
 
 def _rows_from_file(content: bytes, filename: str) -> list[tuple[int, list[str]]]:
@@ -185,22 +198,31 @@ def livelihood_share(lines: list[BudgetLine], classes: dict[str, str] | None = N
         by_class[c] = ln.amount
         names[c] = ln.name
     # Classes given only by their sections (or items): sum the most aggregated level present.
-    for c in sorted({ln.code[:3] for ln in lines} - set(class_rows)):
-        sections = [ln for ln in lines if ln.code[:3] == c and len(ln.code) == 5]
-        items = [ln for ln in lines if ln.code[:3] == c and len(ln.code) == 7]
+    for c in sorted({class_of(ln.code) for ln in lines} - set(class_rows)):
+        sections = [ln for ln in lines if class_of(ln.code) == c and len(ln.code) == 5]
+        items = [ln for ln in lines if class_of(ln.code) == c and len(ln.code) == 7]
         covered = {s.code for s in sections}
         extra = [it for it in items if it.code[:5] not in covered]
         by_class[c] = sum((s.amount for s in sections), Decimal(0)) + sum(
             (it.amount for it in extra), Decimal(0))
         notes.append(f"类 {c} 没有类级合计行，按其下级科目求和：{yuan_display(by_class[c])}")
     for c, ln in class_rows.items():
-        sub = sum((x.amount for x in lines if x.code[:3] == c and len(x.code) == 5), Decimal(0))
+        sub = sum((x.amount for x in lines if class_of(x.code) == c and len(x.code) == 5),
+                  Decimal(0))
         if sub and sub != ln.amount:
             notes.append(f"类 {c} 的款级合计 {yuan_display(sub)} 与类级数 {yuan_display(ln.amount)} "
                          f"不一致，按类级数计")
     total = sum(by_class.values(), Decimal(0))
     livelihood = sum((a for c, a in by_class.items() if c in classes), Decimal(0))
     return ShareResult(total, livelihood, by_class, names, classes, notes)
+
+
+def share_of_amounts(amounts: Iterable[tuple[str, Decimal]],
+                     classes: dict[str, str] | None = None) -> ShareResult | None:
+    """livelihood_share of (code, amount) pairs, e.g. stored lines summed by code in SQL (the
+    indicator source and the report call this); None when there are none."""
+    lines = [BudgetLine(0, code, "", amount) for code, amount in amounts]
+    return livelihood_share(lines, classes) if lines else None
 
 
 def share_of_file(path: Path, classes: dict[str, str] | None = None) -> ShareResult:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, error_report
+from minsheng.places.models import district_code
 from minsheng.places.regionswitch import current_region
 from minsheng.projects import access, actions, exchange, services
 from minsheng.projects.briefing import briefing_docx
@@ -285,7 +286,7 @@ def budget(request):
     lines = access.expenditure_for(request.user)
     if region is not None:
         lines = lines.filter(region__code__startswith=region.code[:6])
-    district = region.code[:6].ljust(12, "0") if region else None
+    district = district_code(region.code) if region else None
     years = sorted(set(lines.values_list("year", flat=True)), reverse=True)
     can_import = district is not None and access.can_manage_budget(request.user, district)
     if not years and not can_import:

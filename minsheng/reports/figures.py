@@ -25,9 +25,9 @@ from minsheng.indicators.models import DataElement, DataValue, Indicator
 from minsheng.indicators.periods import Period
 from minsheng.lib.money import format_amount
 from minsheng.lib.text import date_text
-from minsheng.places.models import Region
+from minsheng.places.models import Region, district_code
 from minsheng.projects import services as project_services
-from minsheng.projects.budget import BudgetLine, livelihood_share
+from minsheng.projects.budget import share_of_amounts
 from minsheng.projects.models import Area, ExpenditureLine, Project
 from minsheng.projects.progress import FLAG_LABELS, FLAG_ORDER
 
@@ -261,12 +261,11 @@ def spending_of(region: Region, year: int) -> list[dict[str, Any]]:
     """Livelihood spending of the year by functional class, largest first (projects/budget.py's
     rule: each class once, which classes count is configuration)."""
 
-    lines = [BudgetLine(0, r["code"], "", r["amount"]) for r in ExpenditureLine.objects.filter(
+    share = share_of_amounts((r["code"], r["amount"]) for r in ExpenditureLine.objects.filter(
         region__code__startswith=region.prefix, year=year).order_by()
-        .values("code").annotate(amount=Sum("amount"))]
-    if not lines:
+        .values("code").annotate(amount=Sum("amount")))
+    if share is None:
         return []
-    share = livelihood_share(lines)
     rows = [{"code": c, "name": share.livelihood_classes[c], "amount": a,
              "text": format_amount(a, "auto")}
             for c, a in share.by_class.items() if c in share.livelihood_classes and a]
@@ -274,10 +273,6 @@ def spending_of(region: Region, year: int) -> list[dict[str, Any]]:
 
 
 # --- everything ------------------------------------------------------------------------------
-
-
-def district_code(region: Region) -> str:
-    return region.code[:6] + "000000"
 
 
 def report_date(year: int, today: dt.date | None = None) -> dt.date:
@@ -356,7 +351,7 @@ class Data:
             if self.computed_at else MISSING,
             "generated": self.region.geometry_generated,
             "district": self.region if self.region.level == "district"
-            else Region.objects.filter(code=district_code(self.region)).first(),
+            else Region.objects.filter(code=district_code(self.region.code)).first(),
             "level": self.region.level,
         }
 
@@ -367,7 +362,7 @@ def collect(region: Region, year: int, *, fresh: bool = True, today: dt.date | N
     year first (the command); otherwise values older than ten minutes are recomputed
     (indicators.services.ensure_fresh, the pages)."""
     period = Period(year)
-    district = district_code(region)
+    district = district_code(region.code)
     if fresh:
         indicators.compute(district, period)
         computed_at = indicators.as_of(district, period)

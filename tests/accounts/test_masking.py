@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from minsheng.accounts.masking import mask
+from minsheng.accounts.masking import mask, mask_text
 from minsheng.accounts.models import AuditLog
 from minsheng.places.models import Compound
 
@@ -19,6 +19,16 @@ def test_mask_formats():
     assert mask("13812345678") == "138****5678"
     assert mask("13100219800101123X") == "131002********123X"
     assert mask("") == ""
+
+
+def test_mask_text_masks_mobile_and_id_numbers_in_free_text_as_mask_does():
+    text = "联系13812345678，身份证13100219800101123X，号码131002198001011234。"
+    assert mask_text(text) == ("联系138****5678，身份证131002********123X，"
+                               "号码131002********1234。")
+    # a landline, a case number and a number too long to be either are left alone
+    for keep in ("0316-5212345", "131002-20260101-000012", "1381234567890"):
+        assert mask_text(keep) == keep
+    assert mask_text("") == "" and mask_text(None) == ""
 
 
 def test_phone_is_masked_on_page_and_api(client_for, compound):

@@ -388,6 +388,12 @@ def test_list_is_public_and_anonymised(client, compound):
         assert field in row
 
 
+def test_an_id_number_in_a_description_is_masked_in_the_public_list(client, compound):
+    case = file_case(compound, description="井盖丢失，报告人身份证 13100219800101123X")
+    body = client.get(f"{BASE}requests.json?service_request_id={case.number}").content.decode()
+    assert "13100219800101123X" not in body and "131002********123X" in body
+
+
 def test_list_filters(client, compound, user):
     sewage = file_case(compound, "sewage")
     noise = file_case(compound, "noise")

@@ -388,6 +388,22 @@ def test_detail_masks_phone_numbers_typed_into_text_until_revealed(client_for, c
     assert PHONE in html and f"联系我 {PHONE} 或 {other}" in html
 
 
+def test_an_id_number_typed_into_a_description_is_masked_on_staff_and_tracking_pages(
+        client, client_for, comp):
+    id_number = "13100219800101123X"
+    case = file("street_order", comp, reporter_phone=PHONE,
+                description=f"摊主占道，身份证号 {id_number}")
+    masked = "131002********123X"
+    c = client_for("street1")
+    html = c.get(f"/cases/{case.pk}/").content.decode()
+    assert id_number not in html and masked in html
+    tracking = client.get(f"/cases/t/{case.token}/").content.decode()
+    assert id_number not in tracking and masked in tracking
+    # the audited reveal shows the description as typed to a role with VIEW_PERSONAL
+    html = c.post(f"/cases/{case.pk}/reveal/").content.decode()
+    assert f"身份证号 {id_number}" in html
+
+
 def test_a_rating_through_the_private_link_is_shown_as_the_residents(client, client_for, user,
                                                                     comp):
     street1 = user("street1")

@@ -1,0 +1,135 @@
+"""Point → place: the district, community (or village) and grid whose outlines hold a point, and
+the compound within 150 m. The one owner of that mapping; cases (filing, the hotline import) and
+anything else that places a point asks `locate`.
+
+The outlines are parsed into STRtrees once per process: the districts' (re-read when districts
+with outlines are added), and per district its communities' and grids' (re-read when communities
+or grids are added or removed, checked at most once a minute).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+
+from shapely import STRtree
+from shapely.geometry import Point, shape
+
+from minsheng.places.coords import haversine_m
+from minsheng.places.models import Compound, Grid, Region
+
+__all__ = ["COMPOUND_RADIUS_M", "Location", "district_of", "grid_in", "locate", "nearest_compound"]
+
+COMPOUND_RADIUS_M = 150.0
+VERSION_TTL_S = 60.0
+
+
+@dataclass
+class Location:
+    region: Region  # the community holding the point, else the district
+    grid: Grid | None
+    compound: Compound | None
+
+    @property
+    def street(self) -> Region | None:
+        """The street (街道/乡镇) above the community; None when the point is in no community."""
+        return self.region.parent if self.region.level == Region.Level.COMMUNITY else None
+
+
+@lru_cache(maxsize=8)
+def _index(district_prefix: str, version: int):
+    """STRtree of the communities and grids of a district (cached per process; `version`
+    changes when boundaries change)."""
+    comms = list(Region.objects.filter(code__startswith=district_prefix, level="community",
+                                       boundary__isnull=False).only("code", "boundary"))
+    grids = list(Grid.objects.filter(region__code__startswith=district_prefix,
+                                     boundary__isnull=False).only("id", "region_id", "boundary"))
+    cgeo = [shape(r.boundary) for r in comms]
+    ggeo = [shape(g.boundary) for g in grids]
+    return ([r.code for r in comms], STRtree(cgeo) if cgeo else None, cgeo,
+            [g.id for g in grids], STRtree(ggeo) if ggeo else None, [g.region_id for g in grids])
+
+
+_VERSIONS: dict[str, tuple[float, int]] = {}
+
+
+def _version(prefix: str) -> int:
+    """Changes when communities or grids are added or removed; checked at most once a minute
+    per process, so filing a case does not count rows every time."""
+    now = time.monotonic()
+    hit = _VERSIONS.get(prefix)
+    if hit is not None and now - hit[0] < VERSION_TTL_S:
+        return hit[1]
+    v = Region.objects.filter(code__startswith=prefix, level="community").count() + \
+        Grid.objects.filter(region__code__startswith=prefix).count()
+    _VERSIONS[prefix] = (now, v)
+    return v
+
+
+@lru_cache(maxsize=4)
+def _districts(version: tuple) -> tuple[list[str], STRtree | None, list]:
+    rows = list(Region.objects.filter(level="district", boundary__isnull=False).only(
+        "code", "boundary"))
+    geoms = [shape(d.boundary) for d in rows]
+    return [d.code for d in rows], STRtree(geoms) if geoms else None, geoms
+
+
+def district_of(lng: float, lat: float) -> Region | None:
+    """The district whose boundary holds the point (districts with boundaries only; the
+    boundaries are parsed once per process and re-read when districts are added)."""
+    version = tuple(Region.objects.filter(level="district", boundary__isnull=False)
+                    .values_list("code", flat=True))
+    codes, tree, _geoms = _districts(version)
+    if tree is None:
+        return None
+    for i in tree.query(Point(lng, lat), predicate="intersects"):
+        return Region.objects.defer("boundary").get(code=codes[int(i)])
+    return None
+
+
+def locate(lng: float, lat: float, district: Region | None = None) -> Location | None:
+    """Where a WGS-84 point is: its community (else the district), its grid and the compound
+    within COMPOUND_RADIUS_M; None when no district (given, or found by district_of) holds it."""
+    district = district or district_of(lng, lat)
+    if district is None:
+        return None
+    prefix = district.code[:6]
+    codes, ctree, _cgeo, gids, gtree, _gregions = _index(prefix, _version(prefix))
+    p = Point(lng, lat)
+    region = district
+    if ctree is not None:
+        for i in ctree.query(p, predicate="intersects"):
+            region = Region.objects.defer("boundary").get(code=codes[int(i)])
+            break
+    grid = None
+    if gtree is not None:
+        for i in gtree.query(p, predicate="intersects"):
+            grid = Grid.objects.defer("boundary").get(pk=gids[int(i)])
+            if grid.region_id == region.code:
+                break
+    compound = nearest_compound(lng, lat, region.code)
+    return Location(region, grid, compound)
+
+
+def grid_in(region_code: str, lng: float, lat: float) -> Grid | None:
+    """The grid of region `region_code` whose outline holds the point (None when none does), for
+    a record whose region is already known (an imported compound)."""
+    prefix = region_code[:6]
+    _codes, _ctree, _cgeo, gids, gtree, gregions = _index(prefix, _version(prefix))
+    if gtree is None:
+        return None
+    for i in sorted(int(i) for i in gtree.query(Point(lng, lat), predicate="intersects")):
+        if gregions[i] == region_code:
+            return Grid.objects.defer("boundary").get(pk=gids[i])
+    return None
+
+
+def nearest_compound(lng: float, lat: float, region_code: str) -> Compound | None:
+    d = 0.002
+    near = Compound.objects.filter(lat__range=(lat - d, lat + d), lng__range=(
+        lng - d * 1.3, lng + d * 1.3)).defer("boundary").select_related("property_company")
+    best = min(near, key=lambda c: haversine_m(lng, lat, c.lng, c.lat), default=None)
+    if best is not None and haversine_m(lng, lat, best.lng, best.lat) <= COMPOUND_RADIUS_M:
+        return best
+    return None
