@@ -38,7 +38,6 @@ from minsheng.accounts.roles import EXPORT, IMPORT_CASES
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Case, CaseType
-from minsheng.cases.routing import locate
 from minsheng.lib import tabular
 from minsheng.lib.tabular import (
     HEAD_OPTIONAL_FILL,
@@ -55,6 +54,7 @@ from minsheng.lib.tabular import (
 )
 from minsheng.places import coords
 from minsheng.places.exchange import common_region
+from minsheng.places.locate import locate
 from minsheng.places.models import Compound
 from minsheng.places.scope import compounds_for, scope_of
 

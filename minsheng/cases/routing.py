@@ -1,6 +1,6 @@
 """Where a case is and who handles it.
 
-locate() (places/locate.py, re-exported here): point → grid → community → (compound nearby);
+Where a case is comes from places.locate.locate (point → grid → community → compound nearby);
 route(): the routing rules (category × longest region prefix), else the catalogue default: a
 managed compound's property company for property categories, else the nearest organisation of the
 category's handler kind walking up the region tree (community → street → district).
@@ -9,12 +9,9 @@ category's handler kind walking up the region tree (community → street → dis
 from __future__ import annotations
 
 from minsheng.cases.models import RoutingRule
-from minsheng.places.locate import Location, locate
 from minsheng.places.models import Compound, Organisation, Region, parent_code
 
-# locate() and Location live in places/locate.py (the one point → place mapping); they are
-# re-exported here for the callers that still import them from routing.
-__all__ = ["Location", "dispatcher", "escalation_target", "locate", "nearest_org", "route"]
+__all__ = ["dispatcher", "escalation_target", "nearest_org", "route"]
 
 
 def _up(code: str):

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from minsheng.accounts.roles import SUPERVISE_CASES
 from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Mediation, Notification
-from minsheng.cases.routing import dispatcher, escalation_target, locate, nearest_org, route
+from minsheng.cases.routing import dispatcher, escalation_target, nearest_org, route
+from minsheng.places.locate import locate
 from minsheng.places.models import Organisation, Region
 from minsheng.places.scope import scope_of
 

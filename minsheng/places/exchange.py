@@ -69,6 +69,7 @@ from minsheng.lib.tabular import (
     style_header,
 )
 from minsheng.places import coords, scope
+from minsheng.places.locate import grid_in, invalidate
 from minsheng.places.models import (
     Compound,
     Facility,
@@ -259,7 +260,7 @@ class _Geo:
 
     def __init__(self) -> None:
         self._outline: dict[str, Any] = {}
-        self._grids: dict[str, list[tuple[Grid, Any]]] = {}
+        self._grid_ids: dict[str, set[int]] = {}
 
     def outline(self, code: str):
         if code not in self._outline:
@@ -291,21 +292,12 @@ class _Geo:
         return coords.haversine_m(near.x, near.y, p.x, p.y)
 
     def grid_at(self, code: str, lng: float, lat: float) -> tuple[Grid | None, set[int]]:
-        """The grid of region `code` containing the point, and the ids of all its grids."""
-        if code not in self._grids:
-            cells = []
-            for g in Grid.objects.filter(region_id=code):
-                try:
-                    cells.append((g, shape(g.boundary) if g.boundary else None))
-                except (ValueError, TypeError, KeyError, AttributeError):
-                    cells.append((g, None))
-            self._grids[code] = cells
-        pt = Point(lng, lat)
-        ids = {g.pk for g, _ in self._grids[code]}
-        for g, geom in self._grids[code]:
-            if geom is not None and geom.covers(pt):
-                return g, ids
-        return None, ids
+        """The grid of region `code` containing the point (places.locate, the one owner of
+        point → grid), and the ids of all the region's grids."""
+        if code not in self._grid_ids:
+            self._grid_ids[code] = set(Grid.objects.filter(region_id=code).values_list(
+                "pk", flat=True))
+        return grid_in(code, lng, lat), self._grid_ids[code]
 
 
 def _far_message(d: float) -> str:
@@ -816,6 +808,8 @@ def import_geojson(user, kind: str, content: bytes, crs: str, *, request=None) -
             result = ImportResult(created=0, updated=len(pending))
         else:
             result = _save(pending)
+            invalidate()  # new outlines: point → grid must see them, now and once committed
+            transaction.on_commit(invalidate)
         model = Grid if kind == "grids" else Compound
         masking.log(
             user, AuditLog.Action.IMPORT, object_type=model._meta.label_lower,

@@ -19,7 +19,8 @@ from shapely.geometry import Point, shape
 from minsheng.places.coords import haversine_m
 from minsheng.places.models import Compound, Grid, Region
 
-__all__ = ["COMPOUND_RADIUS_M", "Location", "district_of", "grid_in", "locate", "nearest_compound"]
+__all__ = ["COMPOUND_RADIUS_M", "Location", "district_of", "grid_in", "invalidate", "locate",
+           "nearest_compound"]
 
 COMPOUND_RADIUS_M = 150.0
 VERSION_TTL_S = 60.0
@@ -65,6 +66,15 @@ def _version(prefix: str) -> int:
         Grid.objects.filter(region__code__startswith=prefix).count()
     _VERSIONS[prefix] = (now, v)
     return v
+
+
+def invalidate() -> None:
+    """Forget the parsed outlines in this process: called after grid or community outlines are
+    written (the GeoJSON import, places.actions), so the next lookup reads them again (the
+    counts checked once a minute would miss an outline redrawn in place)."""
+    _VERSIONS.clear()
+    _index.cache_clear()
+    _districts.cache_clear()
 
 
 @lru_cache(maxsize=4)

@@ -339,8 +339,6 @@ def test_an_accepted_case_past_its_resolve_due_escalates_too(user, unmanaged):
 
 
 def test_the_district_names_the_office_that_receives_escalations(user, unmanaged):
-    from minsheng.places.models import Organisation
-
     Organisation.objects.filter(region_id="131002000000").update(receives_escalations=False)
     Organisation.objects.filter(region_id="131002000000", name="区应急管理局").update(
         receives_escalations=True)

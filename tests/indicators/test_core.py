@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django_q.models import Schedule
 
 from minsheng.cases.models import Case
 from minsheng.indicators import formula, jobs, services
@@ -23,6 +24,7 @@ from minsheng.indicators.models import (
 from minsheng.indicators.periods import Period, PeriodError, parse
 from minsheng.indicators.sources import SOURCES
 from minsheng.places.models import Compound, Region
+from minsheng.projects.models import ExpenditureLine
 from minsheng.web.jobs import ensure_schedules
 from tests.cases.test_stats import world  # noqa: F401  (the fixture)
 
@@ -231,8 +233,6 @@ def test_targets_are_prorated_for_counts_only(street_set):
 
 @pytest.mark.django_db
 def test_spending_share_and_growth_from_budget_lines():
-    from minsheng.projects.models import ExpenditureLine
-
     ExpenditureLine.objects.filter(region_id=D, year__in=(2029, 2030)).delete()
     for year, edu, other in ((2029, 80, 20), (2030, 90, 30)):
         ExpenditureLine.objects.create(region_id=D, year=year, code="205",
@@ -249,8 +249,6 @@ def test_spending_share_and_growth_from_budget_lines():
 
 @pytest.mark.django_db
 def test_the_refresh_job_computes_current_periods_and_is_scheduled():
-    from django_q.models import Schedule
-
     with time_machine.travel(dt.datetime(2030, 5, 20, 12, tzinfo=dt.UTC), tick=False):
         assert jobs.refresh() > 0
     for p in ("2030", "2030Q2", "2030-05"):

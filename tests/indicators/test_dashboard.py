@@ -20,6 +20,7 @@ from minsheng.accounts.models import AuditLog
 from minsheng.cases import workflow
 from minsheng.cases.models import Case, CaseType
 from minsheng.indicators import views
+from minsheng.indicators.dashboard_urls import urlpatterns
 from minsheng.places.models import Compound, Region
 
 pytestmark = pytest.mark.django_db
@@ -257,8 +258,6 @@ def test_manual_indicator_without_approved_data_says_why(client_for):
 
 def test_entry_pages_are_not_taken_for_an_indicator():
     """/indicators/entry/ is mounted after this module: the indicator page must let it pass."""
-    from minsheng.indicators.dashboard_urls import urlpatterns
-
     assert resolve("/indicators/cases_received/").func is views.detail
     assert resolve("/indicators/").url_name == "dashboard"
     page = next(p for p in urlpatterns if p.name == "detail")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from shapely.geometry import shape
 
-from minsheng.places.locate import grid_in, locate
+from minsheng.places.locate import grid_in, invalidate, locate
 from minsheng.places.models import Grid, Region
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +33,19 @@ def test_a_point_inside_a_grid_gives_the_grid_its_community_and_its_street():
 
 def test_a_point_outside_every_district_is_nowhere():
     assert locate(10.0, 10.0) is None
+
+
+def test_a_redrawn_outline_is_seen_once_the_index_is_invalidated():
+    """Counting grids (once a minute) cannot see an outline redrawn in place; writers of outlines
+    (the GeoJSON import, places.actions) call invalidate()."""
+    grid = Grid.objects.filter(region__code__startswith="131002", boundary__isnull=False) \
+        .order_by("pk").first()
+    lng, lat = 100.0, 20.0  # far from every demo outline
+    assert grid_in(grid.region_id, lng, lat) is None  # warms the index
+    d = 0.001
+    Grid.objects.filter(pk=grid.pk).update(boundary={"type": "Polygon", "coordinates": [[
+        [lng - d, lat - d], [lng + d, lat - d], [lng + d, lat + d], [lng - d, lat + d],
+        [lng - d, lat - d]]]})
+    invalidate()
+    assert grid_in(grid.region_id, lng, lat) == grid
+    invalidate()  # leave no outline of this rolled-back test in the index
