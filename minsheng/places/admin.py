@@ -4,12 +4,11 @@ objects outside it are 404, and saving needs the editing right over the record's
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.masking import PERSONAL_FIELDS, mask
 from minsheng.accounts.roles import ADMIN_SITE
-from minsheng.places import scope
+from minsheng.places import actions, scope
 from minsheng.places.models import (
     Compound,
     Facility,
@@ -60,9 +59,15 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        if not scope.can_edit(request.user, obj.region_id):
-            raise PermissionDenied
-        super().save_model(request, obj, form, change)
+        # Through places.actions: it checks the editing right over the stored region and the new
+        # one (PermissionDenied, a 403) and audits. The admin goes on with `obj` (its log entry
+        # and redirect), so it takes the saved row's key.
+        editable = actions.editable_field_names(self.model)
+        data = {k: v for k, v in form.cleaned_data.items() if k in editable}
+        saved = actions.do_save_place(request.user, self.model, data,
+                                      instance=obj if change else None, source="admin",
+                                      request=request)
+        obj.pk = saved.pk
 
     def get_exclude(self, request, obj=None):
         # Personal fields never appear in the back office's forms; use the reveal button on the

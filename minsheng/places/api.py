@@ -4,7 +4,8 @@ against the editing right over the target region (and the source region when mov
 from __future__ import annotations
 
 import django_filters
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError
 from django.urls import include, path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from minsheng.accounts.masking import PERSONAL_FIELDS, mask, personal_values
-from minsheng.places import scope
+from minsheng.places import actions, scope
 from minsheng.places.models import Compound, Facility, Grid, Organisation, Region
 
 
@@ -173,17 +174,20 @@ class ScopedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         return type(self).scoped(self.request.user)
 
     def perform_create(self, serializer):
-        self._save(serializer)
+        self.save_place(serializer, None)
 
     def perform_update(self, serializer):
-        if not scope.can_edit(self.request.user, serializer.instance.region_id):
-            raise PermissionDenied(_("您无权修改此记录。"))
-        self._save(serializer)
+        self.save_place(serializer, serializer.instance)
 
-    def _save(self, serializer):
+    def save_place(self, serializer, instance):
+        """Save through places.actions (which checks the editing right over the record's region
+        and the one it moves to, and audits); the response shows the saved row."""
         try:
-            with transaction.atomic():
-                serializer.save()
+            serializer.instance = actions.do_save_place(
+                self.request.user, serializer.Meta.model, dict(serializer.validated_data),
+                instance=instance, source="api", request=self.request)
+        except DjangoPermissionDenied as e:
+            raise PermissionDenied(str(e)) from e
         except IntegrityError as e:
             raise ValidationError({"name": _("同一区划内已有同名记录。")}) from e
 
