@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.masking import PERSONAL_FIELDS, mask
-from minsheng.accounts.roles import ADMIN_SITE
+from minsheng.accounts.roles import ADMIN_SITE, MANAGE_USERS
 from minsheng.places import actions, scope
 from minsheng.places.models import (
     Compound,
@@ -153,8 +153,6 @@ class FacilityCategoryAdmin(admin.ModelAdmin):
     list_editable = ["distance_m", "required"]
 
     def _district_admin(self, request):
-        from minsheng.accounts.roles import MANAGE_USERS
-
         return admin_allowed(request) and scope.scope_of(request.user).has_right(MANAGE_USERS)
 
     def has_module_permission(self, request):

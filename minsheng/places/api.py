@@ -15,9 +15,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from minsheng.accounts.masking import PERSONAL_FIELDS, mask, personal_values
+from minsheng.accounts.masking import PERSONAL_FIELDS, can_unmask, mask, personal_values
 from minsheng.places import actions, scope
-from minsheng.places.models import Compound, Facility, Grid, Organisation, Region
+from minsheng.places.models import Compound, Facility, Grid, Organisation, Region, code_prefix
 
 
 class MaskedSerializer(serializers.ModelSerializer):
@@ -156,8 +156,6 @@ class RegionListFilter(django_filters.FilterSet):
     within = django_filters.CharFilter(method="filter_within", label="区划代码（含下级）")
 
     def filter_within(self, qs, name, value):
-        from minsheng.places.models import code_prefix
-
         return qs.filter(code__startswith=code_prefix(value.ljust(12, "0")))
 
     class Meta:
@@ -197,8 +195,6 @@ class ScopedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         obj = self.get_object()
         if not PERSONAL_FIELDS.get(obj._meta.label_lower):
             return Response({})
-        from minsheng.accounts.masking import can_unmask
-
         if not can_unmask(request.user, obj.region_id):
             raise PermissionDenied(_("您的角色无权查看个人信息。"))
         return Response(personal_values(request.user, obj, unmask=True, request=request))

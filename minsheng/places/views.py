@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from minsheng.accounts.masking import can_unmask, personal_values
 from minsheng.accounts.roles import EXPORT
 from minsheng.places import actions, scope
+from minsheng.places.coords import haversine_m
 from minsheng.places.models import (
     Compound,
     FacilityCategory,
@@ -166,8 +167,6 @@ def compound_detail(request, pk: int):
 
 def _near(request, c: Compound, radius_m: float = 500.0):
     """Facilities within a straight-line radius (the life circle computes walking distance)."""
-    from minsheng.places.coords import haversine_m
-
     dlat = radius_m / 111000
     dlng = dlat * 1.4
     qs = scope.facilities_for(request.user).filter(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from minsheng.accounts.models import AuditLog
 from minsheng.places.models import Compound, Region
@@ -13,8 +14,6 @@ def test_schema_lists_the_places_endpoints(client_for):
     assert r.status_code == 200
     paths = r.json()["paths"] if r["Content-Type"].startswith("application/json") else None
     if paths is None:
-        import yaml
-
         paths = yaml.safe_load(r.content)["paths"]
     for p in ("/api/regions/", "/api/compounds/", "/api/compounds/{id}/", "/api/facilities/",
               "/api/organisations/", "/api/grids/"):

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
 from minsheng.accounts.models import AuditLog
 from minsheng.places.models import Compound
@@ -101,6 +102,4 @@ def test_form_edit_validates_and_saves(client_for):
 
 
 def test_healthz():
-    from django.test import Client
-
     assert Client().get("/healthz").content == b"ok"
