@@ -1,5 +1,6 @@
 """Back office (Django admin), scoped like every other page: the changelist is the user's scope,
-objects outside it are 404, and saving needs the editing right over the record's region."""
+objects outside it are 404, and saving goes through places/actions.py (the editing right over the
+record's region and the one it moves to; one audit row)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""JSON API for places under /api/. Every queryset comes from places/scope.py; writes are checked
-against the editing right over the target region (and the source region when moving a record)."""
+"""JSON API for places under /api/. Every queryset comes from places/scope.py; writes go through
+places/actions.py, which checks the editing right over the source and the target region and audits
+(the serializers refuse a target region outside it first, as a field error)."""
 
 from __future__ import annotations
 
