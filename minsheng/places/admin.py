@@ -1,15 +1,15 @@
 """Back office (Django admin), scoped like every other page: the changelist is the user's scope,
-objects outside it are 404, and saving needs the editing right over the record's region."""
+objects outside it are 404, and saving goes through places/actions.py (the editing right over the
+record's region and the one it moves to; one audit row)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.masking import PERSONAL_FIELDS, mask
-from minsheng.accounts.roles import ADMIN_SITE
-from minsheng.places import scope
+from minsheng.accounts.roles import ADMIN_SITE, MANAGE_USERS
+from minsheng.places import actions, scope
 from minsheng.places.models import (
     Compound,
     Facility,
@@ -60,9 +60,15 @@ class ScopedAdmin(admin.ModelAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        if not scope.can_edit(request.user, obj.region_id):
-            raise PermissionDenied
-        super().save_model(request, obj, form, change)
+        # Through places.actions: it checks the editing right over the stored region and the new
+        # one (PermissionDenied, a 403) and audits. The admin goes on with `obj` (its log entry
+        # and redirect), so it takes the saved row's key.
+        editable = actions.editable_field_names(self.model)
+        data = {k: v for k, v in form.cleaned_data.items() if k in editable}
+        saved = actions.do_save_place(request.user, self.model, data,
+                                      instance=obj if change else None, source="admin",
+                                      request=request)
+        obj.pk = saved.pk
 
     def get_exclude(self, request, obj=None):
         # Personal fields never appear in the back office's forms; use the reveal button on the
@@ -148,8 +154,6 @@ class FacilityCategoryAdmin(admin.ModelAdmin):
     list_editable = ["distance_m", "required"]
 
     def _district_admin(self, request):
-        from minsheng.accounts.roles import MANAGE_USERS
-
         return admin_allowed(request) and scope.scope_of(request.user).has_right(MANAGE_USERS)
 
     def has_module_permission(self, request):

@@ -1,10 +1,12 @@
-"""JSON API for places under /api/. Every queryset comes from places/scope.py; writes are checked
-against the editing right over the target region (and the source region when moving a record)."""
+"""JSON API for places under /api/. Every queryset comes from places/scope.py; writes go through
+places/actions.py, which checks the editing right over the source and the target region and audits
+(the serializers refuse a target region outside it first, as a field error)."""
 
 from __future__ import annotations
 
 import django_filters
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import IntegrityError
 from django.urls import include, path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -14,9 +16,9 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from minsheng.accounts.masking import PERSONAL_FIELDS, mask, personal_values
-from minsheng.places import scope
-from minsheng.places.models import Compound, Facility, Grid, Organisation, Region
+from minsheng.accounts.masking import PERSONAL_FIELDS, can_unmask, mask, personal_values
+from minsheng.places import actions, scope
+from minsheng.places.models import Compound, Facility, Grid, Organisation, Region, code_prefix
 
 
 class MaskedSerializer(serializers.ModelSerializer):
@@ -155,8 +157,6 @@ class RegionListFilter(django_filters.FilterSet):
     within = django_filters.CharFilter(method="filter_within", label="区划代码（含下级）")
 
     def filter_within(self, qs, name, value):
-        from minsheng.places.models import code_prefix
-
         return qs.filter(code__startswith=code_prefix(value.ljust(12, "0")))
 
     class Meta:
@@ -173,17 +173,20 @@ class ScopedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         return type(self).scoped(self.request.user)
 
     def perform_create(self, serializer):
-        self._save(serializer)
+        self.save_place(serializer, None)
 
     def perform_update(self, serializer):
-        if not scope.can_edit(self.request.user, serializer.instance.region_id):
-            raise PermissionDenied(_("您无权修改此记录。"))
-        self._save(serializer)
+        self.save_place(serializer, serializer.instance)
 
-    def _save(self, serializer):
+    def save_place(self, serializer, instance):
+        """Save through places.actions (which checks the editing right over the record's region
+        and the one it moves to, and audits); the response shows the saved row."""
         try:
-            with transaction.atomic():
-                serializer.save()
+            serializer.instance = actions.do_save_place(
+                self.request.user, serializer.Meta.model, dict(serializer.validated_data),
+                instance=instance, source="api", request=self.request)
+        except DjangoPermissionDenied as e:
+            raise PermissionDenied(str(e)) from e
         except IntegrityError as e:
             raise ValidationError({"name": _("同一区划内已有同名记录。")}) from e
 
@@ -193,8 +196,6 @@ class ScopedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         obj = self.get_object()
         if not PERSONAL_FIELDS.get(obj._meta.label_lower):
             return Response({})
-        from minsheng.accounts.masking import can_unmask
-
         if not can_unmask(request.user, obj.region_id):
             raise PermissionDenied(_("您的角色无权查看个人信息。"))
         return Response(personal_values(request.user, obj, unmask=True, request=request))

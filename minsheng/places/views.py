@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Count, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 
 from minsheng.accounts.masking import can_unmask, personal_values
 from minsheng.accounts.roles import EXPORT
-from minsheng.places import scope
+from minsheng.places import actions, scope
+from minsheng.places.coords import haversine_m
 from minsheng.places.models import (
     Compound,
     FacilityCategory,
@@ -166,8 +167,6 @@ def compound_detail(request, pk: int):
 
 def _near(request, c: Compound, radius_m: float = 500.0):
     """Facilities within a straight-line radius (the life circle computes walking distance)."""
-    from minsheng.places.coords import haversine_m
-
     dlat = radius_m / 111000
     dlng = dlat * 1.4
     qs = scope.facilities_for(request.user).filter(
@@ -230,8 +229,8 @@ def compound_edit(request, pk: int | None = None):
     form = CompoundForm(request.POST or None, instance=instance, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                obj = form.save()
+            obj = actions.do_save_compound(request.user, form.cleaned_data, compound=instance,
+                                           source="form", request=request)
         except IntegrityError:
             form.add_error("name", _("该社区内已有同名小区。"))
         else:

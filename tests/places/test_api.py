@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
+from minsheng.accounts.models import AuditLog
 from minsheng.places.models import Compound, Region
 
 pytestmark = pytest.mark.django_db
@@ -12,8 +14,6 @@ def test_schema_lists_the_places_endpoints(client_for):
     assert r.status_code == 200
     paths = r.json()["paths"] if r["Content-Type"].startswith("application/json") else None
     if paths is None:
-        import yaml
-
         paths = yaml.safe_load(r.content)["paths"]
     for p in ("/api/regions/", "/api/compounds/", "/api/compounds/{id}/", "/api/facilities/",
               "/api/organisations/", "/api/grids/"):
@@ -45,6 +45,11 @@ def test_create_and_update_inside_scope(client_for):
     r = c.patch(f"/api/compounds/{pk}/", {"households": 130}, content_type="application/json")
     assert r.status_code == 200
     assert Compound.objects.get(pk=pk).households == 130
+    # both writes went through places.actions: one audit row each
+    rows = AuditLog.objects.filter(object_type="places.compound", object_id=str(pk)).order_by("pk")
+    assert [(a.action, a.user.username) for a in rows] == [
+        (AuditLog.Action.CREATE, "street1"), (AuditLog.Action.UPDATE, "street1")]
+    assert rows[1].fields == "households" and "户数 120 → 130" in rows[1].detail
 
 
 def test_validation_errors_are_field_level_and_write_nothing(client_for):

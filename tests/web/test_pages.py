@@ -3,7 +3,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 
+from minsheng.accounts.models import AuditLog
 from minsheng.places.models import Compound
 
 pytestmark = pytest.mark.django_db
@@ -88,14 +90,16 @@ def test_form_edit_validates_and_saves(client_for):
     assert r.status_code == 200
     html = r.content.decode()
     assert "须填写物业服务企业" in html and 'class="error"' in html
+    audit = AuditLog.objects.filter(object_type="places.compound", object_id=str(cp.pk))
+    assert not audit.exists()  # an invalid form changes nothing
     data.update(lat=cp.lat, property_status="none", households=999)
     r = c.post(f"/compounds/{cp.pk}/edit/", data)
     assert r.status_code == 302
     cp.refresh_from_db()
     assert cp.households == 999
+    [row] = audit  # saved through places.actions, which audits
+    assert row.action == AuditLog.Action.UPDATE and "households" in row.fields.split(",")
 
 
 def test_healthz():
-    from django.test import Client
-
     assert Client().get("/healthz").content == b"ok"
