@@ -30,6 +30,7 @@ from django.utils.translation import gettext as _
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.places import scope
+from minsheng.places.locate import invalidate
 from minsheng.places.models import Compound, Facility, Grid, Organisation, Region, StreetNetwork
 
 __all__ = [
@@ -142,6 +143,8 @@ def do_save_place(user, model: type[Place], data: dict[str, Any], *,
     else:
         return obj
     creating = instance is None
+    if model is Grid and (creating or any(f.name in ("boundary", "region") for f, _o, _n in changes)):
+        invalidate()  # point → grid (places.locate) must see the new outline
     masking.log(user, action, obj, region_code=obj.region_id, request=request,
                 fields=",".join(f.name for f, _old, _new in changes)[:FIELDS_WIDTH],
                 detail=audit_detail(obj, changes, creating=creating, source=source))
