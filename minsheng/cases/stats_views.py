@@ -9,7 +9,6 @@ security boundary is always the scoping function.
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from urllib.parse import urlencode
 
@@ -30,8 +29,8 @@ from minsheng.cases import exchange, stats
 from minsheng.cases.access import can_see_stats, cases_for
 from minsheng.cases.views import filter_cases  # the list page's own filters
 from minsheng.lib.http import download
+from minsheng.lib.tabular import show_rejection
 from minsheng.places.coords import CRS_LABELS
-from minsheng.places.exchange import error_report
 from minsheng.places.regionswitch import current_prefix, current_region
 from minsheng.places.scope import scope_of
 
@@ -170,10 +169,7 @@ def import_page(request):
             result = exchange.import_hotline(request.user, f.read(), f.name,
                                              form.cleaned_data["crs"], request=request)
         except exchange.ImportRejected as e:
-            errors = e.errors
-            report = base64.b64encode(error_report(e.errors)).decode()
-            messages.error(request, _("文件未导入：发现 %(n)d 处问题，请修改后重新上传。数据库没有任何改动。")
-                           % {"n": len(e.errors)})
+            errors, report = show_rejection(request, e)
         else:
             messages.success(request, _("导入成功：新增诉求 %(n)d 件，已按类别和位置派单。")
                              % {"n": result.created})

@@ -28,6 +28,7 @@ looks like a formula is written to the error report as text, never as a formula.
 
 from __future__ import annotations
 
+import base64
 import calendar
 import codecs
 import csv
@@ -44,12 +45,14 @@ from pathlib import Path
 from typing import IO, Any
 
 import openpyxl
+from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 __all__ = [
+    "show_rejection",
     "CONFLICT", "CSV_TYPE", "DATE_HINT", "HEAD_OPTIONAL_FILL", "HEAD_REQUIRED_FILL", "IGNORED_HEADERS", "MAX_BYTES",
     "MAX_ROWS", "XLSX_TYPE", "CellError", "Column", "ImportRejected", "ImportResult", "Row",
     "RowError", "Table", "TableImport", "append_row", "boolean", "cell_text", "choice", "code",
@@ -777,3 +780,12 @@ def error_report(errors: list[RowError]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def show_rejection(request, exc: ImportRejected) -> tuple[list[RowError], str]:
+    """Tell the user the whole file was refused and how many problems it has; return the errors
+    for the page to list and the error report (an .xlsx, base64) it offers for download. Used by
+    every import page."""
+    messages.error(request, _("文件未导入：发现 %(n)d 处问题，请修改后重新上传。数据库没有任何改动。")
+                   % {"n": len(exc.errors)})
+    return exc.errors, base64.b64encode(error_report(exc.errors)).decode()

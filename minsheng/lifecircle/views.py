@@ -72,23 +72,6 @@ def _children(region: Region, compounds, cov, share) -> list[dict]:
     return rows
 
 
-def _children(region: Region, compounds, cov, share) -> list[dict]:
-    region_of = dict(compounds.values_list("pk", "region_id"))
-    rows = []
-    pos = {cid: i for i, cid in enumerate(cov.compound_ids)}
-    l15 = cov.level_flags(15)
-    for child in Region.objects.filter(parent=region).order_by("code"):
-        p = code_prefix(child.code)
-        idx = [pos[c] for c, r in region_of.items() if r.startswith(p) and c in pos]
-        if not idx:
-            continue
-        pop = cov.population[idx]
-        rows.append({"region": child, "compounds": len(idx), "population": int(pop.sum()),
-                     "share": 100 * float(share[idx].mean()),
-                     "level15": int(l15[idx].sum())})
-    return rows
-
-
 @login_required
 @require_POST
 def recompute(request):

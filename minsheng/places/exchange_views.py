@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.lib.http import download
-from minsheng.lib.tabular import ImportRejected, error_report
+from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.places import exchange, scope
 from minsheng.places.coords import CRS_LABELS
 from minsheng.places.regionswitch import current_prefix
@@ -77,10 +77,7 @@ def import_page(request):
                 result = exchange.import_file(request.user, d["kind"], content, d["file"].name,
                                               d["crs"], request=request)
         except ImportRejected as e:
-            errors = e.errors
-            report = base64.b64encode(error_report(e.errors)).decode()
-            messages.error(request, _("文件未导入：发现 %(n)d 处问题，请修改后重新上传。数据库没有任何改动。")
-                           % {"n": len(e.errors)})
+            errors, report = show_rejection(request, e)
         else:
             messages.success(request, _("导入成功：新增 %(c)d 条，更新 %(u)d 条。")
                              % {"c": result.created, "u": result.updated})

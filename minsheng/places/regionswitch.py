@@ -55,3 +55,10 @@ def current_region(request) -> Region | None:
 def current_prefix(request) -> str:
     r = current_region(request)
     return code_prefix(r.code) if r else ""
+
+
+def narrow(request, qs):
+    """Narrow a scoped queryset (one with a `region`) to the region chosen in the switcher; the
+    scope itself was applied by the access function that made `qs`."""
+    prefix = current_prefix(request)
+    return qs.filter(region__code__startswith=prefix) if prefix else qs

@@ -29,13 +29,7 @@ from minsheng.places.models import (
     Region,
     code_prefix,
 )
-from minsheng.places.regionswitch import SESSION_KEY, current_prefix, current_region
-
-
-def _narrow(request, qs):
-    """Narrow a scoped queryset to the region chosen in the switcher."""
-    prefix = current_prefix(request)
-    return qs.filter(region__code__startswith=prefix) if prefix else qs
+from minsheng.places.regionswitch import SESSION_KEY, current_prefix, current_region, narrow
 
 
 def _page(request, qs, per_page: int = 30):
@@ -61,7 +55,7 @@ def switch_region(request):
 def map_view(request):
     region = current_region(request)
     categories = FacilityCategory.objects.filter(
-        pk__in=_narrow(request, scope.facilities_for(request.user)).values("category_id")
+        pk__in=narrow(request, scope.facilities_for(request.user)).values("category_id")
     )
     return render(request, "places/map.html", {"region": region, "categories": categories})
 
@@ -85,7 +79,7 @@ def map_data(request, layer: str):
             features.append(_feature(r.boundary, {"code": r.code, "name": r.name, "level": r.level,
                                                   "generated": r.geometry_generated}))
     elif layer == "compounds":
-        for c in _narrow(request, scope.compounds_for(user)):
+        for c in narrow(request, scope.compounds_for(user)):
             geom = c.boundary or {"type": "Point", "coordinates": [c.lng, c.lat]}
             features.append(_feature(geom, {
                 "id": c.id, "name": c.name, "status": c.property_status,
@@ -94,7 +88,7 @@ def map_data(request, layer: str):
                 "url": reverse("places:compound", args=[c.id]), "osm": bool(c.osm_id),
             }))
     elif layer == "facilities":
-        for f in _narrow(request, scope.facilities_for(user)):
+        for f in narrow(request, scope.facilities_for(user)):
             features.append(_feature({"type": "Point", "coordinates": [f.lng, f.lat]}, {
                 "id": f.id, "name": f.name, "category": f.category_id,
                 "category_label": f.category.name, "color": f.category.color,
@@ -102,7 +96,7 @@ def map_data(request, layer: str):
                 "osm": bool(f.osm_id),
             }))
     elif layer == "grids":
-        for g in _narrow(request, scope.grids_for(user)).filter(boundary__isnull=False):
+        for g in narrow(request, scope.grids_for(user)).filter(boundary__isnull=False):
             features.append(_feature(g.boundary, {"id": g.id, "name": str(g)}))
     elif layer == "streets":
         for n in scope.networks_for(user).filter(region__code__startswith=prefix[:6]):
@@ -128,7 +122,7 @@ class CompoundFilterForm(forms.Form):
 
 @login_required
 def compound_list(request):
-    qs = _narrow(request, scope.compounds_for(request.user))
+    qs = narrow(request, scope.compounds_for(request.user))
     form = CompoundFilterForm(request.GET or None)
     communities = Region.objects.filter(
         code__in=qs.values("region_id"), level=Region.Level.COMMUNITY).order_by("code")
@@ -244,7 +238,7 @@ def compound_edit(request, pk: int | None = None):
 
 @login_required
 def facility_list(request):
-    qs = _narrow(request, scope.facilities_for(request.user))
+    qs = narrow(request, scope.facilities_for(request.user))
     q = request.GET.get("q", "").strip()
     cat = request.GET.get("category", "")
     signed = request.GET.get("signed", "")
@@ -271,7 +265,7 @@ def facility_detail(request, pk: int):
 
 @login_required
 def organisation_list(request):
-    qs = _narrow(request, scope.organisations_for(request.user))
+    qs = narrow(request, scope.organisations_for(request.user))
     kind = request.GET.get("kind", "")
     q = request.GET.get("q", "").strip()
     if kind:
@@ -317,6 +311,6 @@ def region_detail(request, code: str):
 
 @login_required
 def grid_list(request):
-    qs = _narrow(request, scope.grids_for(request.user)).annotate(n=Count("compound"))
+    qs = narrow(request, scope.grids_for(request.user)).annotate(n=Count("compound"))
     return render(request, "places/grid_list.html", {
         "page": _page(request, qs.order_by("region_id", "name"), 50), "total": qs.count()})

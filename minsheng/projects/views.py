@@ -3,7 +3,6 @@ one scoping function); actions go through services.do_*."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from decimal import Decimal
 
@@ -20,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.lib.http import download
-from minsheng.lib.tabular import ImportRejected, error_report
+from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.places.models import district_code
 from minsheng.places.regionswitch import current_region
 from minsheng.projects import access, actions, exchange, services
@@ -235,10 +234,7 @@ def import_projects(request):
         try:
             result = exchange.import_projects(request.user, plan, f.read(), f.name, request=request)
         except ImportRejected as e:
-            errors = e.errors
-            report = base64.b64encode(error_report(e.errors)).decode()
-            messages.error(request, _("文件未导入：发现 %(n)d 处问题，请修改后重新上传。数据库没有任何改动。")
-                           % {"n": len(e.errors)})
+            errors, report = show_rejection(request, e)
         else:
             messages.success(request, _("导入成功：新增 %(c)d 个项目，更新 %(u)d 个。")
                              % {"c": result.created, "u": result.updated})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Count, Sum
 from django.http import HttpResponse
@@ -17,7 +16,7 @@ from minsheng.places.models import (
     Region,
     code_prefix,
 )
-from minsheng.places.regionswitch import current_prefix, current_region
+from minsheng.places.regionswitch import current_region, narrow
 
 
 class LoginView(auth_views.LoginView):
@@ -25,21 +24,11 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-def _narrow(request, qs):
-    """Narrow a scoped queryset to the region chosen in the switcher."""
-    prefix = current_prefix(request)
-    return qs.filter(region__code__startswith=prefix) if prefix else qs
-
-
-def _page(request, qs, per_page: int = 30):
-    return Paginator(qs, per_page).get_page(request.GET.get("page"))
-
-
 @login_required
 def home(request):
     region = current_region(request)
-    compounds = _narrow(request, scope.compounds_for(request.user))
-    facilities = _narrow(request, scope.facilities_for(request.user))
+    compounds = narrow(request, scope.compounds_for(request.user))
+    facilities = narrow(request, scope.facilities_for(request.user))
     totals = compounds.aggregate(n=Count("id"), households=Sum("households"),
                                  population=Sum("population"))
     n = totals["n"] or 0
