@@ -48,6 +48,7 @@ import openpyxl
 from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -88,13 +89,13 @@ class RowError:
     value: str = ""
     message: str = ""
     column_no: int = 0
-    unit: str = "行"
+    unit: str = "行"  # or "个要素" (a GeoJSON feature); translated when shown, see UNIT_WORDS
 
     @property
     def where(self) -> str:
         parts = []
         if self.row:
-            parts.append(_("第%(n)d%(unit)s") % {"n": self.row, "unit": self.unit})
+            parts.append(_("第%(n)d%(unit)s") % {"n": self.row, "unit": _(self.unit)})
         if self.column_no:
             parts.append(_("第%(m)d列") % {"m": self.column_no}
                          + (f"（{self.column}）" if self.column else ""))
@@ -105,6 +106,9 @@ class RowError:
     def __str__(self) -> str:
         where = self.where
         return f"{where}：{self.message}" if where else self.message
+
+
+UNIT_WORDS = (gettext_noop("行"), gettext_noop("个要素"))  # for makemessages: RowError.unit
 
 
 def file_error(message: str, column: str = "", value: str = "") -> RowError:
