@@ -3,12 +3,14 @@ command: `minsheng demo --port N` started in a fresh var/ directory, exactly as 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -130,7 +132,9 @@ def test_projects_on_a_phone(demo_server, browser):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     login(page, url, "district")
-    page.goto(url + "/projects/?flag=attention")
+    # last year's plan has overdue projects on any date (this year's has not started on 1 January)
+    last_year = dt.datetime.now(ZoneInfo("Asia/Shanghai")).year - 1
+    page.goto(url + f"/projects/?flag=attention&year={last_year}")
     assert page.locator("table tbody tr .flag").count() > 0
     page.click("table tbody tr:first-child a")
     page.wait_for_selector(".chart[data-ready='1'] svg")
@@ -161,4 +165,43 @@ def test_life_circle_recomputes_in_the_background_worker(demo_server, browser):
     assert page.locator("text=各类设施覆盖情况").count() == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lifecircle.png"))
+    ctx.close()
+
+
+HOSTILE = '<img src=x onerror="document.title=\'XSS\'">'
+RENAME = """
+from minsheng.places.models import Compound, Facility
+c = Compound.objects.filter(region__code__startswith="131002").order_by("pk").first()
+f = min(Facility.objects.filter(region__code__startswith="131002", lat__isnull=False),
+        key=lambda f: (f.lat - c.lat) ** 2 + (f.lng - c.lng) ** 2)
+f.name = {name!r}
+f.save(update_fields=["name"])
+print(c.pk)
+"""
+
+
+def test_a_facility_named_with_markup_is_shown_as_text_on_the_maps(demo_server, browser):
+    """Stored XSS: a facility called <img onerror=…> ran script for anyone hovering its marker on
+    the compound page and the life-circle compound page (Leaflet tooltips take HTML)."""
+    url, var = demo_server
+    env = {**os.environ, "MINSHENG_VAR_DIR": str(var)}
+    env.pop("DATABASE_URL", None)
+    out = subprocess.run([sys.executable, "-m", "minsheng.cli", "shell", "-c",
+                          RENAME.format(name=HOSTILE)], env=env, capture_output=True, text=True,
+                         check=True)
+    compound = out.stdout.strip().splitlines()[-1]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    login(page, url, "district")
+    for path, sel in ((f"/compounds/{compound}/", "#minimap path.leaflet-interactive"),
+                      (f"/lifecircle/compound/{compound}/", ".leaflet-container path.leaflet-interactive")):
+        page.goto(url + path)
+        page.wait_for_selector(sel)
+        page.evaluate("""() => document.querySelectorAll('path.leaflet-interactive').forEach(
+            p => p.dispatchEvent(new MouseEvent('mouseover', {bubbles: true})))""")
+        page.wait_for_timeout(300)
+        assert page.title() != "XSS", path
+        assert page.locator(".leaflet-tooltip img").count() == 0, path
+    texts = page.locator(".leaflet-tooltip").all_inner_texts()
+    assert any("<img" in t for t in texts)  # shown as the text it is
     ctx.close()

@@ -60,7 +60,7 @@
     document.querySelectorAll(".poster-fac[data-lat]").forEach(function (s) {
       var ll = [parseFloat(s.dataset.lat), parseFloat(s.dataset.lng)];
       pts.push(ll);
-      L.circleMarker(ll, { radius: 5, color: "#fff", weight: 1, fillColor: s.dataset.color, fillOpacity: 1 }).bindTooltip(s.textContent, { permanent: false }).addTo(m);
+      L.circleMarker(ll, { radius: 5, color: "#fff", weight: 1, fillColor: s.dataset.color, fillOpacity: 1 }).bindTooltip(esc(s.textContent), { permanent: false }).addTo(m);
     });
     if (pts.length > 1) m.fitBounds(pts, { padding: [20, 20] });
     pm.setAttribute("data-ready", "1");

@@ -1,5 +1,7 @@
 (function () {
   "use strict";
+  // User text (facility names) goes to Leaflet tooltips, which take HTML: always escape it.
+  function esc(s) { return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; }); }
   var el = document.getElementById("minimap");
   if (!el || !window.L) return;
   var lat = parseFloat(el.dataset.lat), lng = parseFloat(el.dataset.lng);
@@ -14,7 +16,7 @@
   document.querySelectorAll(".near a[data-lat]").forEach(function (a) {
     var ll = [parseFloat(a.dataset.lat), parseFloat(a.dataset.lng)];
     pts.push(ll);
-    L.circleMarker(ll, { radius: 5, color: "#fff", weight: 1, fillColor: a.dataset.color, fillOpacity: 1 }).bindTooltip(a.textContent).addTo(map);
+    L.circleMarker(ll, { radius: 5, color: "#fff", weight: 1, fillColor: a.dataset.color, fillOpacity: 1 }).bindTooltip(esc(a.textContent)).addTo(map);
   });
   if (pts.length > 1) map.fitBounds(pts, { padding: [20, 20], maxZoom: 17 });
 })();
