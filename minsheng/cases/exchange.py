@@ -49,6 +49,7 @@ from minsheng.lib.tabular import (
     Row,
     RowError,
     TableImport,
+    append_row,
     norm,
     style_header,
 )
@@ -365,7 +366,7 @@ def hotline_template() -> tuple[bytes, str, str]:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = LABEL
-    ws.append(template_headers())
+    append_row(ws, template_headers())
     style_header(ws, [c.width for c in HOTLINE_COLUMNS], [c.required for c in HOTLINE_COLUMNS])
     types = list(CaseType.objects.filter(active=True))
     for i, c in enumerate(HOTLINE_COLUMNS, start=1):
@@ -378,13 +379,13 @@ def hotline_template() -> tuple[bytes, str, str]:
             opts = wb.create_sheet("选项")
             opts.sheet_state = "hidden"
             for r, t in enumerate(types, start=1):
-                opts.cell(row=r, column=1, value=t.name)
+                opts.cell(row=r, column=1, value=tabular.cell_value(t.name))
             dv = DataValidation(type="list", formula1=f"'选项'!$A$1:$A${len(types)}",
                                 allow_blank=True, showErrorMessage=False)
             ws.add_data_validation(dv)
             dv.add(f"{letter}2:{letter}2000")
     help_ws = wb.create_sheet("说明", 1)
-    help_ws.append([f"{LABEL}导入说明"])
+    append_row(help_ws, [f"{LABEL}导入说明"])
     help_ws["A1"].font = Font(bold=True, size=14)
     crs = "；".join(coords.CRS_LABELS.values())
     for line in (
@@ -395,22 +396,22 @@ def hotline_template() -> tuple[bytes, str, str]:
         "文件中只要有一处问题（时间格式、类别、位置不在本区、工单编号重复或已导入），整个文件都不会导入，"
         "并会列出所有问题。",
     ):
-        help_ws.append([line])
+        append_row(help_ws, [line])
     help_ws.append([])
     start = help_ws.max_row + 1
-    help_ws.append(["列名", "是否必填", "填写说明"])
+    append_row(help_ws, ["列名", "是否必填", "填写说明"])
     for c in HOTLINE_COLUMNS:
-        help_ws.append([c.header, "必填" if c.required else "选填", c.note])
+        append_row(help_ws, [c.header, "必填" if c.required else "选填", c.note])
     for cell in help_ws[start]:
         cell.font = Font(bold=True)
         cell.fill = HEAD_OPTIONAL_FILL
     help_ws.append([])
-    help_ws.append(["诉求类别", "代码", "关键词（自动归类用）"])
+    append_row(help_ws, ["诉求类别", "代码", "关键词（自动归类用）"])
     for cell in help_ws[help_ws.max_row]:
         cell.font = Font(bold=True)
         cell.fill = HEAD_OPTIONAL_FILL
     for t in types:
-        help_ws.append([t.name, t.code, t.keywords])
+        append_row(help_ws, [t.name, t.code, t.keywords])
     for letter, width in zip("ABC", (22, 22, 70), strict=True):
         help_ws.column_dimensions[letter].width = width
     buf = io.BytesIO()
@@ -451,7 +452,7 @@ def export_cases(user, cases: QuerySet[Case], *, unmask: bool = False, prefix: s
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "诉求"
-    ws.append([h for h, _ in EXPORT_COLUMNS])
+    append_row(ws, [h for h, _ in EXPORT_COLUMNS])
     style_header(ws, [w for _, w in EXPORT_COLUMNS])
     allowed: dict[str, bool] = {}
     n = unmasked = 0
@@ -464,7 +465,7 @@ def export_cases(user, cases: QuerySet[Case], *, unmask: bool = False, prefix: s
                 unmasked += 1
             else:
                 phone = masking.mask(phone)
-        ws.append([
+        append_row(ws, [
             c.number, c.external_id, _local(c.created_at), c.case_type.name,
             str(c.get_channel_display()), str(c.get_status_display()), c.description,
             c.region.name, c.region_id, c.compound.name if c.compound_id else "", c.address,

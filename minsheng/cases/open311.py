@@ -52,6 +52,8 @@ from minsheng.accounts.masking import mask_text
 from minsheng.cases import workflow
 from minsheng.cases.models import ApiKey, Attachment, Case, CaseEvent, CaseType
 from minsheng.lib.http import RateLimit
+from minsheng.lib.text import control_char
+from minsheng.lib.validators import control_char_message
 from minsheng.places.models import Compound
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
@@ -418,6 +420,20 @@ def _reporter_name(first: str, last: str) -> str:
     return " ".join(p for p in (first, last) if p)[:50]
 
 
+def _check_text(plain: dict[str, str], attrs: dict[str, list[str]]) -> None:
+    """No control characters in what is stored (they break the exports); line breaks only in
+    the description and in attribute values (free text)."""
+    given = [(k, v, k == "description") for k, v in plain.items()]
+    given += [(f"attribute[{k}]", v, True) for k, vs in attrs.items() for v in vs]
+    for name, value, multiline in given:
+        ch = control_char(value, multiline=multiline)
+        if ch is not None:
+            with translation.override("zh-hans"):  # the description is "中文（English）"
+                zh = control_char_message(ch)
+            raise Open311Error(400, f"{name}：{zh.rstrip('。')}",
+                               f"{name} contains a control character (U+{ord(ch):04X})")
+
+
 def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     p, given_attrs = _post_params(request)
     raw_key = p.get("api_key", "")
@@ -447,6 +463,7 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     if len(description) > MAX_DESCRIPTION_CHARS:
         raise Open311Error(400, f"描述不能超过 {MAX_DESCRIPTION_CHARS} 字",
                            f"description is limited to {MAX_DESCRIPTION_CHARS} characters")
+    _check_text(p, given_attrs)
 
     lat_raw, lng_raw = p.get("lat", ""), p.get("long", "")
     address = p.get("address_string", "")[:200]

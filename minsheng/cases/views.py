@@ -46,6 +46,7 @@ from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnai
 from minsheng.cases.duplicates import near_duplicates
 from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification
 from minsheng.lib.http import RateLimit
+from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
 from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
 from minsheng.places.regionswitch import current_prefix, current_region
 from minsheng.places.scope import compounds_for, scope_of
@@ -217,7 +218,7 @@ def _rate_record(request) -> None:
 class _CaseForm(forms.Form):
     case_type = forms.ChoiceField(label=gettext_lazy("问题类别"))
     description = forms.CharField(
-        label=gettext_lazy("问题描述"), max_length=2000,
+        label=gettext_lazy("问题描述"), max_length=2000, validators=[MULTI_LINE],
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": gettext_lazy(
             "发生了什么、具体在哪里、持续多久")}))
     photo = forms.FileField(label=gettext_lazy("照片（可选，最大 8 MB）"), required=False,
@@ -255,9 +256,10 @@ class _CaseForm(forms.Form):
 
 class FileForm(_CaseForm):
     address = forms.CharField(label=gettext_lazy("具体位置（楼号、单元、门牌等，可选）"),
-                              max_length=200, required=False)
-    name = forms.CharField(label=gettext_lazy("您的称呼"), max_length=50)
-    phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=30, validators=[PHONE],
+                              max_length=200, required=False, validators=[SINGLE_LINE])
+    name = forms.CharField(label=gettext_lazy("您的称呼"), max_length=50, validators=[SINGLE_LINE])
+    phone = forms.CharField(label=gettext_lazy("联系电话"), max_length=30,
+                            validators=[SINGLE_LINE, PHONE],
                             widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel",
                                                           "autocomplete": "tel"}),
                             help_text=gettext_lazy("仅办理单位可见，用于联系核实。"))
@@ -292,7 +294,7 @@ class RateForm(forms.Form):
                               choices=[("yes", gettext_lazy("已解决")),
                                        ("no", gettext_lazy("没有解决"))])
     comment = forms.CharField(label=gettext_lazy("意见（可选）"), max_length=500, required=False,
-                              widget=forms.Textarea(attrs={"rows": 3}))
+                              validators=[MULTI_LINE], widget=forms.Textarea(attrs={"rows": 3}))
 
 
 def _file(request, form: _CaseForm, *, channel: str, reporter_name: str = "",

@@ -32,7 +32,14 @@ from minsheng.indicators.entry import EntryError
 from minsheng.indicators.models import Completion, DataElement, DataSet
 from minsheng.indicators.periods import YEAR, Period, PeriodError, parse
 from minsheng.lib.http import download
-from minsheng.lib.tabular import XLSX_TYPE, ImportRejected, RowError, file_error, read_table
+from minsheng.lib.tabular import (
+    XLSX_TYPE,
+    ImportRejected,
+    RowError,
+    append_row,
+    file_error,
+    read_table,
+)
 from minsheng.places.models import Region
 
 S = Completion.State
@@ -368,12 +375,12 @@ def return_workbook(ds: DataSet, region: Region, p: Period) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
-    ws.append([f"{ds.name} · {region.name} · {p.label}"])
+    append_row(ws, [f"{ds.name} · {region.name} · {p.label}"])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([ID_KEYS[0], ds.code, ID_KEYS[1], region.code, ID_KEYS[2], p.id])
-    ws.append(["只在“数值”一列填写；上传时整张表要么全部保存，要么一项也不保存。"])
+    append_row(ws, [ID_KEYS[0], ds.code, ID_KEYS[1], region.code, ID_KEYS[2], p.id])
+    append_row(ws, ["只在“数值”一列填写；上传时整张表要么全部保存，要么一项也不保存。"])
     ws["A3"].font = Font(italic=True, color="666666")
-    ws.append(list(HEADER))
+    append_row(ws, list(HEADER))
     fill = PatternFill("solid", fgColor="F1F5F9")
     for cell in ws[4]:
         cell.font = Font(bold=True)
@@ -382,7 +389,7 @@ def return_workbook(ds: DataSet, region: Region, p: Period) -> bytes:
         v = values.get(el.code)
         if v is not None:
             v = int(v) if el.value_type == DataElement.ValueType.INTEGER else v.normalize()
-        ws.append([el.code, el.name, el.unit, v, _range_text(el), el.definition])
+        append_row(ws, [el.code, el.name, el.unit, v, _range_text(el), el.definition])
         ws.cell(ws.max_row, 4).fill = PatternFill("solid", fgColor="FFFBEB")
         ws.cell(ws.max_row, 6).alignment = Alignment(wrap_text=True, vertical="top")
     for col, width in zip("ABCDEF", (26, 30, 12, 14, 22, 60), strict=True):

@@ -47,6 +47,7 @@ from minsheng.indicators.models import (
 )
 from minsheng.indicators.periods import MONTH, QUARTER, YEAR, Period, PeriodError, parse
 from minsheng.lib.http import download
+from minsheng.lib.tabular import append_row
 from minsheng.places.models import Region, district_code
 from minsheng.places.regionswitch import SESSION_KEY, current_region
 from minsheng.projects.access import expenditure_for, plans_for
@@ -575,16 +576,16 @@ def export(request):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = _("民生指标")[:31]
-    ws.append([_("%(region)s 民生指标 · %(period)s") % {"region": region.name,
-                                                       "period": _label(period)}])
+    append_row(ws, [_("%(region)s 民生指标 · %(period)s") % {"region": region.name,
+                                                            "period": _label(period)}])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([_("截至 %(t)s；区划代码 %(code)s；上期为 %(prev)s") % {
+    append_row(ws, [_("截至 %(t)s；区划代码 %(code)s；上期为 %(prev)s") % {
         "t": stamp, "code": region.code, "prev": _label(period.previous())}])
     headers = [(_("板块"), 16), (_("指标"), 30), (_("数值"), 12), (_("单位"), 10),
                (_("目标"), 12), (_("上期"), 12), (_("变化"), 12), (_("口径说明"), 60),
                (_("依据文件"), 30), (_("责任部门"), 18), (_("口径已核实"), 10), (_("状态"), 14),
                (_("截至"), 18), (_("指标代码"), 24)]
-    ws.append([h for h, _w in headers])
+    append_row(ws, [h for h, _w in headers])
     fill = PatternFill("solid", fgColor="DBEAFE")
     for i, (_h, w) in enumerate(headers, start=1):
         cell = ws.cell(row=3, column=i)
@@ -602,12 +603,12 @@ def export(request):
                     return None
                 return services.fmt(ind, x) if water else float(x)
 
-            ws.append([str(label), _name(ind), cell(v.value), "" if water else ind.unit,
-                       cell(v.target), cell(v.previous),
-                       None if water or v.change is None else float(v.change),
-                       ind.definition, ind.source_document, ind.owner,
-                       _("是") if ind.verified else _("否"), str(ind.get_status_display()),
-                       stamp, ind.code])
+            append_row(ws, [str(label), _name(ind), cell(v.value), "" if water else ind.unit,
+                            cell(v.target), cell(v.previous),
+                            None if water or v.change is None else float(v.change),
+                            ind.definition, ind.source_document, ind.owner,
+                            _("是") if ind.verified else _("否"), str(ind.get_status_display()),
+                            stamp, ind.code])
             row = ws.max_row
             for col in (3, 5, 6, 7):
                 if not water:

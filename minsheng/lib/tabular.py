@@ -22,8 +22,19 @@ Formulas and control characters. A formula cell of an .xlsx counts as the value 
 saved with the file (what the user sees); a formula without a saved value (a file written by a
 program, never opened in Excel) is refused by cell, never evaluated. A CSV cell such as “=1+2”
 is plain text. Control characters (other than tab and line breaks) and bidirectional-override
-characters are refused by cell; zero-width spaces and no-break spaces are cleaned up. Text that
-looks like a formula is written to the error report as text, never as a formula.
+characters are refused by cell (the rule is `lib.text.CONTROL_CHARS`); zero-width spaces and
+no-break spaces are cleaned up.
+
+Writing: one writer, against formula injection (OWASP "CSV Injection"). Every export and template
+writes its rows through `append_row` (.xlsx) or `csv_bytes` (.csv), which pass each value through
+`cell_value`: a text beginning with “=”, “+”, “-”, “@”, tab or carriage return (after any single
+quotes) gets a single quote in front, in .xlsx as in CSV, so that Excel, WPS and LibreOffice show
+it as text and never evaluate it; in .xlsx the cell is also forced to a text cell (openpyxl would
+make a formula of any text beginning with “=”). The import error report alone keeps the user's
+cells exactly, as text cells marked “quotePrefix” (see `append_row`). Numbers, dates and booleans are written as they
+are (a negative number stays a number). A control character stored before input refused them
+becomes U+FFFD rather than breaking the file. Reading undoes the quote: `read_table` drops the
+single quote in front of such a text, so a file we exported imports back to the original text.
 """
 
 from __future__ import annotations
@@ -52,12 +63,14 @@ from django.utils.translation import gettext_noop
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from minsheng.lib.text import CONTROL_CHARS, replace_control_chars
+
 __all__ = [
     "show_rejection",
     "CONFLICT", "CSV_TYPE", "DATE_HINT", "HEAD_OPTIONAL_FILL", "HEAD_REQUIRED_FILL", "IGNORED_HEADERS", "MAX_BYTES",
     "MAX_ROWS", "XLSX_TYPE", "CellError", "Column", "ImportRejected", "ImportResult", "Row",
-    "RowError", "Table", "TableImport", "append_row", "boolean", "cell_text", "choice", "code",
-    "credit_code", "date", "decimal", "degrees", "error_report", "file_error", "find_header",
+    "RowError", "Table", "TableImport", "append_row", "boolean", "cell_text", "cell_value", "choice",
+    "code", "credit_code", "csv_bytes", "date", "decimal", "degrees", "error_report", "file_error", "find_header",
     "header_key", "labels", "map_header", "norm", "number", "phone", "read_bytes", "read_table",
     "style_header", "text", "uint", "year",
 ]
@@ -163,9 +176,19 @@ def cell_text(v: Any) -> str:
     return str(v).replace("\u200b", "").replace("\ufeff", "").replace("\xa0", " ").strip()
 
 
-# Control characters (Unicode Cc) but tab and line breaks, and the bidirectional overrides that
-# can make text display other than it reads.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The first characters by which Excel, WPS or LibreOffice take a cell for a formula (OWASP).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _quoted(t: str) -> bool:
+    """Whether text needs the quote: after any quotes of its own, it starts like a formula (a
+    text that already starts “'=” gets one more, so that reading back is exact)."""
+    return t.lstrip("'").startswith(FORMULA_START)
+
+
+def _unquote(t: str) -> str:
+    """A cell as read, without the quote `cell_value` put in front of a formula-like text."""
+    return t[1:] if t.startswith("'") and _quoted(t) else t
 
 
 def text(max_len: int) -> Callable[[str], str]:
@@ -547,7 +570,7 @@ def _csv_table(content: bytes) -> Table:
     try:
         for n, cells in enumerate(csv.reader(io.StringIO(data, newline=""), delimiter=delimiter),
                                   start=1):
-            texts = [cell_text(c) for c in cells]
+            texts = [_unquote(cell_text(c)) for c in cells]
             if any(texts):
                 rows.append((n, texts))
                 if len(rows) > MAX_ROWS + 50:
@@ -584,7 +607,7 @@ def _xlsx_table(content: bytes, sheet: str | None) -> Table:
         errors: list[RowError] = []
         truncated = False
         for n, cells in enumerate(wb[title].iter_rows(values_only=True), start=1):
-            texts = [cell_text(c) for c in cells]
+            texts = [_unquote(cell_text(c)) if isinstance(c, str) else cell_text(c) for c in cells]
             for j, formula in formulas.get(n, {}).items():
                 if j < len(texts) and texts[j] == "":
                     errors.append(RowError(n, "", formula, _(
@@ -620,7 +643,7 @@ def _check_cells(table: Table) -> None:
     errors = []
     for n, cells in table.rows:
         for j, t in enumerate(cells):
-            m = _CONTROL_RE.search(t)
+            m = CONTROL_CHARS.search(t)
             if m is not None:
                 ch = m.group()
                 errors.append(RowError(n, "", t.encode("unicode_escape").decode("ascii")[:60], _(
@@ -761,12 +784,44 @@ def style_header(ws, widths: list[int], required: list[bool] | None = None) -> N
     ws.freeze_panes = "A2"
 
 
-def append_row(ws, values: list[Any]) -> None:
-    """ws.append, except that text beginning with “=” stays text (openpyxl would write a formula)."""
-    ws.append(values)
+def cell_value(value: Any) -> Any:
+    """A value as the writers put it in a cell: text that a spreadsheet would take for a formula
+    gets a single quote in front, control characters become U+FFFD; anything else unchanged.
+
+    >>> [cell_value(v) for v in ("=1+2", "+86 138", "-5", "@SUM(A1)", "'=x", "路灯", -5, None)]
+    ["'=1+2", "'+86 138", "'-5", "'@SUM(A1)", "''=x", '路灯', -5, None]
+    """
+    if not isinstance(value, str):
+        return value
+    value = replace_control_chars(value)
+    return "'" + value if _quoted(value) else value
+
+
+def append_row(ws, values: Iterable[Any], *, exact: bool = False) -> None:
+    """ws.append through `cell_value`: formula-like text gets its quote and every text is a text
+    cell (openpyxl would write a formula for text beginning with “=”). The one way the project
+    writes a row into an .xlsx.
+
+    `exact` is for the error report only, which shows users their own cells to find them: the
+    text is kept as it is, in a text cell marked “quotePrefix” (how Excel stores a cell typed with
+    a leading '), so it is still never evaluated, not even when the cell is edited."""
+    ws.append([replace_control_chars(v) if exact and isinstance(v, str) else
+               v if exact else cell_value(v) for v in values])
     for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str) and cell.value.startswith("="):
+        if isinstance(cell.value, str):
             cell.data_type = "s"
+            if exact and _quoted(cell.value):
+                cell.quotePrefix = True
+
+
+def csv_bytes(header: Iterable[Any], rows: Iterable[Iterable[Any]]) -> bytes:
+    """A CSV file (UTF-8 with BOM, CRLF, as Chinese Excel opens it) through `cell_value`; None is
+    an empty cell. The one way the project writes a CSV."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    for row in (header, *rows):
+        w.writerow(["" if v is None else cell_value(v) for v in row])
+    return codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
 
 
 def error_report(errors: list[RowError]) -> bytes:
@@ -774,12 +829,12 @@ def error_report(errors: list[RowError]) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "导入错误"
-    ws.append(["行", "列", "值", "问题"])
+    append_row(ws, ["行", "列", "值", "问题"])
     style_header(ws, [10, 22, 28, 80])
     for e in errors:
         where = (e.row if e.unit == "行" else f"第{e.row}{e.unit}") if e.row else "文件"
         column = e.column or (f"第{e.column_no}列" if e.column_no else "")
-        append_row(ws, [where, column, e.value, e.message])
+        append_row(ws, [where, column, e.value, e.message], exact=True)
         ws.cell(row=ws.max_row, column=4).alignment = Alignment(wrap_text=True, vertical="top")
     buf = io.BytesIO()
     wb.save(buf)

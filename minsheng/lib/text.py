@@ -1,13 +1,54 @@
-"""Chinese text as official documents (公文) write it: section numbers and dates.
+"""Chinese text as official documents (公文) write it: section numbers and dates; and the one
+rule for invisible control characters in text that people type or send.
 
-Used by the progress briefing, the mediation agreement and the annual report.
+Numbers and dates are used by the progress briefing, the mediation agreement and the annual report.
+
+Control characters. Text from a form, the JSON API, Open311 or an imported table must not carry
+control characters (Unicode Cc) or the bidirectional overrides that make text display other than
+it reads: they break the Excel exports (openpyxl refuses them) and hide what a case says. Tab and
+line breaks are allowed in multi-line fields (descriptions, notes), never in single-line ones.
+`control_char` finds the first such character (the rule; `lib.validators` raises it as a Chinese
+ValidationError for forms, serializers and Open311); `replace_control_chars` is for writers that
+meet an old row: the character becomes U+FFFD. This module imports no Django.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
-__all__ = ["chinese_number", "date_text"]
+__all__ = ["CONTROL_CHARS", "chinese_number", "control_char", "date_text", "replace_control_chars"]
+
+# Control characters (Unicode Cc) but tab and line breaks, and the bidirectional overrides and
+# isolates. Also the rule of lib.tabular's importers.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# ... and in a single-line field, tab and the line breaks too.
+_SINGLE_LINE_CHARS = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def control_char(value: str, *, multiline: bool = False) -> str | None:
+    r"""The first character `value` may not hold (None when it is clean).
+
+    Examples
+    --------
+    >>> control_char("路灯不亮\a"), control_char("第一行\n第二行", multiline=True)
+    ('\x07', None)
+    >>> control_char("第一行\n第二行")
+    '\n'
+    """
+    m = (CONTROL_CHARS if multiline else _SINGLE_LINE_CHARS).search(value)
+    return m.group() if m else None
+
+
+def replace_control_chars(value: str, replacement: str = "\ufffd") -> str:
+    r"""`value` with each control character (not tab or line breaks) replaced, for writers that
+    meet a row stored before the check existed.
+
+    >>> replace_control_chars("路灯\x07不亮\n")
+    '路灯\ufffd不亮\n'
+    """
+    return CONTROL_CHARS.sub(replacement, value)
 
 DIGITS = "零一二三四五六七八九"
 

@@ -5,8 +5,9 @@ places/actions.py, which checks the editing right over the source and the target
 from __future__ import annotations
 
 import django_filters
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import IntegrityError
+from django.db import IntegrityError, models
 from django.urls import include, path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from minsheng.accounts.masking import PERSONAL_FIELDS, can_unmask, mask, personal_values
+from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
 from minsheng.places import actions, scope
 from minsheng.places.models import Compound, Facility, Grid, Organisation, Region, code_prefix
 
@@ -44,7 +46,20 @@ class MaskedSerializer(serializers.ModelSerializer):
             f = fields.get(name)
             if f is not None and not f.read_only and user is not None:
                 f.queryset = fn(user)
+        # No control characters in text (they break the Excel exports); line breaks only where
+        # the model keeps multi-line text.
+        for name, f in fields.items():
+            if isinstance(f, serializers.CharField) and not f.read_only:
+                model_field = self._model_field(f.source or name)
+                f.validators.append(MULTI_LINE if isinstance(model_field, models.TextField)
+                                    else SINGLE_LINE)
         return fields
+
+    def _model_field(self, name: str):
+        try:
+            return self.Meta.model._meta.get_field(name)
+        except FieldDoesNotExist:  # a serializer-only field
+            return None
 
     def validate_region(self, region):
         user = self.context["request"].user

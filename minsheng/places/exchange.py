@@ -21,8 +21,6 @@ fields masked unless unmasking is asked for and allowed (and then audited).
 
 from __future__ import annotations
 
-import codecs
-import csv
 import io
 import json
 import os
@@ -847,7 +845,7 @@ def _workbook(spec: _Spec, rows: list[list[Any]], *, export: bool) -> bytes:
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = spec.label
-    ws.append([c.header for c in spec.columns])
+    tabular.append_row(ws, [c.header for c in spec.columns])
     style_header(ws, [c.width for c in spec.columns], [c.required for c in spec.columns])
     text_cols = [i for i, c in enumerate(spec.columns, start=1) if c.text]
     for letter in (get_column_letter(i) for i in text_cols):
@@ -878,7 +876,7 @@ def _workbook(spec: _Spec, rows: list[list[Any]], *, export: bool) -> bytes:
             option_cols += 1
             c = option_cols
             for r, v in enumerate(values, start=1):
-                options.cell(row=r, column=c, value=v)
+                options.cell(row=r, column=c, value=tabular.cell_value(v))
             letter = get_column_letter(c)
             formula = f"'选项'!${letter}$1:${letter}${len(values)}"
         dv = DataValidation(type="list", formula1=formula, allow_blank=True,
@@ -887,43 +885,35 @@ def _workbook(spec: _Spec, rows: list[list[Any]], *, export: bool) -> bytes:
         dv.add(f"{get_column_letter(i)}2:{get_column_letter(i)}{last}")
 
     help_ws = wb.create_sheet("说明", 1)
-    help_ws.append([f"{spec.label}{'导出' if export else '导入'}说明"])
+    tabular.append_row(help_ws, [f"{spec.label}{'导出' if export else '导入'}说明"])
     help_ws["A1"].font = Font(bold=True, size=14)
     for line in _notes(spec, export=export):
-        help_ws.append([line])
+        tabular.append_row(help_ws, [line])
     help_ws.append([])
     start = help_ws.max_row + 1
-    help_ws.append(["列名", "是否必填", "填写说明", "允许的值"])
+    tabular.append_row(help_ws, ["列名", "是否必填", "填写说明", "允许的值"])
     for col in spec.columns:
         allowed = "、".join(col.choices)
         if col.key == "category":
             allowed = "见下方“设施类别”表"
-        help_ws.append([col.header, "必填" if col.required else "选填", col.note, allowed])
+        tabular.append_row(help_ws, [col.header, "必填" if col.required else "选填", col.note,
+                                     allowed])
     for cell in help_ws[start]:
         cell.font = Font(bold=True)
         cell.fill = HEAD_OPTIONAL_FILL
     if categories:
         help_ws.append([])
-        help_ws.append(["设施类别", "代码", "生活圈层级"])
+        tabular.append_row(help_ws, ["设施类别", "代码", "生活圈层级"])
         for cell in help_ws[help_ws.max_row]:
             cell.font = Font(bold=True)
             cell.fill = HEAD_OPTIONAL_FILL
         for row in categories:
-            help_ws.append(row)
+            tabular.append_row(help_ws, row)
     for letter, width in zip("ABCD", (24, 10, 60, 40), strict=True):
         help_ws.column_dimensions[letter].width = width
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
-
-
-def _csv_bytes(header: list[str], rows: list[list[Any]]) -> bytes:
-    buf = io.StringIO(newline="")
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(header)
-    for row in rows:
-        w.writerow(["" if v is None else v for v in row])
-    return codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
 
 
 def template(kind: str, fmt: str) -> tuple[bytes, str, str]:
@@ -932,7 +922,7 @@ def template(kind: str, fmt: str) -> tuple[bytes, str, str]:
     if fmt == "xlsx":
         return _workbook(spec, [], export=False), XLSX_TYPE, f"{spec.label}导入模板.xlsx"
     if fmt == "csv":
-        return (_csv_bytes([c.header for c in spec.columns], []), CSV_TYPE,
+        return (tabular.csv_bytes([c.header for c in spec.columns], []), CSV_TYPE,
                 f"{spec.label}导入模板.csv")
     raise ValueError(f"模板格式应为 xlsx 或 csv，收到 {fmt}")
 
@@ -1066,7 +1056,7 @@ def export(user, kind: str, fmt: str, *, region_prefix: str | None = None, unmas
         if fmt == "xlsx":
             content, ctype = _workbook(spec, rows, export=True), XLSX_TYPE
         else:
-            content, ctype = _csv_bytes([c.header for c in spec.columns], rows), CSV_TYPE
+            content, ctype = tabular.csv_bytes([c.header for c in spec.columns], rows), CSV_TYPE
     else:
         content, ctype = _geojson_bytes(_export_features(kind, records)), GEOJSON_TYPE
     filename = f"{base}.{fmt}"

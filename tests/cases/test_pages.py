@@ -129,6 +129,37 @@ def test_bad_input_is_answered_with_a_clear_error_and_nothing_written(client, co
     assert Case.objects.count() == n and CaseEvent.objects.count() == e
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"description": "人行道上乱停车\x07"}, "不可见的控制字符（U+0007）"),
+    ({"description": "人行道\u202e上乱停车"}, "不可见的控制字符（U+202E）"),
+    ({"name": "王\x1b女士"}, "不可见的控制字符（U+001B）"),
+    ({"address": "3号楼\n南侧"}, "这里只能填一行文字"),
+    ({"phone": "139\x0812345678"}, "不可见的控制字符（U+0008）"),
+])
+def test_control_characters_in_the_resident_form_are_refused_with_a_clear_error(client, comp,
+                                                                               change, message):
+    n = Case.objects.count()
+    r = client.post("/cases/new/", form_data(comp, **change))
+    assert r.status_code == 200
+    assert message in r.content.decode()
+    assert Case.objects.count() == n
+
+
+def test_line_breaks_in_the_description_are_fine(client, comp):
+    r = client.post("/cases/new/", form_data(comp, description="人行道上乱停车\r\n轮椅过不去\t已三天"))
+    assert r.status_code == 302
+    assert Case.objects.latest("pk").description == "人行道上乱停车\r\n轮椅过不去\t已三天"
+
+
+def test_control_characters_in_the_patrol_form_are_refused(client_for, comp):
+    n = Case.objects.count()
+    r = client_for("grid1").post("/cases/patrol/", {
+        "case_type": "safety_hazard", "description": "井盖缺失\x07",
+        "lat": f"{comp.lat:.6f}", "lng": f"{comp.lng:.6f}"})
+    assert r.status_code == 200 and "不可见的控制字符（U+0007）" in r.content.decode()
+    assert Case.objects.count() == n
+
+
 def test_compound_search_by_name_within_the_district(client, comp):
     data = client.get("/cases/compounds.json", {"q": comp.name, "district": "131002"}).json()
     assert any(row["id"] == comp.pk for row in data["results"])

@@ -4,6 +4,8 @@ CSV, UTF-8 with a BOM, .xlsx), headers as they type them, and the one shape of e
 from __future__ import annotations
 
 import codecs
+import csv
+import datetime as dt
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -239,6 +241,81 @@ def test_error_report_is_an_xlsx_with_every_problem_and_formulas_as_text() -> No
                     ("第2个要素", "geometry", "Point", "应为面"),
                     (4, "第2列", "=cmd|' /C calc'!A0", "含有公式")]
     assert ws["C5"].data_type == "s"  # written as text, not as a formula
+
+
+def test_error_report_keeps_the_users_formula_text_exactly_but_marked_as_text() -> None:
+    errors = [RowError(2, "", "=HYPERLINK(\"http://x\")", "含有公式", column_no=1),
+              RowError(3, "", "路灯\x07不亮", "含有控制字符", column_no=1)]
+    ws = openpyxl.load_workbook(io.BytesIO(error_report(errors))).worksheets[0]
+    assert (ws["C2"].value, ws["C2"].data_type, ws["C2"].quotePrefix) == (
+        '=HYPERLINK("http://x")', "s", True)
+    assert ws["C3"].value == "路灯\ufffd不亮"  # a control character cannot break the report
+
+
+# --- writing: the one table writer against formula injection ----------------------------------------
+
+FORMULA_TEXTS = ["=1+2", '=HYPERLINK("http://evil","点我")', "+86 138 0000 0000", "-5", "@SUM(A1)",
+                 "\t=1+2", "\r=1+2", "'=1+2", "''-5"]
+PLAIN_TEXTS = ["银河苑", "5-3号楼", "'普通文字", "a=b", "'131002001001", "", " 前后空格 "]
+
+
+def written(values: list) -> openpyxl.worksheet.worksheet.Worksheet:
+    wb = openpyxl.Workbook()
+    tabular.append_row(wb.active, values)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return openpyxl.load_workbook(io.BytesIO(buf.getvalue())).active
+
+
+@pytest.mark.parametrize("value", FORMULA_TEXTS)
+def test_the_xlsx_writer_puts_a_quote_before_text_that_starts_like_a_formula(value: str) -> None:
+    cell = written([value])["A1"]
+    assert cell.data_type == "s" and cell.value == "'" + value
+
+
+@pytest.mark.parametrize("value", PLAIN_TEXTS)
+def test_the_xlsx_writer_leaves_other_text_alone(value: str) -> None:
+    assert written([value])["A1"].value == (value or None)
+
+
+def test_numbers_dates_and_booleans_stay_what_they_are() -> None:
+    ws = written([-5, 3.5, Decimal("-1.25"), 0, dt.date(2026, 3, 1), True, None])
+    assert [c.data_type for c in ws[1][:6]] == ["n", "n", "n", "n", "d", "b"]
+    assert [c.value for c in ws[1][:4]] == [-5, 3.5, -1.25, 0]
+
+
+def test_an_old_control_character_becomes_a_replacement_character_not_an_error() -> None:
+    ws = written(["路灯\x07不亮", "第一行\n第二行\t完"])
+    assert [ws["A1"].value, ws["B1"].value] == ["路灯\ufffd不亮", "第一行\n第二行\t完"]
+
+
+def test_the_csv_writer_quotes_the_same_texts_and_keeps_numbers() -> None:
+    content = tabular.csv_bytes(["名称", "数"], [[v, -5] for v in FORMULA_TEXTS + PLAIN_TEXTS]
+                                + [["路灯\x07", None]])
+    assert content.startswith(codecs.BOM_UTF8)
+    rows = list(csv.reader(io.StringIO(content[3:].decode("utf-8"), newline="")))
+    assert rows[0] == ["名称", "数"]
+    assert [r[0] for r in rows[1:len(FORMULA_TEXTS) + 1]] == ["'" + v for v in FORMULA_TEXTS]
+    assert [r[0] for r in rows[len(FORMULA_TEXTS) + 1:-1]] == PLAIN_TEXTS
+    assert all(r[1] == "-5" for r in rows[1:-1])
+    assert rows[-1] == ["路灯\ufffd", ""]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_reading_a_written_table_gives_back_the_original_text(fmt: str) -> None:
+    texts = [v for v in FORMULA_TEXTS + PLAIN_TEXTS if v.strip() == v and v]
+    rows = [["名称", "数"]] + [[v, -5] for v in texts]
+    if fmt == "csv":
+        content = tabular.csv_bytes(rows[0], rows[1:])
+    else:
+        wb = openpyxl.Workbook()
+        for r in rows:
+            tabular.append_row(wb.active, r)
+        buf = io.BytesIO()
+        wb.save(buf)
+        content = buf.getvalue()
+    table = read_table(content, f"a.{fmt}")
+    assert [cells for _, cells in table.rows[1:]] == [[v, "-5"] for v in texts]
 
 
 # --- the all-or-nothing import --------------------------------------------------------------------

@@ -81,3 +81,20 @@ def test_duplicate_name_in_same_community_is_a_clear_error(client_for):
         "name": existing.name, "region": existing.region_id, "lat": 39.5, "lng": 116.7,
     }, content_type="application/json")
     assert r.status_code == 400
+
+
+@pytest.mark.parametrize(("kind", "field"), [("compounds", "name"), ("compounds", "address"),
+                                             ("facilities", "opening_hours"),
+                                             ("organisations", "contact_person")])
+def test_patch_with_a_control_character_is_a_field_error_and_writes_nothing(client_for, kind,
+                                                                             field):
+    c = client_for("district")
+    obj = c.get(f"/api/{kind}/?within=131002001000").json()["results"][0]
+    for bad, word in (("银河\x07苑", "控制字符（U+0007）"), ("银河\u202e苑", "控制字符（U+202E）"),
+                      ("第一行\n第二行", "只能填一行")):
+        r = c.patch(f"/api/{kind}/{obj['id']}/", {field: bad}, content_type="application/json")
+        assert r.status_code == 400, r.content
+        assert word in r.json()[field][0]
+    assert c.get(f"/api/{kind}/{obj['id']}/").json()[field] == obj[field]
+    r = c.patch(f"/api/{kind}/{obj['id']}/", {field: "光明里2号"}, content_type="application/json")
+    assert r.status_code == 200

@@ -173,6 +173,68 @@ def test_csv_export_reimports_unchanged(kind):
     assert snapshot(qs) == before
 
 
+FORMULA_NAMES = ["=1+2", "+86 138 0000 0000", "-5", "@SUM(A1)", '=HYPERLINK("http://x","点我")']
+
+
+def _formula_named(model) -> list[int]:
+    """Give some records of street 1 names a spreadsheet would take for formulas."""
+    pks = list(model.objects.filter(region__code__startswith=STREET1).order_by("pk")
+               .values_list("pk", flat=True)[:len(FORMULA_NAMES)])
+    assert len(pks) == len(FORMULA_NAMES)
+    for pk, name in zip(pks, FORMULA_NAMES, strict=True):
+        model.objects.filter(pk=pk).update(name=name)
+    return pks
+
+
+@pytest.mark.parametrize("kind", ["compounds", "facilities", "organisations"])
+def test_xlsx_export_writes_formula_like_names_as_quoted_text_and_reimports_them(kind):
+    district = _u("district")
+    model = {"compounds": Compound, "facilities": Facility, "organisations": Organisation}[kind]
+    _formula_named(model)
+    qs = model.objects.filter(region__code__startswith=STREET1)
+    before = snapshot(qs)
+    content, _, filename = exchange.export(district, kind, "xlsx", region_prefix=STREET1)
+    ws = openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]
+    names = {c.value: c for c in ws["A"][1:]}
+    for name in FORMULA_NAMES:
+        cell = names["'" + name]  # OWASP: a quote in front, so it is shown as text …
+        assert cell.data_type == "s"  # … and never a formula
+    assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)
+    header = [c.value for c in ws[1]]
+    if "经度" in header:  # numbers stay numbers
+        lng = [r[header.index("经度")] for r in ws.iter_rows(min_row=2, values_only=True)]
+        assert lng and all(isinstance(v, float) for v in lng if v is not None)
+    result = exchange.import_file(district, kind, content, filename, "wgs84")
+    assert (result.created, result.updated) == (0, len(before))
+    assert snapshot(qs) == before  # the importer took the quote off again
+
+
+@pytest.mark.parametrize("kind", ["compounds", "facilities", "organisations"])
+def test_csv_export_quotes_formula_like_names_and_reimports_them(kind):
+    district = _u("district")
+    model = {"compounds": Compound, "facilities": Facility, "organisations": Organisation}[kind]
+    _formula_named(model)
+    qs = model.objects.filter(region__code__startswith=STREET1)
+    before = snapshot(qs)
+    content, _, filename = exchange.export(district, kind, "csv", region_prefix=STREET1)
+    first = next(iter(csv_rows(content)[0]))
+    names = {r[first] for r in csv_rows(content)}
+    assert {"'" + n for n in FORMULA_NAMES} <= names
+    assert not names & set(FORMULA_NAMES)
+    result = exchange.import_file(district, kind, content, filename, "wgs84")
+    assert (result.created, result.updated) == (0, len(before))
+    assert snapshot(qs) == before
+
+
+def test_an_old_control_character_in_a_name_exports_as_a_replacement_character():
+    pk = _formula_named(Compound)[0]
+    Compound.objects.filter(pk=pk).update(name="银河\x07苑", address="第一行\n第二行")
+    content, _, _ = exchange.export(_u("district"), "compounds", "xlsx", region_prefix=STREET1)
+    header, rows = sheet_rows(content)
+    row = next(r for r in rows if r[0] == "银河\ufffd苑")
+    assert row[header.index("地址")] == "第一行\n第二行"
+
+
 def test_import_updates_by_region_and_name(comm1):
     existing = Compound.objects.filter(region=comm1).exclude(address="").order_by("pk").first()
     address = existing.address
