@@ -36,13 +36,14 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, SuspiciousOperation, ValidationError
 from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import IntegrityError
 from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Length
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
@@ -82,6 +83,16 @@ SINGULAR = {"endpoints": "endpoint", "formats": "format", "attributes": "attribu
 ATTRIBUTE_PARAM = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 CJK = re.compile(r"[\u3400-\u9fff]")
 LOST_PLUS = re.compile(r"^(\S*T\S*) (\d{2}:?\d{2})$")  # "+08:00" sent unencoded arrives as " 08:00"
+# Years a date parameter may name: far enough for any case, and far from datetime's limits, so
+# shifting time zones or adding the 90-day span never overflows.
+MIN_YEAR, MAX_YEAR = 1900, 2999
+MAX_CODES = 200  # service_code values in one list query
+# Text no database column can hold: NUL (PostgreSQL refuses it) and lone surrogates (no encoding).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Characters XML 1.0 does not allow, dropped by the renderer (and lone surrogates: no encoding).
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+XML_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+SURROGATES = re.compile("[\ud800-\udfff]")
 # English for the workflow's refusals, by the field they concern
 FIELD_EN = {"lat": "the location is outside the districts this service covers",
             "description": "description is required",
@@ -98,21 +109,31 @@ class Open311Error(Exception):
 # ── rendering ────────────────────────────────────────────────────────────────────────────────
 
 def _xml_text(value: Any) -> str:
+    """Element text; characters XML 1.0 does not allow (NUL, most controls, U+FFFE/U+FFFF, lone
+    surrogates), which stored text may hold, are dropped so every document parses."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return NOT_XML.sub("", str(value))
+
+
+def _xml_name(key: Any) -> str:
+    """An element name XML accepts (our keys are; anything else is made one)."""
+    key = str(key)
+    if XML_NAME.fullmatch(key) and not key.lower().startswith("xml"):
+        return key
+    return "_" + re.sub(r"[^A-Za-z0-9_.-]", "_", key)
 
 
 def _xml_fill(parent: ET.Element, data: dict) -> None:
     for key, value in data.items():
-        el = ET.SubElement(parent, key)
+        el = ET.SubElement(parent, _xml_name(key))
         if isinstance(value, dict):
             _xml_fill(el, value)
         elif isinstance(value, list):
             for item in value:
-                child = ET.SubElement(el, SINGULAR.get(key, "item"))
+                child = ET.SubElement(el, _xml_name(SINGULAR.get(key, "item")))
                 if isinstance(item, dict):
                     _xml_fill(child, item)
                 else:
@@ -134,8 +155,9 @@ def _xml(root: str, item: str | None, data: Any) -> bytes:
 def render(fmt: str, data: Any, root: str, item: str | None, status: int = 200) -> HttpResponse:
     if fmt == "xml":
         body = _xml(root, item, data)
-    else:
-        body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    else:  # a lone surrogate (echoed or stored) has no UTF-8: it becomes U+FFFD
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        body = SURROGATES.sub("\ufffd", text).encode()
     return HttpResponse(body, status=status, content_type=CONTENT_TYPES[fmt])
 
 
@@ -161,9 +183,14 @@ def endpoint(methods: tuple[str, ...] = ("GET",)) -> Callable:
                 resp["Allow"] = ", ".join(sorted(allowed))
                 return resp
             try:
+                _refuse_unstorable(request.GET.lists(), kwargs.items())
                 return view(request, fmt, **kwargs)
             except Open311Error as e:
                 return error_response(fmt, e.status, e.description)
+            except (SuspiciousOperation, BadRequest, MultiPartParserError):
+                # too many fields, a body over the size limit, a broken multipart body
+                return error_response(fmt, 400, "请求无法解析（参数过多、内容过大或格式错误）"
+                                      "（the request could not be parsed）")
 
         return csrf_exempt(wrapped)
 
@@ -171,11 +198,24 @@ def endpoint(methods: tuple[str, ...] = ("GET",)) -> Callable:
 
 
 def not_found(request: HttpRequest, path: str = "") -> HttpResponse:
-    return error_response("json", 404, "没有这个 Open311 接口（no such GeoReport v2 endpoint; "
+    """A 404 in the spec's format: XML when the path asks for .xml, else JSON."""
+    fmt = "xml" if path.lower().endswith(".xml") else "json"
+    return error_response(fmt, 404, "没有这个 Open311 接口（no such GeoReport v2 endpoint; "
                           "see discovery.json）")
 
 
 # ── helpers ──────────────────────────────────────────────────────────────────────────────────
+
+def _refuse_unstorable(*pairs: Any) -> None:
+    """A 400 for NUL or a lone surrogate in any parameter name or value: no database column can
+    hold them (PostgreSQL refuses NUL in text), so they are refused before any query or write."""
+    for items in pairs:
+        for key, value in items:
+            values = value if isinstance(value, list) else [value]
+            if any(UNSTORABLE.search(str(v)) for v in [key, *values] if v is not None):
+                raise Open311Error(400, "参数含有无法处理的字符（NUL 或不成对的代理项）",
+                                   "a parameter holds NUL or a lone surrogate")
+
 
 def _w3c(value: dt.datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
@@ -352,7 +392,7 @@ def _post_params(request: HttpRequest) -> tuple[dict[str, str], dict[str, list[s
     if request.content_type == "application/json":
         try:
             body = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise Open311Error(400, "JSON 格式错误", "malformed JSON body") from None
         if not isinstance(body, dict):
             raise Open311Error(400, "JSON 须为对象", "JSON body must be an object")
@@ -436,6 +476,7 @@ def _check_text(plain: dict[str, str], attrs: dict[str, list[str]]) -> None:
 
 def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     p, given_attrs = _post_params(request)
+    _refuse_unstorable(p.items(), given_attrs.items())
     raw_key = p.get("api_key", "")
     if not raw_key:
         if _throttled(f"ip:{_client_ip(request)}"):
@@ -618,6 +659,9 @@ def _when(raw: str, name: str, *, end: bool = False) -> dt.datetime:
             raise Open311Error(400, f"{name} 须为 W3C 日期时间，如 2026-01-31T08:00:00+08:00",
                                f"{name} must be a w3c ISO 8601 datetime")
         value = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise Open311Error(400, f"{name} 须在 {MIN_YEAR} 年至 {MAX_YEAR} 年之间",
+                           f"{name} must be between the years {MIN_YEAR} and {MAX_YEAR}")
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
     return value
@@ -640,7 +684,7 @@ def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
     if ids:  # "overrides all other arguments"
         qs = qs.filter(number__in=ids[:MAX_IDS])
     else:
-        codes = [x.strip() for x in g.get("service_code", "").split(",") if x.strip()]
+        codes = [x.strip() for x in g.get("service_code", "").split(",") if x.strip()][:MAX_CODES]
         if codes:
             qs = qs.filter(case_type_id__in=codes)
         statuses = {x.strip().lower() for x in g.get("status", "").split(",") if x.strip()}

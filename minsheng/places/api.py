@@ -19,7 +19,7 @@ from rest_framework.routers import DefaultRouter
 
 from minsheng.accounts.masking import PERSONAL_FIELDS, can_unmask, mask, personal_values
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
-from minsheng.places import actions, scope
+from minsheng.places import actions, geometry, scope
 from minsheng.places.models import Compound, Facility, Grid, Organisation, Region, code_prefix
 
 
@@ -66,6 +66,18 @@ class MaskedSerializer(serializers.ModelSerializer):
         if not scope.can_edit(user, region.code):
             raise ValidationError(_("您无权在“%(name)s”登记或修改地点。") % {"name": region.name})
         return region
+
+    def validate_boundary(self, value):
+        """Grids' and compounds' outlines: the one outline validator (places.geometry, as the
+        GeoJSON import), near the outline of the region sent (or kept, on PATCH)."""
+        if value is None:
+            return None
+        code = self.initial_data.get("region") if isinstance(self.initial_data, dict) else None
+        code = str(code) if code is not None else getattr(self.instance, "region_id", None)
+        try:
+            return geometry.check_outline(value, parent=geometry.region_outline(code))[0]
+        except geometry.GeometryError as e:
+            raise ValidationError(str(e)) from None
 
 
 class RegionSerializer(serializers.ModelSerializer):

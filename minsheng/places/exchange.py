@@ -39,9 +39,7 @@ from django.utils import timezone
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
-from shapely.geometry import Point, shape
-from shapely.ops import nearest_points
-from shapely.validation import explain_validity
+from shapely.geometry import Point
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
@@ -66,7 +64,7 @@ from minsheng.lib.tabular import (
     read_bytes,
     style_header,
 )
-from minsheng.places import coords, scope
+from minsheng.places import coords, geometry, scope
 from minsheng.places.locate import grid_in, invalidate
 from minsheng.places.models import (
     Compound,
@@ -76,7 +74,6 @@ from minsheng.places.models import (
     Organisation,
     Region,
     code_prefix,
-    parent_code,
 )
 
 KINDS = ("compounds", "facilities", "organisations")  # tabular kinds
@@ -94,7 +91,7 @@ KIND_LABELS = {
 
 GEOJSON_TYPE = "application/geo+json"
 
-NEAR_M = 20_000  # a point farther than this from its region's outline is almost surely wrong
+NEAR_M = geometry.NEAR_M  # a point farther than this from its region's outline is almost surely wrong
 MAX_FEATURES = 20_000
 
 # ImportRejected and error_report are also imported from here by projects/views.py and
@@ -262,32 +259,12 @@ class _Geo:
 
     def outline(self, code: str):
         if code not in self._outline:
-            chain = [code]
-            while (p := parent_code(chain[-1])) is not None:
-                chain.append(p)
-            found = {r.code: r.boundary for r in Region.objects.filter(code__in=chain)
-                     .exclude(boundary__isnull=True).only("code", "boundary")}
-            geom = None
-            for c in chain:
-                if found.get(c):
-                    try:
-                        geom = shape(found[c])
-                    except (ValueError, TypeError, KeyError, AttributeError):
-                        continue
-                    break
-            self._outline[code] = geom
+            self._outline[code] = geometry.region_outline(code)
         return self._outline[code]
 
     def distance_m(self, code: str, geom) -> float | None:
         """Metres from a point (or shape) to the region's outline; None if it has none."""
-        outline = self.outline(code)
-        if outline is None or outline.is_empty:
-            return None
-        p = geom if geom.geom_type == "Point" else geom.representative_point()
-        if outline.covers(p):
-            return 0.0
-        near, _ = nearest_points(outline, p)
-        return coords.haversine_m(near.x, near.y, p.x, p.y)
+        return geometry.distance_m(self.outline(code), geom)
 
     def grid_at(self, code: str, lng: float, lat: float) -> tuple[Grid | None, set[int]]:
         """The grid of region `code` containing the point (places.locate, the one owner of
@@ -615,50 +592,6 @@ def _prop(props: dict, keys: tuple[str, ...]) -> tuple[str, str]:
     return keys[0], ""
 
 
-_VALIDITY = (("Ring Self-intersection", "环自相交"), ("Self-intersection", "边线自相交"),
-             ("Too few points", "点数过少"), ("Hole lies outside shell", "内环在外环之外"),
-             ("Nested shells", "多个外环相互嵌套"), ("Interior is disconnected", "内部不连通"),
-             ("Duplicate Rings", "重复的环"), ("Invalid Coordinate", "坐标无效"))
-
-
-def _explain(geom) -> str:
-    reason = explain_validity(geom)
-    m = re.match(r"^(.*?)\[([-\d.eE]+) ([-\d.eE]+)\]$", reason)
-    text, where = (m.group(1), f"（位置约 {float(m.group(2)):.6f}, {float(m.group(3)):.6f}）") \
-        if m else (reason, "")
-    for en, zh in _VALIDITY:
-        if text.strip().startswith(en):
-            return zh + where
-    return reason
-
-
-def _polygon(geometry: Any, crs: coords.CRS) -> tuple[dict, Any]:
-    """The feature's (Multi)Polygon converted to WGS-84, validated; raises CellError."""
-    if not isinstance(geometry, dict):
-        raise CellError("缺少几何图形（geometry）")
-    gtype = geometry.get("type")
-    if gtype not in ("Polygon", "MultiPolygon"):
-        raise CellError(f"几何类型应为 Polygon 或 MultiPolygon（面），收到“{gtype}”")
-    try:
-        raw = shape(geometry)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-        raise CellError("坐标格式不正确：应为 [经度, 纬度] 组成的闭合环") from None
-    if raw.is_empty:
-        raise CellError("图形为空")
-    minx, miny, maxx, maxy = raw.bounds
-    if coords.out_of_china(minx, miny) or coords.out_of_china(maxx, maxy):
-        hint = "，经纬度似乎填反了" if not coords.out_of_china(miny, minx) else ""
-        raise CellError(f"坐标不在中国境内（经度约 73–135、纬度约 4–54）{hint}；"
-                   "请确认文件是经纬度坐标而不是投影坐标")
-    converted = coords.geometry_to_wgs84(geometry, crs)
-    geom = shape(converted)
-    if not geom.is_valid:
-        raise CellError(f"边界图形无效：{_explain(geom)}；请在 GIS 软件中修复（如 QGIS“修复几何图形”）后再上传")
-    if geom.area <= 0:
-        raise CellError("图形面积为零")
-    return converted, geom
-
-
 class _GeoImport:
     def __init__(self, user, crs: coords.CRS) -> None:
         self.user = user
@@ -670,18 +603,16 @@ class _GeoImport:
         self.errors.append(RowError(n, column, value, message, unit="个要素"))
 
     def geometry(self, n: int, feature: dict, region_code: str | None) -> dict | None:
-        geometry = feature.get("geometry")
+        """The feature's outline as stored (places.geometry, the one outline validator), or
+        None with the problem recorded."""
+        raw = feature.get("geometry")
+        parent = self.geo.outline(region_code) if region_code is not None else None
         try:
-            converted, geom = _polygon(geometry, self.crs)
-        except CellError as e:
-            gtype = str(geometry.get("type", "")) if isinstance(geometry, dict) else ""
+            converted, _geom = geometry.check_outline(raw, self.crs, parent=parent)
+        except geometry.GeometryError as e:
+            gtype = str(raw.get("type", "")) if isinstance(raw, dict) else ""
             self.error(n, "geometry", gtype, str(e))
             return None
-        if region_code is not None:
-            d = self.geo.distance_m(region_code, geom)
-            if d is not None and d > NEAR_M:
-                self.error(n, "geometry", "", _far_message(d).replace("经纬度", "坐标"))
-                return None
         return converted
 
     def region(self, n: int, props: dict, *, community: bool) -> Region | None:

@@ -4,7 +4,8 @@ anything else that places a point asks `locate`.
 
 The outlines are parsed into STRtrees once per process: the districts' (re-read when districts
 with outlines are added), and per district its communities' and grids' (re-read when communities
-or grids are added or removed, checked at most once a minute).
+or grids are added or removed, checked at most once a minute). An outline that does not parse or
+is invalid (old data, a direct write) is skipped with a warning, never fatal to every lookup.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from shapely import STRtree
-from shapely.geometry import Point, shape
+from shapely.geometry import Point
 
 from minsheng.places.coords import haversine_m
+from minsheng.places.geometry import parse_outline
 from minsheng.places.models import Compound, Grid, Region
 
 __all__ = ["COMPOUND_RADIUS_M", "Location", "district_of", "grid_in", "invalidate", "locate",
@@ -46,10 +48,17 @@ def _index(district_prefix: str, version: int):
                                        boundary__isnull=False).only("code", "boundary"))
     grids = list(Grid.objects.filter(region__code__startswith=district_prefix,
                                      boundary__isnull=False).only("id", "region_id", "boundary"))
-    cgeo = [shape(r.boundary) for r in comms]
-    ggeo = [shape(g.boundary) for g in grids]
-    return ([r.code for r in comms], STRtree(cgeo) if cgeo else None, cgeo,
-            [g.id for g in grids], STRtree(ggeo) if ggeo else None, [g.region_id for g in grids])
+    # an outline that does not parse or is invalid is skipped (and logged), not fatal to every
+    # lookup in the district: old data or a direct write may have stored one
+    comms = [(r, geom) for r in comms
+             if (geom := parse_outline(r.boundary, label=f"community {r.code}")) is not None]
+    grids = [(g, geom) for g in grids
+             if (geom := parse_outline(g.boundary, label=f"grid {g.pk}")) is not None]
+    cgeo = [geom for _r, geom in comms]
+    ggeo = [geom for _g, geom in grids]
+    return ([r.code for r, _geom in comms], STRtree(cgeo) if cgeo else None, cgeo,
+            [g.id for g, _geom in grids], STRtree(ggeo) if ggeo else None,
+            [g.region_id for g, _geom in grids])
 
 
 _VERSIONS: dict[str, tuple[float, int]] = {}
@@ -81,8 +90,10 @@ def invalidate() -> None:
 def _districts(version: tuple) -> tuple[list[str], STRtree | None, list]:
     rows = list(Region.objects.filter(level="district", boundary__isnull=False).only(
         "code", "boundary"))
-    geoms = [shape(d.boundary) for d in rows]
-    return [d.code for d in rows], STRtree(geoms) if geoms else None, geoms
+    rows = [(d, geom) for d in rows
+            if (geom := parse_outline(d.boundary, label=f"district {d.code}")) is not None]
+    geoms = [geom for _d, geom in rows]
+    return [d.code for d, _geom in rows], STRtree(geoms) if geoms else None, geoms
 
 
 def district_of(lng: float, lat: float) -> Region | None:
