@@ -213,8 +213,9 @@ def _refuse_unstorable(*pairs: Any) -> None:
         for key, value in items:
             values = value if isinstance(value, list) else [value]
             if any(UNSTORABLE.search(str(v)) for v in [key, *values] if v is not None):
-                raise Open311Error(400, "参数含有无法处理的字符（NUL 或不成对的代理项）",
-                                   "a parameter holds NUL or a lone surrogate")
+                name = "参数名" if UNSTORABLE.search(str(key)) else str(key)[:50]
+                raise Open311Error(400, f"{name}：含有无法处理的控制字符（NUL）或不成对的代理项",
+                                   f"{name}: holds NUL or a lone surrogate")
 
 
 def _w3c(value: dt.datetime | None) -> str | None:
