@@ -5,6 +5,7 @@ SQLite in var/ (WAL mode) by default; PostgreSQL when DATABASE_URL is set.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -134,6 +135,25 @@ else:
             },
         }
     }
+
+# The cache holds the rate limits (lib.http.RateLimit), so every process of `minsheng serve` must
+# share it: the database (table `minsheng_cache`, made by `createcachetable`, which `demo`, `serve`
+# and the tests run after `migrate`), or Redis when MINSHENG_REDIS_URL is set.
+REDIS_URL = env("MINSHENG_REDIS_URL")
+if REDIS_URL:
+    if importlib.util.find_spec("redis") is None:
+        raise ImproperlyConfigured(
+            "已设置 MINSHENG_REDIS_URL，但未安装 redis 包：请安装（pip install redis）或删除该变量"
+            "（MINSHENG_REDIS_URL is set but the redis package is not installed）")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "minsheng_cache",
+        # Culling past MAX_ENTRIES drops live rows, rate-limit events among them: keep it far off.
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    }}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
