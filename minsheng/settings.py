@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "minsheng.web.middleware.RequestIdMiddleware",  # first: every response carries X-Request-ID
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -250,12 +251,25 @@ OPEN311_POST_RATE = envint("MINSHENG_OPEN311_RATE_PER_MINUTE", 120)
 MAP_TILE_URL = env("MINSHENG_MAP_TILE_URL")
 MAP_TILE_ATTRIBUTION = env("MINSHENG_MAP_TILE_ATTRIBUTION")
 
+# One console handler on the root logger; every line carries the request id (X-Request-ID).
+# A 500 is logged by django.request with the path and the traceback, never the query string or
+# the body; Django's default would also e-mail ADMINS the whole request, POST data and all, so the
+# "django" logger is configured here with no handler of its own (its records reach the root).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "minsheng.web.middleware.RequestIdFilter"}},
+    "formatters": {
+        "minsheng": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                    "formatter": "minsheng"},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "minsheng": {"handlers": ["console"], "level": env("MINSHENG_LOG_LEVEL", "INFO")},
+        "minsheng": {"level": env("MINSHENG_LOG_LEVEL", "INFO")},
+        "django": {"handlers": [], "level": "WARNING"},
     },
 }
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # lock by username: an office shares one IP behind NAT
