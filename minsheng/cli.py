@@ -2,6 +2,8 @@
 
     minsheng demo [--port N] [--osm FILE]   demo district on SQLite, then serve
     minsheng serve [--port N]               production server (gunicorn); refuses demo passwords
+    minsheng backup FILE                    database + uploaded files + manifest in one tar.gz
+    minsheng restore FILE                   checks and restores such an archive (stop serve first)
     minsheng regions load --district CODE   load a district's statistical divisions
     minsheng places import|export|template  Excel/CSV/GeoJSON exchange of places
     minsheng osm_sample FILE [--district C] a sample area from an OpenStreetMap extract

@@ -5,6 +5,7 @@ SQLite in var/ (WAL mode) by default; PostgreSQL when DATABASE_URL is set.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -85,6 +86,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "minsheng.web.middleware.RequestIdMiddleware",  # first: every response carries X-Request-ID
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -134,6 +136,25 @@ else:
             },
         }
     }
+
+# The cache holds the rate limits (lib.http.RateLimit), so every process of `minsheng serve` must
+# share it: the database (table `minsheng_cache`, made by `createcachetable`, which `demo`, `serve`
+# and the tests run after `migrate`), or Redis when MINSHENG_REDIS_URL is set.
+REDIS_URL = env("MINSHENG_REDIS_URL")
+if REDIS_URL:
+    if importlib.util.find_spec("redis") is None:
+        raise ImproperlyConfigured(
+            "已设置 MINSHENG_REDIS_URL，但未安装 redis 包：请安装（pip install redis）或删除该变量"
+            "（MINSHENG_REDIS_URL is set but the redis package is not installed）")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "minsheng_cache",
+        # Culling past MAX_ENTRIES drops live rows, rate-limit events among them: keep it far off.
+        "OPTIONS": {"MAX_ENTRIES": 200_000},
+    }}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -230,12 +251,25 @@ OPEN311_POST_RATE = envint("MINSHENG_OPEN311_RATE_PER_MINUTE", 120)
 MAP_TILE_URL = env("MINSHENG_MAP_TILE_URL")
 MAP_TILE_ATTRIBUTION = env("MINSHENG_MAP_TILE_ATTRIBUTION")
 
+# One console handler on the root logger; every line carries the request id (X-Request-ID).
+# A 500 is logged by django.request with the path and the traceback, never the query string or
+# the body; Django's default would also e-mail ADMINS the whole request, POST data and all, so the
+# "django" logger is configured here with no handler of its own (its records reach the root).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "minsheng.web.middleware.RequestIdFilter"}},
+    "formatters": {
+        "minsheng": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"],
+                    "formatter": "minsheng"},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "minsheng": {"handlers": ["console"], "level": env("MINSHENG_LOG_LEVEL", "INFO")},
+        "minsheng": {"level": env("MINSHENG_LOG_LEVEL", "INFO")},
+        "django": {"handlers": [], "level": "WARNING"},
     },
 }
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]  # lock by username: an office shares one IP behind NAT

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from django_q.conf import Conf
 
@@ -45,6 +46,9 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        # The cache is a table (settings.CACHES); Django's test set-up makes it, this says so and
+        # holds if that ever changes (idempotent).
+        call_command("createcachetable", verbosity=0)
         generate("131002", progress=lambda *_: None)
         generate("140213", progress=lambda *_: None)
         create_demo_accounts("131002")

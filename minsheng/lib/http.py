@@ -4,12 +4,14 @@
   browser: an ASCII fallback `filename="…"` plus the RFC 5987 `filename*=UTF-8''…` that modern
   browsers prefer (RFC 6266 §4.3).
 - `RateLimit`: a sliding-window limit over the Django cache, shared by every process that shares
-  the cache; used by the resident form (5 filings an hour per address and per session) and by
+  the cache (the database cache by default, Redis when configured); used by the resident form (5 filings an hour per address and per session) and by
   Open311 POSTs (N a minute per API key or address).
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import re
 import time
 from collections.abc import Iterable
@@ -48,45 +50,100 @@ def download(content: bytes, filename: str, content_type: str, *,
 
 
 class RateLimit:
-    """At most `limit` events per `window` seconds for each key (sliding window).
+    """At most `limit` events per `window` seconds for each key, counted in the shared cache.
 
     `wait(keys)` says how many seconds until every key may act again (0: now); `hit(keys)` records
     an event; `take(keys)` does both at once and records only when allowed. A limit of 0 turns
     the limiter off.
+
+    The window slides, approximated by two fixed windows (aligned on multiples of `window`): an
+    event is allowed while ``previous × (1 − elapsed / window) + current + 1 ≤ limit``, where
+    `current` counts this fixed window's events, `previous` the last one's and `elapsed` is the
+    time since this one began. No fixed window ever holds more than `limit` events; a burst
+    timed on both sides of a boundary is capped by the weight of the previous window.
+
+    Every event is a slot of its own (``…:<window number>:<slot>``) claimed with `cache.add`, which
+    is atomic on every backend (a unique key on the database cache, SET NX on Redis), so
+    processes sharing the cache never lose or double-count an event; `cache.incr` is a read then a
+    write on the database cache and could. Keys are hashed: no address or session in the cache.
     """
 
     def __init__(self, name: str, limit: int, window: int) -> None:
         self.name, self.limit, self.window = name, limit, window
 
-    def _key(self, key: str) -> str:
-        return f"ratelimit:{self.name}:{key}"
+    def _prefix(self, key: str, number: int) -> str:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return f"ratelimit:{self.name}:{digest}:{number}"
 
-    def _hits(self, key: str, now: float) -> list[float]:
-        return [t for t in cache.get(self._key(key), []) if t > now - self.window]
+    def _slots(self, key: str, number: int, upto: int | None = None) -> list[str]:
+        prefix = self._prefix(key, number)
+        return [f"{prefix}:{i}" for i in range(self.limit if upto is None else upto)]
+
+    def _counts(self, key: str, now: float) -> tuple[int, int, float]:
+        """(events this fixed window, events the previous one, seconds since this one began)."""
+        number = int(now // self.window)
+        current, previous = self._slots(key, number), self._slots(key, number - 1)
+        found = cache.get_many(current + previous)
+        return (sum(k in found for k in current), sum(k in found for k in previous),
+                now - number * self.window)
+
+    def _room(self, key: str, now: float) -> int:
+        """How many events this fixed window may still hold for `key` (slots 0..room-1)."""
+        _current, previous, elapsed = self._counts(key, now)
+        return max(0, min(self.limit, math.floor(
+            self.limit - previous * (1 - elapsed / self.window) + 1e-9)))
+
+    def _wait_for(self, key: str, now: float) -> float:
+        current, previous, elapsed = self._counts(key, now)
+        free = self.limit - 1 - current  # events besides this one the window may still take
+        if free >= 0:
+            if previous * (1 - elapsed / self.window) <= free + 1e-9:
+                return 0.0
+            return self.window * (1 - free / previous) - elapsed
+        # This fixed window is full: wait for the next, while this one's weight fades enough.
+        return self.window - elapsed + self.window * max(0.0, 1 - (self.limit - 1) / current)
 
     def wait(self, keys: Iterable[str], *, now: float | None = None) -> int:
         if not self.limit:
             return 0
         now = time.time() if now is None else now
-        longest = 0.0
-        for key in keys:
-            hits = sorted(self._hits(key, now))
-            if len(hits) >= self.limit:
-                longest = max(longest, hits[-self.limit] + self.window - now)
-        return int(longest) + 1 if longest > 0 else 0
+        longest = max((self._wait_for(key, now) for key in keys), default=0.0)
+        return math.ceil(longest - 1e-9) if longest > 1e-9 else 0
 
     def hit(self, keys: Iterable[str], *, now: float | None = None) -> None:
+        """Record an event for every key (at most `limit` a fixed window are kept)."""
         if not self.limit:
             return
         now = time.time() if now is None else now
         for key in keys:
-            cache.set(self._key(key), self._hits(key, now)[-self.limit:] + [now], self.window)
+            self._claim(key, now, self.limit)
 
     def take(self, keys: Iterable[str], *, now: float | None = None) -> int:
-        """Record the event if every key is under its limit; else the seconds to wait."""
+        """Record the event if every key is under its limit; else the seconds to wait.
+
+        Claims a slot for each key; when one key has no room, the slots claimed for the others
+        are given back and nothing is recorded.
+        """
+        if not self.limit:
+            return 0
         keys = list(keys)
         now = time.time() if now is None else now
-        waiting = self.wait(keys, now=now)
-        if not waiting:
-            self.hit(keys, now=now)
-        return waiting
+        claimed = []
+        for key in keys:
+            slot = self._claim(key, now, self._room(key, now))
+            if slot is None:
+                cache.delete_many(claimed)
+                return max(1, self.wait(keys, now=now))
+            claimed.append(slot)
+        return 0
+
+    def _claim(self, key: str, now: float, room: int) -> str | None:
+        """Claim the first free slot below `room`; None when they are all taken."""
+        slots = self._slots(key, int(now // self.window), room)
+        taken = cache.get_many(slots)
+        # A slot lives through its window and the next, where it still weighs.
+        timeout = 2 * self.window + 1
+        for slot in slots:
+            if slot not in taken and cache.add(slot, 1, timeout):
+                return slot
+        return None

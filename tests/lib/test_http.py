@@ -7,13 +7,15 @@ import doctest
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from minsheng.lib import http
 from minsheng.lib.http import RateLimit, content_disposition, download
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
+def _empty_cache(db):
+    # The cache is the database cache (shared by processes), so these tests use the database.
     cache.clear()
 
 
@@ -43,11 +45,32 @@ def test_download_sets_type_name_and_nosniff():
 
 def test_the_limit_holds_per_key_and_frees_up_as_the_window_slides():
     limit = RateLimit("test", 2, 60)
-    assert limit.take(["ip:1"], now=1000) == 0
+    assert limit.take(["ip:1"], now=1000) == 0  # fixed windows [960, 1020), [1020, 1080)
     assert limit.take(["ip:1"], now=1010) == 0
-    assert limit.take(["ip:1"], now=1020) == 41  # the first hit leaves the window at 1060
+    assert limit.take(["ip:1"], now=1011) == 39  # full: 9 s to the next window, and half of it
+    # The previous window's 2 events weigh 2 × (1 − elapsed/60): one more fits once that is ≤ 1.
+    assert limit.take(["ip:1"], now=1020) == 30
     assert limit.take(["ip:2"], now=1020) == 0  # another key is not affected
-    assert limit.take(["ip:1"], now=1061) == 0
+    assert limit.take(["ip:1"], now=1049) == 1
+    assert limit.take(["ip:1"], now=1050) == 0
+    assert limit.take(["ip:1"], now=1051) > 0  # 2 × 29/60 + 1 + 1 > 2
+
+
+def test_no_fixed_window_holds_more_than_the_limit():
+    limit = RateLimit("burst", 5, 3600)
+    allowed = [t for t in range(0, 3600, 60) if limit.take(["ip:1"], now=t) == 0]
+    assert allowed == [0, 60, 120, 180, 240]
+    assert limit.wait(["ip:1"], now=300) == 3600 - 300 + 720  # the next hour, and its first fifth
+
+
+def test_hits_are_counted_under_hashed_keys_nothing_personal_in_the_cache():
+    limit = RateLimit("test", 3, 60)
+    limit.hit(["ip:203.0.113.7"], now=1000)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT cache_key FROM minsheng_cache")
+        stored = [row[0] for row in cursor.fetchall()]
+    assert len(stored) == 1 and "ratelimit:test:" in stored[0]
+    assert "203.0.113.7" not in stored[0]
 
 
 def test_any_key_over_its_limit_blocks_and_nothing_is_recorded_then():

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         self.stdout.write("准备数据库 …")
         call_command("migrate", verbosity=0, interactive=False)
+        call_command("createcachetable", verbosity=0)  # the shared cache rate limits count in
         say = self.stdout.write
         generate_places("131002", progress=say)
         generate_places("140213", progress=say)

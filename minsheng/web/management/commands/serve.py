@@ -25,6 +25,7 @@ class Command(BaseCommand):
         if settings.SECRET_KEY == settings.INSECURE_DEFAULT_SECRET_KEY:
             problems.append("未设置 MINSHENG_SECRET_KEY（请设置一个长的随机字符串）。")
         call_command("migrate", verbosity=0, interactive=False)
+        call_command("createcachetable", verbosity=0)  # the shared cache rate limits count in
         demo = accounts_with_demo_password()
         if demo:
             problems.append(
