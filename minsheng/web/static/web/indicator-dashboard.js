@@ -1,4 +1,3 @@
-<script>
 /* The dashboard's charts from the figures embedded in the page (json_script "ind-data"): the
    year's cases received and resolved by month (ECharts), and the chosen indicator by child region
    as a bar chart, a choropleth map of the child regions' outlines (Leaflet, no tiles needed) and a
@@ -156,4 +155,3 @@
   if (data.children.length) draw();
   window.addEventListener("resize", function () { charts.forEach(function (ch) { ch.resize(); }); if (map) map.invalidateSize(); });
 })();
-</script>
