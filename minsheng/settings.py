@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -88,6 +90,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "minsheng.web.middleware.RequestIdMiddleware",  # first: every response carries X-Request-ID
     "django.middleware.security.SecurityMiddleware",
+    "minsheng.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "minsheng.web.middleware.ChineseFirstMiddleware",
@@ -250,6 +253,51 @@ OPEN311_POST_RATE = envint("MINSHENG_OPEN311_RATE_PER_MINUTE", 120)
 # Map: boundaries, compounds and facilities are drawn as vectors; a tile layer is optional.
 MAP_TILE_URL = env("MINSHENG_MAP_TILE_URL")
 MAP_TILE_ATTRIBUTION = env("MINSHENG_MAP_TILE_ATTRIBUTION")
+
+
+def tile_source(url: str) -> str | None:
+    """The CSP source that lets the map load tiles from `url` (a Leaflet URL template), or None
+    when the tiles come from this site. `{s}` in the host becomes CSP's `*.` wildcard."""
+    parts = urlsplit(url)
+    if not parts.netloc:
+        return None
+    host = re.sub(r"^\{[^}]*\}\.", "*.", parts.netloc)
+    if parts.scheme not in ("http", "https", "") or "{" in host or "@" in host:
+        raise ImproperlyConfigured(
+            f"MINSHENG_MAP_TILE_URL={url!r}：瓦片地址须为 http(s)://主机/…，主机中只可在最左边使用 "
+            "{s}（the tile URL must be http(s) with at most a leading {s} in the host）")
+    return f"{parts.scheme}://{host}" if parts.scheme else host
+
+
+# Security headers. Django's SecurityMiddleware sends nosniff, the referrer policy (a view's own
+# wins: the case-tracking page keeps "same-origin", see cases.views.track), COOP and HSTS;
+# XFrameOptionsMiddleware sends X-Frame-Options; web.middleware.ContentSecurityPolicyMiddleware
+# sends CONTENT_SECURITY_POLICY on every response.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# HSTS only with HTTPS (secure cookies); Django sends it on HTTPS requests only. The demo on
+# http://127.0.0.1 never gets it: a year of "https only" for localhost would break other apps.
+HSTS_SECONDS = envint("MINSHENG_HSTS_SECONDS", 365 * 24 * 3600)
+SECURE_HSTS_SECONDS = HSTS_SECONDS if SESSION_COOKIE_SECURE else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = False  # other hosts of a government domain may still be http
+# Scripts only from this site's files: no inline <script>, no on*= handlers, no eval (a test
+# scans the templates; the browser test records violations). Styles stay 'unsafe-inline':
+# templates carry <style> blocks and style attributes, and Leaflet and ECharts write style
+# attributes (the choropleth legend, SVG labels); CSS cannot run script, and what it could
+# leak through url() is held to this site by img-src and default-src.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],
+    "img-src": ["'self'", "data:", "blob:", *filter(None, [tile_source(MAP_TILE_URL)])],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
 
 # One console handler on the root logger; every line carries the request id (X-Request-ID).
 # A 500 is logged by django.request with the path and the traceback, never the query string or
