@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -69,6 +71,24 @@ def browser():
         b.close()
 
 
+# Every refused script, style, image or connection is logged by Chromium to the console
+# ("Refused to … because it violates the following Content Security Policy directive …"); the
+# listener (injected by the browser driver, which the policy does not govern) reports the rest.
+REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("Content Security Policy violation: " + e.violatedDirective + " " + e.blockedURI
+                + " " + e.sourceFile + ":" + e.lineNumber);
+});"""
+
+
+def watch_csp(page) -> list[str]:
+    """The Content-Security-Policy violations of every page `page` opens from now on."""
+    violations: list[str] = []
+    page.add_init_script(REPORT_VIOLATIONS)
+    page.on("console", lambda m: violations.append(f"{page.url}: {m.text}")
+            if "Content Security Policy" in m.text else None)
+    return violations
+
+
 def login(page, url, username):
     page.goto(url + "/login/")
     page.fill("#id_username", username)
@@ -89,6 +109,7 @@ def test_log_in_and_open_the_map(demo_server, browser):
     url, _ = demo_server
     ctx = browser.new_context(viewport={"width": 1280, "height": 860})
     page = ctx.new_page()
+    csp = watch_csp(page)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     login(page, url, "district")
@@ -102,6 +123,7 @@ def test_log_in_and_open_the_map(demo_server, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "map.png"))
     assert errors == []
+    assert csp == []
     ctx.close()
 
 
@@ -110,6 +132,7 @@ def test_phone_layout_and_compound_page(demo_server, browser):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                               has_touch=True)
     page = ctx.new_page()
+    csp = watch_csp(page)
     login(page, url, "street1")
     # Nothing overflows the phone's width except the scrollable navigation bar.
     overflow = page.evaluate("document.documentElement.scrollWidth")
@@ -121,6 +144,7 @@ def test_phone_layout_and_compound_page(demo_server, browser):
     assert page.locator("text=治理情况").count() == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "compound-phone.png"), full_page=True)
+    assert csp == []
     ctx.close()
 
 
@@ -129,6 +153,7 @@ def test_projects_on_a_phone(demo_server, browser):
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                               has_touch=True)
     page = ctx.new_page()
+    csp = watch_csp(page)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     login(page, url, "district")
@@ -145,6 +170,7 @@ def test_projects_on_a_phone(demo_server, browser):
     page.wait_for_selector(".chart[data-ready='1'] svg")
     assert "83.03%" in page.inner_text(".tiles")
     assert errors == []
+    assert csp == []
     ctx.close()
 
 
@@ -153,6 +179,7 @@ def test_life_circle_recomputes_in_the_background_worker(demo_server, browser):
     url, _ = demo_server
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
+    csp = watch_csp(page)
     login(page, url, "district")
     page.goto(url + "/lifecircle/")
     first = page.inner_text("section.card.small")
@@ -160,11 +187,13 @@ def test_life_circle_recomputes_in_the_background_worker(demo_server, browser):
     page.wait_for_selector("#run-progress progress")
     # the page reloads itself when the worker has finished
     page.wait_for_selector("#lc-map[data-ready='1']", timeout=60000)
-    page.wait_for_function("!document.getElementById('run-progress')", timeout=60000)
+    # (not wait_for_function: Playwright evals its predicate in the page, which the policy refuses)
+    page.wait_for_selector("#run-progress", state="detached", timeout=60000)
     assert page.inner_text("section.card.small") != first  # a newer run's time
     assert page.locator("text=各类设施覆盖情况").count() == 1
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lifecircle.png"))
+    assert csp == []
     ctx.close()
 
 
@@ -192,6 +221,7 @@ def test_a_facility_named_with_markup_is_shown_as_text_on_the_maps(demo_server, 
     compound = out.stdout.strip().splitlines()[-1]
     ctx = browser.new_context(viewport={"width": 1280, "height": 900})
     page = ctx.new_page()
+    csp = watch_csp(page)
     login(page, url, "district")
     for path, sel in ((f"/compounds/{compound}/", "#minimap path.leaflet-interactive"),
                       (f"/lifecircle/compound/{compound}/", ".leaflet-container path.leaflet-interactive")):
@@ -204,4 +234,87 @@ def test_a_facility_named_with_markup_is_shown_as_text_on_the_maps(demo_server, 
         assert page.locator(".leaflet-tooltip img").count() == 0, path
     texts = page.locator(".leaflet-tooltip").all_inner_texts()
     assert any("<img" in t for t in texts)  # shown as the text it is
+    assert csp == []
+    ctx.close()
+
+
+def other_option(page, select: str) -> str:
+    """The value of an option of `select` that is not the chosen one."""
+    return page.eval_on_selector(select, """s => Array.from(s.options).map(o => o.value)
+        .find(v => v && v !== s.value)""")
+
+
+def test_indicator_pages_and_the_annual_report_run_their_scripts_under_the_policy(demo_server,
+                                                                                   browser):
+    """The pages whose inline scripts moved to static files (script-src 'self'): the dashboard's
+    charts and map, its indicator picker and period form, an indicator's charts, the report's
+    preview, downloads and year picker, and the region switcher at the top."""
+    url, _ = demo_server
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = ctx.new_page()
+    csp = watch_csp(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    login(page, url, "district")
+
+    page.goto(url + "/indicators/")
+    page.wait_for_selector("#chart-trend[data-ready='1'] svg")
+    page.wait_for_selector("#chart-children[data-ready='1'] svg")
+    page.wait_for_selector("#choro[data-ready='1'] path.leaflet-interactive")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "indicators.png"))
+    # another indicator redraws the comparison in place and is kept in the address
+    other = other_option(page, "#ind-select")
+    page.select_option("#ind-select", other)
+    page.wait_for_url(lambda u: parse_qs(urlsplit(u).query).get("ind") == [other])
+    assert page.inner_text("#child-col") == page.eval_on_selector(
+        "#ind-select", "s => s.options[s.selectedIndex].text")
+    # the period form shows the quarter field once "季度" is chosen and writes ?period=YYYYQ2
+    page.select_option("#period-form select[name=kind]", "quarter")
+    page.select_option("#period-form select[name=quarter]", "2")
+    page.click("#period-form button[type=submit]")
+    page.wait_for_url(re.compile(r"[?&]period=\d{4}Q2(&|$)"))
+    page.wait_for_selector("#chart-trend[data-ready='1'] svg")
+
+    page.click(".itile >> nth=0")
+    page.wait_for_url(re.compile(r"/indicators/.+"))
+    page.wait_for_selector("#chart-series[data-ready='1'] svg")
+    page.screenshot(path=str(ARTIFACTS / "indicator.png"))
+
+    page.goto(url + "/reports/annual/")
+    page.frame_locator("iframe.report-frame").locator("svg.chart").first.wait_for()
+    with page.expect_download() as download:
+        page.click("a[data-download][href*='format=xlsx']")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.wait_for_selector("#dl-status:text-is('已生成，正在下载。')")
+    year = other_option(page, "#report-year")
+    page.select_option("#report-year", year)  # data-autosubmit: no button to press
+    page.wait_for_url(re.compile(rf"[?&]year={year}(&|$)"))
+    page.frame_locator("iframe.report-frame").locator("svg.chart").first.wait_for()
+
+    region = other_option(page, "#region-switch")
+    page.select_option("#region-switch", region)
+    page.wait_for_selector(f"#region-switch option[value='{region}'][selected]", state="attached")
+    assert errors == []
+    assert csp == []
+    ctx.close()
+
+
+def test_the_admin_and_the_browsable_api_work_under_the_policy(demo_server, browser):
+    url, _ = demo_server
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    csp = watch_csp(page)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    login(page, url, "district")
+    for path in ("/admin/", "/admin/places/compound/", "/api/regions/"):
+        assert page.goto(url + path).status == 200, path
+    page.goto(url + "/admin/places/compound/")
+    page.click("#result_list tbody tr:first-child th a")
+    page.wait_for_selector("#compound_form")
+    # the admin's own scripts ran (admin/js/jquery.init.js sets django.jQuery)
+    assert page.evaluate("typeof django !== 'undefined' && !!django.jQuery")
+    assert errors == []
+    assert csp == []
     ctx.close()
