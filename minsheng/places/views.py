@@ -208,7 +208,7 @@ class CompoundForm(forms.ModelForm):
             self.initial["committee_head_phone"] = mask(self.stored_phone)
             self.fields["committee_head_phone"].help_text = _(
                 "已打码显示。不修改则保留原号码；如需更换，请填写完整的新号码。"
-                "查看完整号码请到小区页面点击“显示”（会记录查看日志）。")
+                "查看完整号码请到小区页面点击“显示完整号码”（将记入审计日志）。")
 
     def clean_committee_head_phone(self):
         value = (self.cleaned_data.get("committee_head_phone") or "").strip()
