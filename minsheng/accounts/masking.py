@@ -21,17 +21,30 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
 # a mobile number (11 digits from 13x to 19x) and an 18-digit resident ID number, each standing alone
 MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
+# a landline: an area code (010, 0316 …), bare or in ASCII or full-width brackets, an optional
+# dash or space, and a 7- or 8-digit local number (which never begins with 0)
+LANDLINE = re.compile(
+    r"(?<![\d(（])(\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})([-－ ]?)([1-9]\d{2,3})(\d{4})(?!\d)")
+
+
+def _landline(m: re.Match) -> str:
+    area, sep, head, tail = m.groups()
+    return f"{area}{sep}{'*' * len(head)}{tail}"
 
 
 def mask_text(text: str) -> str:
-    """Free text (a case's description, a handling note) with the mobile and resident ID numbers
-    typed into it masked as mask() masks the fields: 138****5678, 131002********123X.
+    """Free text (a case's description, a handling note) with the mobile, landline and resident
+    ID numbers typed into it masked: 138****5678, 0316-***1234 (the area code and the last four
+    digits stay), 131002********123X.
 
     >>> mask_text("电话13812345678，身份证13100219900101123X")
     '电话138****5678，身份证131002********123X'
+    >>> mask_text("座机0316-5201234或(0316)5201234，北京010-12345678")
+    '座机0316-***1234或(0316)***1234，北京010-****5678'
     """
     text = MOBILE.sub(r"\1****\2", text or "")
-    return ID_NUMBER.sub(r"\1********\2", text)
+    text = ID_NUMBER.sub(r"\1********\2", text)
+    return LANDLINE.sub(_landline, text)
 
 
 def mask(value: str) -> str:

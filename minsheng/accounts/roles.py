@@ -22,6 +22,8 @@ class Role(models.TextChoices):
 # Rights
 EDIT_PLACES = "edit_places"  # create/update/import regions' places
 VIEW_PERSONAL = "view_personal"  # unmask phone and ID numbers (each unmasking is audited)
+# unmask the parties of the mediations one is assigned to as mediator, nothing else (audited)
+VIEW_PARTIES = "view_parties"
 EXPORT = "export"  # download lists as Excel/CSV/GeoJSON
 MANAGE_USERS = "manage_users"
 ADMIN_SITE = "admin_site"  # the back office (Django admin), still scoped
@@ -66,7 +68,7 @@ RIGHTS: dict[str, frozenset[str]] = {
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                  PATROL, VIEW_AREA_PROJECTS}),
     Role.PROPERTY_MANAGER: frozenset({SERVE_COMPOUNDS, HANDLE_CASES}),
-    Role.MEDIATOR: frozenset({VIEW_PERSONAL, READ_REGION, HANDLE_CASES}),  # their disputes' parties
+    Role.MEDIATOR: frozenset({VIEW_PARTIES, READ_REGION, HANDLE_CASES}),
     Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES,
                             HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET, PLAN_SERVICES,
                             VIEW_CASE_STATS, VIEW_REGION_DISPUTES}),

@@ -439,7 +439,8 @@ def export_cases(user, cases: QuerySet[Case], *, unmask: bool = False, prefix: s
                  note: str = "", request=None) -> tuple[bytes, str, str]:
     """A case list as .xlsx: (content, content_type, filename). `cases` is the list page's
     filtered queryset; it is always intersected with access.cases_for(user) here. Reporters'
-    phones are masked unless `unmask` and the user may unmask in the case's region (audited).
+    phones, and the phone and ID numbers typed into descriptions, addresses and outcomes, are
+    masked unless `unmask` and the user may unmask in the case's region (audited).
     Raises PermissionError without the export right."""
     s = scope_of(user)
     if not s.has_right(EXPORT):
@@ -457,21 +458,22 @@ def export_cases(user, cases: QuerySet[Case], *, unmask: bool = False, prefix: s
     allowed: dict[str, bool] = {}
     n = unmasked = 0
     for c in qs.iterator(chunk_size=2000):
+        if c.region_id not in allowed:
+            allowed[c.region_id] = unmask and masking.can_unmask(user, c.region_id)
+        # the phone field and the numbers typed into free text: masked unless unmasked (audited)
+        shown = (lambda t: t) if allowed[c.region_id] else masking.mask_text
         phone = c.reporter_phone
-        if phone:
-            if c.region_id not in allowed:
-                allowed[c.region_id] = unmask and masking.can_unmask(user, c.region_id)
-            if allowed[c.region_id]:
-                unmasked += 1
-            else:
-                phone = masking.mask(phone)
+        if allowed[c.region_id]:
+            unmasked += 1
+        elif phone:
+            phone = masking.mask(phone)
         append_row(ws, [
             c.number, c.external_id, _local(c.created_at), c.case_type.name,
-            str(c.get_channel_display()), str(c.get_status_display()), c.description,
-            c.region.name, c.region_id, c.compound.name if c.compound_id else "", c.address,
-            c.lng, c.lat, c.reporter_name, phone, c.organisation.name, _local(c.accept_due),
-            _local(c.accepted_at), _local(c.resolve_due), _local(c.resolved_at),
-            "是" if c.overdue else "否", c.escalation_level, c.outcome,
+            str(c.get_channel_display()), str(c.get_status_display()), shown(c.description),
+            c.region.name, c.region_id, c.compound.name if c.compound_id else "",
+            shown(c.address), c.lng, c.lat, c.reporter_name, phone, c.organisation.name,
+            _local(c.accept_due), _local(c.accepted_at), _local(c.resolve_due),
+            _local(c.resolved_at), "是" if c.overdue else "否", c.escalation_level, shown(c.outcome),
             str(c.get_verdict_display()) if c.verdict else "", c.rating, c.reopen_count,
         ])
         n += 1
@@ -482,8 +484,9 @@ def export_cases(user, cases: QuerySet[Case], *, unmask: bool = False, prefix: s
                 detail=f"导出诉求 {n} 件（xlsx）{('：' + note) if note else ''}", request=request)
     if unmasked:
         masking.log(user, AuditLog.Action.UNMASK, object_type="cases.case",
-                    fields="reporter_phone", region_code=region_code,
-                    detail=f"导出诉求时查看 {unmasked} 件的联系电话（未打码）", request=request)
+                    fields="reporter_phone,description,address,outcome", region_code=region_code,
+                    detail=f"导出诉求时查看 {unmasked} 件的联系电话和内容（未打码）",
+                    request=request)
     stamp = timezone.localdate().strftime("%Y%m%d")
     return buf.getvalue(), XLSX_TYPE, f"诉求清单_{stamp}.xlsx"
 

@@ -33,7 +33,7 @@ from docx.shared import Cm, Pt
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
-from minsheng.accounts.roles import HANDLE_CASES, VIEW_REGION_DISPUTES
+from minsheng.accounts.roles import HANDLE_CASES, VIEW_PARTIES, VIEW_REGION_DISPUTES
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import AdminReview, Case, CaseEvent, Mediation, MediationSession, Party
 from minsheng.cases.workflow import is_supervisor
@@ -96,8 +96,17 @@ def can_view_mediation(user, m: Mediation) -> bool:
     return can_edit_mediation(user, m) or _region_reader(user, m.case)
 
 
+def can_unmask_parties(user, m: Mediation) -> bool:
+    """Whether the user may see the parties' full phone and ID numbers: VIEW_PERSONAL in the
+    case's region, or VIEW_PARTIES (a mediator's) for a mediation they are assigned to."""
+    if masking.can_unmask(user, m.case.region_id):
+        return True
+    return (m.mediator_id is not None and m.mediator_id == getattr(user, "pk", None)
+            and bool(scope_of(user).grants_with(VIEW_PARTIES)) and can_view_mediation(user, m))
+
+
 def can_download_agreement(user, m: Mediation) -> bool:
-    return can_view_mediation(user, m) and masking.can_unmask(user, m.case.region_id)
+    return can_view_mediation(user, m) and can_unmask_parties(user, m)
 
 
 def committee_members(m: Mediation):

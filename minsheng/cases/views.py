@@ -829,7 +829,9 @@ def _photo_response(att: Attachment, thumb: bool):
 @login_required
 def photo(request, pk: int):
     att = get_object_or_404(Attachment.objects.only("pk", "case_id", "image"), pk=pk)
-    access_case_by_id(request.user, att.case_id)
+    case = access_case_by_id(request.user, att.case_id)
+    if not is_case_staff(request.user):  # a resident sees the public photos of their case only
+        att = get_object_or_404(_public_photos(case).only("pk", "case_id", "image"), pk=pk)
     return _photo_response(att, request.GET.get("thumb") == "1")
 
 

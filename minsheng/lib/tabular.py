@@ -47,6 +47,7 @@ import datetime as dt
 import io
 import math
 import re
+import threading
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
@@ -60,15 +61,20 @@ from django.contrib import messages
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from openpyxl.reader import excel as openpyxl_excel
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+from openpyxl.worksheet.dimensions import SheetDimension
+from openpyxl.xml.functions import iterparse  # defusedxml's when installed, as openpyxl reads
 
 from minsheng.lib.text import CONTROL_CHARS, replace_control_chars
 
 __all__ = [
     "show_rejection",
     "CONFLICT", "CSV_TYPE", "DATE_HINT", "HEAD_OPTIONAL_FILL", "HEAD_REQUIRED_FILL", "IGNORED_HEADERS", "MAX_BYTES",
-    "MAX_ROWS", "XLSX_TYPE", "CellError", "Column", "ImportRejected", "ImportResult", "Row",
+    "MAX_ROWS", "MAX_UNZIPPED", "MAX_ZIP_MEMBERS", "MAX_ZIP_RATIO", "XLSX_TYPE", "CellError", "Column", "ImportRejected", "ImportResult", "Row",
     "RowError", "Table", "TableImport", "append_row", "boolean", "cell_text", "cell_value", "choice",
     "code", "credit_code", "csv_bytes", "date", "decimal", "degrees", "error_report", "file_error", "find_header",
     "header_key", "labels", "map_header", "norm", "number", "phone", "read_bytes", "read_table",
@@ -79,7 +85,14 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_TYPE = "text/csv; charset=utf-8"
 
 MAX_ROWS = 20_000  # data rows in one file
+HEADER_ROWS = 50  # room above the data for a title and the header, read past MAX_ROWS
 MAX_BYTES = 20 * 1024 * 1024  # a 20,000-row .xlsx of places is about 2 MB, as CSV about 3 MB
+# An .xlsx is a zip: its directory says how large every part is once decompressed (zipfile never
+# inflates a part past that), so a zip bomb is refused from the directory, before any parsing.
+MAX_UNZIPPED = 100 * 1024 * 1024  # all parts together, decompressed
+MAX_ZIP_RATIO = 100  # decompressed / compressed, over the whole file (real .xlsx: under 20)
+RATIO_FLOOR = 4 * 1024 * 1024  # below this decompressed size any ratio is harmless
+MAX_ZIP_MEMBERS = 1000  # parts (sheets, styles, pictures …); real workbooks have a few dozen
 IGNORED_HEADERS = frozenset({"序号", "备注", "id", "编号"})
 HELPER_SHEETS = ("说明", "选项")  # the templates' explanation and drop-down sheets
 
@@ -573,7 +586,7 @@ def _csv_table(content: bytes) -> Table:
             texts = [_unquote(cell_text(c)) for c in cells]
             if any(texts):
                 rows.append((n, texts))
-                if len(rows) > MAX_ROWS + 50:
+                if len(rows) > MAX_ROWS + HEADER_ROWS:
                     truncated = True
                     break
     except csv.Error as e:
@@ -581,18 +594,92 @@ def _csv_table(content: bytes) -> Table:
     return Table(rows, truncated=truncated)
 
 
-def _has_formulas(content: bytes) -> bool:
+def _check_zip(content: bytes) -> None:
+    """Refuse a zip bomb from the zip's directory: too many parts, too large once decompressed,
+    or compressed far more than any real workbook. Nothing is decompressed here."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as z:
-            return any(b"<f>" in z.read(n) or b"<f " in z.read(n) for n in z.namelist()
-                       if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError, RuntimeError, ValueError):
+        return  # openpyxl says it is damaged, in its own message
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise ImportRejected([file_error(
+            _("无法读取这个文件：Excel 文件包含的内部文件数过多（%(n)d 个，最多 %(max)d 个），"
+              "不像是正常的表格；请在 Excel 中另存为新的 .xlsx 后再上传")
+            % {"n": len(infos), "max": MAX_ZIP_MEMBERS})])
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNZIPPED:
+        raise ImportRejected([file_error(
+            _("无法读取这个文件：Excel 文件解压后有 %(mb)d MB，超过 %(max)d MB 的上限；"
+              "请删除多余的工作表或拆分文件后再上传")
+            % {"mb": total // (1024 * 1024), "max": MAX_UNZIPPED // (1024 * 1024)})])
+    if total > RATIO_FLOOR and total > MAX_ZIP_RATIO * max(len(content), 1):
+        raise ImportRejected([file_error(
+            _("无法读取这个文件：Excel 文件的压缩比异常（解压后是原文件的 %(ratio)d 倍），"
+              "不像是正常的表格；请在 Excel 中另存为新的 .xlsx 后再上传")
+            % {"ratio": total // max(len(content), 1)})])
+
+
+class _StreamedSheet(ReadOnlyWorksheet):
+    """A read-only sheet sized only from a <dimension> at the head of its XML. openpyxl, when a
+    file has none there, parses the whole sheet to find out (20 s and more for a million rows,
+    twice, before the first row is read); here the sheet is then left unsized (rows are not
+    padded to its width), so reading stays bounded by the row limit."""
+
+    def _get_size(self) -> None:
+        src = self._get_source()
+        try:
+            for _event, el in iterparse(src, events=("start",)):
+                if el.tag == DIMENSION_TAG:
+                    dims = SheetDimension.from_tree(el).boundaries
+                    if dims is not None:
+                        self._min_column, self._min_row, self._max_column, self._max_row = dims
+                    return
+                if el.tag == DATA_TAG:  # the rows begin: no size given
+                    return
+        except SyntaxError:  # ElementTree's ParseError
+            return  # reading the rows says the file is damaged
+        finally:
+            src.close()
+
+
+_OPENING = threading.Lock()
+
+
+def _open_xlsx(content: bytes, *, data_only: bool):
+    """openpyxl's read-only (streaming) workbook, its sheets not sized on opening."""
+    with _OPENING:
+        openpyxl_excel.ReadOnlyWorksheet = _StreamedSheet
+        try:
+            return openpyxl.load_workbook(io.BytesIO(content), read_only=True,
+                                          data_only=data_only)
+        finally:
+            openpyxl_excel.ReadOnlyWorksheet = ReadOnlyWorksheet
+
+
+def _has_formulas(content: bytes) -> bool:
+    """Whether a sheet holds a formula cell, read in pieces (never a whole sheet in memory)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            for n in z.namelist():
+                if not (n.startswith("xl/worksheets/") and n.endswith(".xml")):
+                    continue
+                with z.open(n) as f:
+                    tail = b""
+                    while chunk := f.read(1024 * 1024):
+                        piece = tail + chunk
+                        if b"<f>" in piece or b"<f " in piece:
+                            return True
+                        tail = piece[-3:]
     except (zipfile.BadZipFile, KeyError, OSError, RuntimeError):
         return False
+    return False
 
 
 def _xlsx_table(content: bytes, sheet: str | None) -> Table:
+    _check_zip(content)
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        wb = _open_xlsx(content, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise ImportRejected([file_error(
             _("无法读取这个文件：Excel 文件已损坏，或不是 .xlsx 格式（旧版 .xls 请另存为 .xlsx）"))]) from None
@@ -615,8 +702,8 @@ def _xlsx_table(content: bytes, sheet: str | None) -> Table:
                         "或把该列“选择性粘贴”为数值"), column_no=j + 1))
             if any(texts):
                 rows.append((n, texts))
-                if len(rows) > MAX_ROWS + 50:
-                    truncated = True
+                if len(rows) > MAX_ROWS + HEADER_ROWS:
+                    truncated = True  # stop here: find_header refuses the file by its length
                     break
         if errors:
             raise ImportRejected(errors)
@@ -626,14 +713,20 @@ def _xlsx_table(content: bytes, sheet: str | None) -> Table:
 
 
 def _formula_cells(content: bytes, title: str) -> dict[int, dict[int, str]]:
-    """Row → column index → formula text, for the cells of the sheet that hold a formula."""
-    wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    """Row → column index → formula text, for the cells of the sheet that hold a formula, up to
+    as many non-empty rows as _xlsx_table reads."""
+    wb = _open_xlsx(content, data_only=False)
     try:
         out: dict[int, dict[int, str]] = {}
+        filled = 0
         for n, cells in enumerate(wb[title].iter_rows(), start=1):
             for j, c in enumerate(cells):
                 if getattr(c, "data_type", None) == "f":
                     out.setdefault(n, {})[j] = str(c.value)
+            if any(c.value is not None for c in cells):
+                filled += 1
+                if filled > MAX_ROWS + HEADER_ROWS:
+                    break
         return out
     finally:
         wb.close()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, Q
@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from minsheng.accounts.masking import can_unmask, personal_values
+from minsheng.accounts.masking import can_unmask, mask, personal_values
 from minsheng.accounts.roles import EXPORT
 from minsheng.places import actions, scope
 from minsheng.places.coords import haversine_m
@@ -201,6 +201,22 @@ class CompoundForm(forms.ModelForm):
         self.fields["grid"].queryset = scope.grids_for(user)
         self.fields["property_company"].queryset = scope.organisations_for(user).filter(
             kind=Organisation.Kind.PROPERTY_COMPANY)
+        # the stored phone is shown masked (never in clear without an audited reveal, which is
+        # on the compound's page); it is replaced only by a whole new number
+        self.stored_phone = self.instance.committee_head_phone if self.instance.pk else ""
+        if self.stored_phone:
+            self.initial["committee_head_phone"] = mask(self.stored_phone)
+            self.fields["committee_head_phone"].help_text = _(
+                "已打码显示。不修改则保留原号码；如需更换，请填写完整的新号码。"
+                "查看完整号码请到小区页面点击“显示完整号码”（将记入审计日志）。")
+
+    def clean_committee_head_phone(self):
+        value = (self.cleaned_data.get("committee_head_phone") or "").strip()
+        if "*" not in value:
+            return value
+        if self.stored_phone and value == mask(self.stored_phone):
+            return self.stored_phone  # the masked value sent back unchanged
+        raise ValidationError(_("请填写完整的新号码，或保留打码的原号码不变。"))
 
     def clean(self):
         d = super().clean()

@@ -14,6 +14,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.lib.images import validate_image
 from minsheng.places.models import Compound, Facility, Organisation, Region
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
@@ -232,7 +233,9 @@ class ProgressReport(models.Model):
 
 class ProgressPhoto(models.Model):
     report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="photos")
-    image = models.FileField(_("照片"), upload_to="progress/%Y/%m/")
+    # the progress form stores lib.images.clean_image's re-encoded JPEG; the validator refuses
+    # anything but a real image where a file comes in another way (the back office)
+    image = models.FileField(_("照片"), upload_to="progress/%Y/%m/", validators=[validate_image])
     caption = models.CharField(_("说明"), max_length=100, blank=True)
     public = models.BooleanField(_("可公开"), default=True)
 

@@ -10,6 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from minsheng.lib import images
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.places.models import district_code
@@ -104,6 +106,9 @@ def project_detail(request, pk: int):
     })
 
 
+PHOTO_MAX_BYTES = 10 * 1024 * 1024
+
+
 class ProgressForm(forms.Form):
     as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=forms.DateInput(
         attrs={"type": "date"}))
@@ -116,15 +121,12 @@ class ProgressForm(forms.Form):
                                        max_length=300)
     narrative = forms.CharField(label=gettext_lazy("进展情况"), widget=forms.Textarea(
         attrs={"rows": 4}))
-    photo = forms.FileField(label=gettext_lazy("现场照片（可选，jpg/png）"), required=False)
+    photo = forms.FileField(label=gettext_lazy("现场照片（可选，jpg/png）"), required=False,
+                            widget=forms.ClearableFileInput(attrs={"accept": images.ACCEPT}))
 
     def clean_photo(self):
-        f = self.cleaned_data.get("photo")
-        if f and not f.name.lower().endswith((".jpg", ".jpeg", ".png", ".webp")):
-            raise ValidationError(_("照片应为 jpg、png 或 webp 格式。"))
-        if f and f.size > 10 * 1024 * 1024:
-            raise ValidationError(_("照片不能超过 10 MB。"))
-        return f
+        # checked by content and re-encoded (lib.images): what is stored is a clean JPEG
+        return images.clean_image(self.cleaned_data.get("photo"), max_bytes=PHOTO_MAX_BYTES)
 
 
 @login_required
@@ -137,16 +139,17 @@ def progress_new(request, pk: int):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            report = actions.do_submit_progress(
-                request.user, p, as_of=d["as_of"], percent=d["percent"], spent=d["spent"],
-                narrative=d["narrative"], quantity_done=d["quantity_done"],
-                overspend_reason=d["overspend_reason"])
+            with transaction.atomic():  # the report and its photo, or neither
+                report = actions.do_submit_progress(
+                    request.user, p, as_of=d["as_of"], percent=d["percent"], spent=d["spent"],
+                    narrative=d["narrative"], quantity_done=d["quantity_done"],
+                    overspend_reason=d["overspend_reason"])
+                if d.get("photo"):
+                    report.photos.create(image=d["photo"].file())
         except ValidationError as e:
             for field, errs in e.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
         else:
-            if d.get("photo"):
-                report.photos.create(image=d["photo"])
             messages.success(request, _("进度已报送，等待审核。审核通过后才计入进度。"))
             return redirect("projects:detail", pk=p.pk)
     return render(request, "web/form.html", {

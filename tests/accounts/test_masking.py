@@ -25,10 +25,23 @@ def test_mask_text_masks_mobile_and_id_numbers_in_free_text_as_mask_does():
     text = "联系13812345678，身份证13100219800101123X，号码131002198001011234。"
     assert mask_text(text) == ("联系138****5678，身份证131002********123X，"
                                "号码131002********1234。")
-    # a landline, a case number and a number too long to be either are left alone
-    for keep in ("0316-5212345", "131002-20260101-000012", "1381234567890"):
+    # a case number, a date and a number too long to be a mobile are left alone
+    for keep in ("131002-20260101-000012", "2026-01-05 10:30", "1381234567890"):
         assert mask_text(keep) == keep
     assert mask_text("") == "" and mask_text(None) == ""
+
+
+def test_mask_text_masks_landlines_with_or_without_brackets_keeping_area_code_and_last_four():
+    cases = {
+        "座机0316-5201234": "座机0316-***1234",
+        "(0316)5201234": "(0316)***1234",
+        "（0316）5201234转801": "（0316）***1234转801",
+        "北京010-12345678": "北京010-****5678",
+        "010 12345678": "010 ****5678",
+        "03165201234": "0316***1234",
+    }
+    for text, masked in cases.items():
+        assert mask_text(text) == masked
 
 
 def test_phone_is_masked_on_page_and_api(client_for, compound):

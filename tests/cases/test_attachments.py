@@ -208,3 +208,21 @@ def test_patrol_photo_is_stored_without_exif(client_for, comp):
     assert case.channel == "patrol"
     assert_no_metadata(Path(case.attachments.get().image.path))
 
+
+
+def test_a_resident_gets_only_the_public_photos_of_their_own_case(client_for, user, comp):
+    case = workflow.do_file(case_type=CaseType.objects.get(code="street_order"),
+                            description="乱停车", channel="resident", compound=comp,
+                            reporter=user("resident1"))
+    staff = client_for("street1")
+    staff.post(f"/cases/{case.pk}/note/", {"note": "现场照片", "public": "1",
+                                           "photo": upload(jpeg_with_gps())})
+    public = case.attachments.latest("pk")
+    staff.post(f"/cases/{case.pk}/note/", {"note": "内部照片", "photo": upload(jpeg_with_gps())})
+    internal = case.attachments.latest("pk")
+    assert public.event.public and not internal.event.public
+    resident = client_for("resident1")
+    assert resident.get(f"/cases/photos/{public.pk}.jpg").status_code == 200
+    assert resident.get(f"/cases/photos/{internal.pk}.jpg").status_code == 404
+    assert resident.get(f"/cases/photos/{internal.pk}.jpg?thumb=1").status_code == 404
+    assert staff.get(f"/cases/photos/{internal.pk}.jpg").status_code == 200

@@ -218,6 +218,26 @@ def test_export_scoped_and_masked(client_for):
     assert client_for("resident1").get("/cases/export.xlsx").status_code == 403
 
 
+def test_export_masks_numbers_typed_into_free_text_unless_unmasked(client_for):
+    comp = unique_compound(street(0))
+    case = workflow.do_file(case_type=CaseType.objects.get(code="street_order"),
+                            description="楼下噪音，电话13812345678，座机0316-5201234",
+                            channel="resident", compound=comp, reporter_phone="13900001111",
+                            address="身份证13100219800101123X家门口")
+    for who, query in (("viewer1", ""), ("viewer1", "?unmask=1"), ("street1", "")):
+        header, rows = _export(client_for(who), query)
+        mine = next(r for r in rows if r[header.index("诉求编号")] == case.number)
+        text = " ".join(str(v) for v in mine)
+        assert "13812345678" not in text and "5201234" not in text
+        assert "13100219800101123X" not in text and "13900001111" not in text
+        assert "138****5678" in mine[header.index("诉求内容")]
+    header, rows = _export(client_for("street1"), "?unmask=1")  # VIEW_PERSONAL, asked: audited
+    mine = next(r for r in rows if r[header.index("诉求编号")] == case.number)
+    assert mine[header.index("诉求内容")] == case.description
+    assert AuditLog.objects.filter(action=AuditLog.Action.UNMASK, user__username="street1",
+                                   fields__contains="description").exists()
+
+
 def test_export_follows_the_list_filters(client_for):
     header, rows = _export(client_for("district"), "?status=closed&channel=hotline")
     status, channel = header.index("状态"), header.index("来源")

@@ -215,3 +215,25 @@ def test_review_page(client_for, user):
     assert client_for("viewer1").post(link, {"kind": "dispute"}).status_code == 403
     assert client_for("dept1").get(link).status_code == 404
     assert client_for("street2").get(link).status_code == 404
+
+
+def test_a_mediator_unmasks_only_the_parties_of_mediations_assigned_to_them(case, client_for,
+                                                                            user):
+    mediator = user("mediator1")
+    Party.objects.create(mediation=case.mediation, role=Party.Role.APPLICANT, name="王芳",
+                         phone="13812345678", id_number=ID1)
+    c = client_for("mediator1")
+    # not (yet) the mediator of this dispute: no agreement with the parties' full numbers
+    assert c.get(url(case, "agreement.docx")).status_code == 403
+    m = case.mediation
+    m.mediator = mediator
+    m.save(update_fields=["mediator"])
+    resp = c.get(url(case, "agreement.docx"))
+    assert resp.status_code == 200
+    assert AuditLog.objects.filter(action=AuditLog.Action.UNMASK, user=mediator).exists()
+    # ...and nothing else of the street: a compound's committee head, an organisation's contact
+    compound = Compound.objects.filter(region__code__startswith=street(0).code[:9]).exclude(
+        committee_head_phone="").order_by("pk").first()
+    assert c.post(f"/compounds/{compound.pk}/reveal/").status_code in (403, 404)
+    assert c.get(f"/api/compounds/{compound.pk}/personal/").status_code in (403, 404)
+    assert not mediation.can_unmask_parties(user("mediator1"), dispute(1).mediation)

@@ -435,6 +435,17 @@ def test_an_id_number_typed_into_a_description_is_masked_on_staff_and_tracking_p
     assert f"身份证号 {id_number}" in html
 
 
+def test_a_landline_typed_into_a_description_is_masked_on_staff_and_tracking_pages(
+        client, client_for, comp):
+    case = file("street_order", comp, reporter_phone=PHONE,
+                description="噪音扰民，白天打座机 0316-5201234，晚上打 (0316)5207777 或 010-12345678")
+    c = client_for("street1")
+    for html in (c.get(f"/cases/{case.pk}/").content.decode(),
+                 client.get(f"/cases/t/{case.token}/").content.decode()):
+        assert "5201234" not in html and "5207777" not in html and "12345678" not in html
+        assert "0316-***1234" in html and "(0316)***7777" in html and "010-****5678" in html
+
+
 def test_a_rating_through_the_private_link_is_shown_as_the_residents(client, client_for, user,
                                                                     comp):
     street1 = user("street1")

@@ -66,3 +66,32 @@ def test_form_edit_validates_and_saves(client_for):
     assert cp.households == 999
     [row] = audit  # saved through places.actions, which audits
     assert row.action == AuditLog.Action.UPDATE and "households" in row.fields.split(",")
+
+
+def test_the_edit_form_shows_the_committee_heads_phone_masked_and_keeps_it_unless_replaced(
+        client_for):
+    cp = Compound.objects.filter(region__code__startswith="131002001").exclude(
+        committee_head_phone="").order_by("pk").first()
+    full = cp.committee_head_phone
+    masked = full[:3] + "*" * (len(full) - 7) + full[-4:]
+    c = client_for("street1")
+    html = c.get(f"/compounds/{cp.pk}/edit/").content.decode()
+    assert full not in html and masked in html
+    assert not AuditLog.objects.filter(action=AuditLog.Action.UNMASK).exists()
+    data = {
+        "name": cp.name, "region": cp.region_id, "grid": cp.grid_id or "", "address": cp.address,
+        "lat": cp.lat, "lng": cp.lng, "year_built": cp.year_built or "",
+        "buildings": cp.buildings or "", "households": 321, "population": cp.population or "",
+        "property_status": "none", "property_company": "", "committee": cp.committee,
+        "committee_head": cp.committee_head, "committee_head_phone": masked,
+        "renovation_class": cp.renovation_class,
+    }
+    assert c.post(f"/compounds/{cp.pk}/edit/", data).status_code == 302
+    cp.refresh_from_db()
+    assert cp.committee_head_phone == full and cp.households == 321  # unchanged mask: kept
+    r = c.post(f"/compounds/{cp.pk}/edit/", data | {"committee_head_phone": "139****0000"})
+    assert r.status_code == 200 and "完整的新号码" in r.content.decode()  # a half-typed mask
+    assert c.post(f"/compounds/{cp.pk}/edit/",
+                  data | {"committee_head_phone": "13911112222"}).status_code == 302
+    cp.refresh_from_db()
+    assert cp.committee_head_phone == "13911112222"

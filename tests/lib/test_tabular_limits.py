@@ -1,0 +1,147 @@
+"""Hostile spreadsheets: a zip bomb is refused from the zip's directory before anything is
+decompressed, and a file with too many rows is refused while streaming, without reading it all."""
+
+from __future__ import annotations
+
+import io
+import time
+import tracemalloc
+import zipfile
+
+import pytest
+
+from minsheng.lib import tabular
+from minsheng.lib.tabular import ImportRejected, read_table
+
+CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+    'package/2006/content-types"><Default Extension="rels" ContentType="application/'
+    'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
+    '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
+    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
+    '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+    'spreadsheetml.worksheet+xml"/></Types>')
+RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
+    'org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+    'openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target='
+    '"xl/workbook.xml"/></Relationships>')
+WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+    'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships"><sheets><sheet name="小区" sheetId="1" r:id="rId1"/></sheets></workbook>')
+WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
+    'org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+    'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target='
+    '"worksheets/sheet1.xml"/></Relationships>')
+HEAD = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats'
+        '.org/spreadsheetml/2006/main"><sheetData>')
+TAIL = "</sheetData></worksheet>"
+
+
+def row(n: int, text: str) -> str:
+    return f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>{text}</t></is></c></row>'
+
+
+def xlsx(sheet_chunks) -> bytes:
+    """An .xlsx written part by part, the sheet streamed from `sheet_chunks` (str pieces)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", CONTENT_TYPES)
+        z.writestr("_rels/.rels", RELS)
+        z.writestr("xl/workbook.xml", WORKBOOK)
+        z.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            f.write(HEAD.encode())
+            for chunk in sheet_chunks:
+                f.write(chunk.encode())
+            f.write(TAIL.encode())
+    return buf.getvalue()
+
+
+def refused(content: bytes, name: str = "小区.xlsx") -> tuple[str, float, int]:
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(ImportRejected) as e:
+            read_table(content, name)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return e.value.errors[0].message, time.monotonic() - started, peak
+
+
+def test_a_small_xlsx_built_here_reads_as_a_table() -> None:
+    table = read_table(xlsx([row(1, "小区名称"), row(2, "幸福里")]), "小区.xlsx")
+    assert [cells for _n, cells in table.rows] == [["小区名称"], ["幸福里"]]
+
+
+def test_a_zip_bomb_xlsx_is_refused_quickly_without_decompressing_it() -> None:
+    cell = "这是一段重复很多次的文字" * 40
+    rows = (row(n, cell) for n in range(1, 130_000))  # ~190 MB of sheet XML
+    bomb = xlsx(rows)
+    assert len(bomb) < 2 * 1024 * 1024  # a few hundred KB to an upload
+    message, seconds, peak = refused(bomb)
+    assert "解压" in message
+    assert seconds < 2 and peak < 50 * 1024 * 1024
+
+
+def test_a_highly_compressed_xlsx_under_the_size_limit_is_refused_by_its_ratio() -> None:
+    rows = (row(n, "甲" * 2000) for n in range(1, 5_000))  # ~30 MB compressing > 100 times
+    bomb = xlsx(rows)
+    message, seconds, _peak = refused(bomb)
+    assert "压缩比" in message and seconds < 2
+
+
+def test_too_many_members_is_refused() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(tabular.MAX_ZIP_MEMBERS + 1):
+            z.writestr(f"xl/media/{i}.txt", "")
+    message, _s, _p = refused(buf.getvalue())
+    assert "文件数" in message or "过多" in message
+
+
+def test_an_xlsx_with_one_row_over_the_limit_is_refused_without_reading_the_rest(
+        monkeypatch) -> None:
+    monkeypatch.setattr(tabular, "MAX_ROWS", 1_000)
+
+    def rows():
+        yield row(1, "小区名称")
+        for n in range(2, 100_000):  # far more rows than the limit, every one counted below
+            yield row(n, f"小区{n}")
+
+    content = xlsx(rows())
+    read = []
+    real_cell_text = tabular.cell_text
+
+    def counting(v):
+        read.append(1)
+        return real_cell_text(v)
+
+    monkeypatch.setattr(tabular, "cell_text", counting)
+    with pytest.raises(ImportRejected) as e:
+        table = read_table(content, "小区.xlsx")
+        tabular.find_header(table, [tabular.Column("name", "小区名称", tabular.text(50))], "小区")
+    assert "最多导入 1000 行" in e.value.errors[0].message
+    # the limit, the room left for a title and the header, and the one row over: then it stops
+    assert len(read) <= 1_000 + tabular.HEADER_ROWS + 1
+
+
+def test_a_long_xlsx_with_formulas_is_refused_by_the_row_limit_quickly(monkeypatch) -> None:
+    monkeypatch.setattr(tabular, "MAX_ROWS", 1_000)
+
+    def rows():
+        yield row(1, "小区名称")
+        for n in range(2, 200_000):  # a saved formula in every row: the formula pass reads too
+            yield (f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>小区{n}</t></is></c>'
+                   f'<c r="B{n}"><f>1+1</f><v>2</v></c></row>')
+
+    content = xlsx(rows())
+    started = time.monotonic()
+    with pytest.raises(ImportRejected) as e:
+        table = read_table(content, "小区.xlsx")
+        tabular.find_header(table, [tabular.Column("name", "小区名称", tabular.text(50))], "小区")
+    assert "最多导入 1000 行" in e.value.errors[0].message
+    assert time.monotonic() - started < 2
