@@ -1,12 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 
+from minsheng.accounts import granting
 from minsheng.accounts.models import AuditLog, Membership
 from minsheng.accounts.roles import MANAGE_USERS
 from minsheng.places import scope
-from minsheng.places.admin import admin_allowed
+from minsheng.places.admin import (
+    CheckedFormAdmin,
+    admin_allowed,
+    organisations_with,
+    regions_with,
+    within_q,
+)
 
 
 class ManagersOnly(admin.ModelAdmin):
@@ -21,7 +27,10 @@ class ManagersOnly(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(ManagersOnly):
+class MembershipAdmin(ManagersOnly, CheckedFormAdmin):
+    """Memberships are granted only inside the granter's regions, with organisations of those
+    regions and roles within the granter's own rights (accounts/granting.py)."""
+
     list_display = ["user", "role", "region", "organisation"]
     list_filter = ["role"]
     search_fields = ["user__username", "region__name"]
@@ -29,7 +38,7 @@ class MembershipAdmin(ManagersOnly):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(
-            scope.scope_of(request.user).region_q("region__code"))
+            within_q(request.user, MANAGE_USERS)).select_related("user", "region", "organisation")
 
     def has_change_permission(self, request, obj=None):
         if not self._ok(request):
@@ -42,10 +51,24 @@ class MembershipAdmin(ManagersOnly):
     def has_delete_permission(self, request, obj=None):
         return self.has_change_permission(request, obj)
 
-    def save_model(self, request, obj, form, change):
-        if not scope.scope_of(request.user).has_right(MANAGE_USERS, obj.region_id):
-            raise PermissionDenied
-        super().save_model(request, obj, form, change)
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if not request.user.is_superuser:
+            if db_field.name == "region":
+                kwargs["queryset"] = regions_with(request.user, MANAGE_USERS)
+            elif db_field.name == "organisation":
+                kwargs["queryset"] = organisations_with(request.user, MANAGE_USERS)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "role" and not request.user.is_superuser:
+            allowed = set(granting.grantable_roles(request.user))
+            kwargs["choices"] = [c for c in db_field.get_choices() if not c[0] or c[0] in allowed]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def refusals(self, request, data):
+        return granting.grant_refusals(request.user, role=data.get("role"),
+                                       region=data.get("region"),
+                                       organisation=data.get("organisation"))
 
 
 @admin.register(AuditLog)

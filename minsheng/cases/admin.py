@@ -1,40 +1,70 @@
-"""Back office for cases: the catalogue and routing rules are configuration the district admin
-edits; cases are read-only here (their state changes only through the workflow, with events)."""
+"""Back office for cases. The case types and their clocks are one catalogue for every district:
+only the system administrator edits them. Routing rules and Open311 keys belong to a district:
+a district administrator (MANAGE_USERS) sees and edits those of their own regions only, a rule's
+prefix and organisation and a key's organisation must lie there. Cases are read-only here (their
+state changes only through the workflow, with events)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from minsheng.accounts.roles import MANAGE_USERS
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import ApiKey, Case, CaseType, RoutingRule
-from minsheng.places.admin import admin_allowed
+from minsheng.places.admin import (
+    CheckedFormAdmin,
+    GlobalConfigAdmin,
+    admin_allowed,
+    holds,
+    organisations_with,
+    within_q,
+)
 from minsheng.places.scope import scope_of
 
 
-def _district_admin(request) -> bool:
-    return admin_allowed(request) and scope_of(request.user).has_right(MANAGE_USERS)
+class DistrictConfigAdmin(CheckedFormAdmin):
+    """A district's own configuration: read and edited by its administrators."""
 
+    def _district_admin(self, request) -> bool:
+        return admin_allowed(request) and scope_of(request.user).has_right(MANAGE_USERS)
 
-class ConfigAdmin(admin.ModelAdmin):
     def has_module_permission(self, request):
-        return admin_allowed(request)
+        return self._district_admin(request)
 
     def has_view_permission(self, request, obj=None):
-        return admin_allowed(request)
-
-    def has_change_permission(self, request, obj=None):
-        return _district_admin(request)
+        return self._district_admin(request)
 
     def has_add_permission(self, request):
-        return _district_admin(request)
+        return self._district_admin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._district_admin(request) and (obj is None or self.owns(request, obj))
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+        return self.has_change_permission(request, obj)
+
+    def owns(self, request, obj) -> bool:
+        raise NotImplementedError
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "organisation" and not request.user.is_superuser:
+            kwargs["queryset"] = organisations_with(request.user, MANAGE_USERS)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def organisation_refusal(self, request, organisation, *, required: bool) -> dict:
+        if request.user.is_superuser:
+            return {}
+        if organisation is None:
+            return {"organisation": _("请选择本人管辖区划内的组织机构。")} if required else {}
+        if not holds(request.user, MANAGE_USERS, organisation.region_id):
+            return {"organisation": _("只能选择本人管辖区划内的组织机构。")}
+        return {}
 
 
 @admin.register(CaseType)
-class CaseTypeAdmin(ConfigAdmin):
+class CaseTypeAdmin(GlobalConfigAdmin):
     list_display = ["code", "name", "group", "handler_kind", "accept_hours", "resolve_hours",
                     "mediation", "public", "active"]
     list_filter = ["group", "handler_kind", "active"]
@@ -42,18 +72,26 @@ class CaseTypeAdmin(ConfigAdmin):
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(ConfigAdmin):
+class RoutingRuleAdmin(DistrictConfigAdmin):
     list_display = ["case_type", "region_prefix", "organisation"]
     list_filter = ["case_type"]
     raw_id_fields = ["organisation"]
 
     def get_queryset(self, request):
-        s = scope_of(request.user)
-        qs = super().get_queryset(request)
-        if s.everything:
-            return qs
-        return qs.filter(region_prefix__in=[p[:len(p)] for p in s.prefixes]) | qs.filter(
-            s.region_q("organisation__region__code"))
+        return super().get_queryset(request).filter(
+            within_q(request.user, MANAGE_USERS, "region_prefix")).select_related(
+            "case_type", "organisation")
+
+    def owns(self, request, obj) -> bool:
+        return holds(request.user, MANAGE_USERS, obj.region_prefix)
+
+    def refusals(self, request, data):
+        out = self.organisation_refusal(request, data.get("organisation"), required=True)
+        prefix = data.get("region_prefix")
+        if prefix is not None and not (prefix.isdigit() and holds(request.user, MANAGE_USERS,
+                                                                   prefix)):
+            out["region_prefix"] = _("区划代码前缀须在本人管辖的区划内。")
+        return out
 
 
 @admin.register(Case)
@@ -83,6 +121,24 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ConfigAdmin):
+class ApiKeyAdmin(DistrictConfigAdmin):
+    """A key files cases for its organisation; a key without one (the demo client's) is the
+    system administrator's."""
+
     list_display = ["name", "organisation", "active", "created_at"]
     readonly_fields = ["digest"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("organisation")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(Q(organisation__isnull=False) & within_q(
+            request.user, MANAGE_USERS, "organisation__region__code"))
+
+    def owns(self, request, obj) -> bool:
+        if obj.organisation_id is None:
+            return request.user.is_superuser
+        return holds(request.user, MANAGE_USERS, obj.organisation.region_id)
+
+    def refusals(self, request, data):
+        return self.organisation_refusal(request, data.get("organisation"), required=True)

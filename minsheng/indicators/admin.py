@@ -1,7 +1,7 @@
-"""The back office for the catalogue (district statisticians edit formulas, definitions and
-rules), targets, and read-only views of values and returns. Everything is scoped: the catalogue
-is edited only by district administrators; targets, values and returns are filtered to the
-user's regions."""
+"""The back office for the catalogue (formulas, definitions and rules), targets, and read-only
+views of values and returns. The catalogue is global and edited only by the system administrator;
+targets, values and returns are filtered to the user's regions, and a target is set only where
+the user approves data."""
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -16,29 +16,17 @@ from minsheng.indicators.models import (
     Target,
     ValidationRule,
 )
-from minsheng.places.admin import admin_allowed
-from minsheng.places.scope import regions_for, scope_of
+from minsheng.places.admin import GlobalConfigAdmin, admin_allowed, regions_with
+from minsheng.places.scope import scope_of
 
 
 def _approver(request, code: str | None = None) -> bool:
     return admin_allowed(request) and scope_of(request.user).has_right(APPROVE_DATA, code)
 
 
-class CatalogueAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return admin_allowed(request)
-
-    def has_view_permission(self, request, obj=None):
-        return admin_allowed(request)
-
-    def has_add_permission(self, request):
-        return _approver(request)
-
-    def has_change_permission(self, request, obj=None):
-        return _approver(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
+class CatalogueAdmin(GlobalConfigAdmin):
+    """The catalogue (formulas, definitions, rules) is one for every district: only the system
+    administrator edits it; a district's change would change every district's figures."""
 
 
 class ValidationRuleInline(admin.TabularInline):
@@ -46,13 +34,13 @@ class ValidationRuleInline(admin.TabularInline):
     extra = 0
 
     def has_add_permission(self, request, obj=None):
-        return _approver(request)
+        return request.user.is_superuser
 
     def has_change_permission(self, request, obj=None):
-        return _approver(request)
+        return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
-        return _approver(request)
+        return request.user.is_superuser
 
 
 @admin.register(DataSet)
@@ -103,7 +91,7 @@ class TargetAdmin(RegionScopedAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "region" and not request.user.is_superuser:
-            kwargs["queryset"] = regions_for(request.user)
+            kwargs["queryset"] = regions_with(request.user, APPROVE_DATA)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -4,11 +4,17 @@ record's region and the one it moves to; one audit row)."""
 
 from __future__ import annotations
 
+from functools import reduce
+from operator import or_
+
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.masking import PERSONAL_FIELDS, mask
-from minsheng.accounts.roles import ADMIN_SITE, MANAGE_USERS
+from minsheng.accounts.roles import ADMIN_SITE, EDIT_PLACES
 from minsheng.places import actions, scope
 from minsheng.places.models import (
     Compound,
@@ -24,6 +30,85 @@ from minsheng.places.models import (
 def admin_allowed(request) -> bool:
     return request.user.is_active and request.user.is_staff and (
         request.user.is_superuser or scope.scope_of(request.user).has_right(ADMIN_SITE))
+
+
+# Rows of the back office are either global (the system administrator's) or owned by a district
+# and edited inside it. These helpers turn "where does the user hold `right`" into querysets and
+# checks; the back offices of every app use them for their choices, querysets and saves.
+
+def within_q(user, right: str, field: str = "region__code") -> Q:
+    """Rows whose `field` (a region code or code prefix) lies where the user holds `right`."""
+    s = scope.scope_of(user)
+    if s.everything:
+        return Q()
+    prefixes = sorted({g.prefix for g in s.grants_with(right)})
+    if not prefixes:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in prefixes))
+
+
+def regions_with(user, right: str) -> QuerySet[Region]:
+    return Region.objects.filter(within_q(user, right, "code"))
+
+
+def organisations_with(user, right: str) -> QuerySet[Organisation]:
+    return Organisation.objects.filter(within_q(user, right)).select_related("region")
+
+
+def holds(user, right: str, code: str | None) -> bool:
+    """The user holds `right` over the region (or code prefix) `code`; never over no region."""
+    s = scope.scope_of(user)
+    if s.everything:
+        return True
+    return bool(code) and s.has_right(right, code)
+
+
+class GlobalConfigAdmin(admin.ModelAdmin):
+    """Configuration shared by every district (catalogues, case types and their clocks): every
+    back-office user may read it, only the system administrator changes it."""
+
+    def has_module_permission(self, request):
+        return admin_allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return admin_allowed(request)
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class CheckedFormAdmin(admin.ModelAdmin):
+    """A back office whose forms ask `refusals(request, data)` (field → message) of the values
+    to be saved, and whose save asks again (a 403 if a form was bypassed): nothing outside the
+    editor's district is written. The stored row is checked by has_change_permission."""
+
+    def refusals(self, request, data: dict) -> dict[str | None, str]:
+        return {}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change=change, **kwargs)
+        owner = self
+
+        class Checked(base):
+            def clean(self):
+                data = super().clean()
+                for field, message in owner.refusals(request, data).items():
+                    self.add_error(field if field in self.fields else None, message)
+                return data
+
+        return Checked
+
+    def save_model(self, request, obj, form, change):
+        data = {f.name: getattr(obj, f.name) for f in obj._meta.concrete_fields}
+        if self.refusals(request, data):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -57,6 +142,11 @@ class ScopedAdmin(admin.ModelAdmin):
                   "property_company": scope.organisations_for}
         if db_field.name in limits and not request.user.is_superuser:
             kwargs["queryset"] = limits[db_field.name](request.user)
+        if db_field.name == "worker" and not request.user.is_superuser:
+            # Only people who work where the editor edits (never another district's accounts).
+            editable = regions_with(request.user, EDIT_PLACES).values("code")
+            kwargs["queryset"] = get_user_model().objects.filter(
+                memberships__region__in=editable).distinct()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -146,30 +236,13 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(FacilityCategory)
-class FacilityCategoryAdmin(admin.ModelAdmin):
-    """The life-circle catalogue is configuration: the district admin may edit every number."""
+class FacilityCategoryAdmin(GlobalConfigAdmin):
+    """The life-circle catalogue is one for every district: only the system administrator edits
+    its numbers (a district's change would move every other district's coverage)."""
 
     list_display = ["code", "name", "level", "distance_m", "group", "required", "verified", "source"]
     list_filter = ["level", "group", "required", "verified"]
     list_editable = ["distance_m", "required"]
-
-    def _district_admin(self, request):
-        return admin_allowed(request) and scope.scope_of(request.user).has_right(MANAGE_USERS)
-
-    def has_module_permission(self, request):
-        return admin_allowed(request)
-
-    def has_view_permission(self, request, obj=None):
-        return admin_allowed(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._district_admin(request)
-
-    def has_add_permission(self, request):
-        return self._district_admin(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 @admin.register(StreetNetwork)

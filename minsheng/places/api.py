@@ -219,7 +219,7 @@ class ScopedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
 
     @extend_schema(description="个人信息字段（明文）。需要查看个人信息的权限，每次访问写入审计日志。")
     @action(detail=True, methods=["get"])
-    def personal(self, request, pk=None):
+    def personal(self, request, pk=None, format=None):
         obj = self.get_object()
         if not PERSONAL_FIELDS.get(obj._meta.label_lower):
             return Response({})

@@ -6,7 +6,15 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 
-from minsheng.places.admin import admin_allowed
+from minsheng.accounts.roles import MANAGE_BUDGET, MANAGE_PROJECTS
+from minsheng.places.admin import (
+    admin_allowed,
+    holds,
+    organisations_with,
+    regions_with,
+    within_q,
+)
+from minsheng.places.models import Compound, Facility
 from minsheng.projects import access
 from minsheng.projects.models import (
     ExpenditureLine,
@@ -34,6 +42,16 @@ class SubItemInline(admin.TabularInline):
     extra = 0
     raw_id_fields = ["region", "compound", "facility"]
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # Sub-items lie where the editor manages projects (never in another district).
+        if not request.user.is_superuser:
+            where = {"region": regions_with(request.user, MANAGE_PROJECTS),
+                     "compound": Compound.objects.filter(within_q(request.user, MANAGE_PROJECTS)),
+                     "facility": Facility.objects.filter(within_q(request.user, MANAGE_PROJECTS))}
+            if db_field.name in where:
+                kwargs["queryset"] = where[db_field.name]
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 class ScopedProjectAdmin(admin.ModelAdmin):
     def has_module_permission(self, request):
@@ -57,6 +75,11 @@ class PlanAdmin(ScopedProjectAdmin):
 
     def has_add_permission(self, request):
         return admin_allowed(request) and access.plans_for(request.user).exists()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region" and not request.user.is_superuser:
+            kwargs["queryset"] = regions_with(request.user, MANAGE_PROJECTS)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not access.can_manage(request.user, obj):
@@ -86,10 +109,15 @@ class ProjectAdmin(ScopedProjectAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "plan" and not request.user.is_superuser:
             kwargs["queryset"] = access.plans_for(request.user).distinct()
+        if db_field.name == "lead_department" and not request.user.is_superuser:
+            kwargs["queryset"] = organisations_with(request.user, MANAGE_PROJECTS)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
         if not access.can_manage(request.user, obj.plan):
+            raise PermissionDenied
+        lead = obj.lead_department
+        if lead is not None and not holds(request.user, MANAGE_PROJECTS, lead.region_id):
             raise PermissionDenied
         super().save_model(request, obj, form, change)
 
@@ -130,3 +158,13 @@ class ExpenditureLineAdmin(ScopedProjectAdmin):
 
     def has_add_permission(self, request):
         return False  # imported as a whole file on the 民生支出 page
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "region" and not request.user.is_superuser:
+            kwargs["queryset"] = regions_with(request.user, MANAGE_BUDGET)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not access.can_manage_budget(request.user, obj.region_id):
+            raise PermissionDenied
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,358 @@
+"""The permission matrix, generated from the URL configuration: every URL pattern × every demo
+account (and anonymous) × GET and an empty POST.
+
+- No answer is a 5xx.
+- Anonymous gets a login redirect, 401, 403, 404 or 405, except on the public allow-list.
+- A URL with an object argument is filled with one object inside the account's scope and one
+  outside it (picked through the apps' access functions, preferring 平城区's for 安次区's
+  accounts): the outside one is 403/404 (405 for a POST to a read-only view) or a login redirect,
+  never 200; a reader's own object opens (200) on its detail pages.
+
+A new URL whose arguments the matrix cannot fill fails `test_every_url_pattern_can_be_filled`
+(and the matrix) with a message saying where to add it, so the matrix stays closed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from minsheng.cases import workflow
+from minsheng.cases.access import cases_for
+from minsheng.cases.models import Attachment, Case, CaseType
+from minsheng.indicators.models import DataSet, Indicator
+from minsheng.lifecircle.access import access_proposal_by_id, access_run_by_id
+from minsheng.lifecircle.models import Proposal, Run
+from minsheng.places import scope
+from minsheng.places.models import Compound, Facility, Grid, Organisation, Region
+from minsheng.projects.access import projects_for
+from minsheng.projects.models import ChecklistItem, Plan, ProgressReport, Project
+
+pytestmark = pytest.mark.django_db
+
+ACCOUNTS = ["district", "street1", "street2", "community1", "grid1", "property1", "mediator1",
+            "dept1", "viewer1", "resident1", "admin", None]  # None: anonymous
+OTHER = "140213"  # 平城区: outside every 安次区 account
+
+# Open to anyone on purpose (docs/architecture.md, "Deliberate public reads").
+PUBLIC = {
+    "web:login", "web:logout", "web:healthz", "set_language",
+    "cases:new", "cases:compound-search", "cases:map-data", "cases:track", "cases:track-photo",
+    "projects:public", "projects:public-year", "api-schema",
+    "open311-root", "open311-discovery", "open311-services", "open311-service",
+    "open311-requests", "open311-request", "open311-token", "open311:*",
+}
+# The back office: only its front page and the app index pages (the rest is Django's own).
+ADMIN_KEPT = {"admin:index", "admin:app_list"}
+SKIPPED_PREFIXES = ("i18n/", "static/", "media/")
+
+# (url name, argument) → kind of object, filled inside and outside the account's scope.
+OBJECT_ARGS = {
+    ("places:region", "code"): "region",
+    ("places:compound", "pk"): "compound",
+    ("places:compound-edit", "pk"): "compound",
+    ("places:compound-reveal", "pk"): "compound",
+    ("lifecircle:compound", "pk"): "compound",
+    ("lifecircle:poster", "pk"): "compound",
+    ("places:facility", "pk"): "facility",
+    ("lifecircle:catchment", "facility_id"): "facility",
+    ("places:organisation", "pk"): "organisation",
+    ("cases:detail", "pk"): "case",
+    ("cases:reveal", "pk"): "case",
+    ("cases:act", "pk"): "case",
+    ("casestats:mediation", "pk"): "case",
+    ("casestats:agreement", "pk"): "case",
+    ("casestats:review", "pk"): "case",
+    ("cases:photo", "pk"): "attachment",
+    ("projects:detail", "pk"): "project",
+    ("projects:report", "pk"): "project",
+    ("projects:review", "report_id"): "progress",
+    ("projects:checklist", "item_id"): "checklist",
+    ("lifecircle:run-status", "pk"): "run",
+    ("lifecircle:proposal", "pk"): "proposal",
+    ("lifecircle:to-project", "pk"): "proposal",
+    ("indicators:entry_form", "region"): "region",
+    ("indicators:entry_xlsx", "region"): "region",
+    ("indicators:entry_upload", "region"): "region",
+    ("region-detail", "pk"): "region",
+    ("compound-detail", "pk"): "compound",
+    ("compound-personal", "pk"): "compound",
+    ("facility-detail", "pk"): "facility",
+    ("facility-personal", "pk"): "facility",
+    ("organisation-detail", "pk"): "organisation",
+    ("organisation-personal", "pk"): "organisation",
+    ("grid-detail", "pk"): "grid",
+    ("grid-personal", "pk"): "grid",
+}
+# Pages whose GET a reader of the object opens.
+READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
+              "cases:detail", "projects:detail"}
+# (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
+VALUES = {
+    ("*", "fmt"): lambda o: "json",
+    ("places:template", "fmt"): lambda o: "xlsx",
+    ("places:export", "fmt"): lambda o: "xlsx",
+    ("*", "format"): lambda o: "json",
+    ("places:template", "kind"): lambda o: "compounds",
+    ("places:export", "kind"): lambda o: "compounds",
+    ("places:map-data", "layer"): lambda o: "compounds",
+    ("cases:act", "action"): lambda o: "accept",
+    ("cases:track", "token"): lambda o: o.token,
+    ("cases:track-photo", "token"): lambda o: o.token,
+    ("cases:track-photo", "pk"): lambda o: o.photo_pk,
+    ("open311-token", "token"): lambda o: o.token,
+    ("open311-service", "code"): lambda o: o.case_type,
+    ("open311-request", "sid"): lambda o: o.case_number,
+    ("open311:*", "path"): lambda o: "nothing-here.json",
+    ("projects:public-year", "region_code"): lambda o: "131002000000",
+    ("projects:public-year", "year"): lambda o: o.year,
+    ("indicators:detail", "code"): lambda o: o.indicator,
+    ("indicators:entry_form", "dataset"): lambda o: o.dataset,
+    ("indicators:entry_xlsx", "dataset"): lambda o: o.dataset,
+    ("indicators:entry_upload", "dataset"): lambda o: o.dataset,
+    ("indicators:entry_form", "period"): lambda o: str(o.year - 1),
+    ("indicators:entry_xlsx", "period"): lambda o: str(o.year - 1),
+    ("indicators:entry_upload", "period"): lambda o: str(o.year - 1),
+    ("admin:app_list", "app_label"): lambda o: "places",
+}
+
+
+@dataclass
+class Pattern:
+    route: str
+    name: str  # "namespace:name" ("open311:*" for the unnamed catch-all)
+    args: list[str] = field(default_factory=list)
+
+
+def _args_of(p: URLPattern) -> list[str]:
+    return list(p.pattern.regex.groupindex)
+
+
+def patterns() -> list[Pattern]:
+    """Every URL pattern of the site, namespaced includes walked, admin internals skipped."""
+    out: list[Pattern] = []
+
+    def walk(items, prefix: str, ns: str | None) -> None:
+        for p in items:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern),
+                     f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns))
+                continue
+            route = prefix + str(p.pattern)
+            if route.startswith(SKIPPED_PREFIXES):
+                continue
+            if p.name:
+                name = f"{ns}:{p.name}" if ns else p.name
+            elif route.startswith("open311/"):
+                name = "open311:*"
+            else:
+                name = f"?{route}"
+            if route.startswith("admin/") and name not in ADMIN_KEPT:
+                continue
+            out.append(Pattern(route, name, _args_of(p)))
+
+    walk(get_resolver().url_patterns, "", None)
+    return out
+
+
+def unfillable(p: Pattern) -> list[str]:
+    return [a for a in p.args if (p.name, a) not in OBJECT_ARGS and (p.name, a) not in VALUES
+            and ("*", a) not in VALUES]
+
+
+# --- the objects ---------------------------------------------------------------------------
+
+@dataclass
+class Objects:
+    token: str
+    photo_pk: int
+    case_type: str
+    case_number: str
+    indicator: str
+    dataset: str
+    year: int
+
+
+CANDIDATES = {
+    "region": lambda: Region.objects.exclude(level="province").order_by("code"),
+    "compound": lambda: Compound.objects.order_by("pk"),
+    "facility": lambda: Facility.objects.order_by("pk"),
+    "organisation": lambda: Organisation.objects.order_by("pk"),
+    "grid": lambda: Grid.objects.order_by("pk"),
+    "case": lambda: Case.objects.order_by("pk"),
+    "attachment": lambda: Attachment.objects.order_by("pk"),
+    "project": lambda: Project.objects.order_by("pk"),
+    "progress": lambda: ProgressReport.objects.order_by("pk"),
+    "checklist": lambda: ChecklistItem.objects.order_by("pk"),
+    "run": lambda: Run.objects.order_by("pk"),
+    "proposal": lambda: Proposal.objects.order_by("pk"),
+}
+REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
+    "region": "code", "compound": "region__code", "facility": "region__code",
+    "organisation": "region__code", "grid": "region__code", "case": "region__code",
+    "attachment": "case__region__code", "project": "plan__region__code",
+    "progress": "project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
+    "run": "region__code", "proposal": "region__code",
+}
+
+
+def _by_access(fn):
+    def readable(user):
+        def ok(pk) -> bool:
+            try:
+                fn(user, pk)
+            except (Http404, PermissionDenied):
+                return False
+            return True
+        return ok
+    return readable
+
+
+# kind → the account's readable queryset (the apps' access functions), or a per-pk check.
+READABLE = {
+    "region": lambda u: scope.regions_for(u).filter(scope.scope_of(u).region_q("code")),
+    "compound": scope.compounds_for,
+    "facility": scope.facilities_for,
+    "organisation": scope.organisations_for,
+    "grid": scope.grids_for,
+    "case": cases_for,
+    "attachment": lambda u: Attachment.objects.filter(case__in=cases_for(u)),
+    "project": projects_for,
+    "progress": lambda u: ProgressReport.objects.filter(project__in=projects_for(u)),
+    "checklist": lambda u: ChecklistItem.objects.filter(sub_item__project__in=projects_for(u)),
+}
+READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
+
+
+def inside_and_outside(kind: str, user) -> tuple[object | None, object | None]:
+    """One object of `kind` the account reads and one it does not (None when there is none)."""
+    every = CANDIDATES[kind]()
+    key = "code" if kind == "region" else "pk"
+    if user is None:
+        return None, every.filter(**{f"{REGION_OF[kind]}__startswith": "131002"}).first()
+    if kind in READABLE:
+        readable = READABLE[kind](user).values(key)
+        inside = every.filter(**{f"{key}__in": readable}).first()
+        others = every.exclude(**{f"{key}__in": readable})
+        outside = (others.filter(**{f"{REGION_OF[kind]}__startswith": OTHER}).first()
+                   or others.first())
+    else:
+        ok = READABLE_BY_ID[kind](user)
+        rows = list(every[:50])
+        inside = next((r for r in rows if ok(r.pk)), None)
+        outside = next((r for r in rows if not ok(r.pk)), None)
+    return inside, outside
+
+
+@pytest.fixture(scope="module")
+def objects(django_db_setup, django_db_blocker):
+    """平城区 gets a case and a project of its own (the demo files them only for 安次区), so that
+    安次区's accounts have something outside to be refused; rolled back after the module."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        year = timezone.localdate().year
+        other = Region.objects.get(code=OTHER.ljust(12, "0"))
+        compound = Compound.objects.filter(region__code__startswith=OTHER).order_by("pk").first()
+        ct = CaseType.objects.filter(active=True, resident_can_file=True).order_by("pk").first()
+        workflow.do_file(case_type=ct, description="平城区的诉求", channel=Case.Channel.choices[0][0],
+                         compound=compound)
+        plan = Plan.objects.create(region=other, year=year, name="平城区民生实事")
+        Project.objects.create(
+            plan=plan, name="平城区项目", area=Project._meta.get_field("area").choices[0][0],
+            lead_department=Organisation.objects.filter(
+                region__code__startswith=OTHER).order_by("pk").first(),
+            target="一项", start_date=timezone.localdate(), end_date=timezone.localdate())
+        public = Case.objects.filter(public=True).exclude(attachments=None).order_by("pk").first()
+        public = public or Case.objects.filter(public=True).order_by("pk").first()
+        photo = Attachment.objects.filter(case=public).first()
+        yield Objects(token=public.token, photo_pk=photo.pk if photo else 1,
+                      case_type=ct.code, case_number=str(public.pk),
+                      indicator=Indicator.objects.order_by("code").first().code,
+                      dataset=DataSet.objects.order_by("code").first().code, year=year)
+        transaction.set_rollback(True)
+
+
+# --- the matrix ----------------------------------------------------------------------------
+
+def _login_redirect(r) -> bool:
+    return r.status_code == 302 and re.match(r"^/(admin/)?login/", r.headers.get("Location", ""))
+
+
+def _url(p: Pattern, kwargs: dict) -> str:
+    if p.name == "open311:*":
+        return "/open311/v2/" + kwargs["path"]
+    if p.name.startswith("?"):
+        pytest.fail(f"URL pattern {p.route!r} has no name: name it, or teach "
+                    f"tests/test_permissions.py how to build it")
+    return reverse(p.name, kwargs=kwargs)
+
+
+def _requests(p: Pattern, objs: Objects, user):
+    """(url, object kind or None, "inside"/"outside"/None) for one pattern and account."""
+    fixed = {a: (VALUES.get((p.name, a)) or VALUES[("*", a)])(objs)
+             for a in p.args if (p.name, a) not in OBJECT_ARGS}
+    kinds = {OBJECT_ARGS[(p.name, a)] for a in p.args if (p.name, a) in OBJECT_ARGS}
+    if not kinds:
+        yield _url(p, fixed), None
+        return
+    [kind] = kinds  # one object per URL
+    key = "code" if kind == "region" else "pk"
+    inside, outside = inside_and_outside(kind, user)
+    for where, obj in (("inside", inside), ("outside", outside)):
+        if obj is None:
+            continue
+        args = dict(fixed)
+        for a in p.args:
+            if (p.name, a) in OBJECT_ARGS:
+                args[a] = getattr(obj, key)
+        yield _url(p, args), where
+
+
+def _check(p: Pattern, username, method: str, url: str, where, r, failures: list) -> None:
+    who = username or "anonymous"
+    status = r.status_code
+    if status >= 500:
+        failures.append(f"{who} {method} {url}: {status}")
+        return
+    public = p.name in PUBLIC
+    if username is None and not public and not (_login_redirect(r) or status in (401, 403, 404,
+                                                                                 405)):
+        failures.append(f"anonymous {method} {url}: {status}, expected a login redirect or 403")
+    refused = _login_redirect(r) or status in (403, 404, 405)
+    if where == "outside" and not public and not refused:
+        failures.append(f"{who} {method} {url} (outside the scope): {status}")
+    if where == "inside" and method == "GET" and p.name in READ_PAGES and status != 200:
+        failures.append(f"{who} GET {url} (its own): {status}, expected 200")
+
+
+def test_every_url_pattern_can_be_filled():
+    missing = {p.route: unfillable(p) for p in patterns() if unfillable(p)}
+    assert not missing, (
+        f"the permission matrix cannot fill these URL arguments: {missing}. Add each to "
+        f"OBJECT_ARGS (an object with an inside and an outside) or VALUES in "
+        f"tests/test_permissions.py")
+    names = {p.name for p in patterns()}
+    assert {"cases:detail", "places:compound", "admin:index", "open311-requests"} <= names
+
+
+@pytest.mark.parametrize("username", ACCOUNTS)
+def test_the_permission_matrix(username, objects, client_for):
+    c = client_for(username) if username else Client()
+    c.raise_request_exception = False  # a 500 is a finding to list, not a crash of the matrix
+    user = get_user_model().objects.get(username=username) if username else None
+    failures: list[str] = []
+    ordered = sorted(patterns(), key=lambda p: p.name == "web:logout")  # logging out comes last
+    for p in ordered:
+        assert not unfillable(p), f"{p.route}: run test_every_url_pattern_can_be_filled"
+        for url, where in _requests(p, objects, user):
+            _check(p, username, "GET", url, where, c.get(url), failures)
+            _check(p, username, "POST", url, where, c.post(url, {}), failures)
+    assert not failures, "\n".join(failures)
