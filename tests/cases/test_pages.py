@@ -179,7 +179,9 @@ def test_rate_limit_answers_429_after_five_filings(client, client_for, comp):
         assert client.post("/cases/new/", form_data(comp)).status_code == 302
     n = Case.objects.count()
     r = client.post("/cases/new/", form_data(comp))
-    assert r.status_code == 429 and 0 < int(r["Retry-After"]) <= 3600
+    # the wait is at most an hour and a fifth: the limiter's sliding window is two fixed windows,
+    # and an event at the end of one still weighs at the start of the next (lib.http.RateLimit)
+    assert r.status_code == 429 and 0 < int(r["Retry-After"]) <= 3600 + 3600 // 5 + 1
     assert "提交太频繁" in r.content.decode()
     assert "人行道上乱停车" in r.content.decode()  # what was typed is kept
     assert Case.objects.count() == n

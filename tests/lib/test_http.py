@@ -83,3 +83,16 @@ def test_any_key_over_its_limit_blocks_and_nothing_is_recorded_then():
 def test_a_limit_of_zero_turns_it_off():
     limit = RateLimit("off", 0, 60)
     assert all(limit.take(["k"], now=t) == 0 for t in range(100))
+
+
+@pytest.mark.parametrize("elapsed", [0, 1, 59, 600, 1800, 3000, 3599])
+def test_the_wait_is_never_longer_than_a_window_and_a_limits_share(elapsed):
+    """Retry-After stays within window × (1 + 1/limit), wherever in its fixed window the limit is
+    reached (the test of the resident form failed on the hour before this bound was stated)."""
+    limit = RateLimit("bound", 5, 3600)
+    start = 7200 * 1000 + elapsed
+    for i in range(5):
+        assert limit.take(["k"], now=start + i) == 0
+    wait = limit.take(["k"], now=start + 5)
+    assert 0 < wait <= 3600 + 3600 // 5 + 1
+    assert limit.take(["k"], now=start + 5 + wait) == 0  # and it is enough
