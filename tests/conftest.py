@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
@@ -27,14 +28,23 @@ from minsheng.projects.demo import generate as generate_projects
 SHARED_DATA = Path(os.environ.get(
     "MINSHENG_SHARED_DIR", Path(__file__).resolve().parent.parent.parent / "shared")) / "data"
 CHENGDU_OSM = SHARED_DATA / "chengdu-central-2018.osm"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def pytest_configure(config):
     # MINSHENG_TEST_NOW=2028-02-29T12:00+08:00 runs the whole suite as if that were now (the clock
     # ticks on from there): the way to check that no test passes only on some dates.
     when = os.environ.get("MINSHENG_TEST_NOW")
-    if when:
-        config._minsheng_clock = time_machine.travel(dt.datetime.fromisoformat(when), tick=True)
+    start = dt.datetime.fromisoformat(when) if when else None
+    if start is None:
+        # The demo is built once at the start; a run that crosses local midnight (on 31 December,
+        # into a year without a plan) would test yesterday's demo against today's date. A run
+        # started in the last hour before midnight runs an hour earlier instead.
+        local = dt.datetime.now(SHANGHAI)
+        if local.hour == 23:
+            start = local - dt.timedelta(hours=1)
+    if start is not None:
+        config._minsheng_clock = time_machine.travel(start, tick=True)
         config._minsheng_clock.start()
 
     # Hashing is not what these tests measure; the real hasher costs ~0.3 s per password.
