@@ -79,19 +79,27 @@ class RateLimit:
         prefix = self._prefix(key, number)
         return [f"{prefix}:{i}" for i in range(self.limit if upto is None else upto)]
 
-    def _counts(self, key: str, now: float) -> tuple[int, int, float]:
-        """(events this fixed window, events the previous one, seconds since this one began)."""
+    def _state(self, key: str, now: float) -> tuple[set[str], int, float]:
+        """(this fixed window's taken slots, the previous window's event count, seconds since
+        this window began), in one read of the cache."""
         number = int(now // self.window)
         current, previous = self._slots(key, number), self._slots(key, number - 1)
         found = cache.get_many(current + previous)
-        return (sum(k in found for k in current), sum(k in found for k in previous),
+        return ({k for k in current if k in found}, sum(k in found for k in previous),
                 now - number * self.window)
 
-    def _room(self, key: str, now: float) -> int:
-        """How many events this fixed window may still hold for `key` (slots 0..room-1)."""
-        _current, previous, elapsed = self._counts(key, now)
-        return max(0, min(self.limit, math.floor(
+    def _counts(self, key: str, now: float) -> tuple[int, int, float]:
+        """(events this fixed window, events the previous one, seconds since this one began)."""
+        taken, previous, elapsed = self._state(key, now)
+        return len(taken), previous, elapsed
+
+    def _room(self, key: str, now: float) -> tuple[int, set[str]]:
+        """How many events this fixed window may still hold for `key` (slots 0..room-1), and the
+        slots already taken (so claiming needs no second read)."""
+        taken, previous, elapsed = self._state(key, now)
+        room = max(0, min(self.limit, math.floor(
             self.limit - previous * (1 - elapsed / self.window) + 1e-9)))
+        return room, taken
 
     def _wait_for(self, key: str, now: float) -> float:
         current, previous, elapsed = self._counts(key, now)
@@ -130,17 +138,21 @@ class RateLimit:
         now = time.time() if now is None else now
         claimed = []
         for key in keys:
-            slot = self._claim(key, now, self._room(key, now))
+            room, taken = self._room(key, now)
+            slot = self._claim(key, now, room, taken)
             if slot is None:
                 cache.delete_many(claimed)
                 return max(1, self.wait(keys, now=now))
             claimed.append(slot)
         return 0
 
-    def _claim(self, key: str, now: float, room: int) -> str | None:
-        """Claim the first free slot below `room`; None when they are all taken."""
+    def _claim(self, key: str, now: float, room: int,
+               taken: set[str] | None = None) -> str | None:
+        """Claim the first free slot below `room`; None when they are all taken. `taken` (read
+        just before) saves a read; a slot taken since is caught by the atomic `cache.add`."""
         slots = self._slots(key, int(now // self.window), room)
-        taken = cache.get_many(slots)
+        if taken is None:
+            taken = set(cache.get_many(slots))
         # A slot lives through its window and the next, where it still weighs.
         timeout = 2 * self.window + 1
         for slot in slots:
