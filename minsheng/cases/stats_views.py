@@ -29,7 +29,7 @@ from minsheng.cases import exchange, stats
 from minsheng.cases.access import can_see_stats, cases_for
 from minsheng.cases.views import filter_cases  # the list page's own filters
 from minsheng.lib.http import download
-from minsheng.lib.tabular import show_rejection
+from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.places.coords import CRS_LABELS
 from minsheng.places.regionswitch import current_prefix, current_region
 from minsheng.places.scope import scope_of
@@ -168,7 +168,7 @@ def import_page(request):
         try:
             result = exchange.import_hotline(request.user, f.read(), f.name,
                                              form.cleaned_data["crs"], request=request)
-        except exchange.ImportRejected as e:
+        except ImportRejected as e:
             errors, report = show_rejection(request, e)
         else:
             messages.success(request, _("导入成功：新增诉求 %(n)d 件，已按类别和位置派单。")
