@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "minsheng.projects",
     "minsheng.lifecircle",
     "minsheng.cases",
+    "minsheng.assistance",
     "minsheng.indicators",
     "minsheng.reports",
     "minsheng.web",
