@@ -50,6 +50,9 @@ DEPARTMENT_ACCOUNTS = [
     ("dept-environment", F.ENVIRONMENT, "部门工作人员（区生态环境分局）"),
     ("dept-urban", F.URBAN_MANAGEMENT, "部门工作人员（区城市管理综合行政执法局）"),
     ("dept-emergency", F.EMERGENCY, "部门工作人员（区应急管理局）"),
+    # the district rural-revitalisation office: runs the 防返贫 monitoring (accounts.roles'
+    # DEPARTMENT_FUNCTION_RIGHTS give its staff the monitoring rights)
+    ("revival1", F.AGRICULTURE, "部门工作人员（区农业农村局·乡村振兴，防返贫监测）"),
 ]
 
 

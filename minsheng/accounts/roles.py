@@ -47,6 +47,12 @@ VIEW_CASE_STATS = "view_case_stats"  # 诉求统计: counts, rates, ranking and 
 VIEW_REGION_DISPUTES = "view_region_disputes"  # mediation and review records of the region
 IMPORT_CASES = "import_cases"  # import the 12345 hotline's orders
 PLAN_SERVICES = "plan_services"  # run the life circle's siting analysis and read its proposals
+# 防返贫 monitoring (assistance/monitoring_access.py): see the monitored households of the region;
+# record alerts, village and town steps and measures; run it for the district (import department
+# lists, data matching, approval, removal reviews, thresholds)
+VIEW_MONITORING = "view_monitoring"
+RECORD_MONITORING = "record_monitoring"
+MANAGE_MONITORING = "manage_monitoring"
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
@@ -54,23 +60,37 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     APPROVE_DATA, MANAGE_REPORTS, READ_REGION, VIEW_REGION_CASES,
                                     HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
                                     VIEW_BUDGET, PLAN_SERVICES, VIEW_CASE_STATS,
-                                    VIEW_REGION_DISPUTES, IMPORT_CASES}),
+                                    VIEW_REGION_DISPUTES, IMPORT_CASES, VIEW_MONITORING,
+                                    RECORD_MONITORING, MANAGE_MONITORING}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
                                       VIEW_CASE_STATS}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
                                   VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                   SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES,
-                                  VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES}),
+                                  VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES,
+                                  VIEW_MONITORING, RECORD_MONITORING}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
-                                     VIEW_AREA_PROJECTS, PLAN_SERVICES}),
+                                     VIEW_AREA_PROJECTS, PLAN_SERVICES, VIEW_MONITORING,
+                                     RECORD_MONITORING}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
-                                 PATROL, VIEW_AREA_PROJECTS}),
+                                 PATROL, VIEW_AREA_PROJECTS, VIEW_MONITORING,
+                                 RECORD_MONITORING}),
     Role.PROPERTY_MANAGER: frozenset({SERVE_COMPOUNDS, HANDLE_CASES}),
     Role.MEDIATOR: frozenset({VIEW_PARTIES, READ_REGION, HANDLE_CASES}),
     Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES,
                             HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET, PLAN_SERVICES,
                             VIEW_CASE_STATS, VIEW_REGION_DISPUTES}),
     Role.RESIDENT: frozenset({READ_REGION}),
+}
+
+# Rights a department's staff hold because of what the department does (places.Organisation's
+# `function`), over the membership's region, beside those of their role. Rural revitalisation
+# (乡村振兴) runs the 防返贫 monitoring; since the 2023 institutional reform the district's
+# 乡村振兴局 is part of the 农业农村局, whose function is "agriculture". Asked by
+# assistance/monitoring_access.py.
+DEPARTMENT_FUNCTION_RIGHTS: dict[str, frozenset[str]] = {
+    "agriculture": frozenset({VIEW_MONITORING, RECORD_MONITORING, MANAGE_MONITORING,
+                              VIEW_PERSONAL}),
 }

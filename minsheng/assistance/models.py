@@ -114,3 +114,4 @@ class Supporter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+from minsheng.assistance.monitoring_models import *  # noqa: F401,F403,E402

@@ -62,6 +62,8 @@ DEPARTMENTS = {
     "区卫生健康局": _F.HEALTH, "区财政局": _F.FINANCE, "区司法局": _F.JUSTICE,
     "区城市管理综合行政执法局": _F.URBAN_MANAGEMENT, "区应急管理局": _F.EMERGENCY,
     "区生态环境分局": _F.ENVIRONMENT, ESCALATION_OFFICE: _F.LIVELIHOOD_OFFICE,
+    # since the 2023 institutional reform the 乡村振兴局 is part of the 农业农村局 (防返贫 monitoring)
+    "区农业农村局（区乡村振兴局）": _F.AGRICULTURE,
 }
 
 # Signed service points: MOFCOM's basic trades and community services (weights).

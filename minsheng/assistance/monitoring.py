@@ -1,0 +1,313 @@
+"""The only writers of 防返贫 monitoring (do_*): thresholds, alerts, the identification steps,
+risks, measures and removal reviews. Each is atomic, checks the right itself (monitoring_access)
+and is audited (accounts.masking.log); each workflow step is also a MonitoringStep row with who
+and when. The rules are relapse.py's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from minsheng.accounts import masking
+from minsheng.accounts.models import AuditLog
+from minsheng.assistance import monitoring_access as access
+from minsheng.assistance import relapse
+from minsheng.assistance.models import Household, Person
+from minsheng.assistance.monitoring_models import (
+    Alert,
+    CaseRisk,
+    Measure,
+    MonitoringCase,
+    MonitoringStep,
+    MonitoringThreshold,
+    RemovalReview,
+)
+
+__all__ = ["do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_handle_alert",
+           "do_report_alert", "do_review_removal", "do_step", "do_reveal", "threshold",
+           "DEFAULT_ALERT_DAYS"]
+
+# Used only where a region has no 预警处置时限 of its own (MonitoringThreshold kind alert_days).
+DEFAULT_ALERT_DAYS = 15
+S = MonitoringCase.State
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def _as_rule(t: MonitoringThreshold) -> relapse.Threshold:
+    return relapse.Threshold(t.region_id, t.kind, t.amount, t.valid_from, t.valid_to)
+
+
+def threshold(kind: str, region_code: str, on: dt.date) -> relapse.Threshold | None:
+    """The threshold of `kind` in force for the region on that day (relapse.in_force)."""
+    ancestors = [region_code[:n].ljust(12, "0") for n in (2, 4, 6, 9)] + [region_code]
+    rows = MonitoringThreshold.objects.filter(kind=kind, region_id__in=ancestors,
+                                              valid_from__lte=on)
+    return relapse.in_force([_as_rule(t) for t in rows], kind, region_code, on)
+
+
+def alert_days(region_code: str, on: dt.date) -> int:
+    t = threshold(MonitoringThreshold.Kind.ALERT_DAYS, region_code, on)
+    return int(t.amount) if t is not None else DEFAULT_ALERT_DAYS
+
+
+def _step(case: MonitoringCase, user, step: str, source: str, target: str, note: str = "",
+          at: dt.datetime | None = None) -> MonitoringStep:
+    return MonitoringStep.objects.create(case=case, step=step, from_state=source, to_state=target,
+                                         by=user if user is not None and user.is_authenticated
+                                         else None, at=at or timezone.now(), note=note[:500])
+
+
+def _locked(case: MonitoringCase) -> MonitoringCase:
+    return MonitoringCase.objects.select_for_update().get(pk=case.pk)
+
+
+@transaction.atomic
+def do_add_threshold(user, *, region, kind: str, amount: Decimal, valid_from: dt.date,
+                     valid_to: dt.date | None = None, source: str = "",
+                     verified: bool = False) -> MonitoringThreshold:
+    if not access.can_manage(user, region.code):
+        raise PermissionDenied("您无权设置该区划的防返贫监测标准。")
+    if amount < 0:
+        raise ValidationError({"amount": "数值不能为负数。"})
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationError({"valid_to": "截止日期不能早于起始日期。"})
+    t = MonitoringThreshold.objects.create(region=region, kind=kind, amount=amount,
+                                           valid_from=valid_from, valid_to=valid_to,
+                                           source=source, verified=verified)
+    masking.log(user, AuditLog.Action.CREATE, t, detail=f"设置监测标准：{t}")
+    return t
+
+
+@transaction.atomic
+def do_report_alert(user, household: Household, *, channel: str, risk: str, event_date: dt.date,
+                    description: str = "", person: Person | None = None, kind: str = "",
+                    amount: Decimal | None = None, source_list: str = "",
+                    at: dt.datetime | None = None, check: bool = True,
+                    generated: bool = False) -> Alert:
+    """Record a signal (self-report, cadre visit, department list …); due within the region's
+    预警处置时限. `check=False` only for imports, which checked the right for the whole file."""
+    if check and not access.can_record(user, household.region_id):
+        raise PermissionDenied("您无权为该户登记返贫风险预警。")
+    received = at or timezone.now()
+    if event_date > timezone.localtime(received).date():
+        raise ValidationError({"event_date": "发生日期不能晚于今天。"})
+    t = threshold(kind, household.region_id, event_date) if kind else None
+    days = alert_days(household.region_id, timezone.localtime(received).date())
+    alert = Alert.objects.create(
+        household=household, person=person, region_id=household.region_id, channel=channel,
+        risk=risk, kind=kind, amount=amount, threshold_amount=t.amount if t else None,
+        event_date=event_date, received_at=received, due_at=received + dt.timedelta(days=days),
+        description=description[:500], source_list=source_list[:100], generated=generated)
+    if check:
+        masking.log(user, AuditLog.Action.CREATE, alert,
+                    detail=f"登记返贫风险预警：{household.number}（{alert.get_channel_display()}）")
+    return alert
+
+
+def open_case_of(household: Household) -> MonitoringCase | None:
+    return (MonitoringCase.objects.filter(household=household, state__in=relapse.OPEN_STATES)
+            .order_by("-pk").first())
+
+
+@transaction.atomic
+def do_handle_alert(user, alert: Alert, *, dismiss_reason: str = "",
+                    at: dt.datetime | None = None) -> Alert:
+    """Handle an alert: dismiss it with a reason, join the household's open case (adding the
+    risk), or open a new case at 入户核查 — also for a household whose risk was removed before
+    (re-entry)."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not access.can_record(user, alert.region_id):
+        raise PermissionDenied("您无权处置该预警。")
+    if alert.state != Alert.State.OPEN:
+        raise ValidationError("该预警已处置。")
+    when = at or timezone.now()
+    if dismiss_reason.strip():
+        alert.outcome = Alert.Outcome.DISMISSED
+        alert.reason = dismiss_reason.strip()[:300]
+    else:
+        case = open_case_of(alert.household)
+        if case is not None:
+            alert.outcome = Alert.Outcome.JOINED
+        else:
+            case = MonitoringCase.objects.create(
+                household=alert.household, region_id=alert.household.region_id,
+                opened_on=timezone.localtime(when).date(), generated=alert.generated,
+                rigid_spending=alert.amount or 0)
+            _step(case, user, "alert", "", S.HOME_CHECK,
+                  f"{alert.get_channel_display()}：{alert.description}", at=when)
+            alert.outcome = Alert.Outcome.OPENED
+        CaseRisk.objects.get_or_create(case=case, risk=alert.risk)
+        alert.case = case
+    alert.state = Alert.State.HANDLED
+    alert.handled_at = when
+    alert.handled_by = user
+    alert.save()
+    masking.log(user, AuditLog.Action.UPDATE, alert,
+                detail=f"处置预警：{alert.household.number}，{alert.get_outcome_display()}")
+    return alert
+
+
+@transaction.atomic
+def do_step(user, case: MonitoringCase, step_code: str, *, note: str = "",
+            per_capita_income: Decimal | None = None, category: str = "",
+            at: dt.datetime | None = None) -> MonitoringCase:
+    """Take the next step of the identification workflow (relapse.STEPS). 信息比对 records the
+    household's per-capita income; 民主评议 the category; 区级审定 fixes the date and the lines in
+    force on it."""
+    case = _locked(case)
+    try:
+        step = relapse.step_for(case.state, step_code)
+    except relapse.StepError as e:
+        raise ValidationError(str(e)) from None
+    if not access.can_take(user, case, step.level):
+        raise PermissionDenied(f"您无权办理“{step.label}”。")
+    when = at or timezone.now()
+    day = timezone.localtime(when).date()
+    if per_capita_income is not None:
+        if per_capita_income < 0:
+            raise ValidationError({"per_capita_income": "收入不能为负数。"})
+        case.per_capita_income = per_capita_income
+    if step.code == "data_match" and case.per_capita_income is None:
+        raise ValidationError({"per_capita_income": "信息比对须填写家庭年人均纯收入。"})
+    if category:
+        if category not in MonitoringCase.Category.values:
+            raise ValidationError({"category": "未知的监测类别。"})
+        case.category = category
+    if step.code == "village_review" and not case.category:
+        raise ValidationError({"category": "民主评议须确定监测类别。"})
+    if step.code == "district_approval":
+        line = threshold(MonitoringThreshold.Kind.MONITORING_LINE, case.region_id, day)
+        poverty = threshold(MonitoringThreshold.Kind.POVERTY_LINE, case.region_id, day)
+        if line is None:
+            raise ValidationError("本区划没有当日有效的监测范围标准，请先设置。")
+        case.monitoring_line = line.amount
+        case.poverty_line = poverty.amount if poverty else None
+        case.identified_on = day
+    source = case.state
+    case.state = step.target
+    case.save()
+    _step(case, user, step.code, source, step.target, note, at=when)
+    masking.log(user, AuditLog.Action.UPDATE, case,
+                detail=f"防返贫监测 {case.household.number}：{step.label}")
+    return case
+
+
+@transaction.atomic
+def do_dismiss(user, case: MonitoringCase, *, reason: str,
+               at: dt.datetime | None = None) -> MonitoringCase:
+    case = _locked(case)
+    if not relapse.can_dismiss(case.state):
+        raise ValidationError("只有识别程序中的对象可以不予纳入。")
+    if not access.can_take(user, case, relapse.DISMISS_LEVEL):
+        raise PermissionDenied("不予纳入须由乡镇（街道）或区级决定。")
+    if not reason.strip():
+        raise ValidationError({"reason": "请写明不予纳入的原因。"})
+    when = at or timezone.now()
+    source = case.state
+    case.state = S.DISMISSED
+    case.dismiss_reason = reason.strip()[:300]
+    case.closed_on = timezone.localtime(when).date()
+    case.save()
+    _step(case, user, "dismiss", source, S.DISMISSED, reason, at=when)
+    masking.log(user, AuditLog.Action.UPDATE, case,
+                detail=f"防返贫监测 {case.household.number}：不予纳入")
+    return case
+
+
+@transaction.atomic
+def do_add_risk(user, case: MonitoringCase, risk: str) -> CaseRisk:
+    if not access.can_record(user, case.region_id):
+        raise PermissionDenied("您无权修改该户的风险类型。")
+    if risk not in CaseRisk.Risk.values:
+        raise ValidationError({"risk": "未知的风险类型。"})
+    r, _ = CaseRisk.objects.get_or_create(case=case, risk=risk)
+    masking.log(user, AuditLog.Action.UPDATE, case, detail=f"增加风险类型：{r.get_risk_display()}")
+    return r
+
+
+@transaction.atomic
+def do_add_measure(user, case: MonitoringCase, *, kind: str, start_date: dt.date,
+                   end_date: dt.date | None = None, description: str = "") -> Measure:
+    if not access.can_record(user, case.region_id):
+        raise PermissionDenied("您无权为该户登记帮扶措施。")
+    if case.state != S.MONITORED:
+        raise ValidationError("只有纳入监测的户可以登记帮扶措施。")
+    errors = {}
+    if kind not in Measure.Kind.values:
+        errors["kind"] = "未知的帮扶措施。"
+    if start_date > today():
+        errors["start_date"] = "开始日期不能晚于今天。"
+    if end_date is not None and end_date < start_date:
+        errors["end_date"] = "结束日期不能早于开始日期。"
+    if errors:
+        raise ValidationError(errors)
+    m = Measure.objects.create(case=case, kind=kind, start_date=start_date, end_date=end_date,
+                               description=description[:300], recorded_by=user)
+    masking.log(user, AuditLog.Action.CREATE, case,
+                detail=f"登记帮扶措施：{m.get_kind_display()}（{start_date}起）")
+    return m
+
+
+def able_to_work(household: Household) -> int:
+    return Person.objects.filter(household=household).exclude(
+        labour_capacity=Person.Labour.NONE).count()
+
+
+@transaction.atomic
+def do_review_removal(user, case: MonitoringCase, *, reviewed_on: dt.date,
+                      per_capita_income: Decimal, income_stable: bool, spending_resolved: bool,
+                      guarantees_secure: bool, risk_gone: bool) -> RemovalReview:
+    """风险消除 review: the five conditions as checked, the guards from the records (months since
+    the district approved, measures started by the review day, members able to work); when all
+    hold the household's risk is marked removed (its data stays; a new risk opens a new case)."""
+    case = _locked(case)
+    if not access.can_manage(user, case.region_id):
+        raise PermissionDenied("风险消除须由区级审核确认。")
+    if case.state != S.MONITORED or case.identified_on is None:
+        raise ValidationError("只有监测帮扶中的户可以做风险消除评估。")
+    if reviewed_on > today() or reviewed_on < case.identified_on:
+        raise ValidationError({"reviewed_on": "评估日期须在纳入监测之后、且不晚于今天。"})
+    line = threshold(MonitoringThreshold.Kind.MONITORING_LINE, case.region_id, reviewed_on)
+    if line is None:
+        raise ValidationError("本区划没有当日有效的监测范围标准，请先设置。")
+    measures = case.measures.filter(start_date__lte=reviewed_on).count()
+    workers = able_to_work(case.household)
+    result = relapse.review_removal(relapse.ReviewInput(
+        identified_on=case.identified_on, reviewed_on=reviewed_on, measures=measures,
+        able_to_work=workers, per_capita_income=per_capita_income,
+        monitoring_line=line.amount, income_stable=income_stable,
+        spending_resolved=spending_resolved, guarantees_secure=guarantees_secure,
+        risk_gone=risk_gone))
+    review = RemovalReview.objects.create(
+        case=case, reviewed_on=reviewed_on, by=user, per_capita_income=per_capita_income,
+        monitoring_line=line.amount, income_stable=income_stable,
+        spending_resolved=spending_resolved, guarantees_secure=guarantees_secure,
+        risk_gone=risk_gone, months_monitored=result.months_monitored, measures=measures,
+        able_to_work=workers, passed=result.passed, reasons="\n".join(result.reasons))
+    if result.passed:
+        case.state = S.REMOVED
+        case.closed_on = reviewed_on
+        case.save()
+        _step(case, user, "removal", S.MONITORED, S.REMOVED, "风险消除评估通过")
+    masking.log(user, AuditLog.Action.UPDATE, case,
+                detail=f"风险消除评估 {case.household.number}："
+                       f"{'通过' if result.passed else '未通过'}")
+    return review
+
+
+def do_reveal(user, case: MonitoringCase, request=None) -> dict[str, str]:
+    """The household's ID numbers and income unmasked, for a user who may (audited)."""
+    if not access.can_unmask(user, case.region_id):
+        raise PermissionDenied("您无权查看该户的个人信息。")
+    masking.log(user, AuditLog.Action.UNMASK, case, fields="id_number,per_capita_income",
+                request=request)
+    out = {f"id:{p.pk}": p.id_number for p in case.household.members.all()}
+    out["income"] = "" if case.per_capita_income is None else str(case.per_capita_income)
+    return out

@@ -1,0 +1,157 @@
+"""Who sees and does what in 防返贫 monitoring, built on places.scope.scope_of.
+
+- VIEW_MONITORING (district admin, street, community, grid; the rural-revitalisation department):
+  the monitored households, alerts and measures of their region, income and ID numbers masked;
+- VIEW_PERSONAL over the household's region (or the department's own right): unmask on request,
+  audited;
+- RECORD_MONITORING: report and handle alerts, take the village steps (home check, consent,
+  village review, notice), record measures; a grant at street level or above also takes the town
+  review and dismisses;
+- MANAGE_MONITORING (district admin, rural-revitalisation department): data matching, district
+  approval, removal reviews, thresholds and department-list imports;
+- everyone else who reads a region (viewers, residents, other departments): aggregates only, with
+  cells under five households suppressed.
+
+A department's rights come from its function (accounts.roles.DEPARTMENT_FUNCTION_RIGHTS).
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from minsheng.accounts.roles import (
+    DEPARTMENT_FUNCTION_RIGHTS,
+    MANAGE_MONITORING,
+    RECORD_MONITORING,
+    RIGHTS,
+    VIEW_MONITORING,
+    VIEW_PERSONAL,
+    Role,
+)
+from minsheng.assistance import relapse
+from minsheng.assistance.monitoring_models import (
+    Alert,
+    MonitoringCase,
+    MonitoringThreshold,
+)
+from minsheng.places.models import Organisation
+from minsheng.places.scope import scope_of
+
+SUPPRESS_BELOW = 5  # public figures: cells of 1–4 households are shown as “<5”
+
+
+def prefixes_with(user, right: str) -> tuple[str, ...]:
+    """Region prefixes over which the user holds `right` ("" for everything), shortest first."""
+    s = scope_of(user)
+    if s.everything:
+        return ("",)
+    cache = getattr(user, "_monitoring_rights", None)
+    if cache is None:
+        cache = {}
+        dept = [g for g in s.grants if g.role == Role.DEPARTMENT_STAFF and g.organisation_id]
+        functions = dict(Organisation.objects.filter(
+            pk__in=[g.organisation_id for g in dept]).values_list("pk", "function")) if dept else {}
+        for g in s.grants:
+            rights = set(RIGHTS.get(g.role, ()))
+            if g.role == Role.DEPARTMENT_STAFF:
+                rights |= DEPARTMENT_FUNCTION_RIGHTS.get(functions.get(g.organisation_id, ""),
+                                                         frozenset())
+            for r in rights:
+                cache.setdefault(r, set()).add(g.prefix)
+        user._monitoring_rights = cache
+    return tuple(sorted(cache.get(right, ()), key=len))
+
+
+def holds(user, right: str, region_code: str | None = None) -> bool:
+    prefixes = prefixes_with(user, right)
+    if region_code is None:
+        return bool(prefixes)
+    return any(region_code.startswith(p) for p in prefixes)
+
+
+def _q(prefixes: tuple[str, ...], field: str = "region__code") -> Q:
+    if "" in prefixes:
+        return Q()
+    return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in prefixes), Q(pk__in=[]))
+
+
+def can_view_records(user) -> bool:
+    return holds(user, VIEW_MONITORING)
+
+
+def cases_for(user) -> QuerySet[MonitoringCase]:
+    prefixes = prefixes_with(user, VIEW_MONITORING)
+    if not prefixes:
+        return MonitoringCase.objects.none()
+    return MonitoringCase.objects.filter(_q(prefixes)).select_related("household", "region")
+
+
+def alerts_for(user) -> QuerySet[Alert]:
+    prefixes = prefixes_with(user, VIEW_MONITORING)
+    if not prefixes:
+        return Alert.objects.none()
+    return Alert.objects.filter(_q(prefixes)).select_related("household", "region", "person")
+
+
+def thresholds_for(user) -> QuerySet[MonitoringThreshold]:
+    """Thresholds are public rules: whoever reads a region reads those that apply there."""
+    s = scope_of(user)
+    if s.everything:
+        return MonitoringThreshold.objects.all()
+    q = Q(pk__in=[])
+    for p in s.prefixes:
+        q |= Q(region__code__startswith=p) | Q(region__code__in=[
+            p[:n].ljust(12, "0") for n in (2, 4, 6, 9) if n < len(p)])
+    return MonitoringThreshold.objects.filter(q).select_related("region")
+
+
+def access_case_by_id(user, pk) -> MonitoringCase:
+    try:
+        return cases_for(user).get(pk=pk)
+    except (MonitoringCase.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_alert_by_id(user, pk) -> Alert:
+    try:
+        return alerts_for(user).get(pk=pk)
+    except (Alert.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def aggregate_prefixes(user) -> tuple[str, ...]:
+    """Where the user may read the monitoring figures (records or suppressed aggregates)."""
+    records = prefixes_with(user, VIEW_MONITORING)
+    return records or scope_of(user).prefixes
+
+
+def can_record(user, region_code: str) -> bool:
+    return holds(user, RECORD_MONITORING, region_code)
+
+
+def can_manage(user, region_code: str | None = None) -> bool:
+    return holds(user, MANAGE_MONITORING, region_code)
+
+
+def can_take(user, case: MonitoringCase, level: str) -> bool:
+    """Whether the user acts at `level` (relapse.VILLAGE / TOWN / DISTRICT) for the case."""
+    code = case.region_id
+    if level == relapse.DISTRICT:
+        return can_manage(user, code)
+    if level == relapse.TOWN:
+        return can_manage(user, code) or any(
+            code.startswith(p) and len(p) <= 9 for p in prefixes_with(user, RECORD_MONITORING))
+    return can_record(user, code)
+
+
+def can_unmask(user, region_code: str) -> bool:
+    return holds(user, VIEW_PERSONAL, region_code) and holds(user, VIEW_MONITORING, region_code)
+
+
+def suppress(n: int) -> str:
+    """A public count: “<5” for 1–4 households (0 and 5 upwards as they are)."""
+    return f"<{SUPPRESS_BELOW}" if 0 < n < SUPPRESS_BELOW else str(n)
