@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from minsheng.assistance import monitoring_views as views
+
+app_name = "monitoring"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("alerts/", views.alert_list, name="alerts"),
+    path("alerts/<int:pk>/", views.alert_detail, name="alert"),
+    path("households/<int:pk>/", views.case_detail, name="case"),
+    path("households/<int:pk>/<str:action>/", views.case_act, name="act"),
+    path("import/", views.import_page, name="import"),
+    path("import/template.xlsx", views.template, name="template"),
+]
