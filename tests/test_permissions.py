@@ -26,6 +26,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from minsheng.assistance import monitoring_access
+from minsheng.assistance.models import Household
+from minsheng.assistance.monitoring_models import Alert, MonitoringCase
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
@@ -40,7 +43,7 @@ from minsheng.projects.models import ChecklistItem, Plan, ProgressReport, Projec
 pytestmark = pytest.mark.django_db
 
 ACCOUNTS = ["district", "street1", "street2", "community1", "grid1", "property1", "mediator1",
-            "dept1", "viewer1", "resident1", "admin", None]  # None: anonymous
+            "dept1", "viewer1", "resident1", "revival1", "dept-housing", "admin", None]  # None: anonymous
 OTHER = "140213"  # 平城区: outside every 安次区 account
 
 # Open to anyone on purpose (docs/architecture.md, "Deliberate public reads").
@@ -92,10 +95,13 @@ OBJECT_ARGS = {
     ("organisation-personal", "pk"): "organisation",
     ("grid-detail", "pk"): "grid",
     ("grid-personal", "pk"): "grid",
+    ("monitoring:case", "pk"): "monitoring_case",
+    ("monitoring:act", "pk"): "monitoring_case",
+    ("monitoring:alert", "pk"): "alert",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
-              "cases:detail", "projects:detail"}
+              "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -106,6 +112,7 @@ VALUES = {
     ("places:export", "kind"): lambda o: "compounds",
     ("places:map-data", "layer"): lambda o: "compounds",
     ("cases:act", "action"): lambda o: "accept",
+    ("monitoring:act", "action"): lambda o: "reveal",
     ("cases:track", "token"): lambda o: o.token,
     ("cases:track-photo", "token"): lambda o: o.token,
     ("cases:track-photo", "pk"): lambda o: o.photo_pk,
@@ -195,6 +202,8 @@ CANDIDATES = {
     "checklist": lambda: ChecklistItem.objects.order_by("pk"),
     "run": lambda: Run.objects.order_by("pk"),
     "proposal": lambda: Proposal.objects.order_by("pk"),
+    "monitoring_case": lambda: MonitoringCase.objects.order_by("pk"),
+    "alert": lambda: Alert.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -202,6 +211,7 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "attachment": "case__region__code", "project": "plan__region__code",
     "progress": "project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
     "run": "region__code", "proposal": "region__code",
+    "monitoring_case": "region__code", "alert": "region__code",
 }
 
 
@@ -229,6 +239,8 @@ READABLE = {
     "project": projects_for,
     "progress": lambda u: ProgressReport.objects.filter(project__in=projects_for(u)),
     "checklist": lambda u: ChecklistItem.objects.filter(sub_item__project__in=projects_for(u)),
+    "monitoring_case": monitoring_access.cases_for,
+    "alert": monitoring_access.alerts_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -270,6 +282,13 @@ def objects(django_db_setup, django_db_blocker):
             lead_department=Organisation.objects.filter(
                 region__code__startswith=OTHER).order_by("pk").first(),
             target="一项", start_date=timezone.localdate(), end_date=timezone.localdate())
+        village = Region.objects.filter(code__startswith=OTHER, level="community").first()
+        h = Household.objects.create(number="PC-PERM", region=village, area="rural")
+        mcase = MonitoringCase.objects.create(household=h, region=village,
+                                              opened_on=timezone.localdate())
+        Alert.objects.create(household=h, region=village, channel="self_report", risk="illness",
+                             event_date=timezone.localdate(), received_at=timezone.now(),
+                             due_at=timezone.now(), case=mcase)
         public = Case.objects.filter(public=True).exclude(attachments=None).order_by("pk").first()
         public = public or Case.objects.filter(public=True).order_by("pk").first()
         photo = Attachment.objects.filter(case=public).first()

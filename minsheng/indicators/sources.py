@@ -257,3 +257,6 @@ def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
                                        "lc_compounds_covered": "covered",
                                        "lc_population_assessed": "pop",
                                        "lc_population_covered": "pop_covered"})
+
+# 防返贫 monitoring registers its own source (assistance records); imported last, it uses `source`.
+from minsheng.indicators import sources_monitoring  # noqa: E402,F401

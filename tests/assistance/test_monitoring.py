@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import random
 from decimal import Decimal
 
 import openpyxl
@@ -18,7 +19,7 @@ from minsheng.assistance import monitoring_access as access
 from minsheng.assistance.models import Household, Person
 from minsheng.assistance.monitoring_exchange import import_list
 from minsheng.assistance.monitoring_models import Alert, MonitoringCase
-from minsheng.lib.tabular import ImportRejected
+from minsheng.lib.tabular import ImportRejected, csv_bytes
 from minsheng.places.demo import id_number
 from minsheng.places.models import Region
 
@@ -32,7 +33,6 @@ def _comm1():
 
 
 def _household(region=None, *, labour="full", number="T-0001") -> Household:
-    import random
     region = region or _comm1()
     h = Household.objects.create(number=number, region=region, area="rural")
     rng = random.Random(number)  # noqa: S311
@@ -183,7 +183,6 @@ def test_a_formula_cell_is_refused_by_cell(user):
 
 
 def test_import_is_all_or_nothing_and_hostile_cells_are_refused_by_row_and_column(user):
-    from minsheng.lib.tabular import csv_bytes
     h = _household()
     p = h.members.first()
     today = timezone.localdate()

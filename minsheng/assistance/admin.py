@@ -1,0 +1,3 @@
+"""Back office of the assistance app; each part registers its own models."""
+
+from minsheng.assistance import monitoring_admin  # noqa: F401
