@@ -8,6 +8,7 @@ app_name = "monitoring"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("alerts/", views.alert_list, name="alerts"),
+    path("alerts/new/", views.alert_new, name="alert-new"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
     path("households/<int:pk>/", views.case_detail, name="case"),
     path("households/<int:pk>/<str:action>/", views.case_act, name="act"),

@@ -19,9 +19,10 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts.masking import mask
-from minsheng.accounts.roles import VIEW_MONITORING
+from minsheng.accounts.roles import RECORD_MONITORING, VIEW_MONITORING
 from minsheng.assistance import monitoring, relapse
 from minsheng.assistance import monitoring_access as access
+from minsheng.assistance.models import Household
 from minsheng.assistance.monitoring_exchange import LISTS, can_import, import_list, list_template
 from minsheng.assistance.monitoring_models import (
     Alert,
@@ -94,6 +95,7 @@ def dashboard(request):
         "records": records, "figures": figures, "by_state": by_state,
         "by_category": by_category, "by_risk": by_risk, "prefix": prefix,
         "can_import": records and can_import(request.user),
+        "can_report": records and bool(access.prefixes_with(request.user, RECORD_MONITORING)),
         "recent": access.cases_for(request.user).filter(region__code__startswith=prefix)
         .exclude(state__in=(S.REMOVED, S.DISMISSED))[:20] if records else [],
     })
@@ -112,6 +114,50 @@ def alert_list(request):
         qs = qs.filter(state=Alert.State.OPEN, due_at__lt=now)
     return render(request, "assistance/monitoring/alerts.html", {
         "alerts": qs[:200], "show": show, "now": now})
+
+
+MANUAL_CHANNELS = (Alert.Channel.SELF_REPORT, Alert.Channel.CADRE_VISIT,
+                   Alert.Channel.SUPERVISION)
+
+
+@login_required
+def alert_new(request):
+    """A self-report or a cadre's finding, on a phone: the household by its number (in the
+    user's region), the risk, the day and what happened."""
+    if not access.prefixes_with(request.user, RECORD_MONITORING):
+        raise PermissionDenied
+    P = request.POST
+    errors = []
+    if request.method == "POST":
+        number = P.get("household", "").strip()
+        household = Household.objects.filter(number=number).first() if number else None
+        if household is None or not access.can_record(request.user, household.region_id):
+            errors.append(_("找不到该户编号（或不在您管辖的区划内）。"))
+        if P.get("channel") not in MANUAL_CHANNELS:
+            errors.append(_("请选择发现渠道。"))
+        if P.get("risk") not in CaseRisk.Risk.values:
+            errors.append(_("请选择风险类型。"))
+        try:
+            check_no_control_chars(P.get("description", ""))
+            day = _date(P.get("event_date", "")) or timezone.localdate()
+            amount = _decimal(P.get("amount", ""))
+            if amount is not None and amount < 0:
+                raise ValidationError(_("应为数字。"))
+        except ValidationError as e:
+            errors.extend(e.messages)
+        if not errors:
+            try:
+                alert = monitoring.do_report_alert(
+                    request.user, household, channel=P["channel"], risk=P["risk"],
+                    event_date=day, amount=amount, description=P.get("description", ""))
+            except ValidationError as e:
+                errors.extend(e.messages)
+            else:
+                messages.success(request, _("预警已登记。"))
+                return redirect("monitoring:alert", pk=alert.pk)
+    return render(request, "assistance/monitoring/alert_new.html", {
+        "errors": errors, "channels": [(c.value, c.label) for c in MANUAL_CHANNELS],
+        "risks": CaseRisk.Risk.choices, "today": timezone.localdate(), "data": P})
 
 
 @login_required
@@ -273,5 +319,5 @@ def nav_visible(user) -> bool:
     return access.can_view_records(user)
 
 
-__all__ = ["alert_detail", "alert_list", "case_act", "case_detail", "dashboard", "import_page",
+__all__ = ["alert_detail", "alert_list", "alert_new", "case_act", "case_detail", "dashboard", "import_page",
            "nav_visible", "template"]

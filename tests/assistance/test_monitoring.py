@@ -267,3 +267,19 @@ def test_import_page(client_for):
     r = client_for("revival1").post("/assistance/monitoring/import/", {
         "kind": "medical", "file": io.BytesIO(b"\x89PNG\r\n\x1a\n0000")})
     assert r.status_code == 200
+
+
+def test_a_cadre_reports_an_alert_on_a_phone_and_outsiders_cannot(client_for):
+    h = _household()
+    data = {"household": h.number, "channel": "cadre_visit", "risk": "illness",
+            "event_date": timezone.localdate().isoformat(), "description": "住院"}
+    r = client_for("grid1").post("/assistance/monitoring/alerts/new/", data)
+    assert r.status_code == 302 and Alert.objects.filter(household=h).count() == 1
+    r = client_for("street2").post("/assistance/monitoring/alerts/new/", data)
+    assert r.status_code == 200 and "找不到该户编号" in r.content.decode()
+    for name in ("viewer1", "dept-housing", "resident1"):
+        assert client_for(name).post("/assistance/monitoring/alerts/new/",
+                                     data).status_code == 403
+    bad = dict(data, description="x\u202ey", amount="1e999")
+    r = client_for("grid1").post("/assistance/monitoring/alerts/new/", bad)
+    assert r.status_code == 200 and Alert.objects.filter(household=h).count() == 1

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from minsheng.assistance.monitoring_models import Alert, MonitoringCase, RemovalReview
+import time
+
+from django.utils import timezone
+
+from minsheng.assistance.models import Household, Person
+from minsheng.assistance.monitoring_demo import generate
+from minsheng.assistance.monitoring_models import (
+    Alert,
+    MonitoringCase,
+    MonitoringStep,
+    MonitoringThreshold,
+    RemovalReview,
+)
 
 
 def test_demo_has_every_state_and_both_reviews(db):
@@ -16,3 +28,23 @@ def test_demo_has_every_state_and_both_reviews(db):
     # re-entry: a household with a removed case and an open one
     again = MonitoringCase.objects.filter(state="removed").values("household")
     assert MonitoringCase.objects.filter(household__in=again, state="monitored").exists()
+
+
+def test_demo_is_fast_and_dated_never_in_the_future(db):
+    Alert.objects.all().delete()
+    MonitoringCase.objects.all().delete()
+    MonitoringThreshold.objects.all().delete()
+    Person.objects.filter(household__number__startswith="JC-").delete()
+    Household.objects.filter(number__startswith="JC-").delete()
+    t0 = time.perf_counter()
+    out = generate("131002", progress=lambda *_: None)
+    seconds = time.perf_counter() - t0
+    print(f"monitoring demo: {seconds:.2f} s, {out}")
+    assert out["cases"] >= 20 and seconds < 15
+    today = timezone.localdate()
+    now = timezone.now()
+    assert not MonitoringCase.objects.filter(opened_on__gt=today).exists()
+    assert not MonitoringCase.objects.filter(identified_on__gt=today).exists()
+    assert not MonitoringStep.objects.filter(at__gt=now).exists()
+    assert not Alert.objects.filter(received_at__gt=now).exists()
+    assert not Alert.objects.filter(event_date__gt=today).exists()
