@@ -187,7 +187,7 @@ def can_import(user) -> bool:
     return access.can_manage(user)
 
 
-def import_list(user, kind: str, content: bytes, filename: str, *, request=None) -> ListResult:
+def import_list(user, kind: str, content, filename: str, *, request=None) -> ListResult:
     """Import a department list; ImportRejected (nothing written) or the counts."""
     if not can_import(user):
         raise PermissionDenied("只有区级防返贫监测部门可以导入部门筛查名单。")

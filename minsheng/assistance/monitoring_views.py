@@ -294,7 +294,7 @@ def import_page(request):
             messages.error(request, _("请选择文件。"))
         else:
             try:
-                result = import_list(request.user, kind, f.read(), f.name, request=request)
+                result = import_list(request.user, kind, f, f.name, request=request)
             except ImportRejected as e:
                 errors, report = show_rejection(request, e)
             else:

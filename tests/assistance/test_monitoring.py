@@ -264,9 +264,17 @@ def test_another_district_is_refused(user):
 def test_import_page(client_for):
     assert client_for("revival1").get("/assistance/monitoring/import/").status_code == 200
     assert client_for("community1").get("/assistance/monitoring/import/").status_code == 403
-    r = client_for("revival1").post("/assistance/monitoring/import/", {
-        "kind": "medical", "file": io.BytesIO(b"\x89PNG\r\n\x1a\n0000")})
-    assert r.status_code == 200
+    png = io.BytesIO(b"\x89PNG\r\n\x1a\n0000")
+    png.name = "yb.xlsx"
+    before = Alert.objects.count()
+    r = client_for("revival1").post("/assistance/monitoring/import/", {"kind": "medical",
+                                                                        "file": png})
+    assert r.status_code == 200 and "PNG" in r.content.decode()
+    assert Alert.objects.count() == before
+    assert client_for("revival1").get(
+        "/assistance/monitoring/import/template.xlsx?kind=medical").status_code == 200
+    assert client_for("community1").get(
+        "/assistance/monitoring/import/template.xlsx?kind=medical").status_code == 403
 
 
 def test_a_cadre_reports_an_alert_on_a_phone_and_outsiders_cannot(client_for):
@@ -283,3 +291,21 @@ def test_a_cadre_reports_an_alert_on_a_phone_and_outsiders_cannot(client_for):
     bad = dict(data, description="x\u202ey", amount="1e999")
     r = client_for("grid1").post("/assistance/monitoring/alerts/new/", bad)
     assert r.status_code == 200 and Alert.objects.filter(household=h).count() == 1
+
+
+def test_back_office_is_scoped_and_read_only(client_for):
+    mine = MonitoringCase.objects.filter(region=_comm1()).first()
+    r = client_for("district").get("/admin/assistance/monitoringcase/")
+    assert r.status_code == 200 and mine.household.number in r.content.decode()
+    r = client_for("street2").get("/admin/assistance/monitoringcase/")
+    assert r.status_code == 200 and mine.household.number not in r.content.decode()
+    assert client_for("street2").get(
+        f"/admin/assistance/monitoringcase/{mine.pk}/change/").status_code in (302, 404)
+    r = client_for("district").post(f"/admin/assistance/monitoringcase/{mine.pk}/delete/",
+                                    {"post": "yes"})
+    assert r.status_code == 403 and MonitoringCase.objects.filter(pk=mine.pk).exists()
+    assert client_for("community1").get("/admin/assistance/alert/").status_code == 302
+    assert client_for("district").get(
+        "/admin/assistance/monitoringthreshold/add/").status_code == 200
+    assert client_for("street1").get(
+        "/admin/assistance/monitoringthreshold/add/").status_code == 403
