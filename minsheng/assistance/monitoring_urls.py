@@ -12,6 +12,7 @@ urlpatterns = [
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
     path("households/<int:pk>/", views.case_detail, name="case"),
     path("households/<int:pk>/<str:action>/", views.case_act, name="act"),
+    path("thresholds/", views.thresholds, name="thresholds"),
     path("import/", views.import_page, name="import"),
     path("import/template.xlsx", views.template, name="template"),
 ]

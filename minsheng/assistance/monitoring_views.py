@@ -281,6 +281,17 @@ def case_act(request, pk: int, action: str):
 
 
 @login_required
+def thresholds(request):
+    """The rules in force and past, as data: each with its region, dates, source and whether it
+    was checked against that source (public rules: anyone who reads the region)."""
+    if not access.aggregate_prefixes(request.user):
+        raise PermissionDenied
+    return render(request, "assistance/monitoring/thresholds.html", {
+        "rows": access.thresholds_for(request.user).order_by("region_id", "kind", "-valid_from"),
+        "can_manage": access.can_manage(request.user), "today": timezone.localdate()})
+
+
+@login_required
 def import_page(request):
     if not can_import(request.user):
         raise PermissionDenied
@@ -319,5 +330,5 @@ def nav_visible(user) -> bool:
     return access.can_view_records(user)
 
 
-__all__ = ["alert_detail", "alert_list", "alert_new", "case_act", "case_detail", "dashboard", "import_page",
+__all__ = ["alert_detail", "alert_list", "alert_new", "thresholds", "case_act", "case_detail", "dashboard", "import_page",
            "nav_visible", "template"]

@@ -309,3 +309,10 @@ def test_back_office_is_scoped_and_read_only(client_for):
         "/admin/assistance/monitoringthreshold/add/").status_code == 200
     assert client_for("street1").get(
         "/admin/assistance/monitoringthreshold/add/").status_code == 403
+
+
+def test_thresholds_are_shown_with_source_and_verified_flag(client_for):
+    r = client_for("viewer1").get("/assistance/monitoring/thresholds/")
+    body = r.content.decode()
+    assert r.status_code == 200 and "未核实" in body and "演示数据" in body
+    assert client_for("property1").get("/assistance/monitoring/thresholds/").status_code == 403
