@@ -168,7 +168,10 @@ def reviews(prefix: str, period: Period) -> Iterable[Row]:
 def projects(prefix: str, period: Period) -> Iterable[Row]:
     """The plan of the period's year: a project is completed when its latest approved progress
     report says 100 %, on time when that report is dated no later than the project's deadline;
-    only reports dated inside the period count, so a quarter shows what was done by its end."""
+    only reports dated inside the period count, so a quarter shows what was done by its end.
+    A renovation (a sub-item with an A/B/C standard) counts in the period in which it was
+    completed: the day its last checklist item was ticked with evidence (SubItem.done_on, set by
+    projects.actions.do_tick_checklist), whichever plan year its project belongs to."""
     latest = (ProgressReport.objects.filter(project=OuterRef("pk"), state="approved",
                                             as_of__lt=period.end)
               .order_by("-as_of", "-pk"))
@@ -182,8 +185,9 @@ def projects(prefix: str, period: Period) -> Iterable[Row]:
     yield from _rows(qs, "plan__region_id", {"projects_total": "total",
                                              "projects_completed": "completed",
                                              "projects_on_time": "on_time"})
-    subs = (SubItem.objects.filter(region__code__startswith=prefix, project__plan__year=period.year,
-                                   done=True).exclude(renovation_class="")
+    subs = (SubItem.objects.filter(region__code__startswith=prefix, done=True,
+                                   done_on__gte=period.start, done_on__lt=period.end)
+            .exclude(project__status="cancelled").exclude(renovation_class="")
             .order_by().values("region_id").annotate(n=Count("pk")))
     yield from _rows(subs, "region_id", {"renovations_done": "n"})
 

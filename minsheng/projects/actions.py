@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from minsheng.accounts import masking
@@ -29,7 +30,7 @@ from minsheng.projects.models import (
 from minsheng.projects.services import checklist_for, money_of, today
 
 __all__ = ["do_add_sub_item", "do_create_project", "do_import_expenditure", "do_review",
-           "do_submit_progress"]
+           "do_submit_progress", "do_tick_checklist"]
 
 
 @transaction.atomic
@@ -53,6 +54,37 @@ def do_add_sub_item(project: Project, **fields) -> SubItem:
         ChecklistItem.objects.bulk_create(
             [ChecklistItem(sub_item=item, tier=t, text=x) for t, x in
              checklist_for(item.renovation_class)])
+    return item
+
+
+@transaction.atomic
+def do_tick_checklist(user, item: ChecklistItem, *, evidence: str) -> ChecklistItem:
+    """Tick one requirement of a renovation standard as met, with its evidence; audited. When
+    every item of the sub-item is ticked with evidence, the sub-item is complete from today
+    (SubItem.done, done_on): that is what indicator 完成改造的老旧小区 counts."""
+    item = ChecklistItem.objects.select_for_update().select_related(
+        "sub_item__project__plan").get(pk=item.pk)
+    project = item.sub_item.project
+    if not (can_report(user, project) or can_manage(user, project.plan)):
+        raise PermissionDenied("只有牵头单位或计划管理部门可以勾选改造清单。")
+    evidence = (evidence or "").strip()
+    if not evidence:
+        raise ValidationError({"evidence": "请填写佐证（如验收单编号、照片说明），再勾选达标。"})
+    item.done = True
+    item.evidence = evidence[:300]
+    item.done_by = user
+    item.done_at = timezone.now()
+    item.save(update_fields=["done", "evidence", "done_by", "done_at"])
+    sub = SubItem.objects.select_for_update().get(pk=item.sub_item_id)
+    masking.log(user, AuditLog.Action.UPDATE, item, region_code=sub.region_id, fields="done",
+                detail=f"改造清单达标：{sub.name} {item.tier} {item.text}；佐证：{item.evidence}")
+    open_items = sub.checklist.filter(Q(done=False) | Q(evidence="") & Q(evidence_file=""))
+    if not sub.done and sub.checklist.exists() and not open_items.exists():
+        sub.done = True
+        sub.done_on = today()
+        sub.save(update_fields=["done", "done_on"])
+        masking.log(user, AuditLog.Action.UPDATE, sub, fields="done,done_on",
+                    detail=f"子项完成（改造清单全部达标）：{sub.name}")
     return item
 
 

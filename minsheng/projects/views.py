@@ -14,7 +14,6 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -184,15 +183,10 @@ def checklist_tick(request, item_id: int):
     p = access.access_project_by_id(request.user, item.sub_item.project_id)
     if not (access.can_report(request.user, p) or access.can_manage(request.user, p.plan)):
         raise PermissionDenied
-    evidence = request.POST.get("evidence", "").strip()
-    if not evidence:
-        messages.error(request, _("请填写佐证（如验收单编号、照片说明），再勾选达标。"))
-    else:
-        item.done = True
-        item.evidence = evidence[:300]
-        item.done_by = request.user
-        item.done_at = timezone.now()
-        item.save()
+    try:
+        actions.do_tick_checklist(request.user, item, evidence=request.POST.get("evidence", ""))
+    except ValidationError as e:
+        messages.error(request, "；".join(e.messages))
     return redirect("projects:detail", pk=p.pk)
 
 
