@@ -268,6 +268,25 @@ def evaluate(region_codes: list[str], period: Period | str, *, indicators=None,
     return out
 
 
+def current_figures(region_code: str, indicator_codes: tuple[str, ...] = (),
+                    element_codes: tuple[str, ...] = ()) -> dict[str, Value | Decimal | None]:
+    """The current year's values of some indicators (as `Value`s) and data elements (plain
+    numbers or None) of one region, computed fresh if need be. Pages that show a published figure
+    beside the dashboard (the home page) read it here, so a figure has one definition everywhere;
+    the caller checks that the user may see the region."""
+    period = Period(timezone.localdate().year)
+    ensure_fresh(district_code(region_code), period)
+    inds = list(Indicator.objects.filter(code__in=indicator_codes, active=True))
+    out: dict[str, Value | Decimal | None] = dict.fromkeys(indicator_codes)
+    if inds:
+        out.update(evaluate([region_code], period, indicators=inds,
+                            with_previous=False)[region_code])
+    if element_codes:
+        vals = element_values([region_code], period, set(element_codes))[region_code]
+        out.update({c: vals.get(c) for c in element_codes})
+    return out
+
+
 def children(region_code: str) -> list[Region]:
     """The region's next level down (a district's streets, a street's communities)."""
     p = _prefix(region_code)

@@ -8,6 +8,7 @@ prefix returned by `code_prefix`, so scoping a query is one indexed `startswith`
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -195,6 +196,9 @@ class Grid(models.Model):
         return f"{self.region.name}{self.name}"
 
 
+NO_COMMITTEE_HEAD = _("该小区没有业委会/物管会，不能填写“主任由小区党支部书记担任”。")
+
+
 class Compound(models.Model):
     """A residential compound (小区) and the facts of how it is governed."""
 
@@ -275,6 +279,13 @@ class Compound(models.Model):
     @property
     def has_management(self) -> bool:
         return self.property_status != self.PropertyStatus.NONE
+
+    def clean(self) -> None:
+        """A head who is the party secretary needs a committee to head (the share of committees
+        headed by the party secretary counts only real committees): refused, never counted."""
+        super().clean()
+        if self.head_is_party_secretary and not self.committee:
+            raise ValidationError({"head_is_party_secretary": NO_COMMITTEE_HEAD})
 
 
 class FacilityCategory(models.Model):

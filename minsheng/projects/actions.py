@@ -85,6 +85,14 @@ def do_tick_checklist(user, item: ChecklistItem, *, evidence: str) -> ChecklistI
         sub.save(update_fields=["done", "done_on"])
         masking.log(user, AuditLog.Action.UPDATE, sub, fields="done,done_on",
                     detail=f"子项完成（改造清单全部达标）：{sub.name}")
+        compound = sub.compound
+        if compound is not None and compound.renovation_class != sub.renovation_class:
+            # the registry follows the work: the compound is now renovated to the standard
+            was = compound.renovation_class or "未改造"
+            compound.renovation_class = sub.renovation_class
+            compound.save(update_fields=["renovation_class"])
+            masking.log(user, AuditLog.Action.UPDATE, compound, fields="renovation_class",
+                        detail=f"改造完成：{compound.name} {was} → {sub.renovation_class}类")
     return item
 
 

@@ -38,6 +38,7 @@ def new_sub_item() -> SubItem:
     project = Project.objects.get(plan__region_id=D, plan__year=timezone.localdate().year,
                                   name="老旧小区改造提升")
     compound = Compound.objects.in_region(D).filter(is_old=True).order_by("-pk").first()
+    Compound.objects.filter(pk=compound.pk).update(renovation_class="")
     return actions.do_add_sub_item(project, name=f"{compound.name}改造（测试）",
                                    region=compound.region, compound=compound, renovation_class="B")
 
@@ -58,6 +59,8 @@ def test_ticking_every_item_with_evidence_completes_the_sub_item_and_the_indicat
     actions.do_tick_checklist(who, items[-1], evidence="验收单 2026-002")
     sub.refresh_from_db()
     assert sub.done and sub.done_on == timezone.localdate()
+    sub.compound.refresh_from_db()
+    assert sub.compound.renovation_class == "B"  # the registry follows the work
     assert AuditLog.objects.filter(object_type="projects.subitem", object_id=str(sub.pk)).exists()
     assert AuditLog.objects.filter(object_type="projects.checklistitem",
                                    object_id=str(items[-1].pk)).exists()
