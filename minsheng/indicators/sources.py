@@ -64,8 +64,8 @@ HANDLING = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=Du
 CASE_ELEMENTS = ("cases_received", "cases_resolved", "cases_on_time", "cases_handling_hours",
                  "cases_rated", "cases_rating_sum", "cases_with_verdict", "cases_fixed",
                  "cases_escalated", "disputes_received", "legal_aid_consultations",
-                 "hazards_found", "enterprises_interviewed", "civilised_city_problems",
-                 "property_repairs_resolved")
+                 "hazards_found", "hazards_fixed", "enterprises_interviewed",
+                 "civilised_city_problems", "property_repairs_resolved")
 BY_TYPE = {case_stats.LEGAL_AID: "legal_aid_consultations", case_stats.HAZARD: "hazards_found",
            case_stats.INTERVIEW: "enterprises_interviewed",
            "civilised_city": "civilised_city_problems"}
@@ -79,11 +79,14 @@ def cases(prefix: str, period: Period) -> Iterable[Row]:
     (resolved, disputes, legal aid, repairs resolved…) is added up from those few hundred groups
     here instead of by one FILTER aggregate per element and row in SQL, which takes about a third
     off PostgreSQL's time over a million cases (bench/indicators_bench.py). The sums are exact
-    (integers; intervals added as timedeltas), so the values are the same to the last digit."""
+    (integers; intervals added as timedeltas), so the values are the same to the last digit.
+    A duplicate merged into another case (status merged) is not counted: the case it was merged
+    into is (cases/stats.py counts the same way). Hazards found are the hazard cases received;
+    hazards fixed (排查整治, found and put right) are those of them that are resolved."""
     resolved_statuses = set(case_stats.RESOLVED)
     disputes = set(CaseType.objects.filter(group="dispute").values_list("code", flat=True))
     qs = (Case.objects.filter(region__code__startswith=prefix).filter(_between("created_at", period))
-          .order_by().values("region_id", "case_type_id", "status").annotate(
+          .exclude(status=Case.Status.MERGED).order_by().values("region_id", "case_type_id", "status").annotate(
               received=Count("pk"),
               on_time=Count("pk", filter=case_stats.Q_ON_TIME),
               handling=Sum(HANDLING),
@@ -117,6 +120,8 @@ def cases(prefix: str, period: Period) -> Iterable[Row]:
             v["cases_on_time"] += on_time
             if kind in REPAIRS:
                 v["property_repairs_resolved"] += received
+            if kind == case_stats.HAZARD:  # 排查整治: found and put right
+                v["hazards_fixed"] += received
             if handling is not None:
                 hours[region] = handling if hours[region] is None else hours[region] + handling
     for region, v in by_region.items():
