@@ -222,7 +222,7 @@ def _tick_checklists(p: Project, reports: list[ProgressReport], user) -> None:
         if when is None:
             break
         sub.done, sub.done_on = True, when
-        at = timezone.make_aware(dt.datetime.combine(when, dt.time(17)))
+        at = min(timezone.make_aware(dt.datetime.combine(when, dt.time(17))), timezone.now())
         for c in sub.checklist.all():
             c.done, c.evidence, c.done_by, c.done_at = True, f"验收记录（演示生成）{when}", user, at
             items.append(c)
