@@ -99,15 +99,18 @@ def do_tick_checklist(user, item: ChecklistItem, *, evidence: str) -> ChecklistI
 @transaction.atomic
 def do_submit_progress(user, project: Project, *, as_of: dt.date, percent: Decimal,
                        spent: Decimal, narrative: str, quantity_done: Decimal | None = None,
-                       overspend_reason: str = "") -> ProgressReport:
+                       overspend_reason: str = "", correction_reason: str = ""
+                       ) -> ProgressReport:
     if not can_report(user, project):
         raise PermissionDenied("只有牵头单位可以报送本项目进度。")
     errors = {}
-    last = project.reports.filter(state=ProgressReport.State.APPROVED).order_by("-as_of").first()
+    last = last_approved(project)
     if last and percent < last.percent:
         errors["percent"] = f"累计完成比例不能低于已审核通过的 {last.percent}%（{last.as_of}）。"
     if last and as_of < last.as_of:
         errors["as_of"] = f"截至日期不能早于已审核通过的报告（{last.as_of}）。"
+    if last and spent < last.spent and not correction_reason.strip():
+        errors["correction_reason"] = _spending_fell(spent, last)
     if as_of > today():
         errors["as_of"] = "截至日期不能晚于今天。"
     allocated = money_of(project)["allocated"]
@@ -120,7 +123,21 @@ def do_submit_progress(user, project: Project, *, as_of: dt.date, percent: Decim
     return ProgressReport.objects.create(
         project=project, as_of=as_of, percent=percent, spent=spent, narrative=narrative,
         quantity_done=quantity_done, overspend_reason=overspend_reason.strip(),
-        submitted_by=user)
+        correction_reason=correction_reason.strip(), submitted_by=user)
+
+
+def _spending_fell(spent: Decimal, last: ProgressReport) -> str:
+    return (f"累计支出 {format_amount(spent, '元', show_unit=False)} 元低于已审核通过的报告"
+            f"（{last.as_of}，{format_amount(last.spent, '元', show_unit=False)} 元）。累计支出只增"
+            f"不减；如是更正以前报错的数字，请写明更正原因（审核时会被标出）。")
+
+
+def last_approved(project: Project, *, before: ProgressReport | None = None
+                  ) -> ProgressReport | None:
+    qs = project.reports.filter(state=ProgressReport.State.APPROVED)
+    if before is not None:
+        qs = qs.exclude(pk=before.pk)
+    return qs.order_by("-as_of", "-pk").first()
 
 
 @transaction.atomic
@@ -132,6 +149,10 @@ def do_review(user, report: ProgressReport, *, approve: bool, comment: str = "")
         raise ValidationError("该报告已审核，不能重复审核。")
     if not approve and not comment.strip():
         raise ValidationError({"review_comment": "退回时请写明原因，便于牵头单位修改。"})
+    last = last_approved(report.project, before=report)
+    if approve and last and report.spent < last.spent and not report.correction_reason:
+        # another report was approved meanwhile: the fall has no written reason
+        raise ValidationError({"correction_reason": _spending_fell(report.spent, last)})
     report.state = ProgressReport.State.APPROVED if approve else ProgressReport.State.RETURNED
     report.reviewed_by = user
     report.reviewed_at = timezone.now()

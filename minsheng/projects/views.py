@@ -118,6 +118,9 @@ class ProgressForm(forms.Form):
     spent = forms.DecimalField(label=gettext_lazy("累计支出（元）"), min_value=0, decimal_places=2)
     overspend_reason = forms.CharField(label=gettext_lazy("超出已下达资金的说明"), required=False,
                                        max_length=300)
+    correction_reason = forms.CharField(
+        label=gettext_lazy("更正说明"), required=False, max_length=300,
+        help_text=gettext_lazy("累计支出低于上次已审核通过的报告时必须说明更正原因"))
     narrative = forms.CharField(label=gettext_lazy("进展情况"), widget=forms.Textarea(
         attrs={"rows": 4}))
     photo = forms.FileField(label=gettext_lazy("现场照片（可选，jpg/png）"), required=False,
@@ -142,7 +145,8 @@ def progress_new(request, pk: int):
                 report = actions.do_submit_progress(
                     request.user, p, as_of=d["as_of"], percent=d["percent"], spent=d["spent"],
                     narrative=d["narrative"], quantity_done=d["quantity_done"],
-                    overspend_reason=d["overspend_reason"])
+                    overspend_reason=d["overspend_reason"],
+                    correction_reason=d["correction_reason"])
                 if d.get("photo"):
                     report.photos.create(image=d["photo"].file())
         except ValidationError as e:
