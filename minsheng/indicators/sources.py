@@ -27,20 +27,63 @@ from minsheng.indicators.periods import Period
 from minsheng.lifecircle.models import Result, Run
 from minsheng.places.models import Compound, Facility
 from minsheng.projects.budget import share_of_amounts
-from minsheng.projects.models import ExpenditureLine, ProgressReport, Project, SubItem
+from minsheng.projects.models import ExpenditureLine, Plan, ProgressReport, Project, SubItem
 
 Row = tuple[str, str, Decimal]
 Source = Callable[[str, Period], Iterable[Row]]
 
 SOURCES: dict[str, tuple[Source, tuple[str, ...], bool]] = {}
+# Missing is not zero: whether a source has data for a district and period at all. Where it has
+# none (no budget lines for the year, no plan, cases not yet recorded on the platform, no
+# compounds, no life-circle run), its elements get no value, and every page reads "—"; where it
+# has, a region or element without records is 0.
+Covers = Callable[[str, Period], bool]
+COVERS: dict[str, Covers] = {}
 
 
-def source(name: str, elements: tuple[str, ...], *, stock: bool = False):
-    """Register a source and the element codes it yields (stock: a state, not a flow)."""
+def source(name: str, elements: tuple[str, ...], *, stock: bool = False,
+           covers: Covers | None = None):
+    """Register a source and the element codes it yields (stock: a state, not a flow); `covers`
+    says whether it has data for the district and period (always, when not given)."""
     def wrap(fn: Source) -> Source:
         SOURCES[name] = (fn, elements, stock)
+        if covers is not None:
+            COVERS[name] = covers
+        else:
+            COVERS.pop(name, None)
         return fn
     return wrap
+
+
+def covered(name: str, prefix: str, period: Period) -> bool:
+    fn = COVERS.get(name)
+    return True if fn is None else fn(prefix, period)
+
+
+def _cases_recorded(prefix: str, period: Period) -> bool:
+    """Cases are recorded on the platform from its first case in the district on: a period
+    that ended before it has no case figures (not 0)."""
+    return Case.objects.filter(region__code__startswith=prefix[:6],
+                               created_at__lt=case_stats.aware(period.end)).exists()
+
+
+def _has_plan(prefix: str, period: Period) -> bool:
+    return Plan.objects.filter(region__code__startswith=prefix[:6], year=period.year).exists() \
+        or SubItem.objects.filter(region__code__startswith=prefix[:6], done=True,
+                                  done_on__gte=period.start, done_on__lt=period.end).exists()
+
+
+def _has_budget(prefix: str, period: Period) -> bool:
+    return period.kind == "year" and ExpenditureLine.objects.filter(
+        region__code__startswith=prefix[:6], year=period.year).exists()
+
+
+def _has_compounds(prefix: str, period: Period) -> bool:
+    return Compound.objects.filter(region__code__startswith=prefix[:6]).exists()
+
+
+def _has_run(prefix: str, period: Period) -> bool:
+    return Run.objects.filter(region__code__startswith=prefix[:6], state="done").exists()
 
 
 def _rows(qs, key: str, mapping: dict[str, str]) -> Iterable[Row]:
@@ -73,7 +116,7 @@ REPAIRS = ("property_repair", "roof_leak", "sewage")
 COUNTED = tuple(e for e in CASE_ELEMENTS if e != "cases_handling_hours")
 
 
-@source("cases", CASE_ELEMENTS)
+@source("cases", CASE_ELEMENTS, covers=_cases_recorded)
 def cases(prefix: str, period: Period) -> Iterable[Row]:
     """One GROUP BY region, case type and status; what depends only on the type or the status
     (resolved, disputes, legal aid, repairs resolved…) is added up from those few hundred groups
@@ -132,7 +175,8 @@ def cases(prefix: str, period: Period) -> Iterable[Row]:
             Decimal(h.total_seconds()) / 3600 if h is not None else Decimal(0))
 
 
-@source("mediation", ("disputes_mediated", "disputes_settled", "mediation_amount"))
+@source("mediation", ("disputes_mediated", "disputes_settled", "mediation_amount"),
+        covers=_cases_recorded)
 def mediation(prefix: str, period: Period) -> Iterable[Row]:
     qs = (Mediation.objects.filter(case__region__code__startswith=prefix,
                                    outcome__in=("settled", "failed"))
@@ -147,7 +191,7 @@ def mediation(prefix: str, period: Period) -> Iterable[Row]:
 
 @source("reviews", ("recon_accepted", "recon_concluded", "recon_corrected", "recon_settled",
                     "recon_amount_recovered", "admin_disputes_concluded",
-                    "admin_disputes_by_centre"))
+                    "admin_disputes_by_centre"), covers=_cases_recorded)
 def reviews(prefix: str, period: Period) -> Iterable[Row]:
     base = AdminReview.objects.filter(case__region__code__startswith=prefix).order_by()
     recon = Q(kind="reconsideration")
@@ -169,7 +213,7 @@ def reviews(prefix: str, period: Period) -> Iterable[Row]:
 
 
 @source("projects", ("projects_total", "projects_completed", "projects_on_time",
-                     "renovations_done"))
+                     "renovations_done"), covers=_has_plan)
 def projects(prefix: str, period: Period) -> Iterable[Row]:
     """The plan of the period's year: a project is completed when its latest approved progress
     report says 100 %, on time when that report is dated no later than the project's deadline;
@@ -197,7 +241,7 @@ def projects(prefix: str, period: Period) -> Iterable[Row]:
     yield from _rows(subs, "region_id", {"renovations_done": "n"})
 
 
-@source("budget", ("spending_total", "spending_livelihood"))
+@source("budget", ("spending_total", "spending_livelihood"), covers=_has_budget)
 def budget(prefix: str, period: Period) -> Iterable[Row]:
     """General-public-budget expenditure of the year, summed in SQL by region and code, then
     counted by projects/budget.py's one rule (each class once; which classes are livelihood is
@@ -218,7 +262,7 @@ def budget(prefix: str, period: Period) -> Iterable[Row]:
 @source("compounds", ("compounds_total", "compounds_managed", "compounds_with_committee",
                       "committees_party_secretary", "compounds_old", "compounds_renovated",
                       "households_total", "population_total", "signed_service_points",
-                      "smart_safety_compounds"), stock=True)
+                      "smart_safety_compounds"), stock=True, covers=_has_compounds)
 def compounds(prefix: str, period: Period) -> Iterable[Row]:
     qs = (Compound.objects.filter(region__code__startswith=prefix).order_by()
           .values("region_id").annotate(
@@ -242,7 +286,8 @@ def compounds(prefix: str, period: Period) -> Iterable[Row]:
 
 
 @source("lifecircle", ("lc_compounds_assessed", "lc_compounds_covered",
-                       "lc_population_assessed", "lc_population_covered"), stock=True)
+                       "lc_population_assessed", "lc_population_covered"), stock=True,
+        covers=_has_run)
 def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
     """From the district's latest finished life-circle run: a compound is covered when every
     required category of the 15-minute level is within its walking distance. The rule is the
