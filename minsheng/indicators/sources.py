@@ -286,14 +286,21 @@ def compounds(prefix: str, period: Period) -> Iterable[Row]:
 
 
 @source("lifecircle", ("lc_compounds_assessed", "lc_compounds_covered",
-                       "lc_population_assessed", "lc_population_covered"), stock=True,
+                       "lc_population_assessed", "lc_population_covered",
+                       "lc_compounds_signed_point"), stock=True,
         covers=_has_run)
 def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
     """From the district's latest finished life-circle run: a compound is covered when every
     required category of the 15-minute level is within its walking distance. The rule is the
     engine's (minsheng.lifecircle.engine.level_covered, which the life-circle pages use through
     services.Coverage); this is its SQL mirror, held equal to it on the demo by
-    tests/lifecircle/test_coverage_sources.py."""
+    tests/lifecircle/test_coverage_sources.py.
+
+    A second, weaker rule is the seeds' "签约网点353家，实现214个小区全覆盖": a compound has a
+    signed service point in reach when, in the same run, the nearest facility of some category is
+    a signed service point (Facility.signed_service_point) within the 15-minute walk (15 × the
+    run's walking speed, 1000 m). The run records only the nearest facility of each category, so
+    this is a lower bound: a signed point that is not the nearest of its category is not seen."""
     run = (Run.objects.filter(region__code__startswith=prefix[:6], state="done")
            .order_by("-finished_at", "-pk").first())
     if run is None:
@@ -302,12 +309,17 @@ def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
                .filter(Q(distance_m__isnull=True) | Q(distance_m__gt=F("category__distance_m")))
                .values("compound_id"))
     assessed = Result.objects.filter(run=run).values("compound_id")
+    signed = (Result.objects.filter(run=run, facility__signed_service_point=True,
+                                    distance_m__lte=run.speed_m_per_min * 15)
+              .values("compound_id"))
     qs = (Compound.objects.filter(region__code__startswith=prefix, pk__in=assessed).order_by()
           .values("region_id").annotate(
               n=Count("pk"), covered=Count("pk", filter=~Q(pk__in=failing)),
               pop=Coalesce(Sum("population"), 0),
-              pop_covered=Coalesce(Sum("population", filter=~Q(pk__in=failing)), 0)))
+              pop_covered=Coalesce(Sum("population", filter=~Q(pk__in=failing)), 0),
+              signed=Count("pk", filter=Q(pk__in=signed))))
     yield from _rows(qs, "region_id", {"lc_compounds_assessed": "n",
                                        "lc_compounds_covered": "covered",
                                        "lc_population_assessed": "pop",
-                                       "lc_population_covered": "pop_covered"})
+                                       "lc_population_covered": "pop_covered",
+                                       "lc_compounds_signed_point": "signed"})
