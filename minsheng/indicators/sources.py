@@ -8,8 +8,19 @@ the indicator divides), so the roll-up is a sum of aggregates — never a loop o
 
 Definitions follow cases/stats.py (one place for case figures): cases are counted in the period
 they were received; mediations and reviews in the period they were concluded (or accepted).
-Stock elements (compounds, service points) have no history in the registry: they are the
-registry's state when computed, and are kept unchanged once their period is over.
+
+Stock figures have history (compounds, facilities and signed service points, the governance
+facts of compounds, the life-circle coverage), in two parts:
+- the snapshot: the scheduled job (indicators/jobs.py) recomputes the current year, quarter and
+  month every ten minutes, and services.compute keeps the stock values of a period once it is
+  over, so last year's report gives the state at last year's end (within ten minutes), whatever
+  changed since: a committee formed, a head replaced, a compound deleted;
+- valid-from: compounds and facilities carry the day they were registered (created_on, empty for
+  rows from before records began), and the life-circle figures come from the latest run finished
+  before the period's end. A past period that was never computed while it was current is
+  computed from the rows registered before its end. What such a computation cannot know is an
+  attribute's past value (a committee formed since, a point signed since): those read as they
+  are now. That is the one gap; the snapshot closes it for every period the job has run through.
 """
 
 from __future__ import annotations
@@ -79,11 +90,20 @@ def _has_budget(prefix: str, period: Period) -> bool:
 
 
 def _has_compounds(prefix: str, period: Period) -> bool:
-    return Compound.objects.filter(region__code__startswith=prefix[:6]).exists()
+    return Compound.objects.filter(region__code__startswith=prefix[:6]).filter(
+        Q(created_on__isnull=True) | Q(created_on__lt=period.end)).exists()
+
+
+def latest_run(prefix: str, period: Period) -> Run | None:
+    """The district's latest finished life-circle run of the period: finished before its end
+    (the current period: the latest run)."""
+    return (Run.objects.filter(region__code__startswith=prefix[:6], state="done",
+                               finished_at__lt=case_stats.aware(period.end))
+            .order_by("-finished_at", "-pk").first())
 
 
 def _has_run(prefix: str, period: Period) -> bool:
-    return Run.objects.filter(region__code__startswith=prefix[:6], state="done").exists()
+    return latest_run(prefix, period) is not None
 
 
 def _rows(qs, key: str, mapping: dict[str, str]) -> Iterable[Row]:
@@ -259,12 +279,18 @@ def budget(prefix: str, period: Period) -> Iterable[Row]:
         yield region, "spending_livelihood", share.livelihood
 
 
+def _registered_by(period: Period) -> Q:
+    """Registry rows that existed at the end of the period (valid from created_on)."""
+    return Q(created_on__isnull=True) | Q(created_on__lt=period.end)
+
+
 @source("compounds", ("compounds_total", "compounds_managed", "compounds_with_committee",
                       "committees_party_secretary", "compounds_old", "compounds_renovated",
                       "households_total", "population_total", "signed_service_points",
                       "smart_safety_compounds"), stock=True, covers=_has_compounds)
 def compounds(prefix: str, period: Period) -> Iterable[Row]:
-    qs = (Compound.objects.filter(region__code__startswith=prefix).order_by()
+    qs = (Compound.objects.filter(region__code__startswith=prefix).filter(_registered_by(period))
+          .order_by()
           .values("region_id").annotate(
               n_total=Count("pk"), n_managed=Count("pk", filter=~Q(property_status="none")),
               n_committee=Count("pk", filter=~Q(committee="")),
@@ -281,7 +307,7 @@ def compounds(prefix: str, period: Period) -> Iterable[Row]:
         "households_total": "n_households", "population_total": "n_population",
         "smart_safety_compounds": "n_smart"})
     points = (Facility.objects.filter(region__code__startswith=prefix, signed_service_point=True)
-              .order_by().values("region_id").annotate(n=Count("pk")))
+              .filter(_registered_by(period)).order_by().values("region_id").annotate(n=Count("pk")))
     yield from _rows(points, "region_id", {"signed_service_points": "n"})
 
 
@@ -290,7 +316,7 @@ def compounds(prefix: str, period: Period) -> Iterable[Row]:
                        "lc_compounds_signed_point"), stock=True,
         covers=_has_run)
 def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
-    """From the district's latest finished life-circle run: a compound is covered when every
+    """From the district's latest life-circle run finished before the period's end: a compound is covered when every
     required category of the 15-minute level is within its walking distance. The rule is the
     engine's (minsheng.lifecircle.engine.level_covered, which the life-circle pages use through
     services.Coverage); this is its SQL mirror, held equal to it on the demo by
@@ -301,8 +327,7 @@ def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
     a signed service point (Facility.signed_service_point) within the 15-minute walk (15 × the
     run's walking speed, 1000 m). The run records only the nearest facility of each category, so
     this is a lower bound: a signed point that is not the nearest of its category is not seen."""
-    run = (Run.objects.filter(region__code__startswith=prefix[:6], state="done")
-           .order_by("-finished_at", "-pk").first())
+    run = latest_run(prefix, period)
     if run is None:
         return
     failing = (Result.objects.filter(run=run, category__required=True, category__level=15)

@@ -91,21 +91,31 @@ def _budget(period: Period, livelihood: bool) -> Decimal | None:
     return sum((ln.amount for ln in lines if not livelihood or ln.code in classes), Decimal(0))
 
 
+def _registered(row, period: Period) -> bool:
+    return row.created_on is None or row.created_on < period.end
+
+
 def _compounds(pred: Callable[[Compound], bool]) -> Callable[[Period], Decimal]:
     return lambda p: Decimal(sum(1 for c in Compound.objects.filter(region__code__startswith=P)
-                                 if pred(c)))
+                                 if _registered(c, p) and pred(c)))
 
 
-def _run() -> Run:
-    return Run.objects.filter(region_id=D, state="done").order_by("-finished_at", "-pk").first()
+def _run(period: Period) -> Run | None:
+    runs = [r for r in Run.objects.filter(region_id=D, state="done")
+            if r.finished_at is not None and timezone.localtime(r.finished_at).date() < period.end]
+    return max(runs, key=lambda r: (r.finished_at, r.pk)) if runs else None
 
 
-def _lifecircle(period: Period) -> dict[str, Decimal]:
-    return _memo("lifecircle", period, lambda: _lifecircle_now())
+def _lifecircle(period: Period) -> dict[str, Decimal | None]:
+    return _memo("lifecircle", period, lambda: _lifecircle_of(period))
 
 
-def _lifecircle_now() -> dict[str, Decimal]:
-    run = _run()
+def _lifecircle_of(period: Period) -> dict[str, Decimal | None]:
+    run = _run(period)
+    if run is None:  # no run finished by the period's end: no figure
+        return dict.fromkeys(("lc_compounds_assessed", "lc_compounds_covered",
+                              "lc_population_assessed", "lc_population_covered",
+                              "lc_compounds_signed_point"))
     results = list(Result.objects.filter(run=run).select_related("category", "facility",
                                                                   "compound"))
     compounds = {r.compound_id: r.compound for r in results
@@ -183,7 +193,8 @@ RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
                                              and c.head_is_party_secretary),
     "smart_safety_compounds": _compounds(lambda c: c.smart_safety),
     "signed_service_points": lambda p: _n(
-        f for f in Facility.objects.filter(region__code__startswith=P) if f.signed_service_point),
+        f for f in Facility.objects.filter(region__code__startswith=P)
+        if f.signed_service_point and _registered(f, p)),
     **{code: (lambda p, code=code: _lifecircle(p)[code])
        for code in ("lc_compounds_assessed", "lc_compounds_covered", "lc_population_assessed",
                     "lc_population_covered", "lc_compounds_signed_point")},
