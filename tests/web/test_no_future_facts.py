@@ -6,6 +6,7 @@ conclusions lay in the future)."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,10 +15,12 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from minsheng.cases import demo as case_demo
 from minsheng.cases import mediation, workflow
 from minsheng.cases.models import AdminReview, Case, CaseType, Mediation, MediationSession
 from minsheng.places.models import Compound, Organisation
 from minsheng.projects import actions
+from minsheng.projects import demo as project_demo
 from minsheng.projects.models import ChecklistItem, Plan, ProgressReport, Project, SubItem
 
 pytestmark = pytest.mark.django_db
@@ -91,3 +94,36 @@ def test_a_review_concluded_or_accepted_after_now_is_refused(user, clock):
                                  outcome="corrected", concluded_at=now, **args)
     case.admin_review.refresh_from_db()
     assert case.admin_review.concluded_at == now
+
+
+@pytest.mark.parametrize("clock", CLOCKS, ids=["1-January", "June"])
+def test_the_demo_review_generator_dates_nothing_after_now(clock):
+    compound = Compound.objects.filter(region__code__startswith="131002001").first()
+    recon = CaseType.objects.get(code="reconsideration")
+    pks = []
+    for days in (1, 2, 20, 100, 120, 200):
+        with time_machine.travel(clock - dt.timedelta(days=days), tick=False):
+            pks.append(workflow.do_file(case_type=recon, description="申请行政复议",
+                                        channel=Case.Channel.STAFF, compound=compound).pk)
+    AdminReview.objects.filter(case_id__in=pks).delete()
+    cases = list(Case.objects.filter(pk__in=pks).select_related("case_type"))
+    with time_machine.travel(clock, tick=False):
+        case_demo._reviews(random.Random(1), cases, timezone.now())
+    made = AdminReview.objects.filter(case_id__in=pks)
+    assert made.count() == 6 and made.filter(concluded_at__isnull=False).count() == 4
+    assert not made.filter(concluded_at__gt=clock).exists()
+    assert not made.filter(accepted_at__gt=clock).exists()
+
+
+def test_the_demo_plans_made_on_1_january_date_nothing_after_now():
+    clock = CLOCKS[0]
+    with time_machine.travel(clock, tick=False):
+        project_demo.generate("131002", progress_cb=lambda *_: None)
+        now, today = timezone.now(), timezone.localdate()
+    mine = ProgressReport.objects.filter(project__plan__year__in=(2030, 2031))
+    assert mine.exists()
+    assert not mine.filter(as_of__gt=today).exists()
+    assert not SubItem.objects.filter(project__plan__year__in=(2030, 2031),
+                                      done_on__gt=today).exists()
+    assert not ChecklistItem.objects.filter(sub_item__project__plan__year__in=(2030, 2031),
+                                            done_at__gt=now).exists()
