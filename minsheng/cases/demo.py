@@ -230,7 +230,7 @@ def _mediations(rng, cases: list[Case], now: dt.datetime) -> None:
                   phone=c.reporter_phone),
             Party(mediation=m, role=Party.Role.RESPONDENT, name=rng.choice(NAMES),
                   phone=phone_number(rng))])
-        if c.accepted_at:
+        if c.accepted_at and c.accepted_at + dt.timedelta(days=1) < now:
             MediationSession.objects.create(mediation=m, held_at=c.accepted_at + dt.timedelta(
                 days=1), place=f"{committee.name}调解室", notes="听取双方陈述，释法明理。")
 
@@ -239,13 +239,19 @@ def _reviews(rng, cases: list[Case], now: dt.datetime) -> None:
     """The seed's figures for reconsiderations: accepted 6, concluded 4 (1 corrected, 1 settled),
     215万元 recovered; about half of administrative disputes resolved by the dispute centre."""
     outcomes = ["corrected", "settled", "upheld", "dismissed"]
-    recon = [c for c in cases if c.case_type.code == "reconsideration"][:6]
+    # the oldest six, concluded (the first four) within 50 days but never after now: a fact
+    # recorded in the demo is never dated in the future
+    recon = sorted((c for c in cases if c.case_type.code == "reconsideration"),
+                   key=lambda c: (c.created_at, c.pk))[:6]
     for k, c in enumerate(recon):
         concluded = k < 4
+        latest = max(c.created_at, now - dt.timedelta(hours=1))
+        accepted_at = min(c.created_at + dt.timedelta(days=3), latest)
+        concluded_at = min(c.created_at + dt.timedelta(days=50), latest)
         AdminReview.objects.create(
             case=c, kind=AdminReview.Kind.RECONSIDERATION, respondent="区城市管理综合行政执法局",
-            accepted=True, accepted_at=c.created_at + dt.timedelta(days=3),
-            concluded_at=c.created_at + dt.timedelta(days=50) if concluded else None,
+            accepted=True, accepted_at=accepted_at,
+            concluded_at=concluded_at if concluded else None,
             outcome=outcomes[k] if concluded else "",
             amount_recovered=Decimal("1250000") if k == 0 else (Decimal("900000") if k == 1
                                                                 else None))

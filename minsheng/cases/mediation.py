@@ -394,6 +394,11 @@ def do_save_review(user, r: AdminReview, *, kind: str, respondent: str, accepted
         errors["accepted"] = "审结前应先受理（申请人撤回的除外）。"
     if accepted_at and concluded_at and concluded_at < accepted_at:
         errors["concluded_at"] = "审结时间不能早于受理时间。"
+    now = _now()  # a fact is not dated in the future
+    if accepted_at and accepted_at > now:
+        errors["accepted_at"] = "受理时间不能晚于现在。"
+    if concluded_at and concluded_at > now:
+        errors["concluded_at"] = "审结时间不能晚于现在。"
     if amount_recovered is not None and amount_recovered < 0:
         errors["amount_recovered"] = "金额不能为负数。"
     if errors:

@@ -112,8 +112,10 @@ def all_cases(user, prefix: str | None = None) -> QuerySet[Case]:
 
 
 def received(user, start, end, prefix: str | None = None) -> QuerySet[Case]:
-    """Cases received (created) in [start, end), in scope and in the region prefix."""
-    return all_cases(user, prefix).filter(created_at__gte=aware(start), created_at__lt=aware(end))
+    """Cases received (created) in [start, end), in scope and in the region prefix; a duplicate
+    merged into another case is not counted again (the case it was merged into is)."""
+    return (all_cases(user, prefix).filter(created_at__gte=aware(start), created_at__lt=aware(end))
+            .exclude(status=S.MERGED))
 
 
 def _rate(n: int, of: int) -> float | None:
@@ -144,6 +146,7 @@ def case_figures(user, start, end, prefix: str | None = None) -> dict[str, Any]:
         n_reopened=Count("id", filter=Q(reopen_count__gt=0)),
         n_legal_aid=Count("id", filter=Q(case_type_id=LEGAL_AID)),
         n_hazards=Count("id", filter=Q(case_type_id=HAZARD)),
+        n_hazards_fixed=Count("id", filter=Q(case_type_id=HAZARD) & Q_RESOLVED),
         n_interviews=Count("id", filter=Q(case_type_id=INTERVIEW)),
     )
     return {
@@ -166,6 +169,7 @@ def case_figures(user, start, end, prefix: str | None = None) -> dict[str, Any]:
         "reopened": agg["n_reopened"],
         "legal_aid_consultations": agg["n_legal_aid"],
         "hazards_found": agg["n_hazards"],
+        "hazards_fixed": agg["n_hazards_fixed"],
         "enterprises_interviewed": agg["n_interviews"],
     }
 

@@ -45,3 +45,19 @@ def load(models) -> int:
         _o, c = models["Indicator"].objects.get_or_create(code=row.pop("code"), defaults=row)
         n += c
     return n
+
+
+def redefine(models, *, elements: tuple[str, ...] = (), indicators: tuple[str, ...] = (),
+             fields: tuple[str, ...] = ("name", "name_en", "definition", "source_document")
+             ) -> int:
+    """Rewrite the descriptive fields of named rows from the catalogue: for a migration that
+    corrects what a definition says (load() never overwrites). Returns the rows changed."""
+    data = catalogue()
+    n = 0
+    for model, rows, codes in (("DataElement", data["elements"], elements),
+                               ("Indicator", data["indicators"], indicators)):
+        for row in rows:
+            if row["code"] in codes:
+                n += models[model].objects.filter(code=row["code"]).update(
+                    **{f: row[f] for f in fields if f in row})
+    return n

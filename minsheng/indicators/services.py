@@ -29,7 +29,7 @@ from minsheng.indicators.models import (
     Target,
 )
 from minsheng.indicators.periods import Period, parse
-from minsheng.indicators.sources import SOURCES
+from minsheng.indicators.sources import SOURCES, covered
 from minsheng.places.models import Region, district_code
 
 STALE_AFTER = dt.timedelta(minutes=10)
@@ -67,20 +67,25 @@ def compute(district: str, period: Period | str, *, now: dt.datetime | None = No
             element__source="computed").values_list("element_id", flat=True))
     totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     produced: set[str] = set()
-    for fn, elements, stock in SOURCES.values():
+    missing: set[str] = set()
+    for name, (fn, elements, stock) in SOURCES.items():
         wanted = [e for e in elements if e in known and not (stock and e in frozen)]
         if not wanted:
+            continue
+        if not covered(name, prefix, period):  # no data at all: no value, not 0
+            missing.update(wanted)
             continue
         produced.update(wanted)
         for region, element, value in fn(prefix, period):
             if element in produced:
                 for code in ancestors(region):
                     totals[(code, element)] += value
-    # every element gets a district value (0 when no record), so "none" reads as 0, not missing
+    # every element of a source with data gets a district value (0 when no record), so "none"
+    # reads as 0; the elements of a source without data for the period get none ("—")
     for element in produced:
         totals.setdefault((district_code(district), element), Decimal(0))
     DataValue.objects.filter(region__code__startswith=prefix, period=period.id,
-                             element_id__in=produced).delete()
+                             element_id__in=produced | missing).delete()
     DataValue.objects.bulk_create([
         DataValue(element_id=e, region_id=r, period=period.id, value=round(v, 4), approved=True)
         for (r, e), v in totals.items() if r in regions], batch_size=2000)
@@ -124,20 +129,19 @@ def element_values(region_codes: list[str], period: Period, codes: set[str] | No
             element__source="computed").values_list("region_id", "element_id", "value"):
         if period.kind == "year" or e not in YEARLY_ONLY:
             out[r][e] = v
-    # Where the district has been computed for the period, a region without a value of its own
-    # had no records: that is 0, not "no data" (except yearly-only elements in shorter periods).
-    computed_districts = set(Computation.objects.filter(
-        region_id__in={district_code(r) for r in region_codes}, period=period.id
-    ).values_list("region_id", flat=True))
-    if computed_districts:
-        applicable = [e for e in elements.filter(source="computed")
-                      .values_list("code", flat=True)
-                      if period.kind == "year" or e not in YEARLY_ONLY]
-        for r in region_codes:
-            if district_code(r) in computed_districts:
-                for e in applicable:
-                    if r == district_code(r) or e not in DISTRICT_ONLY:
-                        out[r].setdefault(e, Decimal(0))
+    # Where the district has a value for an element in the period, a region below it without
+    # one had no records: that is 0. Where the district has none (its source had no data for the
+    # period), every region's value is missing: "—", never 0.
+    districts = {district_code(r) for r in region_codes}
+    stored = set(DataValue.objects.filter(
+        region_id__in=districts, period=period.id, element__in=elements,
+        element__source="computed").values_list("region_id", "element_id"))
+    for r in region_codes:
+        d = district_code(r)
+        for dr, e in stored:
+            if dr == d and (period.kind == "year" or e not in YEARLY_ONLY) and (
+                    r == d or e not in DISTRICT_ONLY):
+                out[r].setdefault(e, Decimal(0))
     manual = list(elements.filter(source="manual").select_related("dataset"))
     by_kind: dict[str, list[DataElement]] = defaultdict(list)
     for el in manual:
@@ -265,6 +269,25 @@ def evaluate(region_codes: list[str], period: Period | str, *, indicators=None,
             val.elements = {c: cur[r].get(c) for c in ind.element_codes()}
             row[ind.code] = val
         out[r] = row
+    return out
+
+
+def current_figures(region_code: str, indicator_codes: tuple[str, ...] = (),
+                    element_codes: tuple[str, ...] = ()) -> dict[str, Value | Decimal | None]:
+    """The current year's values of some indicators (as `Value`s) and data elements (plain
+    numbers or None) of one region, computed fresh if need be. Pages that show a published figure
+    beside the dashboard (the home page) read it here, so a figure has one definition everywhere;
+    the caller checks that the user may see the region."""
+    period = Period(timezone.localdate().year)
+    ensure_fresh(district_code(region_code), period)
+    inds = list(Indicator.objects.filter(code__in=indicator_codes, active=True))
+    out: dict[str, Value | Decimal | None] = dict.fromkeys(indicator_codes)
+    if inds:
+        out.update(evaluate([region_code], period, indicators=inds,
+                            with_previous=False)[region_code])
+    if element_codes:
+        vals = element_values([region_code], period, set(element_codes))[region_code]
+        out.update({c: vals.get(c) for c in element_codes})
     return out
 
 

@@ -8,8 +8,19 @@ the indicator divides), so the roll-up is a sum of aggregates — never a loop o
 
 Definitions follow cases/stats.py (one place for case figures): cases are counted in the period
 they were received; mediations and reviews in the period they were concluded (or accepted).
-Stock elements (compounds, service points) have no history in the registry: they are the
-registry's state when computed, and are kept unchanged once their period is over.
+
+Stock figures have history (compounds, facilities and signed service points, the governance
+facts of compounds, the life-circle coverage), in two parts:
+- the snapshot: the scheduled job (indicators/jobs.py) recomputes the current year, quarter and
+  month every ten minutes, and services.compute keeps the stock values of a period once it is
+  over, so last year's report gives the state at last year's end (within ten minutes), whatever
+  changed since: a committee formed, a head replaced, a compound deleted;
+- valid-from: compounds and facilities carry the day they were registered (created_on, empty for
+  rows from before records began), and the life-circle figures come from the latest run finished
+  before the period's end. A past period that was never computed while it was current is
+  computed from the rows registered before its end. What such a computation cannot know is an
+  attribute's past value (a committee formed since, a point signed since): those read as they
+  are now. That is the one gap; the snapshot closes it for every period the job has run through.
 """
 
 from __future__ import annotations
@@ -27,20 +38,72 @@ from minsheng.indicators.periods import Period
 from minsheng.lifecircle.models import Result, Run
 from minsheng.places.models import Compound, Facility
 from minsheng.projects.budget import share_of_amounts
-from minsheng.projects.models import ExpenditureLine, ProgressReport, Project, SubItem
+from minsheng.projects.models import ExpenditureLine, Plan, ProgressReport, Project, SubItem
 
 Row = tuple[str, str, Decimal]
 Source = Callable[[str, Period], Iterable[Row]]
 
 SOURCES: dict[str, tuple[Source, tuple[str, ...], bool]] = {}
+# Missing is not zero: whether a source has data for a district and period at all. Where it has
+# none (no budget lines for the year, no plan, cases not yet recorded on the platform, no
+# compounds, no life-circle run), its elements get no value, and every page reads "—"; where it
+# has, a region or element without records is 0.
+Covers = Callable[[str, Period], bool]
+COVERS: dict[str, Covers] = {}
 
 
-def source(name: str, elements: tuple[str, ...], *, stock: bool = False):
-    """Register a source and the element codes it yields (stock: a state, not a flow)."""
+def source(name: str, elements: tuple[str, ...], *, stock: bool = False,
+           covers: Covers | None = None):
+    """Register a source and the element codes it yields (stock: a state, not a flow); `covers`
+    says whether it has data for the district and period (always, when not given)."""
     def wrap(fn: Source) -> Source:
         SOURCES[name] = (fn, elements, stock)
+        if covers is not None:
+            COVERS[name] = covers
+        else:
+            COVERS.pop(name, None)
         return fn
     return wrap
+
+
+def covered(name: str, prefix: str, period: Period) -> bool:
+    fn = COVERS.get(name)
+    return True if fn is None else fn(prefix, period)
+
+
+def _cases_recorded(prefix: str, period: Period) -> bool:
+    """Cases are recorded on the platform from its first case in the district on: a period
+    that ended before it has no case figures (not 0)."""
+    return Case.objects.filter(region__code__startswith=prefix[:6],
+                               created_at__lt=case_stats.aware(period.end)).exists()
+
+
+def _has_plan(prefix: str, period: Period) -> bool:
+    return Plan.objects.filter(region__code__startswith=prefix[:6], year=period.year).exists() \
+        or SubItem.objects.filter(region__code__startswith=prefix[:6], done=True,
+                                  done_on__gte=period.start, done_on__lt=period.end).exists()
+
+
+def _has_budget(prefix: str, period: Period) -> bool:
+    return period.kind == "year" and ExpenditureLine.objects.filter(
+        region__code__startswith=prefix[:6], year=period.year).exists()
+
+
+def _has_compounds(prefix: str, period: Period) -> bool:
+    return Compound.objects.filter(region__code__startswith=prefix[:6]).filter(
+        Q(created_on__isnull=True) | Q(created_on__lt=period.end)).exists()
+
+
+def latest_run(prefix: str, period: Period) -> Run | None:
+    """The district's latest finished life-circle run of the period: finished before its end
+    (the current period: the latest run)."""
+    return (Run.objects.filter(region__code__startswith=prefix[:6], state="done",
+                               finished_at__lt=case_stats.aware(period.end))
+            .order_by("-finished_at", "-pk").first())
+
+
+def _has_run(prefix: str, period: Period) -> bool:
+    return latest_run(prefix, period) is not None
 
 
 def _rows(qs, key: str, mapping: dict[str, str]) -> Iterable[Row]:
@@ -64,8 +127,8 @@ HANDLING = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=Du
 CASE_ELEMENTS = ("cases_received", "cases_resolved", "cases_on_time", "cases_handling_hours",
                  "cases_rated", "cases_rating_sum", "cases_with_verdict", "cases_fixed",
                  "cases_escalated", "disputes_received", "legal_aid_consultations",
-                 "hazards_found", "enterprises_interviewed", "civilised_city_problems",
-                 "property_repairs_resolved")
+                 "hazards_found", "hazards_fixed", "enterprises_interviewed",
+                 "civilised_city_problems", "property_repairs_resolved")
 BY_TYPE = {case_stats.LEGAL_AID: "legal_aid_consultations", case_stats.HAZARD: "hazards_found",
            case_stats.INTERVIEW: "enterprises_interviewed",
            "civilised_city": "civilised_city_problems"}
@@ -73,17 +136,20 @@ REPAIRS = ("property_repair", "roof_leak", "sewage")
 COUNTED = tuple(e for e in CASE_ELEMENTS if e != "cases_handling_hours")
 
 
-@source("cases", CASE_ELEMENTS)
+@source("cases", CASE_ELEMENTS, covers=_cases_recorded)
 def cases(prefix: str, period: Period) -> Iterable[Row]:
     """One GROUP BY region, case type and status; what depends only on the type or the status
     (resolved, disputes, legal aid, repairs resolved…) is added up from those few hundred groups
     here instead of by one FILTER aggregate per element and row in SQL, which takes about a third
     off PostgreSQL's time over a million cases (bench/indicators_bench.py). The sums are exact
-    (integers; intervals added as timedeltas), so the values are the same to the last digit."""
+    (integers; intervals added as timedeltas), so the values are the same to the last digit.
+    A duplicate merged into another case (status merged) is not counted: the case it was merged
+    into is (cases/stats.py counts the same way). Hazards found are the hazard cases received;
+    hazards fixed (排查整治, found and put right) are those of them that are resolved."""
     resolved_statuses = set(case_stats.RESOLVED)
     disputes = set(CaseType.objects.filter(group="dispute").values_list("code", flat=True))
     qs = (Case.objects.filter(region__code__startswith=prefix).filter(_between("created_at", period))
-          .order_by().values("region_id", "case_type_id", "status").annotate(
+          .exclude(status=Case.Status.MERGED).order_by().values("region_id", "case_type_id", "status").annotate(
               received=Count("pk"),
               on_time=Count("pk", filter=case_stats.Q_ON_TIME),
               handling=Sum(HANDLING),
@@ -117,6 +183,8 @@ def cases(prefix: str, period: Period) -> Iterable[Row]:
             v["cases_on_time"] += on_time
             if kind in REPAIRS:
                 v["property_repairs_resolved"] += received
+            if kind == case_stats.HAZARD:  # 排查整治: found and put right
+                v["hazards_fixed"] += received
             if handling is not None:
                 hours[region] = handling if hours[region] is None else hours[region] + handling
     for region, v in by_region.items():
@@ -127,7 +195,8 @@ def cases(prefix: str, period: Period) -> Iterable[Row]:
             Decimal(h.total_seconds()) / 3600 if h is not None else Decimal(0))
 
 
-@source("mediation", ("disputes_mediated", "disputes_settled", "mediation_amount"))
+@source("mediation", ("disputes_mediated", "disputes_settled", "mediation_amount"),
+        covers=_cases_recorded)
 def mediation(prefix: str, period: Period) -> Iterable[Row]:
     qs = (Mediation.objects.filter(case__region__code__startswith=prefix,
                                    outcome__in=("settled", "failed"))
@@ -142,7 +211,7 @@ def mediation(prefix: str, period: Period) -> Iterable[Row]:
 
 @source("reviews", ("recon_accepted", "recon_concluded", "recon_corrected", "recon_settled",
                     "recon_amount_recovered", "admin_disputes_concluded",
-                    "admin_disputes_by_centre"))
+                    "admin_disputes_by_centre"), covers=_cases_recorded)
 def reviews(prefix: str, period: Period) -> Iterable[Row]:
     base = AdminReview.objects.filter(case__region__code__startswith=prefix).order_by()
     recon = Q(kind="reconsideration")
@@ -164,11 +233,14 @@ def reviews(prefix: str, period: Period) -> Iterable[Row]:
 
 
 @source("projects", ("projects_total", "projects_completed", "projects_on_time",
-                     "renovations_done"))
+                     "renovations_done"), covers=_has_plan)
 def projects(prefix: str, period: Period) -> Iterable[Row]:
     """The plan of the period's year: a project is completed when its latest approved progress
     report says 100 %, on time when that report is dated no later than the project's deadline;
-    only reports dated inside the period count, so a quarter shows what was done by its end."""
+    only reports dated inside the period count, so a quarter shows what was done by its end.
+    A renovation (a sub-item with an A/B/C standard) counts in the period in which it was
+    completed: the day its last checklist item was ticked with evidence (SubItem.done_on, set by
+    projects.actions.do_tick_checklist), whichever plan year its project belongs to."""
     latest = (ProgressReport.objects.filter(project=OuterRef("pk"), state="approved",
                                             as_of__lt=period.end)
               .order_by("-as_of", "-pk"))
@@ -182,13 +254,14 @@ def projects(prefix: str, period: Period) -> Iterable[Row]:
     yield from _rows(qs, "plan__region_id", {"projects_total": "total",
                                              "projects_completed": "completed",
                                              "projects_on_time": "on_time"})
-    subs = (SubItem.objects.filter(region__code__startswith=prefix, project__plan__year=period.year,
-                                   done=True).exclude(renovation_class="")
+    subs = (SubItem.objects.filter(region__code__startswith=prefix, done=True,
+                                   done_on__gte=period.start, done_on__lt=period.end)
+            .exclude(project__status="cancelled").exclude(renovation_class="")
             .order_by().values("region_id").annotate(n=Count("pk")))
     yield from _rows(subs, "region_id", {"renovations_done": "n"})
 
 
-@source("budget", ("spending_total", "spending_livelihood"))
+@source("budget", ("spending_total", "spending_livelihood"), covers=_has_budget)
 def budget(prefix: str, period: Period) -> Iterable[Row]:
     """General-public-budget expenditure of the year, summed in SQL by region and code, then
     counted by projects/budget.py's one rule (each class once; which classes are livelihood is
@@ -206,12 +279,18 @@ def budget(prefix: str, period: Period) -> Iterable[Row]:
         yield region, "spending_livelihood", share.livelihood
 
 
+def _registered_by(period: Period) -> Q:
+    """Registry rows that existed at the end of the period (valid from created_on)."""
+    return Q(created_on__isnull=True) | Q(created_on__lt=period.end)
+
+
 @source("compounds", ("compounds_total", "compounds_managed", "compounds_with_committee",
                       "committees_party_secretary", "compounds_old", "compounds_renovated",
                       "households_total", "population_total", "signed_service_points",
-                      "smart_safety_compounds"), stock=True)
+                      "smart_safety_compounds"), stock=True, covers=_has_compounds)
 def compounds(prefix: str, period: Period) -> Iterable[Row]:
-    qs = (Compound.objects.filter(region__code__startswith=prefix).order_by()
+    qs = (Compound.objects.filter(region__code__startswith=prefix).filter(_registered_by(period))
+          .order_by()
           .values("region_id").annotate(
               n_total=Count("pk"), n_managed=Count("pk", filter=~Q(property_status="none")),
               n_committee=Count("pk", filter=~Q(committee="")),
@@ -228,35 +307,47 @@ def compounds(prefix: str, period: Period) -> Iterable[Row]:
         "households_total": "n_households", "population_total": "n_population",
         "smart_safety_compounds": "n_smart"})
     points = (Facility.objects.filter(region__code__startswith=prefix, signed_service_point=True)
-              .order_by().values("region_id").annotate(n=Count("pk")))
+              .filter(_registered_by(period)).order_by().values("region_id").annotate(n=Count("pk")))
     yield from _rows(points, "region_id", {"signed_service_points": "n"})
 
 
 @source("lifecircle", ("lc_compounds_assessed", "lc_compounds_covered",
-                       "lc_population_assessed", "lc_population_covered"), stock=True)
+                       "lc_population_assessed", "lc_population_covered",
+                       "lc_compounds_signed_point"), stock=True,
+        covers=_has_run)
 def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
-    """From the district's latest finished life-circle run: a compound is covered when every
+    """From the district's latest life-circle run finished before the period's end: a compound is covered when every
     required category of the 15-minute level is within its walking distance. The rule is the
     engine's (minsheng.lifecircle.engine.level_covered, which the life-circle pages use through
     services.Coverage); this is its SQL mirror, held equal to it on the demo by
-    tests/lifecircle/test_coverage_sources.py."""
-    run = (Run.objects.filter(region__code__startswith=prefix[:6], state="done")
-           .order_by("-finished_at", "-pk").first())
+    tests/lifecircle/test_coverage_sources.py.
+
+    A second, weaker rule is the seeds' "签约网点353家，实现214个小区全覆盖": a compound has a
+    signed service point in reach when, in the same run, the nearest facility of some category is
+    a signed service point (Facility.signed_service_point) within the 15-minute walk (15 × the
+    run's walking speed, 1000 m). The run records only the nearest facility of each category, so
+    this is a lower bound: a signed point that is not the nearest of its category is not seen."""
+    run = latest_run(prefix, period)
     if run is None:
         return
     failing = (Result.objects.filter(run=run, category__required=True, category__level=15)
                .filter(Q(distance_m__isnull=True) | Q(distance_m__gt=F("category__distance_m")))
                .values("compound_id"))
     assessed = Result.objects.filter(run=run).values("compound_id")
+    signed = (Result.objects.filter(run=run, facility__signed_service_point=True,
+                                    distance_m__lte=run.speed_m_per_min * 15)
+              .values("compound_id"))
     qs = (Compound.objects.filter(region__code__startswith=prefix, pk__in=assessed).order_by()
           .values("region_id").annotate(
               n=Count("pk"), covered=Count("pk", filter=~Q(pk__in=failing)),
               pop=Coalesce(Sum("population"), 0),
-              pop_covered=Coalesce(Sum("population", filter=~Q(pk__in=failing)), 0)))
+              pop_covered=Coalesce(Sum("population", filter=~Q(pk__in=failing)), 0),
+              signed=Count("pk", filter=Q(pk__in=signed))))
     yield from _rows(qs, "region_id", {"lc_compounds_assessed": "n",
                                        "lc_compounds_covered": "covered",
                                        "lc_population_assessed": "pop",
-                                       "lc_population_covered": "pop_covered"})
+                                       "lc_population_covered": "pop_covered",
+                                       "lc_compounds_signed_point": "signed"})
 
 # 防返贫 monitoring registers its own source (assistance records); imported last, it uses `source`.
 from minsheng.indicators import sources_monitoring  # noqa: E402,F401

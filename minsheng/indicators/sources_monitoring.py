@@ -25,6 +25,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from minsheng.assistance.monitoring_models import Alert, CaseRisk, Measure, MonitoringCase
+from minsheng.cases import stats as case_stats
 from minsheng.indicators.periods import Period
 from minsheng.indicators.sources import Row, _between, _rows, source
 
@@ -44,7 +45,17 @@ def live_at_end(prefix: str, period: Period):
             .filter(Q(closed_on__isnull=True) | Q(closed_on__gte=end)))
 
 
-@source("monitoring", ELEMENTS)
+def _monitoring_started(prefix: str, period: Period) -> bool:
+    """Missing is not zero: a district that has recorded no monitoring case or alert before the
+    period's end has no monitoring figures ("—"), not zero households."""
+    end = period.end
+    return (MonitoringCase.objects.filter(region__code__startswith=prefix,
+                                          identified_on__lt=end).exists()
+            or Alert.objects.filter(region__code__startswith=prefix,
+                                    received_at__lt=case_stats.aware(end)).exists())
+
+
+@source("monitoring", ELEMENTS, covers=_monitoring_started)
 def monitoring(prefix: str, period: Period) -> Iterable[Row]:
     end = period.end
     live = live_at_end(prefix, period)

@@ -412,9 +412,10 @@ def _records(ind: Indicator, region: Region, period: Period, user, elements) -> 
             out.append({"label": label, "url": url, "note": note})
 
     case_codes = {c for c in codes if c.startswith(("cases_", "disputes_received"))} | (
-        codes & {"legal_aid_consultations", "hazards_found", "enterprises_interviewed",
+        codes & {"legal_aid_consultations", "hazards_found", "hazards_fixed", "enterprises_interviewed",
                  "civilised_city_problems", "property_repairs_resolved"})
     types = {"legal_aid_consultations": case_stats.LEGAL_AID, "hazards_found": case_stats.HAZARD,
+             "hazards_fixed": case_stats.HAZARD,
              "enterprises_interviewed": case_stats.INTERVIEW,
              "civilised_city_problems": "civilised_city"}
     review = codes & {"disputes_mediated", "disputes_settled", "mediation_amount",

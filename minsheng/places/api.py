@@ -20,7 +20,15 @@ from rest_framework.routers import DefaultRouter
 from minsheng.accounts.masking import PERSONAL_FIELDS, can_unmask, mask, personal_values
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
 from minsheng.places import actions, geometry, scope
-from minsheng.places.models import Compound, Facility, Grid, Organisation, Region, code_prefix
+from minsheng.places.models import (
+    NO_COMMITTEE_HEAD,
+    Compound,
+    Facility,
+    Grid,
+    Organisation,
+    Region,
+    code_prefix,
+)
 
 
 class MaskedSerializer(serializers.ModelSerializer):
@@ -122,6 +130,10 @@ class CompoundSerializer(MaskedSerializer):
         region = attrs.get("region", getattr(self.instance, "region", None))
         if grid is not None and region is not None and grid.region_id != region.code:
             raise ValidationError({"grid": _("网格不属于该小区所在的社区。")})
+        committee = attrs.get("committee", getattr(self.instance, "committee", ""))
+        if attrs.get("head_is_party_secretary", getattr(
+                self.instance, "head_is_party_secretary", False)) and not committee:
+            raise ValidationError({"head_is_party_secretary": NO_COMMITTEE_HEAD})
         return attrs
 
 

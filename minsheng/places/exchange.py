@@ -504,6 +504,7 @@ class _PlaceImport(TableImport):
     def _clean(self, r: Row, obj: models.Model) -> None:
         try:
             obj.clean_fields(exclude=["region", "grid", "property_company", "category"])
+            obj.clean()  # the rules between fields (a party-secretary head needs a committee)
         except ValidationError as e:
             headers = {c.key: c.header for c in self.spec.columns}
             for name, messages in e.message_dict.items():

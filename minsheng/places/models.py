@@ -8,8 +8,10 @@ prefix returned by `code_prefix`, so scoping a query is one indexed `startswith`
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 code_validator = RegexValidator(r"^\d{12}$", _("区划代码必须是12位数字"))
@@ -195,6 +197,9 @@ class Grid(models.Model):
         return f"{self.region.name}{self.name}"
 
 
+NO_COMMITTEE_HEAD = _("该小区没有业委会/物管会，不能填写“主任由小区党支部书记担任”。")
+
+
 class Compound(models.Model):
     """A residential compound (小区) and the facts of how it is governed."""
 
@@ -257,6 +262,10 @@ class Compound(models.Model):
         _("演示生成"), default=False, help_text=_("演示用的生成数据，不是真实小区"),
     )
     osm_id = models.CharField(_("OSM 编号"), max_length=40, blank=True)
+    # valid from: the day the row was registered (set on the first save; empty for rows from
+    # before records began, e.g. the generated demo). The stock indicators of a past period count
+    # only rows registered before its end (indicators.sources, "Stock figures have history").
+    created_on = models.DateField(_("登记日期"), null=True, blank=True, editable=False)
 
     objects = PlaceQuerySet.as_manager()
 
@@ -272,9 +281,21 @@ class Compound(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding and self.created_on is None:
+            self.created_on = timezone.localdate()
+        super().save(*args, **kwargs)
+
     @property
     def has_management(self) -> bool:
         return self.property_status != self.PropertyStatus.NONE
+
+    def clean(self) -> None:
+        """A head who is the party secretary needs a committee to head (the share of committees
+        headed by the party secretary counts only real committees): refused, never counted."""
+        super().clean()
+        if self.head_is_party_secretary and not self.committee:
+            raise ValidationError({"head_is_party_secretary": NO_COMMITTEE_HEAD})
 
 
 class FacilityCategory(models.Model):
@@ -323,6 +344,7 @@ class Facility(models.Model):
     signed_service_point = models.BooleanField(_("签约生活圈服务网点"), default=False)
     generated = models.BooleanField(_("演示生成"), default=False)
     osm_id = models.CharField(_("OSM 编号"), max_length=40, blank=True)
+    created_on = models.DateField(_("登记日期"), null=True, blank=True, editable=False)  # see Compound
 
     objects = PlaceQuerySet.as_manager()
 
@@ -336,6 +358,11 @@ class Facility(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if self._state.adding and self.created_on is None:
+            self.created_on = timezone.localdate()
+        super().save(*args, **kwargs)
 
 
 class StreetNetwork(models.Model):

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from minsheng.accounts import masking
@@ -29,7 +30,7 @@ from minsheng.projects.models import (
 from minsheng.projects.services import checklist_for, money_of, today
 
 __all__ = ["do_add_sub_item", "do_create_project", "do_import_expenditure", "do_review",
-           "do_submit_progress"]
+           "do_submit_progress", "do_tick_checklist"]
 
 
 @transaction.atomic
@@ -57,17 +58,59 @@ def do_add_sub_item(project: Project, **fields) -> SubItem:
 
 
 @transaction.atomic
+def do_tick_checklist(user, item: ChecklistItem, *, evidence: str) -> ChecklistItem:
+    """Tick one requirement of a renovation standard as met, with its evidence; audited. When
+    every item of the sub-item is ticked with evidence, the sub-item is complete from today
+    (SubItem.done, done_on): that is what indicator 完成改造的老旧小区 counts."""
+    item = ChecklistItem.objects.select_for_update().select_related(
+        "sub_item__project__plan").get(pk=item.pk)
+    project = item.sub_item.project
+    if not (can_report(user, project) or can_manage(user, project.plan)):
+        raise PermissionDenied("只有牵头单位或计划管理部门可以勾选改造清单。")
+    evidence = (evidence or "").strip()
+    if not evidence:
+        raise ValidationError({"evidence": "请填写佐证（如验收单编号、照片说明），再勾选达标。"})
+    item.done = True
+    item.evidence = evidence[:300]
+    item.done_by = user
+    item.done_at = timezone.now()
+    item.save(update_fields=["done", "evidence", "done_by", "done_at"])
+    sub = SubItem.objects.select_for_update().get(pk=item.sub_item_id)
+    masking.log(user, AuditLog.Action.UPDATE, item, region_code=sub.region_id, fields="done",
+                detail=f"改造清单达标：{sub.name} {item.tier} {item.text}；佐证：{item.evidence}")
+    open_items = sub.checklist.filter(Q(done=False) | Q(evidence="") & Q(evidence_file=""))
+    if not sub.done and sub.checklist.exists() and not open_items.exists():
+        sub.done = True
+        sub.done_on = today()
+        sub.save(update_fields=["done", "done_on"])
+        masking.log(user, AuditLog.Action.UPDATE, sub, fields="done,done_on",
+                    detail=f"子项完成（改造清单全部达标）：{sub.name}")
+        compound = sub.compound
+        if compound is not None and compound.renovation_class != sub.renovation_class:
+            # the registry follows the work: the compound is now renovated to the standard
+            was = compound.renovation_class or "未改造"
+            compound.renovation_class = sub.renovation_class
+            compound.save(update_fields=["renovation_class"])
+            masking.log(user, AuditLog.Action.UPDATE, compound, fields="renovation_class",
+                        detail=f"改造完成：{compound.name} {was} → {sub.renovation_class}类")
+    return item
+
+
+@transaction.atomic
 def do_submit_progress(user, project: Project, *, as_of: dt.date, percent: Decimal,
                        spent: Decimal, narrative: str, quantity_done: Decimal | None = None,
-                       overspend_reason: str = "") -> ProgressReport:
+                       overspend_reason: str = "", correction_reason: str = ""
+                       ) -> ProgressReport:
     if not can_report(user, project):
         raise PermissionDenied("只有牵头单位可以报送本项目进度。")
     errors = {}
-    last = project.reports.filter(state=ProgressReport.State.APPROVED).order_by("-as_of").first()
+    last = last_approved(project)
     if last and percent < last.percent:
         errors["percent"] = f"累计完成比例不能低于已审核通过的 {last.percent}%（{last.as_of}）。"
     if last and as_of < last.as_of:
         errors["as_of"] = f"截至日期不能早于已审核通过的报告（{last.as_of}）。"
+    if last and spent < last.spent and not correction_reason.strip():
+        errors["correction_reason"] = _spending_fell(spent, last)
     if as_of > today():
         errors["as_of"] = "截至日期不能晚于今天。"
     allocated = money_of(project)["allocated"]
@@ -80,7 +123,21 @@ def do_submit_progress(user, project: Project, *, as_of: dt.date, percent: Decim
     return ProgressReport.objects.create(
         project=project, as_of=as_of, percent=percent, spent=spent, narrative=narrative,
         quantity_done=quantity_done, overspend_reason=overspend_reason.strip(),
-        submitted_by=user)
+        correction_reason=correction_reason.strip(), submitted_by=user)
+
+
+def _spending_fell(spent: Decimal, last: ProgressReport) -> str:
+    return (f"累计支出 {format_amount(spent, '元', show_unit=False)} 元低于已审核通过的报告"
+            f"（{last.as_of}，{format_amount(last.spent, '元', show_unit=False)} 元）。累计支出只增"
+            f"不减；如是更正以前报错的数字，请写明更正原因（审核时会被标出）。")
+
+
+def last_approved(project: Project, *, before: ProgressReport | None = None
+                  ) -> ProgressReport | None:
+    qs = project.reports.filter(state=ProgressReport.State.APPROVED)
+    if before is not None:
+        qs = qs.exclude(pk=before.pk)
+    return qs.order_by("-as_of", "-pk").first()
 
 
 @transaction.atomic
@@ -92,6 +149,10 @@ def do_review(user, report: ProgressReport, *, approve: bool, comment: str = "")
         raise ValidationError("该报告已审核，不能重复审核。")
     if not approve and not comment.strip():
         raise ValidationError({"review_comment": "退回时请写明原因，便于牵头单位修改。"})
+    last = last_approved(report.project, before=report)
+    if approve and last and report.spent < last.spent and not report.correction_reason:
+        # another report was approved meanwhile: the fall has no written reason
+        raise ValidationError({"correction_reason": _spending_fell(report.spent, last)})
     report.state = ProgressReport.State.APPROVED if approve else ProgressReport.State.RETURNED
     report.reviewed_by = user
     report.reviewed_at = timezone.now()

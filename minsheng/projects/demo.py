@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from minsheng.accounts.models import Membership
 from minsheng.accounts.roles import Role
@@ -22,6 +23,7 @@ from minsheng.projects.actions import do_add_sub_item
 from minsheng.projects.budget import load_livelihood_classes
 from minsheng.projects.models import (
     Area,
+    ChecklistItem,
     ExpenditureLine,
     FundLine,
     FundSource,
@@ -29,6 +31,7 @@ from minsheng.projects.models import (
     Plan,
     ProgressReport,
     Project,
+    SubItem,
 )
 from minsheng.projects.services import today
 
@@ -200,11 +203,34 @@ def _project(rng, plan, i, t, reporters, office, district) -> Project:
             do_add_sub_item(p, name=f"{c.region.name}{name}", region=c.region)
     # The lead department reports; the livelihood office (`district`) approves, never the reporter.
     reporter = reporters.get(dept.pk) if dept else None
-    _history(p, PACES[i], reporter or office, office)
+    reports = _history(p, PACES[i], reporter or office, office)
+    _tick_checklists(p, reports, reporter or office)
     return p
 
 
-def _history(p: Project, pace: float, reporter, office) -> None:
+def _tick_checklists(p: Project, reports: list[ProgressReport], user) -> None:
+    """The renovation sub-items are completed as the work goes: the k-th of n is complete (every
+    checklist item ticked with its evidence) on the date of the first approved report at or
+    above k/n of the work, so the renovation indicator follows the project's progress."""
+    subs = list(p.sub_items.exclude(renovation_class="").order_by("pk"))
+    if not subs or not reports:
+        return
+    items = []
+    for k, sub in enumerate(subs, start=1):
+        share = Decimal(100 * k) / len(subs)
+        when = next((r.as_of for r in reports if r.percent >= share), None)
+        if when is None:
+            break
+        sub.done, sub.done_on = True, when
+        at = min(timezone.make_aware(dt.datetime.combine(when, dt.time(17))), timezone.now())
+        for c in sub.checklist.all():
+            c.done, c.evidence, c.done_by, c.done_at = True, f"验收记录（演示生成）{when}", user, at
+            items.append(c)
+    SubItem.objects.bulk_update([s for s in subs if s.done], ["done", "done_on"])
+    ChecklistItem.objects.bulk_update(items, ["done", "evidence", "done_by", "done_at"])
+
+
+def _history(p: Project, pace: float, reporter, office) -> list[ProgressReport]:
     """Approved monthly reports up to today; pace < 0.97 makes a project lag and never finish."""
     now = today()
     ms = [progress.MilestonePoint(m.planned_date, m.weight) for m in p.milestones.all()]
@@ -231,6 +257,7 @@ def _history(p: Project, pace: float, reporter, office) -> None:
         month = d.month % 12 + 1
         d = dt.date(d.year + (d.month == 12), month, 28)
     ProgressReport.objects.bulk_create(reports)
+    return reports
 
 
 def _await_review(district: Region) -> None:

@@ -164,6 +164,9 @@ class SubItem(models.Model):
     renovation_class = models.CharField(
         _("改造标准"), max_length=1, blank=True, choices=Compound.Renovation.choices)
     done = models.BooleanField(_("已完成"), default=False)
+    # The day the last checklist item was ticked with its evidence (actions.do_tick_checklist):
+    # the renovation counts in the period that holds this date (indicator renovations_done).
+    done_on = models.DateField(_("完成日期"), null=True, blank=True)
 
     class Meta:
         ordering = ["project", "region_id", "name"]
@@ -214,6 +217,9 @@ class ProgressReport(models.Model):
     overspend_reason = models.CharField(
         _("超出已下达资金的说明"), max_length=300, blank=True,
         help_text=_("累计支出超过已下达资金时必须说明，审核时会被标出"))
+    correction_reason = models.CharField(
+        _("更正说明"), max_length=300, blank=True,
+        help_text=_("累计支出低于上次已审核通过的报告时必须说明更正原因，审核时会被标出"))
     narrative = models.TextField(_("进展情况"))
     state = models.CharField(_("状态"), max_length=20, choices=State.choices,
                              default=State.SUBMITTED, db_index=True)

@@ -14,7 +14,6 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -119,6 +118,9 @@ class ProgressForm(forms.Form):
     spent = forms.DecimalField(label=gettext_lazy("累计支出（元）"), min_value=0, decimal_places=2)
     overspend_reason = forms.CharField(label=gettext_lazy("超出已下达资金的说明"), required=False,
                                        max_length=300)
+    correction_reason = forms.CharField(
+        label=gettext_lazy("更正说明"), required=False, max_length=300,
+        help_text=gettext_lazy("累计支出低于上次已审核通过的报告时必须说明更正原因"))
     narrative = forms.CharField(label=gettext_lazy("进展情况"), widget=forms.Textarea(
         attrs={"rows": 4}))
     photo = forms.FileField(label=gettext_lazy("现场照片（可选，jpg/png）"), required=False,
@@ -143,7 +145,8 @@ def progress_new(request, pk: int):
                 report = actions.do_submit_progress(
                     request.user, p, as_of=d["as_of"], percent=d["percent"], spent=d["spent"],
                     narrative=d["narrative"], quantity_done=d["quantity_done"],
-                    overspend_reason=d["overspend_reason"])
+                    overspend_reason=d["overspend_reason"],
+                    correction_reason=d["correction_reason"])
                 if d.get("photo"):
                     report.photos.create(image=d["photo"].file())
         except ValidationError as e:
@@ -184,15 +187,10 @@ def checklist_tick(request, item_id: int):
     p = access.access_project_by_id(request.user, item.sub_item.project_id)
     if not (access.can_report(request.user, p) or access.can_manage(request.user, p.plan)):
         raise PermissionDenied
-    evidence = request.POST.get("evidence", "").strip()
-    if not evidence:
-        messages.error(request, _("请填写佐证（如验收单编号、照片说明），再勾选达标。"))
-    else:
-        item.done = True
-        item.evidence = evidence[:300]
-        item.done_by = request.user
-        item.done_at = timezone.now()
-        item.save()
+    try:
+        actions.do_tick_checklist(request.user, item, evidence=request.POST.get("evidence", ""))
+    except ValidationError as e:
+        messages.error(request, "；".join(e.messages))
     return redirect("projects:detail", pk=p.pk)
 
 

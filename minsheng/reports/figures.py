@@ -25,7 +25,7 @@ from minsheng.indicators.models import DataElement, DataValue, Indicator
 from minsheng.indicators.periods import Period
 from minsheng.lib.money import format_amount
 from minsheng.lib.text import date_text
-from minsheng.places.models import Region, district_code
+from minsheng.places.models import FacilityCategory, Region, district_code
 from minsheng.projects import services as project_services
 from minsheng.projects.budget import share_of_amounts
 from minsheng.projects.models import Area, ExpenditureLine, Project
@@ -353,6 +353,10 @@ class Data:
             "district": self.region if self.region.level == "district"
             else Region.objects.filter(code=district_code(self.region.code)).first(),
             "level": self.region.level,
+            # what the life-circle coverage checks: the required categories of the 15-minute
+            # level (the rule of indicators.sources.lifecircle)
+            "lifecircle_required": list(FacilityCategory.objects.filter(
+                level=15, required=True).order_by("order", "code").values_list("name", flat=True)),
         }
 
 

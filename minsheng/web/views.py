@@ -6,10 +6,12 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
 
+from minsheng.indicators import access as indicator_access
+from minsheng.indicators import services as indicators
 from minsheng.places import scope
 from minsheng.places.models import (
     Compound,
@@ -24,17 +26,38 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+HOME_INDICATORS = ("compounds_total", "management_coverage", "committee_coverage",
+                   "party_secretary_head_share", "signed_service_points", "renovations_done")
+HOME_ELEMENTS = ("compounds_total", "households_total", "population_total", "compounds_managed",
+                 "compounds_with_committee", "committees_party_secretary", "compounds_old",
+                 "compounds_renovated", "signed_service_points")
+
+
 @login_required
 def home(request):
+    """The region's figures come from the indicators (indicators.services.current_figures), the
+    numbers the dashboard and the annual report print; only the lists below them (status bars,
+    facility categories, sub-regions) are counted here from the scoped registry."""
     region = current_region(request)
     compounds = narrow(request, scope.compounds_for(request.user))
     facilities = narrow(request, scope.facilities_for(request.user))
-    totals = compounds.aggregate(n=Count("id"), households=Sum("households"),
-                                 population=Sum("population"))
-    n = totals["n"] or 0
-    managed = compounds.exclude(property_status=Compound.PropertyStatus.NONE).count()
-    committees = compounds.exclude(committee="").count()
-    secretaries = compounds.filter(head_is_party_secretary=True).count()
+    figures: dict = {}
+    if region is not None and region.level in indicator_access.LEVELS:
+        figures = indicators.current_figures(region.code, HOME_INDICATORS, HOME_ELEMENTS)
+
+    def count(code: str) -> int | None:  # missing is not zero: the page prints "—"
+        v = figures.get(code)
+        return int(v) if v is not None else None
+
+    def shown(code: str) -> int | str:  # inside a sentence
+        v = count(code)
+        return "—" if v is None else v
+
+    def share(code: str) -> str:
+        v = figures.get(code)
+        return v.text if v is not None else "—"
+
+    n = count("compounds_total") if figures else compounds.count()  # no region: the list
     by_status = [
         {"label": label, "count": compounds.filter(property_status=value).count(), "value": value}
         for value, label in Compound.PropertyStatus.choices
@@ -56,19 +79,20 @@ def home(request):
                 "facilities": facilities.filter(region__code__startswith=p).count(),
             })
     generated = compounds.filter(generated=True).exists()
-
-    def pct(k: int) -> str:
-        return f"{100 * k / n:.1f}%" if n else "—"
-
+    done = figures.get("renovations_done")
     return render(request, "web/home.html", {
-        "region": region, "totals": totals, "n": n,
-        "managed": managed, "managed_pct": pct(managed),
-        "committees": committees, "committees_pct": pct(committees),
-        "secretaries": secretaries, "secretaries_pct": pct(secretaries),
-        "old": compounds.filter(is_old=True).count(),
-        "renovated": compounds.exclude(renovation_class="").count(),
+        "region": region, "n": n,
+        "totals": {"households": count("households_total"),
+                   "population": count("population_total")},
+        "managed": shown("compounds_managed"), "managed_pct": share("management_coverage"),
+        "committees": shown("compounds_with_committee"),
+        "committees_pct": share("committee_coverage"),
+        "secretaries": shown("committees_party_secretary"),
+        "secretaries_pct": share("party_secretary_head_share"),
+        "old": count("compounds_old"), "renovated": shown("compounds_renovated"),
+        "renovated_this_year": done.text if done is not None else "—",
         "facilities": facilities.count(),
-        "signed": facilities.filter(signed_service_point=True).count(),
+        "signed": count("signed_service_points"),
         "by_status": by_status, "by_category": by_category, "children": children,
         "generated": generated,
     })

@@ -8,7 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from minsheng.projects.models import ChecklistItem, ExpenditureLine, ProgressReport, Project
+from minsheng.projects import actions
+from minsheng.projects.models import ExpenditureLine, ProgressReport, Project
 from minsheng.projects.services import status_of
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,11 @@ def test_back_office_is_scoped_for_projects(client_for):
 
 
 def test_checklist_is_ticked_with_evidence_only(client_for):
-    item = ChecklistItem.objects.filter(done=False).select_related("sub_item__project").first()
+    # the demo ticks checklists as its renovations progress: an open sub-item of its own
+    project = Project.objects.filter(name="老旧小区改造提升").order_by("-plan__year").first()
+    sub = actions.do_add_sub_item(project, name="测试小区改造", region=project.plan.region,
+                                  renovation_class="C")
+    item = sub.checklist.first()
     c = client_for("district")
     c.post(f"/projects/checklist/{item.pk}/", {"evidence": ""})
     item.refresh_from_db()
@@ -107,7 +112,7 @@ def test_checklist_is_ticked_with_evidence_only(client_for):
     c.post(f"/projects/checklist/{item.pk}/", {"evidence": "验收单 2026-031"})
     item.refresh_from_db()
     assert item.done and item.evidence == "验收单 2026-031" and item.done_by.username == "district"
-    other = ChecklistItem.objects.filter(done=False).exclude(pk=item.pk).first()
+    other = sub.checklist.filter(done=False).first()
     client_for("viewer1").post(f"/projects/checklist/{other.pk}/", {"evidence": "x"})
     other.refresh_from_db()
     assert not other.done
