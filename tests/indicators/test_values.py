@@ -7,20 +7,24 @@ and the stored figures must agree. A new computed element without a recomputatio
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from minsheng.assistance.monitoring_models import Alert
 from minsheng.cases.models import AdminReview, Case, Mediation
 from minsheng.indicators import formula, services
 from minsheng.indicators.models import DataElement, Indicator
 from minsheng.indicators.periods import Period
+from minsheng.indicators.sources_monitoring import ELEMENTS as MONITORING
 from minsheng.lifecircle.models import Result, Run
 from minsheng.places.models import Compound, Facility
 from minsheng.projects.budget import load_livelihood_classes
 from minsheng.projects.models import ExpenditureLine, Project, SubItem
+from tests.assistance.test_monitoring_indicators import expected as monitoring_recount
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +147,23 @@ def _n(items) -> Decimal:
     return Decimal(len(list(items)))
 
 
+def _monitoring(period: Period) -> Counter:
+    """防返贫: the monitoring test's recount of cases, and the alerts received in the period."""
+    out = _memo("monitoring", period, lambda: monitoring_recount(period))
+    return out + _memo("alerts", period, lambda: _alerts(period))
+
+
+def _alerts(period: Period) -> Counter:
+    now = timezone.now()
+    rows = [a for a in Alert.objects.filter(region__code__startswith=P)
+            if _in(a.received_at, period)]
+    return Counter({"relapse_alerts_received": len(rows),
+                    "relapse_alerts_due": sum(a.state == "handled" or a.due_at < now
+                                              for a in rows),
+                    "relapse_alerts_on_time": sum(a.state == "handled"
+                                                  and a.handled_at <= a.due_at for a in rows)})
+
+
 # element code → its independent recomputation for the demo district and a period
 RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
     "cases_received": lambda p: _n(_cases(p)),
@@ -198,6 +219,7 @@ RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
     **{code: (lambda p, code=code: _lifecircle(p)[code])
        for code in ("lc_compounds_assessed", "lc_compounds_covered", "lc_population_assessed",
                     "lc_population_covered", "lc_compounds_signed_point")},
+    **{code: (lambda p, code=code: Decimal(_monitoring(p)[code])) for code in MONITORING},
 }
 
 
