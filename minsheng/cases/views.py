@@ -45,6 +45,7 @@ from minsheng.cases.access import (
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
 from minsheng.cases.duplicates import near_duplicates
 from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification
+from minsheng.lib import widgets
 from minsheng.lib.http import RateLimit
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
 from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
@@ -587,9 +588,9 @@ class ListFilter(forms.Form):
     overdue = forms.ChoiceField(label=gettext_lazy("超时"), required=False, choices=[
         ("", gettext_lazy("全部")), ("1", gettext_lazy("超时")), ("0", gettext_lazy("未超时"))])
     start = forms.DateField(label=gettext_lazy("提交日期从"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=widgets.DateInput())
     end = forms.DateField(label=gettext_lazy("至"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}))
+                          widget=widgets.DateInput())
     q = forms.CharField(label=gettext_lazy("编号/描述"), required=False, max_length=50)
 
     def __init__(self, *args, **kwargs):

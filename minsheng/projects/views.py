@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from minsheng.lib import images
+from minsheng.lib import images, widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.places.models import district_code
@@ -110,8 +110,7 @@ PHOTO_MAX_BYTES = 10 * 1024 * 1024
 
 
 class ProgressForm(forms.Form):
-    as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=forms.DateInput(
-        attrs={"type": "date"}))
+    as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=widgets.DateInput())
     percent = forms.DecimalField(label=gettext_lazy("累计完成（%）"), min_value=0, max_value=100,
                                  decimal_places=2)
     quantity_done = forms.DecimalField(label=gettext_lazy("累计完成数量"), min_value=0,
