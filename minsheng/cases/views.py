@@ -40,6 +40,7 @@ from minsheng.cases.access import (
     is_case_staff,
     is_case_supervisor,
     org_ids_of,
+    public_attachments,
     queue_for,
 )
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
@@ -819,11 +820,15 @@ def act(request, pk: int, action: str):
 
 
 def _photo_response(att: Attachment, thumb: bool):
-    if thumb:
-        resp = HttpResponse(thumbnail(att), content_type="image/jpeg")
-    else:
-        resp = FileResponse(att.image.open("rb"), content_type="image/jpeg")
+    try:
+        if thumb:
+            resp = HttpResponse(thumbnail(att), content_type="image/jpeg")
+        else:
+            resp = FileResponse(att.image.open("rb"), content_type="image/jpeg")
+    except FileNotFoundError:  # the record outlived its file (a restore without media/)
+        raise Http404 from None
     resp["Cache-Control"] = "private, max-age=86400"
+    resp["X-Content-Type-Options"] = "nosniff"
     return resp
 
 
@@ -834,6 +839,19 @@ def photo(request, pk: int):
     if not is_case_staff(request.user):  # a resident sees the public photos of their case only
         att = get_object_or_404(_public_photos(case).only("pk", "case_id", "image"), pk=pk)
     return _photo_response(att, request.GET.get("thumb") == "1")
+
+
+def public_photo(request, pk: int):
+    """A public case's public photo for anyone (Open311's media_url), cached publicly; staff
+    within scope get the others as on their case pages; anything else is 404."""
+    att = public_attachments().only("pk", "case_id", "image").filter(pk=pk).first()
+    if att is not None:
+        resp = _photo_response(att, request.GET.get("thumb") == "1")
+        resp["Cache-Control"] = "public, max-age=86400"
+        return resp
+    if not request.user.is_authenticated:
+        raise Http404
+    return photo(request, pk)
 
 
 def track_photo(request, token: str, pk: int):

@@ -23,7 +23,14 @@ from minsheng.accounts.roles import (
     VIEW_BUDGET,
 )
 from minsheng.places.scope import scope_of
-from minsheng.projects.models import ExpenditureLine, Plan, ProgressReport, Project, SubItem
+from minsheng.projects.models import (
+    ExpenditureLine,
+    Plan,
+    ProgressPhoto,
+    ProgressReport,
+    Project,
+    SubItem,
+)
 
 
 def projects_for(user) -> QuerySet[Project]:
@@ -61,6 +68,28 @@ def access_project_by_id(user, pk) -> Project:
         return projects_for(user).get(pk=pk)
     except (Project.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def public_photos() -> QuerySet[ProgressPhoto]:
+    """The photos the public page shows: marked public, of an approved report of a public,
+    not cancelled project of a published plan."""
+    return ProgressPhoto.objects.filter(
+        public=True, report__state=ProgressReport.State.APPROVED, report__project__is_public=True,
+        report__project__plan__published=True).exclude(
+        report__project__status=Project.Status.CANCELLED)
+
+
+def access_photo_by_id(user, pk) -> tuple[ProgressPhoto, bool]:
+    """A progress photo and whether it is public: anyone may see a public one (public_photos);
+    staff see the photos of the projects in their scope; anything else is 404."""
+    ph = public_photos().filter(pk=pk).first()
+    if ph is not None:
+        return ph, True
+    if getattr(user, "is_authenticated", False):
+        ph = ProgressPhoto.objects.filter(pk=pk, report__project__in=projects_for(user)).first()
+        if ph is not None:
+            return ph, False
+    raise Http404
 
 
 def can_manage(user, plan: Plan) -> bool:

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -330,6 +330,20 @@ def budget(request):
         "growth": growth, "by_class": by_class, "series": series, "form": form,
         "can_import": can_import, "errors": errors,
     })
+
+
+def photo(request, pk: int):
+    """A progress photo: public ones (public_photos) for anyone, cached by browsers and proxies;
+    the others for staff within scope only, cached privately. Uploads are never served from
+    MEDIA_ROOT directly (nothing there is listable or guessable)."""
+    ph, public = access.access_photo_by_id(request.user, pk)
+    try:
+        resp = FileResponse(ph.image.open("rb"), content_type="image/jpeg")
+    except FileNotFoundError:  # the record outlived its file (a restore without media/)
+        raise Http404 from None
+    resp["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=86400"
+    resp["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 def public_projects(request, region_code: str | None = None, year: int | None = None):
