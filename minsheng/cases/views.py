@@ -45,6 +45,7 @@ from minsheng.cases.access import (
 )
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
 from minsheng.cases.duplicates import near_duplicates
+from minsheng.cases.mediation import can_view_mediation, can_view_review
 from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification
 from minsheng.lib import widgets
 from minsheng.lib.http import RateLimit
@@ -721,8 +722,14 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         "mediation": getattr(case, "mediation", None) if case.case_type.mediation else None,
         "admin_review": getattr(case, "admin_review", None) if case.case_type.admin_review
         else None,
+        "may_open": {"mediation": False, "review": False},
         "compound_boundary": case.compound.boundary if case.compound_id else None,
     }
+    # the record pages' links only for those who may open them (mediation.can_view_*)
+    if ctx["mediation"] is not None:
+        ctx["may_open"]["mediation"] = can_view_mediation(user, ctx["mediation"])
+    if ctx["admin_review"] is not None:
+        ctx["may_open"]["review"] = can_view_review(user, ctx["admin_review"])
     return render(request, "cases/detail.html", ctx, status=status)
 
 

@@ -39,7 +39,8 @@ def overview(request):
     ctx = {"district": district, "run": run, "pending": pending,
            "failed": failed if failed and failed.state == Run.State.FAILED else None,
            "network": services.network_for(district),
-           "can_recompute": access.can_recompute(request.user, district)}
+           "can_recompute": access.can_recompute(request.user, district),
+           "can_plan": access.can_plan(request.user, current_region(request).code)}
     if run is not None:
         region = current_region(request)
         compounds = access.compounds_for(request.user, region)

@@ -155,8 +155,16 @@ def compound_detail(request, pk: int):
         "c": c, "personal": personal, "revealed": False,
         "can_reveal": can_unmask(request.user, c.region_id) and any(personal.values()),
         "can_edit": scope.can_edit(request.user, c.region_id),
-        "facilities_near": _near(request, c),
+        "facilities_near": _near(request, c), **_compound_links(request.user, c),
     })
+
+
+def _compound_links(user, c: Compound) -> dict:
+    """Which of the compound page's links the user may follow (its community, its company)."""
+    return {
+        "region_link": scope.regions_for(user).filter(code=c.region_id).exists(),
+        "company_link": c.property_company_id is not None and scope.organisations_for(
+            user).filter(pk=c.property_company_id).exists()}
 
 
 def _near(request, c: Compound, radius_m: float = 500.0):
@@ -180,6 +188,7 @@ def compound_reveal(request, pk: int):
     return render(request, "places/compound_detail.html", {
         "c": c, "personal": personal, "revealed": True, "can_reveal": False,
         "can_edit": scope.can_edit(request.user, c.region_id), "facilities_near": _near(request, c),
+        **_compound_links(request.user, c),
     })
 
 
@@ -329,4 +338,5 @@ def region_detail(request, code: str):
 def grid_list(request):
     qs = narrow(request, scope.grids_for(request.user)).annotate(n=Count("compound"))
     return render(request, "places/grid_list.html", {
-        "page": _page(request, qs.order_by("region_id", "name"), 50), "total": qs.count()})
+        "page": _page(request, qs.order_by("region_id", "name"), 50), "total": qs.count(),
+        "can_export": scope.scope_of(request.user).has_right(EXPORT)})

@@ -71,7 +71,7 @@ def test_every_date_input_of_the_site_renders_an_iso_value_in_chinese():
                 kind = getattr(field.widget, "input_type", "")
                 if kind not in ("date", "datetime-local"):
                     continue
-                value = dt.datetime(2026, 12, 3, 9, 30) if kind == "datetime-local" \
+                value = dt.datetime(2026, 12, 3, 9, 30, tzinfo=dt.UTC) if kind == "datetime-local" \
                     else dt.date(2026, 12, 3)
                 html = field.widget.render(name, value)
                 want = "2026-12-03T09:30" if kind == "datetime-local" else "2026-12-03"

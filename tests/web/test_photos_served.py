@@ -5,7 +5,6 @@ demo's public projects and some public cases carry generated, labelled photos.""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
