@@ -110,6 +110,18 @@ def can_review(user, report: ProgressReport) -> bool:
     return report.submitted_by_id != user.pk and can_manage(user, report.project.plan)
 
 
+def reports_to_review(user) -> QuerySet[ProgressReport]:
+    """Submitted progress reports waiting for this user's review (can_review: a supervisor of the
+    plan's region, never the submitter); the home page and the navigation count them."""
+    s = scope_of(user)
+    qs = ProgressReport.objects.filter(state=ProgressReport.State.SUBMITTED).exclude(
+        submitted_by=user)
+    if s.everything:
+        return qs
+    return qs.filter(reduce(or_, (Q(project__plan__region__code__startswith=g.prefix)
+                                  for g in s.grants_with(MANAGE_PROJECTS)), Q(pk__in=[])))
+
+
 def expenditure_for(user) -> QuerySet[ExpenditureLine]:
     """Budget lines: leaders and the finance office of the region; departments see them too."""
     s = scope_of(user)

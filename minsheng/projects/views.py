@@ -62,6 +62,10 @@ def project_list(request):
     area = request.GET.get("area", "")
     if area:
         projects = projects.filter(area=area)
+    review = request.GET.get("review") == "1"  # the projects with reports waiting for me
+    if review:
+        projects = projects.filter(
+            pk__in=access.reports_to_review(request.user).values("project_id"))
     rows = services.with_status(projects, at)
     flag = request.GET.get("flag", "")
     counts = dict.fromkeys(FLAG_ORDER, 0)
@@ -81,6 +85,7 @@ def project_list(request):
     return render(request, "projects/list.html", {
         "plan": plan, "rows": rows, "counts": [(f, FLAG_LABELS[f], counts[f]) for f in FLAG_ORDER],
         "flag": flag, "area": area, "areas": Area.choices, "at": at, "money": money,
+        "review": review,
         "years": access.plans_for(request.user).distinct().order_by("-year").values_list(
             "year", flat=True),
         "can_manage": access.can_manage(request.user, plan),
