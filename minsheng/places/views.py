@@ -3,6 +3,8 @@ Every queryset comes from places/scope.py; the region switcher only narrows it."
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -48,7 +50,18 @@ def switch_region(request):
     nxt = request.POST.get("next") or reverse("web:home")
     if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         nxt = reverse("web:home")
-    return redirect(nxt)
+    return redirect(_with_region(nxt, request.session.get(SESSION_KEY, "")))
+
+
+def _with_region(url: str, code: str) -> str:
+    """A page that names its region in the address (?region=, the indicator pages) follows a
+    switch: its old ?region= is replaced by the region switched to."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not code or not any(k == "region" for k, _v in query):
+        return url
+    query = [(k, code if k == "region" else v) for k, v in query]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @login_required

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from minsheng.lib import images, widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
-from minsheng.places.models import district_code
+from minsheng.places.models import Region, district_code
 from minsheng.places.regionswitch import current_region
 from minsheng.projects import access, actions, exchange, services
 from minsheng.projects.briefing import briefing_docx
@@ -331,7 +331,10 @@ def budget(request):
                              "amount": amount, "livelihood": code in share.livelihood_classes,
                              "pct": float(amount / share.total * 100) if share.total else 0})
     return render(request, "projects/budget.html", {
-        "region": region, "years": years, "year": year, "share": share, "prev": prev,
+        # the figures are the district's (budgets are a district's): named by the district,
+        # never by the street the switcher is on
+        "region": Region.objects.filter(code=district).first() if district else None,
+        "switched": region, "years": years, "year": year, "share": share, "prev": prev,
         "growth": growth, "by_class": by_class, "series": series, "form": form,
         "can_import": can_import, "errors": errors,
     })

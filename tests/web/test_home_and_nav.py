@@ -9,6 +9,7 @@ import pytest
 
 from minsheng.cases.models import Case
 from minsheng.indicators.models import Completion, DataSet
+from minsheng.places.models import Region
 from minsheng.projects.models import ProgressReport
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +75,13 @@ def test_every_role_has_first_actions_and_a_grouped_navigation(client_for, usern
         '<nav class="mainnav"'))]
     top = re.findall(r'class="navtop[^"]*"', nav) + re.findall(r"<summary>", nav)
     assert len(top) <= 8, top  # a handful of entries at the top, the rest in groups
+
+
+def test_the_budget_page_never_names_district_figures_after_a_street(client_for):
+    c = client_for("district")
+    street = Region.objects.filter(parent_id="131002000000").order_by("code").first()
+    c.post("/region/switch/", {"region": street.code, "next": "/"})
+    html = c.get("/budget/").content.decode()
+    h1 = re.search(r"<h1>.*?</h1>", html, re.S).group(0)
+    assert "安次区" in h1 and street.name not in h1
+    assert "全区的数字" in html
