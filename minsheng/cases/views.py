@@ -101,6 +101,22 @@ def _clock(case: Case, now: dt.datetime) -> dict | None:
     return {"what": what, "due": due, "left": left, "state": state, "text": text}
 
 
+def _late(case: Case, now: dt.datetime, clock: dict | None) -> list[dict]:
+    """The deadlines the case missed, each with its time limit, except the one the running clock
+    already shows as overdue: the badges never say "超时" beside a clock that is on time without
+    saying which deadline was missed."""
+    out = []
+    accepted = case.accepted_at or (now if case.status == S.ASSIGNED else None)
+    if accepted is not None and case.accept_due and accepted > case.accept_due:
+        out.append({"what": _("受理"), "due": case.accept_due})
+    resolved = case.resolved_at or (now if case.status in (S.ASSIGNED, S.ACCEPTED) else None)
+    if resolved is not None and case.resolve_due and resolved > case.resolve_due:
+        out.append({"what": _("办结"), "due": case.resolve_due})
+    if clock is not None and clock["state"] == "overdue":
+        out = [x for x in out if x["what"] != clock["what"]]
+    return out
+
+
 def _sla(case: Case, now: dt.datetime) -> list[dict]:
     """Both deadlines of a case and whether each was met (None = still running)."""
     rows = []
@@ -120,6 +136,7 @@ def _with_clocks(cases, now):
     out = list(cases)
     for c in out:
         c.clock = _clock(c, now)
+        c.late = _late(c, now, c.clock)
     return out
 
 
@@ -706,6 +723,7 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
                      "description": mask_text(other.description)})
     can = {a: workflow.allowed(user, case, a) for a in ACTIONS if a != "merge"}
     case.clock = _clock(case, now)  # the header shows it through cases/_clock.html
+    case.late = _late(case, now, case.clock)
     ctx = {
         "case": case, "events": events, "photos": photos, "personal": personal,
         "revealed": revealed, "description": shown(case.description),
