@@ -148,7 +148,7 @@ def _type_choices(types) -> list:
     """Case types grouped (诉求 / 投诉 / 矛盾纠纷 / …) for a select with optgroups."""
     groups: dict[str, list] = {}
     for t in types:
-        groups.setdefault(t.get_group_display(), []).append((t.code, t.name))
+        groups.setdefault(t.get_group_display(), []).append((t.code, t.label))
     return [("", _("请选择"))] + list(groups.items())
 
 
@@ -547,7 +547,7 @@ class QueueFilter(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [("", _("全部"))] + [
-            (t.code, t.name) for t in CaseType.objects.all()]
+            (t.code, t.label) for t in CaseType.objects.all()]
 
 
 def _by_due(qs):
@@ -615,7 +615,7 @@ class ListFilter(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [("", _("全部"))] + [
-            (t.code, t.name) for t in CaseType.objects.all()]
+            (t.code, t.label) for t in CaseType.objects.all()]
 
 
 def filter_cases(qs, data: dict, now: dt.datetime | None = None):

@@ -150,7 +150,7 @@ def catchment(request, facility_id: int):
         return JsonResponse({"error": _("该设施离路网 %(m).0f 米，超出吸附距离。") % {
             "m": snap_m}}, status=422)
     return JsonResponse({"type": "Feature", "geometry": shapely.geometry.mapping(poly),
-                         "properties": {"name": f.name, "category": f.category.name,
+                         "properties": {"name": f.name, "category": f.category.label,
                                         "distance_m": f.category.distance_m}})
 
 

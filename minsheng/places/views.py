@@ -104,7 +104,7 @@ def map_data(request, layer: str):
         for f in narrow(request, scope.facilities_for(user)):
             features.append(_feature({"type": "Point", "coordinates": [f.lng, f.lat]}, {
                 "id": f.id, "name": f.name, "category": f.category_id,
-                "category_label": f.category.name, "color": f.category.color,
+                "category_label": f.category.label, "color": f.category.color,
                 "signed": f.signed_service_point, "url": reverse("places:facility", args=[f.id]),
                 "osm": bool(f.osm_id),
             }))
