@@ -55,7 +55,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def demo_media(tmp_path_factory) -> Path:
+    """Where the demo's generated photos are written (never var/); a test that opens them sets
+    MEDIA_ROOT here (each test otherwise has its own empty MEDIA_ROOT)."""
+    return tmp_path_factory.mktemp("demo-media")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, demo_media):
+    settings.MEDIA_ROOT = demo_media
     with django_db_blocker.unblock():
         # The cache is a table (settings.CACHES); Django's test set-up makes it, this says so and
         # holds if that ever changes (idempotent).

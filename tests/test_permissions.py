@@ -38,7 +38,7 @@ from minsheng.lifecircle.models import Proposal, Run
 from minsheng.places import scope
 from minsheng.places.models import Compound, Facility, Grid, Organisation, Region
 from minsheng.projects.access import projects_for
-from minsheng.projects.models import ChecklistItem, Plan, ProgressReport, Project
+from minsheng.projects.models import ChecklistItem, Plan, ProgressPhoto, ProgressReport, Project
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +51,7 @@ PUBLIC = {
     "web:login", "web:logout", "web:healthz", "set_language",
     "cases:new", "cases:compound-search", "cases:map-data", "cases:track", "cases:track-photo",
     "projects:public", "projects:public-year", "api-schema",
+    "projects:photo", "cases:public-photo",  # public photos of public projects and cases only
     "open311-root", "open311-discovery", "open311-services", "open311-service",
     "open311-requests", "open311-request", "open311-token", "open311:*",
 }
@@ -76,6 +77,8 @@ OBJECT_ARGS = {
     ("casestats:agreement", "pk"): "case",
     ("casestats:review", "pk"): "case",
     ("cases:photo", "pk"): "attachment",
+    ("cases:public-photo", "pk"): "attachment",
+    ("projects:photo", "pk"): "progressphoto",
     ("projects:detail", "pk"): "project",
     ("projects:report", "pk"): "project",
     ("projects:review", "report_id"): "progress",
@@ -199,6 +202,7 @@ CANDIDATES = {
     "attachment": lambda: Attachment.objects.order_by("pk"),
     "project": lambda: Project.objects.order_by("pk"),
     "progress": lambda: ProgressReport.objects.order_by("pk"),
+    "progressphoto": lambda: ProgressPhoto.objects.order_by("pk"),
     "checklist": lambda: ChecklistItem.objects.order_by("pk"),
     "run": lambda: Run.objects.order_by("pk"),
     "proposal": lambda: Proposal.objects.order_by("pk"),
@@ -209,7 +213,8 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "region": "code", "compound": "region__code", "facility": "region__code",
     "organisation": "region__code", "grid": "region__code", "case": "region__code",
     "attachment": "case__region__code", "project": "plan__region__code",
-    "progress": "project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
+    "progress": "project__plan__region__code",
+    "progressphoto": "report__project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
     "run": "region__code", "proposal": "region__code",
     "monitoring_case": "region__code", "alert": "region__code",
 }
@@ -238,6 +243,7 @@ READABLE = {
     "attachment": lambda u: Attachment.objects.filter(case__in=cases_for(u)),
     "project": projects_for,
     "progress": lambda u: ProgressReport.objects.filter(project__in=projects_for(u)),
+    "progressphoto": lambda u: ProgressPhoto.objects.filter(report__project__in=projects_for(u)),
     "checklist": lambda u: ChecklistItem.objects.filter(sub_item__project__in=projects_for(u)),
     "monitoring_case": monitoring_access.cases_for,
     "alert": monitoring_access.alerts_for,

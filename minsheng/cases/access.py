@@ -20,7 +20,7 @@ from minsheng.accounts.roles import (
     VIEW_CASE_STATS,
     VIEW_REGION_CASES,
 )
-from minsheng.cases.models import Case, CaseEvent
+from minsheng.cases.models import Attachment, Case, CaseEvent
 from minsheng.places.scope import scope_of
 
 
@@ -46,6 +46,13 @@ def access_case_by_id(user, pk) -> Case:
         return cases_for(user).get(pk=pk)
     except (Case.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def public_attachments() -> QuerySet[Attachment]:
+    """Photos anyone may see: the public photos (filed with the case, or of a public step) of a
+    case that is public and of a public case type (the cases Open311 lists)."""
+    return Attachment.objects.filter(case__public=True, case__case_type__public=True).filter(
+        Q(event__isnull=True) | Q(event__public=True))
 
 
 def case_by_token(token: str) -> Case:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from minsheng.cases.models import (
     AdminReview,
     ApiKey,
+    Attachment,
     Case,
     CaseEvent,
     CaseType,
@@ -29,6 +30,7 @@ from minsheng.cases.models import (
     RoutingRule,
 )
 from minsheng.cases.routing import nearest_org, route
+from minsheng.lib.images import labelled_photo
 from minsheng.places.demo import phone_number
 from minsheng.places.models import Compound, Organisation, Region
 
@@ -118,7 +120,7 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
         channel = (Case.Channel.PATROL if t.group in ("hazard",) or rng.random() < 0.2 else
                    rng.choice([Case.Channel.RESIDENT, Case.Channel.HOTLINE, Case.Channel.HOTLINE]))
         cases.append(Case(
-            number=f"{district6}-{at:%Y%m%d}-9{i:04d}", token=secrets.token_urlsafe(16)[:22],
+            number=f"{district6}-{timezone.localtime(at):%Y%m%d}-9{i:04d}", token=secrets.token_urlsafe(16)[:22],
             case_type=t, description=rng.choice(TEXTS.get(t.code, ["问题反映"])), channel=channel,
             region=c.region, grid=c.grid, compound=c,
             lat=c.lat + rng.uniform(-0.0008, 0.0008), lng=c.lng + rng.uniform(-0.001, 0.001),
@@ -142,6 +144,9 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     _reviews(rng, [c for c in cases if c.case_type.admin_review], now)
     _due_soon(rng, cases[:3], now)
     _overdue(cases[3:6], now)
+    public = sorted((c for c in cases if c.public and c.case_type.public),
+                    key=lambda c: c.created_at, reverse=True)
+    _photos(public[:36:3])  # recent ones: Open311's default list covers the last 90 days
     progress(f"{district.name}: 生成去年以来的诉求 {len(cases)} 件及办理记录（含调解、复议、隐患）")
     return len(cases)
 
@@ -273,7 +278,7 @@ def _due_soon(rng, cases: list[Case], now: dt.datetime) -> None:
         created = now - dt.timedelta(hours=c.case_type.accept_hours) + dt.timedelta(
             minutes=2 + k)
         Case.objects.filter(pk=c.pk).update(
-            status=S.ASSIGNED, accepted_at=None, resolved_at=None, closed_at=None,
+            number=renumbered(c, created), status=S.ASSIGNED, accepted_at=None, resolved_at=None, closed_at=None,
             created_at=created, accept_due=now + dt.timedelta(minutes=2 + k),
             resolve_due=created + dt.timedelta(hours=c.case_type.resolve_hours), overdue=False,
             escalation_level=0, rating=None, verdict="", outcome="", reopen_count=0)
@@ -281,6 +286,22 @@ def _due_soon(rng, cases: list[Case], now: dt.datetime) -> None:
         CaseEvent.objects.filter(case=c).update(at=created)
         Mediation.objects.filter(case=c).update(outcome=Mediation.Outcome.PENDING,
                                                 concluded_at=None, agreement="")
+
+
+def renumbered(c: Case, created: dt.datetime) -> str:
+    """The case's number with the date it was (re)filed on: the number carries the local
+    submission date, as workflow.do_file numbers a real case."""
+    district6, _date, serial = c.number.split("-")
+    return f"{district6}-{timezone.localtime(created):%Y%m%d}-{serial}"
+
+
+def _photos(cases: list[Case]) -> None:
+    """A generated, labelled photo (演示照片) filed with some public cases, so the public
+    tracking page and Open311's media_url show photos as real ones would."""
+    for c in cases:
+        photo = labelled_photo(c.case_type.name, c.pk)
+        att = Attachment(case=c, width=photo.width, height=photo.height)
+        att.image.save(photo.name(), photo.file(), save=True)
 
 
 def _overdue(cases: list[Case], now: dt.datetime) -> None:
@@ -292,7 +313,7 @@ def _overdue(cases: list[Case], now: dt.datetime) -> None:
         accept_due = created + dt.timedelta(hours=t.accept_hours)
         accepted = accept_due + dt.timedelta(hours=2)
         Case.objects.filter(pk=c.pk).update(
-            status=S.ACCEPTED, created_at=created, accept_due=accept_due, accepted_at=accepted,
+            number=renumbered(c, created), status=S.ACCEPTED, created_at=created, accept_due=accept_due, accepted_at=accepted,
             resolve_due=created + dt.timedelta(hours=t.resolve_hours), resolved_at=None,
             closed_at=None, overdue=True, escalation_level=1, rating=None, verdict="",
             outcome="", reopen_count=0)

@@ -43,6 +43,7 @@ from minsheng.cases.mediation import (
     review_for,
 )
 from minsheng.cases.models import AdminReview, Mediation, Party
+from minsheng.lib import widgets
 from minsheng.lib.http import download
 
 
@@ -88,8 +89,7 @@ class PartyForm(forms.Form):
 
 
 class SessionForm(forms.Form):
-    held_at = forms.DateTimeField(label=gettext_lazy("时间"), widget=forms.DateTimeInput(
-        attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    held_at = forms.DateTimeField(label=gettext_lazy("时间"), widget=widgets.DateTimeInput())
     place = forms.CharField(label=gettext_lazy("地点"), max_length=100, required=False)
     notes = forms.CharField(label=gettext_lazy("调解记录"), widget=forms.Textarea(attrs={"rows": 3}))
 
@@ -240,11 +240,11 @@ class ReviewForm(forms.Form):
     respondent = forms.CharField(label=gettext_lazy("被申请机关"), max_length=100, required=False)
     accepted = forms.BooleanField(label=gettext_lazy("已受理"), required=False)
     accepted_at = forms.DateField(label=gettext_lazy("受理日期"), required=False,
-                                  widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+                                  widget=widgets.DateInput())
     outcome = forms.ChoiceField(label=gettext_lazy("结果"), required=False,
                                 choices=AdminReview.Outcome.choices)
     concluded_at = forms.DateField(label=gettext_lazy("审结日期"), required=False,
-                                   widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+                                   widget=widgets.DateInput())
     by_dispute_centre = forms.BooleanField(label=gettext_lazy("由矛盾纠纷调处中心化解"),
                                            required=False)
     amount_recovered = forms.DecimalField(label=gettext_lazy("挽回金额（元）"), required=False,

@@ -12,6 +12,7 @@ import hashlib
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.places.models import Compound, Grid, Organisation, Region
@@ -59,6 +60,11 @@ class CaseType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the page's language: the catalogue's English name in English."""
+        return self.name_en if self.name_en and get_language() == "en" else self.name
 
 
 class RoutingRule(models.Model):

@@ -37,7 +37,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import BadRequest, SuspiciousOperation, ValidationError
-from django.core.files.storage import default_storage
 from django.core.validators import URLValidator
 from django.db import IntegrityError
 from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
@@ -585,7 +584,7 @@ def _cases() -> Any:
         "region__boundary", "region__parent__boundary", "compound__boundary").annotate(
         o_note=Subquery(latest.exclude(note="").values("note")[:1]),
         o_updated=Subquery(latest.values("at")[:1]),
-        o_photo=Subquery(photo.values("image")[:1]))
+        o_photo=Subquery(photo.values("pk")[:1]))
 
 
 def _public_cases() -> Any:
@@ -618,7 +617,12 @@ def _record(request: HttpRequest, case: Case, *, private: bool, english: bool) -
         address = _area(case)
     media = None
     if getattr(case, "o_photo", None):
-        media = request.build_absolute_uri(default_storage.url(case.o_photo))
+        # served through the views that check who may see it (never MEDIA_ROOT itself)
+        if case.public and case.case_type.public:
+            url = reverse("cases:public-photo", args=[case.o_photo])
+        else:
+            url = reverse("cases:track-photo", args=[case.token, case.o_photo])
+        media = request.build_absolute_uri(url)
     elif private:
         meta = case.attributes.get("open311") if isinstance(case.attributes, dict) else None
         media = meta.get("media_url") if isinstance(meta, dict) else None

@@ -28,6 +28,7 @@ from minsheng.accounts.roles import EXPORT
 from minsheng.cases import exchange, stats
 from minsheng.cases.access import can_see_stats, cases_for
 from minsheng.cases.views import filter_cases  # the list page's own filters
+from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.places.coords import CRS_LABELS
@@ -59,9 +60,9 @@ class PeriodForm(forms.Form):
     month = forms.TypedChoiceField(label=gettext_lazy("月"), required=False, coerce=int,
                                    empty_value=None, choices=[(m, m) for m in range(1, 13)])
     start = forms.DateField(label=gettext_lazy("从"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+                            widget=widgets.DateInput())
     end = forms.DateField(label=gettext_lazy("至"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+                          widget=widgets.DateInput())
 
 
 def _period(request) -> tuple[dt.datetime, dt.datetime, str, PeriodForm]:

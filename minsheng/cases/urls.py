@@ -22,6 +22,7 @@ urlpatterns = [
     path("cases/queue/", views.queue, name="queue"),
     path("cases/notifications/read/", views.notifications_read, name="notifications-read"),
     path("cases/photos/<int:pk>.jpg", views.photo, name="photo"),
+    path("public/cases/photos/<int:pk>.jpg", views.public_photo, name="public-photo"),
     path("cases/<int:pk>/", views.detail, name="detail"),
     path("cases/<int:pk>/reveal/", views.reveal, name="reveal"),
     re_path(rf"^cases/(?P<pk>[0-9]+)/(?P<action>{'|'.join(views.ACTIONS)})/$", views.act,

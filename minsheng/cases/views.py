@@ -40,11 +40,14 @@ from minsheng.cases.access import (
     is_case_staff,
     is_case_supervisor,
     org_ids_of,
+    public_attachments,
     queue_for,
 )
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
 from minsheng.cases.duplicates import near_duplicates
+from minsheng.cases.mediation import can_view_mediation, can_view_review
 from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification
+from minsheng.lib import widgets
 from minsheng.lib.http import RateLimit
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
 from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
@@ -98,6 +101,22 @@ def _clock(case: Case, now: dt.datetime) -> dict | None:
     return {"what": what, "due": due, "left": left, "state": state, "text": text}
 
 
+def _late(case: Case, now: dt.datetime, clock: dict | None) -> list[dict]:
+    """The deadlines the case missed, each with its time limit, except the one the running clock
+    already shows as overdue: the badges never say "超时" beside a clock that is on time without
+    saying which deadline was missed."""
+    out = []
+    accepted = case.accepted_at or (now if case.status == S.ASSIGNED else None)
+    if accepted is not None and case.accept_due and accepted > case.accept_due:
+        out.append({"what": _("受理"), "due": case.accept_due})
+    resolved = case.resolved_at or (now if case.status in (S.ASSIGNED, S.ACCEPTED) else None)
+    if resolved is not None and case.resolve_due and resolved > case.resolve_due:
+        out.append({"what": _("办结"), "due": case.resolve_due})
+    if clock is not None and clock["state"] == "overdue":
+        out = [x for x in out if x["what"] != clock["what"]]
+    return out
+
+
 def _sla(case: Case, now: dt.datetime) -> list[dict]:
     """Both deadlines of a case and whether each was met (None = still running)."""
     rows = []
@@ -117,6 +136,7 @@ def _with_clocks(cases, now):
     out = list(cases)
     for c in out:
         c.clock = _clock(c, now)
+        c.late = _late(c, now, c.clock)
     return out
 
 
@@ -128,7 +148,7 @@ def _type_choices(types) -> list:
     """Case types grouped (诉求 / 投诉 / 矛盾纠纷 / …) for a select with optgroups."""
     groups: dict[str, list] = {}
     for t in types:
-        groups.setdefault(t.get_group_display(), []).append((t.code, t.name))
+        groups.setdefault(t.get_group_display(), []).append((t.code, t.label))
     return [("", _("请选择"))] + list(groups.items())
 
 
@@ -527,7 +547,7 @@ class QueueFilter(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [("", _("全部"))] + [
-            (t.code, t.name) for t in CaseType.objects.all()]
+            (t.code, t.label) for t in CaseType.objects.all()]
 
 
 def _by_due(qs):
@@ -587,15 +607,15 @@ class ListFilter(forms.Form):
     overdue = forms.ChoiceField(label=gettext_lazy("超时"), required=False, choices=[
         ("", gettext_lazy("全部")), ("1", gettext_lazy("超时")), ("0", gettext_lazy("未超时"))])
     start = forms.DateField(label=gettext_lazy("提交日期从"), required=False,
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=widgets.DateInput())
     end = forms.DateField(label=gettext_lazy("至"), required=False,
-                          widget=forms.DateInput(attrs={"type": "date"}))
+                          widget=widgets.DateInput())
     q = forms.CharField(label=gettext_lazy("编号/描述"), required=False, max_length=50)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [("", _("全部"))] + [
-            (t.code, t.name) for t in CaseType.objects.all()]
+            (t.code, t.label) for t in CaseType.objects.all()]
 
 
 def filter_cases(qs, data: dict, now: dt.datetime | None = None):
@@ -703,6 +723,7 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
                      "description": mask_text(other.description)})
     can = {a: workflow.allowed(user, case, a) for a in ACTIONS if a != "merge"}
     case.clock = _clock(case, now)  # the header shows it through cases/_clock.html
+    case.late = _late(case, now, case.clock)
     ctx = {
         "case": case, "events": events, "photos": photos, "personal": personal,
         "revealed": revealed, "description": shown(case.description),
@@ -719,8 +740,14 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         "mediation": getattr(case, "mediation", None) if case.case_type.mediation else None,
         "admin_review": getattr(case, "admin_review", None) if case.case_type.admin_review
         else None,
+        "may_open": {"mediation": False, "review": False},
         "compound_boundary": case.compound.boundary if case.compound_id else None,
     }
+    # the record pages' links only for those who may open them (mediation.can_view_*)
+    if ctx["mediation"] is not None:
+        ctx["may_open"]["mediation"] = can_view_mediation(user, ctx["mediation"])
+    if ctx["admin_review"] is not None:
+        ctx["may_open"]["review"] = can_view_review(user, ctx["admin_review"])
     return render(request, "cases/detail.html", ctx, status=status)
 
 
@@ -818,11 +845,15 @@ def act(request, pk: int, action: str):
 
 
 def _photo_response(att: Attachment, thumb: bool):
-    if thumb:
-        resp = HttpResponse(thumbnail(att), content_type="image/jpeg")
-    else:
-        resp = FileResponse(att.image.open("rb"), content_type="image/jpeg")
+    try:
+        if thumb:
+            resp = HttpResponse(thumbnail(att), content_type="image/jpeg")
+        else:
+            resp = FileResponse(att.image.open("rb"), content_type="image/jpeg")
+    except FileNotFoundError:  # the record outlived its file (a restore without media/)
+        raise Http404 from None
     resp["Cache-Control"] = "private, max-age=86400"
+    resp["X-Content-Type-Options"] = "nosniff"
     return resp
 
 
@@ -833,6 +864,19 @@ def photo(request, pk: int):
     if not is_case_staff(request.user):  # a resident sees the public photos of their case only
         att = get_object_or_404(_public_photos(case).only("pk", "case_id", "image"), pk=pk)
     return _photo_response(att, request.GET.get("thumb") == "1")
+
+
+def public_photo(request, pk: int):
+    """A public case's public photo for anyone (Open311's media_url), cached publicly; staff
+    within scope get the others as on their case pages; anything else is 404."""
+    att = public_attachments().only("pk", "case_id", "image").filter(pk=pk).first()
+    if att is not None:
+        resp = _photo_response(att, request.GET.get("thumb") == "1")
+        resp["Cache-Control"] = "public, max-age=86400"
+        return resp
+    if not request.user.is_authenticated:
+        raise Http404
+    return photo(request, pk)
 
 
 def track_photo(request, token: str, pk: int):

@@ -21,6 +21,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, EXPORT, RIGHTS, VIEW_INDICATORS
+from minsheng.indicators.models import Completion
 from minsheng.places.models import Region
 from minsheng.places.scope import access_region_by_code, scope_of
 
@@ -125,4 +126,21 @@ def entry_regions_for(user, level: str) -> QuerySet[Region]:
     q = Q()
     for p in prefixes:
         q |= Q(code__startswith=p)
+    return qs.filter(q)
+
+
+def returns_to_review(user) -> QuerySet[Completion]:
+    """Submitted returns waiting for this user's approval: in regions where the user holds
+    APPROVE_DATA, never the user's own submissions (the home page and the navigation count them)."""
+    s = scope_of(user)
+    qs = Completion.objects.filter(state=Completion.State.SUBMITTED).exclude(
+        submitted_by=user)
+    if s.everything:
+        return qs
+    prefixes = {g.prefix for g in s.grants if APPROVE_DATA in RIGHTS.get(g.role, frozenset())}
+    if not prefixes:
+        return qs.none()
+    q = Q()
+    for p in prefixes:
+        q |= Q(region__code__startswith=p)
     return qs.filter(q)

@@ -5,9 +5,10 @@ it), and the dashboard's figures as Excel.
 
 Every figure comes from services.evaluate after services.ensure_fresh, so the pages, the report
 and the API show the same numbers. The region is `?region=CODE` (default: the region of the
-switcher, which starts as the user's widest region); the region the page shows becomes the
-switcher's region too, so the module pages the "records behind it" links open are filtered the
-same way. Access (indicators/access.py): VIEW_INDICATORS in that region (403 without it); a region
+switcher, which starts as the user's widest region). Drilling into a street changes this page's
+region only, never the switcher's (every other page keeps its region); the "records behind it"
+links of a drilled page switch explicitly (a button that says so). The switcher at the top
+rewrites the page's ?region= when it switches (places.views.switch_region). Access (indicators/access.py): VIEW_INDICATORS in that region (403 without it); a region
 outside the user's scope is 404, as with places.scope.access_region_by_code.
 """
 
@@ -49,12 +50,10 @@ from minsheng.indicators.periods import MONTH, QUARTER, YEAR, Period, PeriodErro
 from minsheng.lib.http import download
 from minsheng.lib.tabular import append_row
 from minsheng.places.models import Region, district_code
-from minsheng.places.regionswitch import SESSION_KEY, current_region
+from minsheng.places.regionswitch import current_region
 from minsheng.projects.access import expenditure_for, plans_for
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# the region this page last showed; tells a stale ?region= apart from a deliberate one
-SHOWN_KEY = "minsheng_indicators_region"
 DEFAULT_MAP_INDICATOR = "cases_received"
 TREND_INDICATOR = "cases_resolution_rate"  # its elements are cases received and resolved
 
@@ -75,22 +74,13 @@ def _label(p: Period) -> str:
 
 
 def _region(request) -> Region:
-    """The region asked for, checked by access.access_indicator_region (403/404), and remembered:
-    it becomes the switcher's region, and a reload by the switcher at the top (the page's old
-    ?region= while the switcher moved elsewhere) follows the switch."""
+    """The region asked for (?region=, else the switcher's), checked by
+    access.access_indicator_region (403/404). It is this page's region only: the switcher's
+    region, which every other page shows, is not changed by drilling down."""
     user = request.user
     code = request.GET.get("region", "").strip()
-    switched = request.session.get(SESSION_KEY)
-    if code and code == request.session.get(SHOWN_KEY) and switched and switched != code \
-            and access.reads(user, switched):
-        code = switched
     current = None if code else current_region(request)  # the default needs the switcher's
-    region = access.access_indicator_region(user, code, current=current)
-    if request.session.get(SESSION_KEY) != region.code:
-        request.session[SESSION_KEY] = region.code
-    request.session[SHOWN_KEY] = region.code
-    request._minsheng_region = region  # what the switcher at the top shows
-    return region
+    return access.access_indicator_region(user, code, current=current)
 
 
 def _period(request) -> Period:
@@ -536,6 +526,8 @@ def detail(request, code: str):
         "child_level": _("街道/乡镇") if region.level == Region.Level.DISTRICT else _("社区/村"),
         "series": series, "elements": element_rows,
         "records": _records(ind, region, period, request.user, elements),
+        # the module pages follow the switcher: from a drilled page they switch, and say so
+        "switched": current_region(request),
         "chart": {"children": [{"code": r["region"].code, "name": r["region"].name,
                                 "value": r["value"]} for r in child_rows],
                   "series": series, "unit": ind.unit, "decimals": ind.decimals,

@@ -14,6 +14,7 @@ position, XMP, comments, ICC profiles) and anything hidden after the image data.
 
 from __future__ import annotations
 
+import functools
 import io
 import uuid
 import warnings
@@ -141,3 +142,49 @@ def _flatten(img: Image.Image) -> Image.Image:
         bg.paste(rgba, mask=rgba.getchannel("A"))
         return bg
     return img.convert("RGB")
+
+
+# Fonts that draw Chinese, tried in turn for the demo's labelled photos (Debian's fonts-noto-cjk,
+# fonts-wqy-microhei); without any, the label is drawn in Latin letters with Pillow's own font.
+CJK_FONTS = ("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+             "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+             "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+
+
+@functools.cache
+def _label_font():
+    from PIL import ImageFont  # noqa: PLC0415 - demo only
+
+    for path in CJK_FONTS:
+        try:
+            return ImageFont.truetype(path, 22)
+        except OSError:
+            continue
+    return None
+
+
+def labelled_photo(title: str, seed: int, *, latin: str = "DEMO PHOTO (generated)") -> Photo:
+    """A small generated JPEG (480×320) that says it is a demo picture: a coloured ground, a
+    'building' and the label. For demo data only, so that pages with photos show some."""
+    from PIL import ImageDraw  # noqa: PLC0415 - demo only
+
+    hue = (seed * 47) % 360
+    ground = Image.new("HSV", (480, 320), (hue * 255 // 360, 70, 215)).convert("RGB")
+    draw = ImageDraw.Draw(ground)
+    draw.rectangle((40 + seed % 60, 90, 260 + seed % 80, 280), fill=(236, 232, 224),
+                   outline=(90, 90, 90), width=3)
+    for row in range(3):
+        for col in range(4):
+            x = 60 + seed % 60 + col * 48
+            draw.rectangle((x, 110 + row * 52, x + 28, 140 + row * 52), fill=(120, 160, 200))
+    draw.rectangle((0, 0, 480, 70), fill=(20, 20, 20))
+    font = _label_font()
+    if font is not None:
+        draw.text((14, 8), "演示照片（生成）", fill=(255, 210, 0), font=font)
+        draw.text((14, 38), title[:18], fill=(255, 255, 255), font=font)
+    else:
+        draw.text((14, 14), latin, fill=(255, 210, 0))
+        draw.text((14, 40), f"#{seed}", fill=(255, 255, 255))
+    out = io.BytesIO()
+    ground.save(out, "JPEG", quality=70)
+    return Photo(out.getvalue(), 480, 320)

@@ -99,12 +99,20 @@ def access_proposal_by_id(user, pk) -> Proposal:
     return p
 
 
+def reads_any_of(user, district_code6: str) -> bool:
+    """Reads the district or any region inside it (a street user reads part of it)."""
+    sc = scope.scope_of(user)
+    return sc.everything or any(p.startswith(district_code6) or district_code6.startswith(p)
+                                for p in sc.prefixes)
+
+
 def access_run_by_id(user, pk) -> Run:
-    """A run of a district the user reads as a whole (the overview's progress bar polls it;
-    readers of a street only get 404, as before)."""
+    """A run of a district the user reads, as a whole or in part: the overview of a street user
+    shows the district's run and polls its progress, so a street's reader polls it too; a run of
+    another district is 404."""
     run = Run.objects.filter(pk=pk).select_related("region").first()
     if run is None:
         raise Http404
-    if not scope.scope_of(user).reads(run.region.code[:6]):
+    if not reads_any_of(user, run.region.code[:6]):
         raise Http404
     return run

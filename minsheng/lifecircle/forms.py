@@ -31,7 +31,7 @@ class NetworkForm(forms.Form):
 
 class CategoryField(forms.ModelChoiceField):
     def label_from_instance(self, obj: FacilityCategory) -> str:
-        return _("%(name)s（%(m)s 米，%(lv)s 分钟圈）") % {"name": obj.name, "m": obj.distance_m,
+        return _("%(name)s（%(m)s 米，%(lv)s 分钟圈）") % {"name": obj.label, "m": obj.distance_m,
                                                         "lv": obj.level}
 
 

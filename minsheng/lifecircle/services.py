@@ -164,6 +164,11 @@ def _compute(run: Run, t0: float) -> None:
                 "nodes": int(graph.n_nodes), "edges": int(len(graph.src)),
                 "km": round(float(graph.total_length_km()), 1),
                 "components": comp.summary(), "compounds": len(compounds),
+                # the same line's numbers, for the page to say in the reader's language
+                "component_counts": {"kept_nodes": int(comp.kept_nodes),
+                                     "kept_edges": int(comp.kept_edges),
+                                     "dropped_components": int(comp.dropped_components),
+                                     "dropped_nodes": int(comp.dropped_nodes)},
                 "facilities": len(facilities), "far_compounds": far_c, "far_facilities": far_f,
                 "empty_categories": access.empty_categories(),
                 "seconds": round(time.monotonic() - t0, 2),

@@ -39,7 +39,8 @@ def overview(request):
     ctx = {"district": district, "run": run, "pending": pending,
            "failed": failed if failed and failed.state == Run.State.FAILED else None,
            "network": services.network_for(district),
-           "can_recompute": access.can_recompute(request.user, district)}
+           "can_recompute": access.can_recompute(request.user, district),
+           "can_plan": access.can_plan(request.user, current_region(request).code)}
     if run is not None:
         region = current_region(request)
         compounds = access.compounds_for(request.user, region)
@@ -149,7 +150,7 @@ def catchment(request, facility_id: int):
         return JsonResponse({"error": _("该设施离路网 %(m).0f 米，超出吸附距离。") % {
             "m": snap_m}}, status=422)
     return JsonResponse({"type": "Feature", "geometry": shapely.geometry.mapping(poly),
-                         "properties": {"name": f.name, "category": f.category.name,
+                         "properties": {"name": f.name, "category": f.category.label,
                                         "distance_m": f.category.distance_m}})
 
 

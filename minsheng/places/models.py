@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 code_validator = RegexValidator(r"^\d{12}$", _("区划代码必须是12位数字"))
@@ -326,6 +327,11 @@ class FacilityCategory(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name in the page's language: the catalogue's English name in English."""
+        return self.name_en if self.name_en and get_language() == "en" else self.name
 
 
 class Facility(models.Model):

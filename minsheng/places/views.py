@@ -3,6 +3,8 @@ Every queryset comes from places/scope.py; the region switcher only narrows it."
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -48,7 +50,18 @@ def switch_region(request):
     nxt = request.POST.get("next") or reverse("web:home")
     if not url_has_allowed_host_and_scheme(nxt, allowed_hosts={request.get_host()}):
         nxt = reverse("web:home")
-    return redirect(nxt)
+    return redirect(_with_region(nxt, request.session.get(SESSION_KEY, "")))
+
+
+def _with_region(url: str, code: str) -> str:
+    """A page that names its region in the address (?region=, the indicator pages) follows a
+    switch: its old ?region= is replaced by the region switched to."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if not code or not any(k == "region" for k, _v in query):
+        return url
+    query = [(k, code if k == "region" else v) for k, v in query]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @login_required
@@ -91,7 +104,7 @@ def map_data(request, layer: str):
         for f in narrow(request, scope.facilities_for(user)):
             features.append(_feature({"type": "Point", "coordinates": [f.lng, f.lat]}, {
                 "id": f.id, "name": f.name, "category": f.category_id,
-                "category_label": f.category.name, "color": f.category.color,
+                "category_label": f.category.label, "color": f.category.color,
                 "signed": f.signed_service_point, "url": reverse("places:facility", args=[f.id]),
                 "osm": bool(f.osm_id),
             }))
@@ -155,8 +168,16 @@ def compound_detail(request, pk: int):
         "c": c, "personal": personal, "revealed": False,
         "can_reveal": can_unmask(request.user, c.region_id) and any(personal.values()),
         "can_edit": scope.can_edit(request.user, c.region_id),
-        "facilities_near": _near(request, c),
+        "facilities_near": _near(request, c), **_compound_links(request.user, c),
     })
+
+
+def _compound_links(user, c: Compound) -> dict:
+    """Which of the compound page's links the user may follow (its community, its company)."""
+    return {
+        "region_link": scope.regions_for(user).filter(code=c.region_id).exists(),
+        "company_link": c.property_company_id is not None and scope.organisations_for(
+            user).filter(pk=c.property_company_id).exists()}
 
 
 def _near(request, c: Compound, radius_m: float = 500.0):
@@ -180,6 +201,7 @@ def compound_reveal(request, pk: int):
     return render(request, "places/compound_detail.html", {
         "c": c, "personal": personal, "revealed": True, "can_reveal": False,
         "can_edit": scope.can_edit(request.user, c.region_id), "facilities_near": _near(request, c),
+        **_compound_links(request.user, c),
     })
 
 
@@ -329,4 +351,5 @@ def region_detail(request, code: str):
 def grid_list(request):
     qs = narrow(request, scope.grids_for(request.user)).annotate(n=Count("compound"))
     return render(request, "places/grid_list.html", {
-        "page": _page(request, qs.order_by("region_id", "name"), 50), "total": qs.count()})
+        "page": _page(request, qs.order_by("region_id", "name"), 50), "total": qs.count(),
+        "can_export": scope.scope_of(request.user).has_right(EXPORT)})

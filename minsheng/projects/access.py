@@ -23,7 +23,14 @@ from minsheng.accounts.roles import (
     VIEW_BUDGET,
 )
 from minsheng.places.scope import scope_of
-from minsheng.projects.models import ExpenditureLine, Plan, ProgressReport, Project, SubItem
+from minsheng.projects.models import (
+    ExpenditureLine,
+    Plan,
+    ProgressPhoto,
+    ProgressReport,
+    Project,
+    SubItem,
+)
 
 
 def projects_for(user) -> QuerySet[Project]:
@@ -63,6 +70,28 @@ def access_project_by_id(user, pk) -> Project:
         raise Http404 from None
 
 
+def public_photos() -> QuerySet[ProgressPhoto]:
+    """The photos the public page shows: marked public, of an approved report of a public,
+    not cancelled project of a published plan."""
+    return ProgressPhoto.objects.filter(
+        public=True, report__state=ProgressReport.State.APPROVED, report__project__is_public=True,
+        report__project__plan__published=True).exclude(
+        report__project__status=Project.Status.CANCELLED)
+
+
+def access_photo_by_id(user, pk) -> tuple[ProgressPhoto, bool]:
+    """A progress photo and whether it is public: anyone may see a public one (public_photos);
+    staff see the photos of the projects in their scope; anything else is 404."""
+    ph = public_photos().filter(pk=pk).first()
+    if ph is not None:
+        return ph, True
+    if getattr(user, "is_authenticated", False):
+        ph = ProgressPhoto.objects.filter(pk=pk, report__project__in=projects_for(user)).first()
+        if ph is not None:
+            return ph, False
+    raise Http404
+
+
 def can_manage(user, plan: Plan) -> bool:
     return scope_of(user).has_right(MANAGE_PROJECTS, plan.region_id)
 
@@ -79,6 +108,18 @@ def can_report(user, project: Project) -> bool:
 def can_review(user, report: ProgressReport) -> bool:
     """A supervisor (livelihood office) reviews, never the person who submitted the report."""
     return report.submitted_by_id != user.pk and can_manage(user, report.project.plan)
+
+
+def reports_to_review(user) -> QuerySet[ProgressReport]:
+    """Submitted progress reports waiting for this user's review (can_review: a supervisor of the
+    plan's region, never the submitter); the home page and the navigation count them."""
+    s = scope_of(user)
+    qs = ProgressReport.objects.filter(state=ProgressReport.State.SUBMITTED).exclude(
+        submitted_by=user)
+    if s.everything:
+        return qs
+    return qs.filter(reduce(or_, (Q(project__plan__region__code__startswith=g.prefix)
+                                  for g in s.grants_with(MANAGE_PROJECTS)), Q(pk__in=[])))
 
 
 def expenditure_for(user) -> QuerySet[ExpenditureLine]:

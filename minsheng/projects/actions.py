@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
@@ -102,22 +103,25 @@ def do_submit_progress(user, project: Project, *, as_of: dt.date, percent: Decim
                        overspend_reason: str = "", correction_reason: str = ""
                        ) -> ProgressReport:
     if not can_report(user, project):
-        raise PermissionDenied("只有牵头单位可以报送本项目进度。")
+        raise PermissionDenied(_("只有牵头单位可以报送本项目进度。"))
     errors = {}
     last = last_approved(project)
     if last and percent < last.percent:
-        errors["percent"] = f"累计完成比例不能低于已审核通过的 {last.percent}%（{last.as_of}）。"
+        errors["percent"] = _("累计完成比例不能低于已审核通过的 %(pct)s%%（%(date)s）。") % {
+            "pct": last.percent, "date": last.as_of.isoformat()}
     if last and as_of < last.as_of:
-        errors["as_of"] = f"截至日期不能早于已审核通过的报告（{last.as_of}）。"
+        errors["as_of"] = _("截至日期不能早于已审核通过的报告（%(date)s）。") % {
+            "date": last.as_of.isoformat()}
     if last and spent < last.spent and not correction_reason.strip():
         errors["correction_reason"] = _spending_fell(spent, last)
     if as_of > today():
-        errors["as_of"] = "截至日期不能晚于今天。"
+        errors["as_of"] = _("截至日期不能晚于今天。")
     allocated = money_of(project)["allocated"]
     if spent > allocated and not overspend_reason.strip():
-        errors["overspend_reason"] = (
-            f"累计支出 {format_amount(spent, '元', show_unit=False)} 元超过已下达资金 "
-            f"{format_amount(allocated, '元', show_unit=False)} 元，请说明原因（审核时会被标出）。")
+        errors["overspend_reason"] = _(
+            "累计支出 %(spent)s 元超过已下达资金 %(allocated)s 元，请说明原因（审核时会被标出）。") % {
+            "spent": format_amount(spent, "元", show_unit=False),
+            "allocated": format_amount(allocated, "元", show_unit=False)}
     if errors:
         raise ValidationError(errors)
     return ProgressReport.objects.create(
@@ -144,11 +148,11 @@ def last_approved(project: Project, *, before: ProgressReport | None = None
 def do_review(user, report: ProgressReport, *, approve: bool, comment: str = "") -> ProgressReport:
     report = ProgressReport.objects.select_for_update().get(pk=report.pk)
     if not can_review(user, report):
-        raise PermissionDenied("您无权审核此报告（报送人不能审核自己的报告）。")
+        raise PermissionDenied(_("您无权审核此报告（报送人不能审核自己的报告）。"))
     if report.state != ProgressReport.State.SUBMITTED:
-        raise ValidationError("该报告已审核，不能重复审核。")
+        raise ValidationError(_("该报告已审核，不能重复审核。"))
     if not approve and not comment.strip():
-        raise ValidationError({"review_comment": "退回时请写明原因，便于牵头单位修改。"})
+        raise ValidationError({"review_comment": _("退回时请写明原因，便于牵头单位修改。")})
     last = last_approved(report.project, before=report)
     if approve and last and report.spent < last.spent and not report.correction_reason:
         # another report was approved meanwhile: the fall has no written reason

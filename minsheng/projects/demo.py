@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from minsheng.accounts.models import Membership
 from minsheng.accounts.roles import Role
+from minsheng.lib import images
 from minsheng.places.models import Compound, Organisation, Region
 from minsheng.projects import progress
 from minsheng.projects.actions import do_add_sub_item
@@ -29,6 +30,7 @@ from minsheng.projects.models import (
     FundSource,
     Milestone,
     Plan,
+    ProgressPhoto,
     ProgressReport,
     Project,
     SubItem,
@@ -128,6 +130,7 @@ def generate(district6: str = "131002", *, progress_cb=print) -> dict[str, int]:
             _project(rng, plan, i, t, reporters, office, district)
             n += 1
     _await_review(district)
+    _photos(district)
     progress_cb(f"{district.name}: 生成 {year - 1}、{year} 年民心工程 {n} 个项目及进度历史")
     return {"plans": 2, "projects": n}
 
@@ -258,6 +261,19 @@ def _history(p: Project, pace: float, reporter, office) -> list[ProgressReport]:
         d = dt.date(d.year + (d.month == 12), month, 28)
     ProgressReport.objects.bulk_create(reports)
     return reports
+
+
+def _photos(district: Region) -> None:
+    """A generated, labelled photo (演示照片) on the latest approved report of each public project,
+    so the public page and the project pages show photos as real ones would."""
+    approved = ProgressReport.State.APPROVED
+    for p in Project.objects.filter(plan__region=district, is_public=True).order_by("pk"):
+        last = p.reports.filter(state=approved).order_by("-as_of").first()
+        if last is None:
+            continue
+        photo = images.labelled_photo(p.name, p.pk)
+        ph = ProgressPhoto(report=last, caption=f"演示照片（生成）：{p.name}", public=True)
+        ph.image.save(photo.name(), photo.file(), save=True)
 
 
 def _await_review(district: Region) -> None:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("projects/reports/<int:report_id>/review/", views.review, name="review"),
     path("projects/checklist/<int:item_id>/", views.checklist_tick, name="checklist"),
     path("budget/", views.budget, name="budget"),
+    path("projects/photos/<int:pk>.jpg", views.photo, name="photo"),
     path("public/projects/", views.public_projects, name="public"),
     path("public/projects/<str:region_code>/<int:year>/", views.public_projects,
          name="public-year"),

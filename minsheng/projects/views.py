@@ -11,17 +11,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from minsheng.lib import images
+from minsheng.lib import images, widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
-from minsheng.places.models import district_code
+from minsheng.places.models import Region, district_code
 from minsheng.places.regionswitch import current_region
 from minsheng.projects import access, actions, exchange, services
 from minsheng.projects.briefing import briefing_docx
@@ -61,6 +61,10 @@ def project_list(request):
     area = request.GET.get("area", "")
     if area:
         projects = projects.filter(area=area)
+    review = request.GET.get("review") == "1"  # the projects with reports waiting for me
+    if review:
+        projects = projects.filter(
+            pk__in=access.reports_to_review(request.user).values("project_id"))
     rows = services.with_status(projects, at)
     flag = request.GET.get("flag", "")
     counts = dict.fromkeys(FLAG_ORDER, 0)
@@ -80,6 +84,7 @@ def project_list(request):
     return render(request, "projects/list.html", {
         "plan": plan, "rows": rows, "counts": [(f, FLAG_LABELS[f], counts[f]) for f in FLAG_ORDER],
         "flag": flag, "area": area, "areas": Area.choices, "at": at, "money": money,
+        "review": review,
         "years": access.plans_for(request.user).distinct().order_by("-year").values_list(
             "year", flat=True),
         "can_manage": access.can_manage(request.user, plan),
@@ -109,8 +114,7 @@ PHOTO_MAX_BYTES = 10 * 1024 * 1024
 
 
 class ProgressForm(forms.Form):
-    as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=forms.DateInput(
-        attrs={"type": "date"}))
+    as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=widgets.DateInput())
     percent = forms.DecimalField(label=gettext_lazy("累计完成（%）"), min_value=0, max_value=100,
                                  decimal_places=2)
     quantity_done = forms.DecimalField(label=gettext_lazy("累计完成数量"), min_value=0,
@@ -325,10 +329,27 @@ def budget(request):
                              "amount": amount, "livelihood": code in share.livelihood_classes,
                              "pct": float(amount / share.total * 100) if share.total else 0})
     return render(request, "projects/budget.html", {
-        "region": region, "years": years, "year": year, "share": share, "prev": prev,
+        # the figures are the district's (budgets are a district's): named by the district,
+        # never by the street the switcher is on
+        "region": Region.objects.filter(code=district).first() if district else None,
+        "switched": region, "years": years, "year": year, "share": share, "prev": prev,
         "growth": growth, "by_class": by_class, "series": series, "form": form,
         "can_import": can_import, "errors": errors,
     })
+
+
+def photo(request, pk: int):
+    """A progress photo: public ones (public_photos) for anyone, cached by browsers and proxies;
+    the others for staff within scope only, cached privately. Uploads are never served from
+    MEDIA_ROOT directly (nothing there is listable or guessable)."""
+    ph, public = access.access_photo_by_id(request.user, pk)
+    try:
+        resp = FileResponse(ph.image.open("rb"), content_type="image/jpeg")
+    except FileNotFoundError:  # the record outlived its file (a restore without media/)
+        raise Http404 from None
+    resp["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=86400"
+    resp["X-Content-Type-Options"] = "nosniff"
+    return resp
 
 
 def public_projects(request, region_code: str | None = None, year: int | None = None):

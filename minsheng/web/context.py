@@ -4,13 +4,16 @@ apps' access modules (never their views) what the user may open."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, MANAGE_REPORTS, VIEW_INDICATORS
 from minsheng.assistance.monitoring_access import can_view_records as can_monitor
-from minsheng.cases.access import can_patrol, can_see_stats, has_queue, is_case_staff
+from minsheng.cases.access import can_patrol, can_see_stats, has_queue, is_case_staff, queue_for
+from minsheng.indicators.access import returns_to_review
 from minsheng.places.regionswitch import current_region, switchable_regions
 from minsheng.places.scope import editable_regions_for, scope_of
-from minsheng.projects.access import expenditure_for, plans_for
+from minsheng.projects.access import expenditure_for, plans_for, reports_to_review
 
 
 def shell(request):
@@ -31,4 +34,31 @@ def shell(request):
     ctx["can_monitor"] = can_monitor(user)
     ctx["case_nav"] = {"queue": has_queue(user), "staff": is_case_staff(user),
                        "patrol": can_patrol(user), "stats": can_see_stats(user)}
+    ctx["waiting"] = waiting_for(user, ctx)
     return ctx
+
+
+def waiting_for(user, ctx: dict) -> dict:
+    """What waits for this user's action, counted through the apps' access modules: progress
+    reports to review, data returns to approve, cases in the user's queue. The navigation shows
+    the total; the home page lists each with its link."""
+    items = []
+    if ctx["case_nav"]["queue"]:
+        n = queue_for(user).count()
+        if n:
+            items.append({"kind": "cases", "n": n, "url": reverse("cases:queue"),
+                          "label": _("件诉求在我的待办中")})
+    reports = reports_to_review(user)
+    n = reports.count()
+    if n:
+        year = reports.order_by("project__plan__year").values_list(
+            "project__plan__year", flat=True).first()
+        items.append({"kind": "reports", "n": n,
+                      "url": f"{reverse('projects:list')}?year={year}&review=1",
+                      "label": _("份项目进度报告待审核")})
+    if ctx["indicator_nav"]["entry"]:
+        n = returns_to_review(user).count()
+        if n:
+            items.append({"kind": "returns", "n": n, "url": reverse("indicators:entry"),
+                          "label": _("份数据填报待审核")})
+    return {"items": items, "total": sum(i["n"] for i in items)}

@@ -9,7 +9,20 @@ from django.db import connection
 from django.db.models import Count
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
+from minsheng.accounts.roles import (
+    APPROVE_DATA,
+    EDIT_PLACES,
+    ENTER_DATA,
+    MANAGE_PROJECTS,
+    PLAN_SERVICES,
+    REPORT_PROGRESS,
+    SERVE_COMPOUNDS,
+    VIEW_INDICATORS,
+)
+from minsheng.cases.access import can_patrol, can_see_stats, has_queue, is_case_staff
 from minsheng.indicators import access as indicator_access
 from minsheng.indicators import services as indicators
 from minsheng.places import scope
@@ -19,6 +32,7 @@ from minsheng.places.models import (
     code_prefix,
 )
 from minsheng.places.regionswitch import current_region, narrow
+from minsheng.projects.access import plans_for
 
 
 class LoginView(auth_views.LoginView):
@@ -73,14 +87,15 @@ def home(request):
     if region is not None:
         for child in Region.objects.filter(parent=region).order_by("code"):
             p = code_prefix(child.code)
-            children.append({
-                "region": child,
-                "compounds": compounds.filter(region__code__startswith=p).count(),
-                "facilities": facilities.filter(region__code__startswith=p).count(),
-            })
+            row = {"region": child,
+                   "compounds": compounds.filter(region__code__startswith=p).count(),
+                   "facilities": facilities.filter(region__code__startswith=p).count()}
+            if row["compounds"] or row["facilities"]:  # no rows of zeros outside one's work
+                children.append(row)
     generated = compounds.filter(generated=True).exists()
     done = figures.get("renovations_done")
     return render(request, "web/home.html", {
+        "first_actions": first_actions(request.user),
         "region": region, "n": n,
         "totals": {"households": count("households_total"),
                    "population": count("population_total")},
@@ -96,6 +111,39 @@ def home(request):
         "by_status": by_status, "by_category": by_category, "children": children,
         "generated": generated,
     })
+
+
+def first_actions(user) -> list[dict]:
+    """What this role does first, most frequent first (the home page's buttons), each asked of
+    the apps' access modules so that no button leads to a page the user cannot open."""
+    s = scope.scope_of(user)
+    out = []
+
+    def add(label, name, query=""):
+        out.append({"label": label, "url": reverse(name) + query})
+
+    if not is_case_staff(user):
+        add(_("我要反映问题"), "cases:new")
+        add(_("我的诉求"), "cases:mine")
+    if can_patrol(user) and not s.has_right(MANAGE_PROJECTS) and not s.has_right(EDIT_PLACES):
+        add(_("巡查上报"), "cases:patrol")
+    if has_queue(user):
+        add(_("我的待办诉求"), "cases:queue")
+    if s.has_right(REPORT_PROGRESS) and plans_for(user).exists():
+        add(_("报送项目进度"), "projects:list")
+    if s.has_right(ENTER_DATA) or s.has_right(APPROVE_DATA):
+        add(_("数据填报"), "indicators:entry")
+    if s.has_right(MANAGE_PROJECTS):
+        add(_("民生项目"), "projects:list")
+    if s.has_right(VIEW_INDICATORS):
+        add(_("民生指标"), "indicators:dashboard")
+    if can_see_stats(user):
+        add(_("诉求统计"), "casestats:stats")
+    if s.has_right(SERVE_COMPOUNDS) and not s.prefixes:
+        add(_("在管小区"), "places:compounds")
+    if s.has_right(PLAN_SERVICES) or not out:
+        add(_("生活圈"), "lifecircle:overview")
+    return out[:5]
 
 
 def healthz(request):

@@ -170,16 +170,29 @@ def test_a_street_sees_only_its_street(cases, client_for, user):
             assert cl.get(url).status_code == 403, (who, url)
 
 
-def test_the_region_shown_follows_the_switcher(client_for):
+def test_drilling_into_a_street_leaves_the_switcher_and_other_pages_alone(client_for):
     c = client_for("district")
     s1, _s2 = streets()
-    assert c.get(f"/indicators/?region={s1.code}").context["region"].code == s1.code
-    assert c.session["minsheng_region"] == s1.code  # module pages linked from here match
-    # the switcher at the top posts back to the page's old address
-    c.post("/region/switch/", {"region": D, "next": f"/indicators/?region={s1.code}"})
-    assert c.get(f"/indicators/?region={s1.code}").context["region"].code == D
-    # a link to a region is followed
-    assert c.get(f"/indicators/?region={s1.code}").context["region"].code == s1.code
+    c.get("/")  # the switcher starts at the district
+    r = c.get(f"/indicators/?region={s1.code}")
+    assert r.context["region"].code == s1.code
+    assert c.session.get("minsheng_region") in (None, D)  # not silently switched
+    assert c.get("/compounds/").context["current_region"].code == D
+    # the switcher at the top posts back to the page's address: its ?region= follows the switch
+    r = c.post("/region/switch/", {"region": s1.code, "next": f"/indicators/?region={D}"})
+    assert r["Location"] == f"/indicators/?region={s1.code}"
+    assert c.get(r["Location"]).context["region"].code == s1.code
+    # a link to a region is followed, as before
+    assert c.get(f"/indicators/?region={D}").context["region"].code == D
+
+
+def test_a_drilled_indicator_page_switches_explicitly_for_its_records(client_for):
+    c = client_for("district")
+    s1, _s2 = streets()
+    c.get("/")
+    html = c.get(f"/indicators/cases_received/?region={s1.code}").content.decode()
+    assert "点击明细会把区划切换到" in html
+    assert f'name="region" value="{s1.code}"' in html
 
 
 def test_excel_export_has_the_figures_and_is_audited(cases, client_for, user):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
+from minsheng.accounts.models import Membership
 from minsheng.accounts.roles import PLAN_SERVICES, RIGHTS, Role
 from minsheng.lifecircle import access
 from minsheng.lifecircle.engine import (
@@ -20,6 +22,7 @@ from minsheng.lifecircle.engine import (
 )
 from minsheng.lifecircle.engine.geo import EARTH_RADIUS_M
 from minsheng.lifecircle.models import Proposal, Run
+from minsheng.places.models import Region
 
 MD = EARTH_RADIUS_M * np.pi / 180 * 1e-3  # metres per 0.001° at the equator
 
@@ -191,5 +194,18 @@ def test_recompute_and_run_status_are_checked(client_for) -> None:
         assert client_for(name).post("/lifecircle/recompute/").status_code == 403, name
     assert Run.objects.count() == n
     run = Run.objects.filter(region_id="131002000000").latest("pk")
-    assert client_for("resident1").get(f"/lifecircle/runs/{run.pk}.json").status_code == 404
     assert client_for("viewer1").get(f"/lifecircle/runs/{run.pk}.json").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_street_user_polls_the_district_run_the_overview_shows(client_for, user) -> None:
+    """The overview of a street (or community) user shows the district's run and its progress
+    bar polls run_status: readers of part of the district poll it, others get 404."""
+    run = Run.objects.filter(region_id="131002000000").latest("pk")
+    for name in ("street1", "community1", "grid1", "resident1"):
+        assert client_for(name).get(f"/lifecircle/runs/{run.pk}.json").status_code == 200, name
+    other = get_user_model().objects.create_user("pingcheng-street")
+    street = Region.objects.filter(parent_id="140213000000").order_by("code").first()
+    Membership.objects.create(user=other, role=Role.STREET_STAFF, region=street)
+    assert client_for("pingcheng-street").get(
+        f"/lifecircle/runs/{run.pk}.json").status_code == 404

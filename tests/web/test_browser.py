@@ -41,7 +41,7 @@ def demo_server(tmp_path_factory):
     proc = subprocess.Popen([sys.executable, "-m", "minsheng.cli", "demo", "--port", str(port)],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
+    deadline = time.monotonic() + float(os.environ.get("MINSHENG_DEMO_START_SECONDS", "180"))
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError((var / "demo.log").read_text())

@@ -98,3 +98,12 @@ def test_the_demo_keeps_its_promises_on_any_date(moment, client_for):
         assert values["cases_received"] > 0
         assert values["air_good_days"] == 300
         assert values["livelihood_share"] is not None
+
+
+def test_every_demo_case_number_carries_its_local_submission_date():
+    """The number says the day the case was filed (as workflow.do_file numbers a real one), also
+    for the cases the demo moves to come due or run overdue."""
+    wrong = [(c.number, timezone.localtime(c.created_at).date())
+             for c in Case.objects.filter(generated=True).only("number", "created_at")
+             if c.number.split("-")[1] != f"{timezone.localtime(c.created_at):%Y%m%d}"]
+    assert not wrong, wrong[:5]
