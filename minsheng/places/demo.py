@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import shapely
 from django.db import transaction
-from shapely.geometry import Point, box, mapping
+from shapely.geometry import box, mapping
 
-from minsheng.places import fabric
+from minsheng.places import fabric, locate
 from minsheng.places.actions import do_save_street_network
 from minsheng.places.divisions import load_district
 from minsheng.places.models import (
@@ -115,16 +115,7 @@ def generate(district6: str, *, progress=print) -> dict[str, int]:
     rng = random.Random(f"minsheng-demo-{district6}")  # noqa: S311 - not security
     streets = list(Region.objects.filter(parent=district).order_by("code"))
     comms = list(Region.objects.filter(parent__parent=district).order_by("code"))
-    plans = [fabric.StreetPlan(
-        s.code, is_urban_street(s),
-        [c.code for c in comms if c.parent_id == s.code and not is_village(c)],
-        [c.code for c in comms if c.parent_id == s.code and is_village(c)]) for s in streets]
-    lng0, lat0 = d.centre
-    m_lng = 111_320.0 * math.cos(math.radians(lat0))
-    offset = ((d.urban_centre[0] - lng0) * m_lng, (d.urban_centre[1] - lat0) * 111_000.0)
-    fab = fabric.to_lnglat(fabric.generate_fabric(
-        f"minsheng-fabric-{district6}", centre_radius=(d.radius_km[0] * 1000, d.radius_km[1] * 1000),
-        urban_offset=offset, streets=plans, n_compounds=d.compounds), lng0, lat0)
+    fab = fabric.to_lnglat(district_fabric(d, streets, comms), *d.centre)
     _set_geom(district, fab.outline)
     for s in streets:
         _set_geom(s, fab.regions[s.code])
@@ -143,17 +134,31 @@ def generate(district6: str, *, progress=print) -> dict[str, int]:
 
     orgs = _organisations(rng, district, streets, communities)
     compounds = _compounds(rng, district, communities, fab.compounds, orgs["companies"])
-    grids = _grids(rng, communities)
-    for cp in compounds:
-        cp.grid = next((g for g in grids.get(cp.region_id, [])
-                        if g.boundary and shapely.geometry.shape(g.boundary).contains(
-                            Point(cp.lng, cp.lat))), None)
+    _grids(rng, communities)
+    locate.invalidate()
+    for cp in compounds:  # the grid holding the point, as an import would find it
+        cp.grid = locate.grid_in(cp.region_id, cp.lng, cp.lat)
     Compound.objects.bulk_update([c for c in compounds if c.grid], ["grid"])
     _facilities(rng, d, streets, communities, fab.facilities)
     c = counts(code)
     progress(f"{district.name}: {c['compounds']} 个小区、{c['signed']} 个签约服务网点、"
              f"{c['facilities']} 个设施、{c['grids']} 个网格（均为生成数据）")
     return c
+
+
+def district_fabric(d: DemoDistrict, streets: list[Region], comms: list[Region]) -> fabric.Fabric:
+    """The generated fabric of a demo district, in metres round its centre (the same seed gives
+    the same fabric: `generate` and the tests both call this)."""
+    plans = [fabric.StreetPlan(
+        s.code, is_urban_street(s),
+        [c.code for c in comms if c.parent_id == s.code and not is_village(c)],
+        [c.code for c in comms if c.parent_id == s.code and is_village(c)]) for s in streets]
+    lng0, lat0 = d.centre
+    m_lng = 111_320.0 * math.cos(math.radians(lat0))
+    offset = ((d.urban_centre[0] - lng0) * m_lng, (d.urban_centre[1] - lat0) * 111_000.0)
+    return fabric.generate_fabric(
+        f"minsheng-fabric-{d.code}", centre_radius=(d.radius_km[0] * 1000, d.radius_km[1] * 1000),
+        urban_offset=offset, streets=plans, n_compounds=d.compounds)
 
 
 def is_village(region: Region) -> bool:

@@ -63,10 +63,10 @@ SEAT = [("service_centre", 1.0), ("health_centre", 0.95), ("secondary_school", 0
         ("sports_ground", 0.45), ("park", 0.35), ("culture_centre", 0.3), ("housekeeping", 0.3),
         ("mall", 0.15), ("convenience", 0.9), ("breakfast", 0.7), ("pharmacy", 0.8),
         ("hairdresser", 0.6), ("repair", 0.5), ("laundry", 0.3)]
-VILLAGE = [("community_station", 0.85), ("health_station", 0.7), ("convenience", 0.55),
-           ("fitness_ground", 0.4), ("culture_station", 0.35), ("breakfast", 0.15),
-           ("elderly_day_care", 0.15), ("primary_school", 0.12), ("kindergarten", 0.12),
-           ("recycling", 0.1)]
+VILLAGE = [("community_station", 0.85), ("health_station", 0.7), ("convenience", 0.45),
+           ("fitness_ground", 0.3), ("culture_station", 0.3), ("breakfast", 0.1),
+           ("elderly_day_care", 0.12), ("primary_school", 0.1), ("kindergarten", 0.1),
+           ("recycling", 0.08)]
 
 AREA_PER_COMPOUND = 60_000.0  # m² of core (blocks, streets, other uses) per urban compound
 AREA_PER_COMMUNITY = 140_000.0  # at least this much core per residential community
