@@ -52,7 +52,9 @@ PER_COMPOUND_SHOPS = [("convenience", 0.65), ("breakfast", 0.55), ("pharmacy", 0
                       ("hairdresser", 0.35), ("laundry", 0.3), ("repair", 0.35),
                       ("post_express", 0.4), ("supermarket", 0.1), ("housekeeping", 0.12),
                       ("recycling", 0.15)]
-UNIT10 = [("market", 0.9), ("supermarket", 0.95), ("sports_ground", 0.8)]
+UNIT10 = [("market", 0.9), ("supermarket", 0.95), ("sports_ground", 0.8),
+          # the shop street at a 10-minute centre
+          ("hairdresser", 0.8), ("laundry", 0.7), ("repair", 0.7), ("post_express", 0.8)]
 UNIT15 = [("health_centre", 0.92), ("culture_centre", 0.85), ("elderly_home", 0.88),
           ("mall", 0.9), ("bank", 0.95), ("sports_centre", 0.35)]
 UNIT15_SCATTERED = [("bank", 0.6), ("housekeeping", 0.85), ("recycling", 0.85)]
@@ -503,7 +505,6 @@ def generate_fabric(seed: str, *, centre_radius: tuple[float, float], urban_offs
     outline = Polygon(pts).buffer(0)
 
     core_streets = [s for s in streets if s.urban and s.resid]
-    seat_streets = [s for s in streets if not s.urban]
     # Compounds per community: the core's communities hold most, town seats a few.
     weights: dict[str, float] = {}
     for s in streets:
@@ -647,9 +648,9 @@ def generate_fabric(seed: str, *, centre_radius: tuple[float, float], urban_offs
     lines = unary_union(all_streets + all_paths + roads)
     lines = list(getattr(lines, "geoms", [lines]))
 
-    compounds = _place_compounds(rng, comm_faces, alloc, core_streets, seat_streets)
+    compounds = _place_compounds(rng, comm_faces, alloc)
     facilities = _place_facilities(rng, streets, core_streets, comm_faces, compounds,
-                                   seat_areas, village_areas, angle)
+                                   seat_areas, village_areas)
     return Fabric(outline=outline, regions=regions, lines=lines, street_blocks=street_blocks,
                   compounds=compounds, facilities=facilities, settlements=settlements)
 
@@ -685,7 +686,7 @@ def _roads(nodes: list[tuple[str, list[tuple[float, float]]]]) -> list[LineStrin
     return out
 
 
-def _place_compounds(rng, comm_faces, alloc, core_streets, seat_streets) -> list[Site]:
+def _place_compounds(rng, comm_faces, alloc) -> list[Site]:
     out: list[Site] = []
     for code in sorted(comm_faces):
         n = alloc.get(code, 0)
@@ -742,7 +743,7 @@ class _Deck:
 
 
 def _place_facilities(rng, streets, core_streets, comm_faces, compounds, seat_areas,
-                      village_areas, angle) -> list[FacilitySite]:
+                      village_areas) -> list[FacilitySite]:
     out: list[FacilitySite] = []
     has = _Deck(rng)
     face_used: dict[str, set[int]] = {c: {s.face for s in compounds if s.community == c}

@@ -8,6 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from minsheng.projects import access as project_access
+from minsheng.projects.exchange import may_export
 from minsheng.projects.models import ChecklistItem, ExpenditureLine, ProgressReport, Project
 from minsheng.projects.services import status_of
 
@@ -124,3 +126,12 @@ def test_the_progress_briefing_downloads_as_word_from_the_page(client_for):
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(resp.content)).paragraphs)
     assert "民心工程" in text
     assert client_for("resident1").get("/projects/briefing.docx").status_code == 404
+
+
+def test_a_user_who_sees_the_plan_without_the_export_right_is_refused_not_failed(client_for, user):
+    """grid1 sees the plan (a project has a sub-item in its community) but may not export: a
+    403 page, not the exchange's PermissionError as a 500."""
+    assert project_access.plans_for(user("grid1")).exists() and not may_export(user("grid1"))
+    c = client_for("grid1")
+    for url in ("/projects/export.xlsx", "/projects/briefing.docx"):
+        assert c.get(url).status_code == 403, url
