@@ -287,6 +287,22 @@ SIGNABLE = {"convenience", "supermarket", "breakfast", "hairdresser", "laundry",
             "elderly_day_care", "canteen"}
 
 
+STREET_NAMED = {"service_centre", "health_centre", "culture_centre", "police"}
+
+
+def _facility_name(cat, region: Region, street: Region | None) -> str:
+    """吉祥社区便利店; a street's or town's own institutions carry its name: 银河南路街道社区服务中心,
+    杨税务镇社区卫生服务中心, 银河南路派出所."""
+    if street is not None and cat.code in STREET_NAMED:
+        if cat.code == "police":
+            return f"{street.name.removesuffix('街道').removesuffix('镇')}{cat.name}"
+        if cat.name.startswith("街道"):
+            return (f"{street.name.removesuffix('街道')}{cat.name}" if is_urban_street(street)
+                    else f"{street.name}{cat.name.removeprefix('街道')}")
+        return f"{street.name}{cat.name}"
+    return f"{region.name.removesuffix('社区居民委员会').removesuffix('村民委员会')}{cat.name}"
+
+
 def _facilities(rng, d, streets, communities, sites) -> None:
     """One facility per planned site, in the community it stands in; `d.signed_points` of the
     signable ones (city and town seats first) are the signed service points."""
@@ -310,15 +326,13 @@ def _facilities(rng, d, streets, communities, sites) -> None:
         hits = tree.query(p, predicate="within")
         k = int(hits[0]) if len(hits) else int(tree.nearest(p))
         region = comm[k][0]
-        base = region.name.removesuffix("社区居民委员会").removesuffix("村民委员会")
-        if f.where == "seat" and region.parent_id in street_of and cat.level == 15:
-            base = street_of[region.parent_id].name  # a town's own facility: 杨税务镇卫生服务中心
-        name = f"{base}{cat.name}"
+        name = _facility_name(cat, region, street_of.get(region.parent_id))
+        base = name.removesuffix(cat.name)
         k = 1
-        while (region.code, cat.code, name) in used:
+        while (cat.code, name) in used:  # one name per category in the district
             k += 1
             name = f"{base}{cat.name}{k}号点"
-        used.add((region.code, cat.code, name))
+        used.add((cat.code, name))
         rows.append(Facility(
             name=name, category=cat, region=region, lat=round(p.y, 6), lng=round(p.x, 6),
             address=f"{region.name}{rng.randint(1, 200)}号", signed_service_point=i in signed,
