@@ -1,10 +1,12 @@
 """The demo district: real division names and codes, generated (and labelled) geography.
 
 No street map or compound list of 安次区 can be had offline, so everything spatial here is generated
-from a seed: a district outline, street/town and community cells (Voronoi), a street lattice in the
-built-up areas with roads between towns, compounds on lattice blocks, service points near compounds,
-grids inside communities, and organisations. Every generated row carries `generated=True` and the
-pages say so. The same seed gives the same district, so running the demo twice changes nothing.
+from a seed by minsheng/places/fabric.py: an urban core of street blocks (arterials, local streets,
+footpaths) cut into the real 街道 and their communities, town seats and village lanes joined by
+roads, compounds inside blocks with their entrances on a street, facilities placed as a planned
+district places them (with gaps), grids inside communities, and organisations. Every generated row
+carries `generated=True` and the pages say so. The same seed gives the same district, so running the
+demo twice changes nothing.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from dataclasses import dataclass
 
 import shapely
 from django.db import transaction
-from shapely.geometry import LineString, MultiLineString, MultiPoint, Point, Polygon, box, mapping
-from shapely.ops import unary_union
+from shapely.geometry import box, mapping
 
+from minsheng.places import fabric, locate
 from minsheng.places.actions import do_save_street_network
 from minsheng.places.divisions import load_district
 from minsheng.places.models import (
@@ -47,8 +49,6 @@ DISTRICTS = {
     "140213": DemoDistrict("140213", (113.30, 40.08), (9.0, 8.0), (113.30, 40.08), 160, 180),
 }
 
-KM_LAT = 1 / 111.0
-
 NAME_HEADS = ["银河", "光明", "永华", "龙河", "华苑", "盛德", "幸福", "阳光", "金泰", "和平", "新源", "锦绣", "翠景", "馨园", "康庄", "富贵", "祥和", "惠民", "文苑", "瑞祥", "安居", "富华", "东方", "紫御", "香榭", "恒大", "怡和", "荣盛", "嘉华", "书香", "明珠", "世纪", "春晖", "长安", "润泽", "丽景", "碧水", "芳华", "泰和", "新华", "星河", "金地", "福泽", "兴业", "育才", "红星", "青年", "园丁", "建设", "电力", "铁路", "粮食", "邮电", "纺织"]
 NAME_TAILS = ["小区", "家园", "花园", "苑", "里", "嘉园", "公寓", "新村", "雅居", "名苑", "佳园", "华庭"]
 COMPANY_NAMES = ["廊坊市安泰物业服务有限公司", "廊坊市华逸物业管理有限公司", "河北盛德物业服务有限公司", "廊坊市龙河物业服务有限公司", "廊坊市惠居物业管理有限公司", "廊坊市新源物业服务有限公司", "廊坊市祥和物业管理有限公司", "廊坊市恒安物业服务有限公司", "河北宜居物业服务有限公司", "廊坊市瑞景物业管理有限公司", "廊坊市万家物业服务有限公司", "廊坊市东方物业管理有限公司"]
@@ -66,83 +66,6 @@ DEPARTMENTS = {
     "区农业农村局（区乡村振兴局）": _F.AGRICULTURE,
 }
 
-# Signed service points: MOFCOM's basic trades and community services (weights).
-SIGNED_MIX = {
-    "convenience": 60, "supermarket": 22, "breakfast": 40, "hairdresser": 35, "laundry": 18,
-    "housekeeping": 14, "repair": 24, "pharmacy": 36, "post_express": 40, "recycling": 16,
-    "community_station": 24, "elderly_day_care": 14, "canteen": 10,
-}
-# Public facilities per street (街道) and per town; deliberately thin so the life circle has gaps.
-PUBLIC_PER_STREET = {
-    "health_centre": 1, "health_station": 3, "secondary_school": 1, "primary_school": 3,
-    "kindergarten": 4, "park": 2, "market": 3, "sports_ground": 1, "culture_centre": 1,
-    "culture_station": 2, "fitness_ground": 3, "elderly_home": 1, "service_centre": 1,
-    "police": 1, "bank": 2, "mall": 1,
-}
-PUBLIC_PER_TOWN = {
-    "health_centre": 1, "secondary_school": 1, "primary_school": 1, "kindergarten": 1, "market": 1,
-    "service_centre": 1, "police": 1, "elderly_home": 1, "culture_station": 1, "park": 0,
-}
-
-
-def _dlng(km: float, lat: float) -> float:
-    return km / (111.32 * math.cos(math.radians(lat)))
-
-
-def _jittered_outline(rng: random.Random, d: DemoDistrict) -> Polygon:
-    lng0, lat0 = d.centre
-    pts = []
-    for i in range(28):
-        a = 2 * math.pi * i / 28
-        r = rng.uniform(0.82, 1.08)
-        pts.append((lng0 + _dlng(d.radius_km[0] * r * math.cos(a), lat0),
-                    lat0 + d.radius_km[1] * r * math.sin(a) * KM_LAT))
-    return Polygon(pts).buffer(0)
-
-
-def _random_point_in(rng: random.Random, poly, near=None, spread_km: float | None = None) -> Point:
-    minx, miny, maxx, maxy = poly.bounds
-    for _ in range(2000):
-        if near is not None and spread_km:
-            lat = near[1] + rng.gauss(0, spread_km * KM_LAT)
-            lng = near[0] + rng.gauss(0, _dlng(spread_km, near[1]))
-            p = Point(lng, lat)
-        else:
-            p = Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
-        if poly.contains(p):
-            return p
-    return poly.representative_point()
-
-
-def _spread_points(rng, poly, n, *, near=None, spread_km=None, min_km=0.3) -> list[Point]:
-    """n points inside poly, kept apart so Voronoi cells are not slivers."""
-    pts: list[Point] = []
-    min_deg = min_km * KM_LAT
-    attempts = 0
-    while len(pts) < n:
-        p = _random_point_in(rng, poly, near, spread_km)
-        attempts += 1
-        if attempts < 4000 and any(p.distance(q) < min_deg for q in pts):
-            continue
-        pts.append(p)
-    return pts
-
-
-def _cells(seeds: list[Point], within) -> list:
-    """Voronoi cells of seeds clipped to `within`, in seed order."""
-    if len(seeds) == 1:
-        return [within]
-    cells = shapely.voronoi_polygons(MultiPoint(seeds), extend_to=within)
-    out = []
-    for s in seeds:
-        cell = next((c for c in cells.geoms if c.contains(s)), None)
-        geom = cell.intersection(within) if cell is not None else s.buffer(0.001)
-        if geom.geom_type == "GeometryCollection":
-            geom = unary_union([g for g in geom.geoms if g.area > 0])
-        out.append(geom)
-    return out
-
-
 def _geojson(geom, ndigits: int = 6) -> dict:
     geom = shapely.set_precision(geom, 10 ** -ndigits)
     return mapping(geom)
@@ -159,34 +82,6 @@ def phone_number(rng: random.Random) -> str:
 
 def is_urban_street(region: Region) -> bool:
     return region.name.endswith("街道")
-
-
-def _lattice(rng, area, spacing_km: float) -> list[LineString]:
-    """An irregular street lattice over `area` (jittered spacing), clipped to it."""
-    minx, miny, maxx, maxy = area.bounds
-    lat = (miny + maxy) / 2
-    lines = []
-    y = miny
-    while y < maxy:
-        lines.append(LineString([(minx, y), (maxx, y)]))
-        y += spacing_km * KM_LAT * rng.uniform(0.75, 1.25)
-    x = minx
-    while x < maxx:
-        lines.append(LineString([(x, miny), (x, maxy)]))
-        x += _dlng(spacing_km, lat) * rng.uniform(0.75, 1.25)
-    out = []
-    for ln in lines:
-        clipped = ln.intersection(area)
-        if clipped.is_empty:
-            continue
-        out.extend(getattr(clipped, "geoms", [clipped]))
-    return [g for g in out if g.geom_type == "LineString"]
-
-
-def _blocks(lines: list[LineString], area) -> list[Polygon]:
-    """City blocks: the faces between lattice lines inside the area."""
-    faces = shapely.polygonize(list(lines) + [area.boundary])
-    return [f for f in faces.geoms if f.area > 0 and area.contains(f.representative_point())]
 
 
 def _compound_name(rng, used: set[str], region_name: str) -> str:
@@ -220,89 +115,57 @@ def generate(district6: str, *, progress=print) -> dict[str, int]:
         progress(f"{district.name}: 演示数据已存在，跳过生成")
         return counts(code)
     rng = random.Random(f"minsheng-demo-{district6}")  # noqa: S311 - not security
-    outline = _jittered_outline(rng, d)
-    _set_geom(district, outline)
-
     streets = list(Region.objects.filter(parent=district).order_by("code"))
-    urban = [s for s in streets if is_urban_street(s)]
-    others = [s for s in streets if not is_urban_street(s)]
-    all_urban = len(others) == 0
-    # Street seeds: urban streets clustered round the urban centre, the others on a ring.
-    uc = d.urban_centre
-    seeds: dict[str, Point] = {}
-    urban_spread = min(d.radius_km) * (0.45 if all_urban else 0.12)
-    for s, p in zip(urban, _spread_points(rng, outline, len(urban), near=uc,
-                                          spread_km=urban_spread, min_km=1.0), strict=True):
-        seeds[s.code] = p
-    for i, s in enumerate(others):
-        a = 2 * math.pi * i / max(1, len(others)) + rng.uniform(-0.2, 0.2)
-        r = rng.uniform(0.45, 0.75)
-        p = Point(d.centre[0] + _dlng(d.radius_km[0] * r * math.cos(a), d.centre[1]),
-                  d.centre[1] + d.radius_km[1] * r * math.sin(a) * KM_LAT)
-        if not outline.contains(p) or any(p.distance(q) < 1.5 * KM_LAT for q in seeds.values()):
-            p = _random_point_in(rng, outline)
-        seeds[s.code] = p
-    street_cells = dict(zip(seeds, _cells(list(seeds.values()), outline), strict=True))
-    progress(f"{district.name}: {len(streets)} 个街道/乡镇区域已生成")
-
-    communities: dict[str, tuple[Region, object, Point]] = {}
-    built_up = []
+    comms = list(Region.objects.filter(parent__parent=district).order_by("code"))
+    fab = fabric.to_lnglat(district_fabric(d, streets, comms), *d.centre)
+    _set_geom(district, fab.outline)
     for s in streets:
-        cell = street_cells[s.code]
-        _set_geom(s, cell)
-        comms = list(Region.objects.filter(parent=s).order_by("code"))
-        if not comms:
-            continue
-        centre = seeds[s.code]
-        seat = cell.intersection(centre.buffer(1.6 * KM_LAT)) if not is_urban_street(s) else cell
-        resid = [c for c in comms if int(c.code[9:]) < 200]
-        villages = [c for c in comms if int(c.code[9:]) >= 200]
-        pts: list[Point] = []
-        if resid:
-            pts += _spread_points(rng, seat, len(resid), min_km=0.35 if is_urban_street(s) else 0.2)
-        if villages:
-            pts += _spread_points(rng, cell, len(villages), min_km=0.5)
-        comm_cells = _cells(pts, cell)
-        for c, p, g in zip(resid + villages, pts, comm_cells, strict=True):
-            _set_geom(c, g)
-            communities[c.code] = (c, g, p)
-        built_up.append(cell if is_urban_street(s) else seat.buffer(0.3 * KM_LAT).intersection(cell))
-    progress(f"{district.name}: {len(communities)} 个社区/村区域已生成")
+        _set_geom(s, fab.regions[s.code])
+    progress(f"{district.name}: {len(streets)} 个街道/乡镇区域已生成")
+    communities: dict[str, tuple[Region, object]] = {}
+    for c in comms:
+        _set_geom(c, fab.regions[c.code])
+        communities[c.code] = (c, fab.regions[c.code])
+    progress(f"{district.name}: {len(communities)} 个社区/村区域已生成（街区、镇区和村庄路网）")
 
-    built = unary_union(built_up).buffer(0)
-    lattice = _lattice(rng, built, spacing_km=0.28)
-    # Roads between neighbouring towns and to the urban centre.
-    seed_list = list(seeds.values())
-    roads = []
-    for i, p in enumerate(seed_list):
-        near = sorted(seed_list[:i] + seed_list[i + 1:], key=p.distance)[:2]
-        roads += [LineString([p, q]) for q in near]
-        roads.append(LineString([p, Point(uc)]))
-    roads = [r.intersection(outline) for r in roads]
-    roads = [g for r in roads for g in getattr(r, "geoms", [r]) if g.geom_type == "LineString"]
-    # unary_union nodes the lines where they cross, so the network is walkable as a graph.
-    net = unary_union(lattice + roads)
-    if net.geom_type == "LineString":
-        net = MultiLineString([net])
+    net = fabric.network(fab)
     do_save_street_network(
         district, [[list(p) for p in line] for line in _geojson(net)["coordinates"]],
         name=f"{district.name}道路网（生成）", source="Minsheng 演示生成数据，不是真实道路",
         generated=True)
 
     orgs = _organisations(rng, district, streets, communities)
-    blocks = _blocks(lattice, built)
-    compounds = _compounds(rng, d, district, communities, blocks, orgs["companies"])
-    grids = _grids(rng, communities)
-    for cp in compounds:
-        cp.grid = next((g for g in grids.get(cp.region_id, [])
-                        if g.boundary and shapely.geometry.shape(g.boundary).contains(
-                            Point(cp.lng, cp.lat))), None)
+    compounds = _compounds(rng, district, communities, fab.compounds, orgs["companies"])
+    _grids(rng, communities)
+    locate.invalidate()
+    for cp in compounds:  # the grid holding the point, as an import would find it
+        cp.grid = locate.grid_in(cp.region_id, cp.lng, cp.lat)
     Compound.objects.bulk_update([c for c in compounds if c.grid], ["grid"])
-    _facilities(rng, d, streets, communities, compounds, seeds)
+    _facilities(rng, d, streets, communities, fab.facilities)
     c = counts(code)
     progress(f"{district.name}: {c['compounds']} 个小区、{c['signed']} 个签约服务网点、"
              f"{c['facilities']} 个设施、{c['grids']} 个网格（均为生成数据）")
     return c
+
+
+def district_fabric(d: DemoDistrict, streets: list[Region], comms: list[Region]) -> fabric.Fabric:
+    """The generated fabric of a demo district, in metres round its centre (the same seed gives
+    the same fabric: `generate` and the tests both call this)."""
+    plans = [fabric.StreetPlan(
+        s.code, is_urban_street(s),
+        [c.code for c in comms if c.parent_id == s.code and not is_village(c)],
+        [c.code for c in comms if c.parent_id == s.code and is_village(c)]) for s in streets]
+    lng0, lat0 = d.centre
+    m_lng = 111_320.0 * math.cos(math.radians(lat0))
+    offset = ((d.urban_centre[0] - lng0) * m_lng, (d.urban_centre[1] - lat0) * 111_000.0)
+    return fabric.generate_fabric(
+        f"minsheng-fabric-{d.code}", centre_radius=(d.radius_km[0] * 1000, d.radius_km[1] * 1000),
+        urban_offset=offset, streets=plans, n_compounds=d.compounds)
+
+
+def is_village(region: Region) -> bool:
+    """A 村民委员会 (codes 200 and above in the statistical divisions)."""
+    return int(region.code[9:]) >= 200
 
 
 def counts(code: str) -> dict[str, int]:
@@ -349,7 +212,7 @@ def _organisations(rng, district, streets, communities) -> dict[str, list[Organi
         org(f"{short}人民调解委员会", K.MEDIATION_COMMITTEE, s)
         if is_urban_street(s) or s.name.endswith("镇"):
             org(f"{short.removesuffix('街道').removesuffix('镇')}派出所", K.POLICE_STATION, s)
-    for c, _g, _p in communities.values():
+    for c, _g in communities.values():
         org(c.name, K.COMMUNITY_COMMITTEE, c)
     companies = []
     for name in COMPANY_NAMES:
@@ -359,43 +222,20 @@ def _organisations(rng, district, streets, communities) -> dict[str, list[Organi
     return {"companies": companies}
 
 
-def _compounds(rng, d, district, communities, blocks, companies) -> list[Compound]:
-    resid = [(c, g) for c, g, _p in communities.values() if int(c.code[9:]) < 200]
-    weights = [3 if c.parent and is_urban_street(c.parent) else 1 for c, _ in resid]
-    by_comm: dict[str, list[Polygon]] = {}
-    for b in blocks:
-        rp = b.representative_point()
-        for c, g in resid:
-            if g.contains(rp):
-                by_comm.setdefault(c.code, []).append(b)
-                break
-    for v in by_comm.values():
-        rng.shuffle(v)
+def _compounds(rng, district, communities, sites, companies) -> list[Compound]:
+    """One compound per generated site (a block or part of one; the point is its entrance)."""
     used: set[str] = set()
     out: list[Compound] = []
     PS = Compound.PropertyStatus
-    target = d.compounds
-    guard = 0
-    while len(out) < target and guard < target * 50:
-        guard += 1
-        (c, g), = rng.choices(resid, weights=weights)
-        free = by_comm.get(c.code)
-        if free:
-            block = free.pop()
-            shape = block.buffer(-0.00025)
-            if shape.is_empty or shape.area < block.area * 0.2:
-                shape = block
-        else:
-            p = _random_point_in(rng, g)
-            shape = box(p.x - 0.001, p.y - 0.0007, p.x + 0.001, p.y + 0.0007).intersection(g)
-        if shape.geom_type != "Polygon":
-            shape = max(getattr(shape, "geoms", [shape]), key=lambda s: s.area)
-            if shape.geom_type != "Polygon":
-                continue
-        rp = shape.representative_point()
+    for site in sites:
+        c, _g = communities[site.community]
+        shape = site.shape
+        e = site.entrance
+        # A compound's size follows its site: about one household per 25–45 m² of land.
+        households = max(60, int(shape.area * (111_000 ** 2) * math.cos(math.radians(e.y))
+                                 / rng.uniform(25, 45)))
         year = rng.choice([rng.randint(1982, 1999), rng.randint(2000, 2022), rng.randint(2005, 2020)])
-        buildings = rng.randint(2, 24)
-        households = buildings * rng.randint(24, 96)
+        buildings = max(2, min(40, households // rng.randint(60, 110)))
         is_old = year < 2000
         status = rng.choices([PS.COMPANY, PS.MANAGEMENT_COMMITTEE, PS.OWNERS_COMMITTEE, PS.NONE],
                              weights=[62, 18, 12, 8] if not is_old else [35, 35, 10, 20])[0]
@@ -407,7 +247,7 @@ def _compounds(rng, d, district, communities, blocks, companies) -> list[Compoun
         out.append(Compound(
             name=name, region=c, address=f"{district.name}{c.name.removesuffix('社区居民委员会')}"
             f"{rng.choice(NAME_HEADS)}路{rng.randint(1, 300)}号",
-            lat=round(rp.y, 6), lng=round(rp.x, 6), boundary=_geojson(shape),
+            lat=round(e.y, 6), lng=round(e.x, 6), boundary=_geojson(shape),
             year_built=year, buildings=buildings, households=households,
             population=int(households * rng.uniform(2.3, 2.9)),
             property_status=status,
@@ -428,7 +268,7 @@ def _compounds(rng, d, district, communities, blocks, companies) -> list[Compoun
 def _grids(rng, communities) -> dict[str, list[Grid]]:
     out: dict[str, list[Grid]] = {}
     rows = []
-    for c, g, _p in communities.values():
+    for c, g in communities.values():
         n = rng.randint(2, 4) if int(c.code[9:]) < 200 else 1
         minx, miny, maxx, maxy = g.bounds
         step = (maxx - minx) / n
@@ -443,59 +283,63 @@ def _grids(rng, communities) -> dict[str, list[Grid]]:
     return out
 
 
-def _facilities(rng, d, streets, communities, compounds, seeds) -> None:
+# Categories a district signs as 生活圈服务网点 (MOFCOM's basic trades and community services).
+SIGNABLE = {"convenience", "supermarket", "breakfast", "hairdresser", "laundry", "housekeeping",
+            "repair", "pharmacy", "post_express", "recycling", "community_station",
+            "elderly_day_care", "canteen"}
+
+
+STREET_NAMED = {"service_centre", "health_centre", "culture_centre", "police"}
+
+
+def _facility_name(cat, region: Region, street: Region | None) -> str:
+    """吉祥社区便利店; a street's or town's own institutions carry its name: 银河南路街道社区服务中心,
+    杨税务镇社区卫生服务中心, 银河南路派出所."""
+    if street is not None and cat.code in STREET_NAMED:
+        if cat.code == "police":
+            return f"{street.name.removesuffix('街道').removesuffix('镇')}{cat.name}"
+        if cat.name.startswith("街道"):
+            return (f"{street.name.removesuffix('街道')}{cat.name}" if is_urban_street(street)
+                    else f"{street.name}{cat.name.removeprefix('街道')}")
+        return f"{street.name}{cat.name}"
+    return f"{region.name.removesuffix('社区居民委员会').removesuffix('村民委员会')}{cat.name}"
+
+
+def _facilities(rng, d, streets, communities, sites) -> None:
+    """One facility per planned site, in the community it stands in; `d.signed_points` of the
+    signable ones (city and town seats first) are the signed service points."""
     cats = {c.code: c for c in FacilityCategory.objects.all()}
     used: set[tuple[str, str, str]] = set()
     rows: list[Facility] = []
-    comm_shapes = [(c, g) for c, g, _p in communities.values()]
-
-    def region_at(p: Point, fallback: Region) -> Region:
-        for c, g in comm_shapes:
-            if g.contains(p):
-                return c
-        return fallback
-
-    def add(cat_code: str, p: Point, fallback: Region, signed: bool):
-        cat = cats.get(cat_code)
+    comm = list(communities.values())
+    tree = shapely.STRtree([g for _c, g in comm])
+    street_of = {s.code: s for s in streets}
+    signable = [i for i, f in enumerate(sites) if f.category in SIGNABLE and f.category in cats]
+    town = [i for i in signable if sites[i].where != "village"]
+    village = [i for i in signable if sites[i].where == "village"]
+    n = min(d.signed_points, len(signable))
+    signed = set(rng.sample(town, min(n, len(town))))
+    signed |= set(rng.sample(village, n - len(signed)))
+    for i, f in enumerate(sites):
+        cat = cats.get(f.category)
         if cat is None:
-            return
-        region = region_at(p, fallback)
-        base = region.name.removesuffix("社区居民委员会").removesuffix("村民委员会")
-        name = f"{base}{cat.name}"
-        n = 1
-        while (region.code, cat_code, name) in used:
-            n += 1
-            name = f"{base}{cat.name}{n}号点"
-        used.add((region.code, cat_code, name))
+            continue
+        p = f.point
+        hits = tree.query(p, predicate="within")
+        k = int(hits[0]) if len(hits) else int(tree.nearest(p))
+        region = comm[k][0]
+        name = _facility_name(cat, region, street_of.get(region.parent_id))
+        base = name.removesuffix(cat.name)
+        k = 1
+        while (cat.code, name) in used:  # one name per category in the district
+            k += 1
+            name = f"{base}{cat.name}{k}号点"
+        used.add((cat.code, name))
         rows.append(Facility(
             name=name, category=cat, region=region, lat=round(p.y, 6), lng=round(p.x, 6),
-            address=f"{region.name}{rng.randint(1, 200)}号", signed_service_point=signed,
+            address=f"{region.name}{rng.randint(1, 200)}号", signed_service_point=i in signed,
             opening_hours=rng.choice(["07:00-22:00", "08:00-20:00", "06:30-21:30", "00:00-24:00",
                                       "08:30-17:30"]),
             capacity=rng.choice([None, 50, 100, 200, 500]), generated=True,
         ))
-
-    weights = [max(1, c.population) for c in compounds]
-    mix = list(SIGNED_MIX)
-    mix_w = [SIGNED_MIX[k] for k in mix]
-    for _ in range(d.signed_points):
-        cp = rng.choices(compounds, weights=weights)[0]
-        dist = rng.uniform(0.05, 0.5)
-        a = rng.uniform(0, 2 * math.pi)
-        p = Point(cp.lng + _dlng(dist * math.cos(a), cp.lat), cp.lat + dist * math.sin(a) * KM_LAT)
-        add(rng.choices(mix, weights=mix_w)[0], p, cp.region, True)
-    for s in streets:
-        plan = PUBLIC_PER_STREET if is_urban_street(s) else PUBLIC_PER_TOWN
-        local = [cp for cp in compounds if cp.region_id.startswith(s.code[:9])]
-        centre = seeds[s.code]
-        for cat_code, n in plan.items():
-            for _ in range(n):
-                if local:
-                    cp = rng.choice(local)
-                    p = Point(cp.lng + _dlng(rng.uniform(-0.4, 0.4), cp.lat),
-                              cp.lat + rng.uniform(-0.4, 0.4) * KM_LAT)
-                else:
-                    p = Point(centre.x + _dlng(rng.uniform(-0.5, 0.5), centre.y),
-                              centre.y + rng.uniform(-0.5, 0.5) * KM_LAT)
-                add(cat_code, p, s, False)
     Facility.objects.bulk_create(rows)

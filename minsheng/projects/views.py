@@ -262,7 +262,8 @@ def export_xlsx(request):
     plan = _plan(request)
     if plan is None:
         raise Http404
-
+    if not exchange.may_export(request.user):  # a 403, not the exchange's PermissionError (500)
+        raise PermissionDenied
     return _download(*exchange.export_projects(request.user, plan, _at(request)))
 
 
@@ -271,7 +272,8 @@ def briefing(request):
     plan = _plan(request)
     if plan is None:
         raise Http404
-
+    if not exchange.may_export(request.user):
+        raise PermissionDenied
     return _download(*briefing_docx(request.user, plan, _at(request)))
 
 

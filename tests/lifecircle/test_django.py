@@ -141,8 +141,22 @@ def test_poster_pdf(client_for):
 
 
 def test_far_off_points_are_listed_with_their_snap_distance(client_for):
-    run = services.current_run(district())
+    d = district()
+    graph = services.graph_for(services.network_for(d))
+    c = Compound.objects.in_region(ANCI).order_by("pk").first()
+    # a shop out in the fields, beyond MAX_SNAP_M of every street: step away until it is
+    for k in range(1, 200):
+        lng, lat = c.lng + 0.002 * k, c.lat - 0.0015 * k
+        if float(engine.snap_points(graph, [lng], [lat]).snap_m[0]) > services.MAX_SNAP_M + 20:
+            break
+    else:
+        pytest.fail("no point of the district lies off the network")
+    Facility.objects.create(name="田间便利店", category_id="convenience", region=c.region,
+                            lat=lat, lng=lng)
+    services.compute(Run.objects.create(region=d, network=services.network_for(d)).pk)
+    run = services.current_run(d)
     far = run.stats["far_facilities"]
+    assert "田间便利店" in [x["name"] for x in far]
     assert far and all(x["snap_m"] > services.MAX_SNAP_M and x["name"] for x in far)
     html = client_for("district").get("/lifecircle/").content.decode()
     assert f"{far[0]['name']} · {far[0]['snap_m']:.0f} m" in html

@@ -59,8 +59,10 @@ def test_hand_checked_share():
     assert any("205" in n and "不一致" in n for n in r.notes)  # 550 of sections vs 600 of class
 
 
-def test_anci_2020_figures_from_line_items():
-    # 安次区 2020: 民生支出 24.7亿元 = 83.03% of the general public budget.
+def test_demo_check_anci_2020_figures_from_line_items():
+    """A demo check: the line items are constructed to give the seed's stated figures (安次区
+    2020: 民生支出 24.7亿元 = 83.03% of the general public budget); it checks the arithmetic, not
+    the seed."""
     liv = [("205", 8.4e8), ("208", 6.1e8), ("210", 3.2e8), ("212", 2.9e8), ("213", 2.6e8),
            ("221", 1.5e8)]
     other_total = Decimal("24.7e8") / Decimal("0.8303") - Decimal("24.7e8")

@@ -8,14 +8,18 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from minsheng.projects import access as project_access
 from minsheng.projects import actions
+from minsheng.projects.exchange import may_export
 from minsheng.projects.models import ExpenditureLine, ProgressReport, Project
 from minsheng.projects.services import status_of
 
 pytestmark = pytest.mark.django_db
 
 
-def test_budget_page_shows_the_seed_share_computed_from_lines(client_for):
+def test_demo_check_budget_page_shows_the_seed_share_computed_from_lines(client_for):
+    """A demo check, not an independent proof: the demo's 2020 budget lines are made so that
+    they give the seed's stated 24.7亿元 and 83.03%; this checks the page computes them."""
     html = client_for("district").get("/budget/?year=2020").content.decode()
     assert "24.70亿元" in html and "83.03%" in html and "3.67%" in html
 
@@ -127,3 +131,12 @@ def test_the_progress_briefing_downloads_as_word_from_the_page(client_for):
     text = "\n".join(p.text for p in docx.Document(io.BytesIO(resp.content)).paragraphs)
     assert "民心工程" in text
     assert client_for("resident1").get("/projects/briefing.docx").status_code == 404
+
+
+def test_a_user_who_sees_the_plan_without_the_export_right_is_refused_not_failed(client_for, user):
+    """grid1 sees the plan (a project has a sub-item in its community) but may not export: a
+    403 page, not the exchange's PermissionError as a 500."""
+    assert project_access.plans_for(user("grid1")).exists() and not may_export(user("grid1"))
+    c = client_for("grid1")
+    for url in ("/projects/export.xlsx", "/projects/briefing.docx"):
+        assert c.get(url).status_code == 403, url

@@ -39,6 +39,8 @@ def test_chinese_by_default_english_on_request(client_for):
 
 
 def test_home_figures_are_computed_from_records(client_for):
+    """214 and 353 are a demo check (the seed's stated counts, which the demo is generated to
+    hold); the managed share is computed here from the records."""
     html = client_for("district").get("/").content.decode()
     assert "214" in html and "353" in html
     managed = Compound.objects.filter(region__code__startswith="131002").exclude(
