@@ -26,6 +26,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from minsheng.assistance.access import changes_for, households_for
+from minsheng.assistance.models import ChangeRequest, Household, Person
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
@@ -40,7 +42,7 @@ from minsheng.projects.models import ChecklistItem, Plan, ProgressReport, Projec
 pytestmark = pytest.mark.django_db
 
 ACCOUNTS = ["district", "street1", "street2", "community1", "grid1", "property1", "mediator1",
-            "dept1", "viewer1", "resident1", "admin", None]  # None: anonymous
+            "dept1", "civil1", "viewer1", "resident1", "admin", None]  # None: anonymous
 OTHER = "140213"  # 平城区: outside every 安次区 account
 
 # Open to anyone on purpose (docs/architecture.md, "Deliberate public reads").
@@ -92,10 +94,15 @@ OBJECT_ARGS = {
     ("organisation-personal", "pk"): "organisation",
     ("grid-detail", "pk"): "grid",
     ("grid-personal", "pk"): "grid",
+    ("assistance:household", "pk"): "household",
+    ("assistance:household-reveal", "pk"): "household",
+    ("assistance:change-new", "pk"): "household",
+    ("assistance:change", "pk"): "change",
+    ("assistance:change-act", "pk"): "change",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
-              "cases:detail", "projects:detail"}
+              "cases:detail", "projects:detail", "assistance:household", "assistance:change"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -195,13 +202,16 @@ CANDIDATES = {
     "checklist": lambda: ChecklistItem.objects.order_by("pk"),
     "run": lambda: Run.objects.order_by("pk"),
     "proposal": lambda: Proposal.objects.order_by("pk"),
+    "household": lambda: Household.objects.order_by("pk"),
+    "change": lambda: ChangeRequest.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
     "organisation": "region__code", "grid": "region__code", "case": "region__code",
     "attachment": "case__region__code", "project": "plan__region__code",
     "progress": "project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
-    "run": "region__code", "proposal": "region__code",
+    "run": "region__code", "proposal": "region__code", "household": "region__code",
+    "change": "household__region__code",
 }
 
 
@@ -229,6 +239,8 @@ READABLE = {
     "project": projects_for,
     "progress": lambda u: ProgressReport.objects.filter(project__in=projects_for(u)),
     "checklist": lambda u: ChecklistItem.objects.filter(sub_item__project__in=projects_for(u)),
+    "household": households_for,
+    "change": changes_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -270,6 +282,16 @@ def objects(django_db_setup, django_db_blocker):
             lead_department=Organisation.objects.filter(
                 region__code__startswith=OTHER).order_by("pk").first(),
             target="一项", start_date=timezone.localdate(), end_date=timezone.localdate())
+        # a household with a change request in each district (the demo registers 安次区's)
+        admin = get_user_model().objects.get(username="admin")
+        for n, code in enumerate((OTHER, "131002")):
+            community = Region.objects.filter(code__startswith=code, level="community").order_by(
+                "code").first()
+            h = Household.objects.create(number=f"PERM-{n}", region=community, area="urban")
+            Person.objects.create(household=h, region=community, relationship="head", name="甲",
+                                  id_number=f"13100219800101{n:03d}1", birth_date="1980-01-01")
+            ChangeRequest.objects.create(household=h, kind="household", data={"address": "某处"},
+                                         reason="测试", state="submitted", created_by=admin)
         public = Case.objects.filter(public=True).exclude(attachments=None).order_by("pk").first()
         public = public or Case.objects.filter(public=True).order_by("pk").first()
         photo = Attachment.objects.filter(case=public).first()

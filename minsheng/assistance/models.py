@@ -5,6 +5,7 @@ ID and phone numbers are personal fields, masked unless unmasked through account
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -114,3 +115,113 @@ class Supporter(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ChangeRequest(models.Model):
+    """A later edit of the registry (A.5 §1): a household's fields, a new member, a member's
+    fields, a new supporter. Nothing changes until the request is approved and applied; each step
+    is an event (see assistance/actions.py for the allowed transitions)::
+
+        draft ──submit──▶ submitted ──approve──▶ approved ──apply──▶ applied
+          │                  │
+          └──cancel──▶ cancelled   └──reject──▶ rejected
+    """
+
+    class Kind(models.TextChoices):
+        HOUSEHOLD = "household", _("修改家庭户信息")
+        ADD_MEMBER = "add_member", _("增加家庭成员")
+        EDIT_MEMBER = "edit_member", _("修改成员信息")
+        ADD_SUPPORTER = "add_supporter", _("增加法定义务人")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交")
+        APPROVED = "approved", _("已批准")
+        APPLIED = "applied", _("已生效")
+        REJECTED = "rejected", _("已退回")
+        CANCELLED = "cancelled", _("已撤销")
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="changes",
+                                  verbose_name=_("家庭户"))
+    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="changes", verbose_name=_("成员"))
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    data = models.JSONField(_("变更内容"), default=dict)
+    reason = models.CharField(_("变更原因"), max_length=300)
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices,
+                             default=State.DRAFT, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("申请人"))
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("变更申请")
+        verbose_name_plural = _("变更申请")
+
+    def __str__(self) -> str:
+        return f"{self.household.number} {self.get_kind_display()}"
+
+
+class ChangeEvent(models.Model):
+    """One step of a change request, append-only."""
+
+    change = models.ForeignKey(ChangeRequest, on_delete=models.CASCADE, related_name="events",
+                               verbose_name=_("变更申请"))
+    state = models.CharField(_("变为"), max_length=20, choices=ChangeRequest.State.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("操作人"))
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("变更记录")
+        verbose_name_plural = _("变更记录")
+
+
+class Standard(models.Model):
+    """A dated, per-region standard (A.5 §3): 低保标准 per person per month (urban/rural), the
+    低保边缘 multiplier (1.5×), the 特困 and 孤儿 monthly amounts, the 临时救助 ceiling in months
+    of the 低保标准. Rules read the row of the nearest region (community → street → district →
+    province) in force on the day; a new amount is a new row with its own `valid_from`, so past
+    decisions keep the standard they were made under."""
+
+    class Programme(models.TextChoices):
+        DIBAO = "dibao", _("低保标准（元/人·月）")
+        EDGE = "edge", _("低保边缘（低保标准的倍数）")
+        TEKUN = "tekun", _("特困人员基本生活标准（元/人·月）")
+        ORPHAN = "orphan", _("孤儿基本生活费（元/人·月）")
+        TEMPORARY = "temporary", _("临时救助上限（低保标准的月数）")
+
+    class Area(models.TextChoices):
+        URBAN = "urban", _("城镇")
+        RURAL = "rural", _("农村")
+        BOTH = "both", _("城乡统一")
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("适用区划"))
+    programme = models.CharField(_("项目"), max_length=20, choices=Programme.choices)
+    area = models.CharField(_("城乡"), max_length=10, choices=Area.choices, default=Area.BOTH)
+    valid_from = models.DateField(_("执行日期"))
+    amount = models.DecimalField(_("金额（元）"), max_digits=10, decimal_places=2, null=True,
+                                 blank=True)
+    multiplier = models.DecimalField(_("倍数"), max_digits=6, decimal_places=2, null=True,
+                                     blank=True)
+    source = models.CharField(_("依据"), max_length=300)
+    verified = models.BooleanField(_("已核实"), default=False,
+                                   help_text=_("依据已与正式文件核对；演示数据为未核实"))
+
+    class Meta:
+        ordering = ["region_id", "programme", "area", "-valid_from"]
+        verbose_name = _("救助标准")
+        verbose_name_plural = _("救助标准")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "programme", "area", "valid_from"],
+                                    name="assist_standard_unique"),
+            models.CheckConstraint(condition=models.Q(amount__isnull=False)
+                                   | models.Q(multiplier__isnull=False),
+                                   name="assist_standard_has_value"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_id} {self.get_programme_display()} {self.valid_from}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, MANAGE_REPORTS, VIEW_INDICATORS
+from minsheng.assistance.access import can_view_stats as can_assistance
 from minsheng.cases.access import can_patrol, can_see_stats, has_queue, is_case_staff
 from minsheng.places.regionswitch import current_region, switchable_regions
 from minsheng.places.scope import editable_regions_for, scope_of
@@ -23,6 +24,7 @@ def shell(request):
     ctx["can_import"] = editable_regions_for(user).exists()
     ctx["can_projects"] = plans_for(user).exists()
     ctx["can_budget"] = expenditure_for(user).exists()
+    ctx["can_assistance"] = can_assistance(user)
     ctx["indicator_nav"] = {
         "dashboard": scope.has_right(VIEW_INDICATORS),
         "entry": scope.has_right(ENTER_DATA) or scope.has_right(APPROVE_DATA),

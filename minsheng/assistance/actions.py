@@ -1,0 +1,191 @@
+"""The only writers of the assistance registry (do_*): registering a household with its head,
+and the change requests through which every later edit goes. Each is atomic, checks the right
+itself and is audited (accounts.masking.log).
+
+Change requests follow this table (the model's docstring draws it); any other step is refused::
+
+    draft ──submit──▶ submitted ──approve──▶ approved ──apply──▶ applied
+      └──cancel──▶ cancelled     └──reject──▶ rejected
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from minsheng.accounts import masking
+from minsheng.accounts.models import AuditLog
+from minsheng.assistance import access
+from minsheng.assistance.models import ChangeEvent, ChangeRequest, Household, Person, Supporter
+from minsheng.lib.validators import check_no_control_chars
+
+__all__ = ["EDITABLE", "TRANSITIONS", "do_apply_change", "do_approve_change",
+           "do_cancel_change", "do_draft_change", "do_register_household", "do_reject_change",
+           "do_submit_change"]
+
+S = ChangeRequest.State
+K = ChangeRequest.Kind
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "submit": {S.DRAFT: S.SUBMITTED},
+    "cancel": {S.DRAFT: S.CANCELLED, S.SUBMITTED: S.CANCELLED},
+    "approve": {S.SUBMITTED: S.APPROVED},
+    "reject": {S.SUBMITTED: S.REJECTED},
+    "apply": {S.APPROVED: S.APPLIED},
+}
+MEMBER_FIELDS = ("name", "relationship", "id_number", "sex", "birth_date", "phone",
+                 "labour_capacity", "disability_grade")
+# the fields a change request of each kind may set
+EDITABLE: dict[str, tuple[str, ...]] = {
+    K.HOUSEHOLD: ("address", "area", "was_registered_poor"),
+    K.ADD_MEMBER: MEMBER_FIELDS,
+    K.EDIT_MEMBER: MEMBER_FIELDS,
+    K.ADD_SUPPORTER: ("name", "relationship", "id_number", "able_to_support"),
+}
+
+
+def _clean_texts(values: dict) -> None:
+    for k, v in values.items():
+        try:
+            check_no_control_chars(v)
+        except ValidationError as e:
+            raise ValidationError({k: e.messages}) from None
+
+
+@transaction.atomic
+def do_register_household(user, *, number: str, region, area: str, address: str = "",
+                          was_registered_poor: bool = False, head: dict,
+                          request=None) -> Household:
+    """A new household with its head (户主); later edits go through change requests."""
+    if not access.can_register(user, region.code):
+        raise PermissionDenied("您无权在该社区登记家庭户。")
+    _clean_texts({"number": number, "address": address, **{k: v for k, v in head.items()
+                                                           if isinstance(v, str)}})
+    household = Household(number=number, region=region, area=area, address=address,
+                          was_registered_poor=was_registered_poor)
+    household.full_clean()
+    household.save()
+    person = Person(household=household, region=region, relationship=Person.Relationship.HEAD,
+                    **head)
+    person.full_clean()
+    person.save()
+    masking.log(user, AuditLog.Action.CREATE, household, detail=f"登记家庭户：{number}",
+                request=request)
+    return household
+
+
+def _values(change_kind: str, data: dict) -> dict:
+    allowed = EDITABLE[change_kind]
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValidationError(f"不能通过变更申请修改：{'、'.join(sorted(unknown))}")
+    return dict(data)
+
+
+def _build(change: ChangeRequest):
+    """The object the change would save, validated (full_clean), not saved."""
+    data = dict(change.data)
+    if "birth_date" in data and isinstance(data["birth_date"], str):
+        data["birth_date"] = dt.date.fromisoformat(data["birth_date"])
+    h = change.household
+    if change.kind == K.HOUSEHOLD:
+        obj = Household.objects.get(pk=h.pk)
+        for k, v in data.items():
+            setattr(obj, k, v)
+    elif change.kind == K.ADD_MEMBER:
+        obj = Person(household=h, region_id=h.region_id, **data)
+    elif change.kind == K.EDIT_MEMBER:
+        obj = Person.objects.get(pk=change.person_id, household=h)
+        for k, v in data.items():
+            setattr(obj, k, v)
+    else:  # ADD_SUPPORTER
+        obj = Supporter(person_id=change.person_id, **data)
+    obj.full_clean()
+    return obj
+
+
+@transaction.atomic
+def do_draft_change(user, household: Household, *, kind: str, data: dict, reason: str,
+                    person: Person | None = None, request=None) -> ChangeRequest:
+    """A change request as a draft, checked now as it would be applied (so errors show early)."""
+    if not access.can_register(user, household.region_id):
+        raise PermissionDenied("您无权为该家庭户申请变更。")
+    if kind in (K.EDIT_MEMBER, K.ADD_SUPPORTER) and (
+            person is None or person.household_id != household.pk):
+        raise ValidationError("请选择本户的成员。")
+    _clean_texts({"reason": reason, **{k: v for k, v in data.items() if isinstance(v, str)}})
+    if not reason.strip():
+        raise ValidationError({"reason": ["请填写变更原因。"]})
+    change = ChangeRequest(household=household, person=person, kind=kind,
+                           data=_values(kind, data), reason=reason.strip()[:300], created_by=user)
+    _build(change)
+    change.save()
+    ChangeEvent.objects.create(change=change, state=S.DRAFT, actor=user, note="")
+    masking.log(user, AuditLog.Action.CREATE, household, object_type="assistance.changerequest",
+                object_id=str(change.pk), detail=f"变更申请（草稿）：{change.get_kind_display()}",
+                request=request)
+    return change
+
+
+def _move(user, change: ChangeRequest, step: str, note: str = "") -> ChangeRequest:
+    # read the row again under a lock: two approvers clicking at once do not both succeed
+    current = ChangeRequest.objects.select_for_update().get(pk=change.pk)
+    target = TRANSITIONS[step].get(current.state)
+    if target is None:
+        raise ValidationError(f"当前状态为“{current.get_state_display()}”，不能{STEP_WORDS[step]}。")
+    _clean_texts({"note": note})
+    change.state = target
+    change.save(update_fields=["state"])
+    ChangeEvent.objects.create(change=change, state=target, actor=user, note=note[:300])
+    masking.log(user, AuditLog.Action.UPDATE, change.household,
+                object_type="assistance.changerequest", object_id=str(change.pk),
+                detail=f"变更申请{STEP_WORDS[step]}：{change.get_kind_display()}")
+    return change
+
+
+STEP_WORDS = {"submit": "提交", "cancel": "撤销", "approve": "批准", "reject": "退回",
+              "apply": "生效"}
+
+
+@transaction.atomic
+def do_submit_change(user, change: ChangeRequest) -> ChangeRequest:
+    if change.created_by_id != user.pk and not access.can_register(user, change.household.region_id):
+        raise PermissionDenied("您无权提交该变更申请。")
+    return _move(user, change, "submit")
+
+
+@transaction.atomic
+def do_cancel_change(user, change: ChangeRequest, note: str = "") -> ChangeRequest:
+    if change.created_by_id != user.pk:
+        raise PermissionDenied("只有申请人可以撤销。")
+    return _move(user, change, "cancel", note)
+
+
+@transaction.atomic
+def do_approve_change(user, change: ChangeRequest, note: str = "") -> ChangeRequest:
+    if not access.can_approve(user, change):
+        raise PermissionDenied("您无权审批该变更申请（申请人不能审批自己的申请）。")
+    return _move(user, change, "approve", note)
+
+
+@transaction.atomic
+def do_reject_change(user, change: ChangeRequest, note: str) -> ChangeRequest:
+    if not access.can_approve(user, change):
+        raise PermissionDenied("您无权审批该变更申请（申请人不能审批自己的申请）。")
+    if not note.strip():
+        raise ValidationError("退回时请写明原因。")
+    return _move(user, change, "reject", note)
+
+
+@transaction.atomic
+def do_apply_change(user, change: ChangeRequest) -> ChangeRequest:
+    """Write the approved change into the registry (checked again: the registry may have moved
+    since the request was drafted)."""
+    if not access.can_approve(user, change):
+        raise PermissionDenied("您无权使该变更生效。")
+    if change.state != S.APPROVED:
+        raise ValidationError(f"当前状态为“{change.get_state_display()}”，不能生效。")
+    obj = _build(change)
+    obj.save()
+    return _move(user, change, "apply")

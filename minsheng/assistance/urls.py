@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from minsheng.assistance import views
+
+app_name = "assistance"
+urlpatterns = [
+    path("assistance/", views.overview, name="overview"),
+    path("assistance/households/", views.household_list, name="households"),
+    path("assistance/households/new/", views.household_new, name="household-new"),
+    path("assistance/households/import/", views.household_import, name="import"),
+    path("assistance/households/template.xlsx", views.household_template, name="template"),
+    path("assistance/households/<int:pk>/", views.household_detail, name="household"),
+    path("assistance/households/<int:pk>/reveal/", views.household_reveal,
+         name="household-reveal"),
+    path("assistance/households/<int:pk>/change/", views.change_new, name="change-new"),
+    path("assistance/changes/<int:pk>/", views.change_detail, name="change"),
+    path("assistance/changes/<int:pk>/act/", views.change_act, name="change-act"),
+]
