@@ -97,6 +97,7 @@ OBJECT_ARGS = {
     ("assistance:household", "pk"): "household",
     ("assistance:household-reveal", "pk"): "household",
     ("assistance:change-new", "pk"): "household",
+    ("assistance:assess", "pk"): "household",
     ("assistance:change", "pk"): "change",
     ("assistance:change-act", "pk"): "change",
 }

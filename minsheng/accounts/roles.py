@@ -52,6 +52,7 @@ PLAN_SERVICES = "plan_services"  # run the life circle's siting analysis and rea
 VIEW_HOUSEHOLDS = "view_households"  # the household registry of the region (personal, masked)
 REGISTER_HOUSEHOLDS = "register_households"  # register households, draft and submit changes
 APPROVE_HOUSEHOLD_CHANGES = "approve_household_changes"  # approve and apply change requests
+REVIEW_ASSISTANCE = "review_assistance"  # 街道: review applications, run the 公示, objections
 DECIDE_ASSISTANCE = "decide_assistance"  # 区民政局: standards, enrolment decisions, payments
 VIEW_ASSISTANCE_STATS = "view_assistance_stats"  # aggregates only (cells under 5 suppressed)
 
@@ -72,7 +73,7 @@ RIGHTS: dict[str, frozenset[str]] = {
                                   SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES,
                                   VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES,
                                   VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
-                                  VIEW_ASSISTANCE_STATS}),
+                                  REVIEW_ASSISTANCE, VIEW_ASSISTANCE_STATS}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
                                      VIEW_AREA_PROJECTS, PLAN_SERVICES, VIEW_HOUSEHOLDS,

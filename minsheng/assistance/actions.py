@@ -11,19 +11,32 @@ Change requests follow this table (the model's docstring draws it); any other st
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.assistance import access
-from minsheng.assistance.models import ChangeEvent, ChangeRequest, Household, Person, Supporter
+from minsheng.assistance import eligibility as el
+from minsheng.assistance.models import (
+    Assessment,
+    ChangeEvent,
+    ChangeRequest,
+    Household,
+    IncomeItem,
+    Person,
+    SpendingItem,
+    Supporter,
+)
+from minsheng.assistance.standards import exclusions_in_force
 from minsheng.lib.validators import check_no_control_chars
 
 __all__ = ["EDITABLE", "TRANSITIONS", "do_apply_change", "do_approve_change",
-           "do_cancel_change", "do_draft_change", "do_register_household", "do_reject_change",
-           "do_submit_change"]
+           "do_cancel_change", "do_draft_change", "do_record_assessment", "do_register_household",
+           "do_reject_change", "do_submit_change"]
 
 S = ChangeRequest.State
 K = ChangeRequest.Kind
@@ -189,3 +202,60 @@ def do_apply_change(user, change: ChangeRequest) -> ChangeRequest:
     obj = _build(change)
     obj.save()
     return _move(user, change, "apply")
+
+
+MAX_AMOUNT = Decimal("100000000")  # 1亿元 over a window: anything larger is a typing error
+
+
+@transaction.atomic
+def do_record_assessment(user, household: Household, *, assessed_on: dt.date,
+                         incomes: list[tuple[Person | None, str, Decimal]],
+                         spending: list[tuple[str, Decimal]] = (), months: int = 12,
+                         savings: Decimal = Decimal(0), vehicles: int = 0, homes: int = 0,
+                         business_stake: Decimal = Decimal(0), assets_within_rules: bool = True,
+                         emergency: str = "", note: str = "", request=None) -> Assessment:
+    """One economic assessment over the `months` before `assessed_on`: income by kind (for a
+    member or the whole household), the region's exclusions then in force applied, rigid
+    spending and assets; the counted per-capita monthly income is computed and kept."""
+    if not access.can_register(user, household.region_id):
+        raise PermissionDenied("您无权为该家庭户记录经济状况核对。")
+    if assessed_on > timezone.localdate() or assessed_on.year < 2000:
+        raise ValidationError({"assessed_on": ["核对日期应在 2000 年至今天之间。"]})
+    if not 1 <= months <= 24:
+        raise ValidationError({"months": ["收入计算期应为 1～24 个月。"]})
+    _clean_texts({"emergency": emergency, "note": note})
+    for _p, _k, amount in incomes:
+        if not Decimal(0) <= amount <= MAX_AMOUNT:
+            raise ValidationError("收入金额应在 0 至 1 亿元之间。")
+    for _k, amount in spending:
+        if not Decimal(0) <= amount <= MAX_AMOUNT:
+            raise ValidationError("支出金额应在 0 至 1 亿元之间。")
+    for p, _k, _a in incomes:
+        if p is not None and p.household_id != household.pk:
+            raise ValidationError("收入所属成员不在本户。")
+    members = household.members.count()
+    if members == 0:
+        raise ValidationError("家庭户没有成员，无法核对。")
+    excluded = exclusions_in_force(household.region_id, assessed_on)
+    items = [(k, a) for _p, k, a in incomes]
+    total = sum((a for _k, a in items), Decimal(0))
+    monthly = el.counted_monthly_income(items, excluded, months)
+    a = Assessment.objects.create(
+        household=household, assessed_on=assessed_on,
+        window_start=el.window_start(assessed_on, months),
+        window_end=assessed_on, months=months, members_counted=members,
+        income_total=total, income_counted=monthly * months,
+        rigid_spending=sum((x for _k, x in spending), Decimal(0)),
+        per_capita_monthly=(monthly / members).quantize(Decimal("0.01"), ROUND_HALF_UP),
+        savings=savings, vehicles=vehicles, homes=homes, business_stake=business_stake,
+        assets_within_rules=assets_within_rules, emergency=emergency.strip()[:100],
+        note=note.strip()[:300], created_by=user)
+    IncomeItem.objects.bulk_create([IncomeItem(assessment=a, person=p, kind=k, amount=amount,
+                                               excluded=k in excluded)
+                                    for p, k, amount in incomes])
+    SpendingItem.objects.bulk_create([SpendingItem(assessment=a, kind=k, amount=amount)
+                                      for k, amount in spending])
+    masking.log(user, AuditLog.Action.CREATE, household, object_type="assistance.assessment",
+                object_id=str(a.pk), detail=f"经济状况核对：人均月收入 {a.per_capita_monthly} 元",
+                request=request)
+    return a

@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from minsheng.accounts.masking import mask
 from minsheng.accounts.roles import DECIDE_ASSISTANCE
 from minsheng.assistance import access
-from minsheng.assistance.models import ChangeRequest, Household, Person, Standard
+from minsheng.assistance.models import (
+    Assessment,
+    ChangeRequest,
+    Household,
+    IncomeExclusion,
+    Person,
+    Standard,
+)
 from minsheng.places.admin import admin_allowed
 from minsheng.places.models import Region
 
@@ -73,11 +80,16 @@ class ChangeRequestAdmin(ReadOnlyScoped):
         return access.changes_for(request.user)
 
 
-@admin.register(Standard)
-class StandardAdmin(admin.ModelAdmin):
-    list_display = ["region", "programme", "area", "valid_from", "amount", "multiplier",
-                    "verified"]
-    list_filter = ["programme", "area", "verified"]
+@admin.register(Assessment)
+class AssessmentAdmin(ReadOnlyScoped):
+    list_display = ["household", "assessed_on", "per_capita_monthly", "assets_within_rules"]
+
+    def get_queryset(self, request):
+        return Assessment.objects.filter(household__in=access.households_for(request.user))
+
+
+class ConfigAdmin(admin.ModelAdmin):
+    """Dated configuration of a region: 区民政局 edits its district's rows."""
 
     def has_module_permission(self, request):
         return admin_allowed(request)
@@ -101,3 +113,15 @@ class StandardAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Region.objects.filter(
                 code__in=[p.ljust(12, "0") for p in prefixes])
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Standard)
+class StandardAdmin(ConfigAdmin):
+    list_display = ["region", "programme", "area", "valid_from", "amount", "multiplier",
+                    "verified"]
+    list_filter = ["programme", "area", "verified"]
+
+
+@admin.register(IncomeExclusion)
+class IncomeExclusionAdmin(ConfigAdmin):
+    list_display = ["region", "kind", "valid_from", "valid_until", "verified"]

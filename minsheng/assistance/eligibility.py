@@ -28,11 +28,14 @@ standard is never taken for one below it by rounding.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 __all__ = ["ELIGIBLE", "INELIGIBLE", "MANUAL", "PROGRAMMES", "SOURCES", "Household", "Member",
-           "Result", "Standards", "assess", "per_capita_income"]
+           "Result", "Standards", "assess", "counted_monthly_income", "per_capita_income",
+           "window_months", "window_start"]
 
 ELIGIBLE, INELIGIBLE, MANUAL = "符合", "不符合", "需人工认定"
 DIBAO, EDGE, TEKUN, ORPHAN, TEMPORARY = "低保", "低保边缘", "特困", "孤儿", "临时救助"
@@ -98,6 +101,41 @@ class Result:
     rule: str  # the rule that decided, in words, with the figures
     source: str  # the legal source of the rule
     members: tuple[str, ...] = field(default=())  # who qualifies (特困, 孤儿)
+
+
+def window_months(start_year: int, start_month: int, end_year: int, end_month: int) -> int:
+    """Whole months of an assessment window, both ends included.
+
+    >>> window_months(2025, 7, 2026, 6)
+    12
+    """
+    return (end_year - start_year) * 12 + end_month - start_month + 1
+
+
+def window_start(end: dt.date, months: int) -> dt.date:
+    """The first day of a window of `months` months ending on `end` (inclusive).
+
+    >>> window_start(dt.date(2026, 6, 30), 12), window_start(dt.date(2024, 2, 29), 12)
+    (datetime.date(2025, 7, 1), datetime.date(2023, 3, 1))
+    """
+    y, m = divmod(end.month - 1 - months, 12)
+    year, month = end.year + y, m + 1
+    start = dt.date(year, month, min(end.day, calendar.monthrange(year, month)[1]))
+    return start + dt.timedelta(days=1)
+
+
+def counted_monthly_income(items: list[tuple[str, Decimal]], excluded: set[str] | frozenset[str],
+                           months: int) -> Decimal:
+    """Monthly income counted from (kind, amount over the window) items, the excluded kinds
+    (basic pension, 高龄津贴 … as configured for the region) left out. Exact, not rounded.
+
+    >>> counted_monthly_income([("wages", Decimal("24000")), ("pension", Decimal("12000"))],
+    ...                        {"pension"}, 12)
+    Decimal('2000')
+    """
+    if months <= 0:
+        raise ValueError("计算期至少一个月")
+    return sum((a for k, a in items if k not in excluded), Decimal(0)) / months
 
 
 def per_capita_income(h: Household) -> Decimal:

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import IO, Any
 
@@ -27,7 +27,14 @@ from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.assistance import eligibility as el
 from minsheng.assistance.access import registrable_regions_for
-from minsheng.assistance.models import Household, Person, Supporter
+from minsheng.assistance.models import (
+    Assessment,
+    Household,
+    IncomeItem,
+    IncomeKind,
+    Person,
+    Supporter,
+)
 from minsheng.lib import tabular
 from minsheng.lib.tabular import (
     HEAD_OPTIONAL_FILL,
@@ -306,7 +313,9 @@ class HouseholdImport(_Households):
                            name=val(r, "name"), id_number=val(r, "id_number"),
                            sex=val(r, "sex"), birth_date=val(r, "birth_date"),
                            phone=val(r, "phone"), labour_capacity=val(r, "labour_capacity"),
-                           disability_grade=val(r, "disability_grade"))
+                           disability_grade=val(r, "disability_grade"),
+                           parents_deceased_or_missing=val(r, "orphan"),
+                           self_care=val(r, "self_care"))
                 people.append(p)
                 if val(r, "supporter") not in NO_SUPPORTER:
                     supporters.append((p, val(r, "supporter"), val(r, "supporter_able")))
@@ -314,7 +323,36 @@ class HouseholdImport(_Households):
         Supporter.objects.bulk_create([Supporter(person=p, name=name, relationship="",
                                                  able_to_support=able)
                                        for p, name, able in supporters])
+        self.write_assessments(pending, by_number, people)
         return ImportResult(created=len(households), updated=0)
+
+    def write_assessments(self, pending: dict[str, list[Row]], by_number: dict[str, Household],
+                          people: list[Person]) -> None:
+        """The file's 月收入 as each household's first economic assessment (12 months to today,
+        one 其他收入 item per member: the template asks for counted income only)."""
+        on = timezone.localdate()
+        person_of = {p.id_number: p for p in people}
+        assessments, rows_of = [], []
+        for number, members in pending.items():
+            monthly = sum((val(r, "monthly_income") for r in members), Decimal(0))
+            assessments.append(Assessment(
+                household=by_number[number], assessed_on=on,
+                window_start=el.window_start(on, 12),
+                window_end=on, months=12, members_counted=len(members),
+                income_total=monthly * 12, income_counted=monthly * 12,
+                rigid_spending=sum((val(r, "rigid_spending") for r in members), Decimal(0)),
+                per_capita_monthly=(monthly / len(members)).quantize(Decimal("0.01"), ROUND_HALF_UP),
+                assets_within_rules=val(members[0], "assets_ok"),
+                emergency="；".join(val(r, "emergency") for r in members
+                                   if val(r, "emergency"))[:100],
+                note="导入", created_by=self.user))
+            rows_of.append(members)
+        Assessment.objects.bulk_create(assessments)
+        IncomeItem.objects.bulk_create([
+            IncomeItem(assessment=a, person=person_of[val(r, "id_number")],
+                       kind=IncomeKind.OTHER, amount=val(r, "monthly_income") * 12)
+            for a, members in zip(assessments, rows_of, strict=True) for r in members
+            if val(r, "monthly_income")])
 
     def audit(self, result: ImportResult, pending: Any) -> None:
         masking.log(self.user, AuditLog.Action.IMPORT, object_type="assistance.household",

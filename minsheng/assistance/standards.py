@@ -6,11 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Q
+
 from minsheng.assistance.eligibility import Standards
-from minsheng.assistance.models import Standard
+from minsheng.assistance.models import IncomeExclusion, Standard
 from minsheng.places.models import Region
 
-__all__ = ["DEFAULT_EDGE_MULTIPLIER", "MissingStandard", "in_force", "standards_for"]
+__all__ = ["DEFAULT_EDGE_MULTIPLIER", "MissingStandard", "exclusions_in_force", "in_force",
+           "standards_for"]
 
 DEFAULT_EDGE_MULTIPLIER = Decimal("1.5")  # national guidance; a region's EDGE row overrides it
 
@@ -54,3 +57,11 @@ def standards_for(region_code: str, area: str, on: dt.date) -> Standards:
                      edge_multiplier=edge.multiplier if edge and edge.multiplier
                      else DEFAULT_EDGE_MULTIPLIER,
                      source=dibao.source, verified=dibao.verified)
+
+
+def exclusions_in_force(region_code: str, on: dt.date) -> frozenset[str]:
+    """Income kinds not counted in the region on the day (rows of the region and those above)."""
+    rows = IncomeExclusion.objects.filter(
+        region_id__in=_ancestors(region_code), valid_from__lte=on).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+    return frozenset(rows.values_list("kind", flat=True))

@@ -15,6 +15,7 @@ urlpatterns = [
     path("assistance/households/<int:pk>/reveal/", views.household_reveal,
          name="household-reveal"),
     path("assistance/households/<int:pk>/change/", views.change_new, name="change-new"),
+    path("assistance/households/<int:pk>/assess/", views.assessment_new, name="assess"),
     path("assistance/changes/<int:pk>/", views.change_detail, name="change"),
     path("assistance/changes/<int:pk>/act/", views.change_act, name="change-act"),
 ]

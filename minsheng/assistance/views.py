@@ -11,13 +11,21 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts.masking import can_unmask, mask, personal_values
-from minsheng.assistance import access, actions, exchange
-from minsheng.assistance.models import ChangeRequest, Household, Person, Supporter
+from minsheng.assistance import access, actions, exchange, services
+from minsheng.assistance.models import (
+    ChangeRequest,
+    Household,
+    IncomeKind,
+    Person,
+    SpendingItem,
+    Supporter,
+)
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.lib.validators import SINGLE_LINE
@@ -87,6 +95,7 @@ def _detail_context(request, h: Household, *, unmask: bool = False) -> dict:
     changes = list(h.changes.select_related("person", "created_by").prefetch_related(
         "events__actor"))
     return {"h": h, "rows": rows, "changes": changes, "revealed": unmask,
+            "eligibility": services.eligibility_of(h, timezone.localdate()),
             "can_reveal": can_unmask(request.user, h.region_id) and bool(members),
             "can_change": access.can_register(request.user, h.region_id)}
 
@@ -297,6 +306,69 @@ def change_act(request, pk: int):
     else:
         messages.success(request, DONE[step])
     return redirect("assistance:change", pk=change.pk)
+
+
+def _money_field(label) -> forms.DecimalField:
+    return forms.DecimalField(label=label, min_value=0, max_value=actions.MAX_AMOUNT,
+                              decimal_places=2, required=False)
+
+
+class AssessmentForm(forms.Form):
+    assessed_on = forms.DateField(label=gettext_lazy("核对日期"),
+                                  widget=forms.DateInput(attrs={"type": "date"}))
+    months = forms.IntegerField(label=gettext_lazy("收入计算期（月）"), min_value=1, max_value=24,
+                                initial=12)
+    savings = _money_field(gettext_lazy("存款及有价证券（元）"))
+    vehicles = forms.IntegerField(label=gettext_lazy("机动车（辆）"), min_value=0, max_value=99,
+                                  initial=0)
+    homes = forms.IntegerField(label=gettext_lazy("住房（套）"), min_value=0, max_value=99,
+                               initial=1)
+    business_stake = _money_field(gettext_lazy("经营性资产（元）"))
+    assets_within_rules = forms.BooleanField(label=gettext_lazy("财产状况符合当地规定"),
+                                             required=False, initial=True)
+    emergency = forms.CharField(label=gettext_lazy("急难情形（如火灾、突发重病，没有留空）"),
+                                max_length=100, required=False, validators=[SINGLE_LINE])
+    note = forms.CharField(label=gettext_lazy("说明"), max_length=300, required=False,
+                           validators=[SINGLE_LINE])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in IncomeKind:
+            self.fields[f"income_{kind.value}"] = _money_field(
+                _("计算期%(kind)s（元，全户）") % {"kind": kind.label})
+        for kind in SpendingItem.Kind:
+            self.fields[f"spending_{kind.value}"] = _money_field(
+                _("计算期%(kind)s支出（元）") % {"kind": kind.label})
+
+
+@login_required
+def assessment_new(request, pk: int):
+    h = access.access_household_by_id(request.user, pk)
+    if not access.can_register(request.user, h.region_id):
+        raise PermissionDenied
+    form = AssessmentForm(request.POST or None, initial={"assessed_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        incomes = [(None, k.value, d[f"income_{k.value}"]) for k in IncomeKind
+                   if d[f"income_{k.value}"]]
+        spending = [(k.value, d[f"spending_{k.value}"]) for k in SpendingItem.Kind
+                    if d[f"spending_{k.value}"]]
+        try:
+            actions.do_record_assessment(
+                request.user, h, assessed_on=d["assessed_on"], months=d["months"],
+                incomes=incomes, spending=spending, savings=d["savings"] or 0,
+                vehicles=d["vehicles"] or 0, homes=d["homes"] or 0,
+                business_stake=d["business_stake"] or 0,
+                assets_within_rules=d["assets_within_rules"], emergency=d["emergency"],
+                note=d["note"], request=request)
+        except ValidationError as e:
+            _form_errors(form, e)
+        else:
+            messages.success(request, _("已记录经济状况核对。"))
+            return redirect("assistance:household", pk=h.pk)
+    return render(request, "web/form.html", {
+        "form": form, "title": _("家庭经济状况核对：%(n)s") % {"n": h.number},
+        "cancel": reverse("assistance:household", args=[h.pk])})
 
 
 class ImportForm(forms.Form):
