@@ -26,8 +26,22 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from minsheng.assistance.access import changes_for, households_for
-from minsheng.assistance.models import ChangeRequest, Household, Person
+from minsheng.assistance.access import (
+    changes_for,
+    cycles_for,
+    enrolments_for,
+    households_for,
+    reviews_for,
+)
+from minsheng.assistance.models import (
+    ChangeRequest,
+    Cycle,
+    Enrolment,
+    Household,
+    PaymentBatch,
+    Person,
+    Review,
+)
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
@@ -98,6 +112,15 @@ OBJECT_ARGS = {
     ("assistance:household-reveal", "pk"): "household",
     ("assistance:change-new", "pk"): "household",
     ("assistance:assess", "pk"): "household",
+    ("assistance:apply", "pk"): "household",
+    ("assistance:grievance", "pk"): "household",
+    ("assistance:enrolment", "pk"): "enrolment",
+    ("assistance:enrolment-act", "pk"): "enrolment",
+    ("assistance:review-done", "pk"): "review",
+    ("assistance:cycle", "pk"): "cycle",
+    ("assistance:cycle-act", "pk"): "cycle",
+    ("assistance:batch-file", "pk"): "batch",
+    ("assistance:reconcile", "pk"): "batch",
     ("assistance:change", "pk"): "change",
     ("assistance:change-act", "pk"): "change",
 }
@@ -131,6 +154,7 @@ VALUES = {
     ("indicators:entry_xlsx", "period"): lambda o: str(o.year - 1),
     ("indicators:entry_upload", "period"): lambda o: str(o.year - 1),
     ("admin:app_list", "app_label"): lambda o: "places",
+    ("assistance:batch-file", "fmt"): lambda o: "csv",
 }
 
 
@@ -205,6 +229,10 @@ CANDIDATES = {
     "proposal": lambda: Proposal.objects.order_by("pk"),
     "household": lambda: Household.objects.order_by("pk"),
     "change": lambda: ChangeRequest.objects.order_by("pk"),
+    "enrolment": lambda: Enrolment.objects.order_by("pk"),
+    "review": lambda: Review.objects.order_by("pk"),
+    "cycle": lambda: Cycle.objects.order_by("pk"),
+    "batch": lambda: PaymentBatch.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -212,7 +240,8 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "attachment": "case__region__code", "project": "plan__region__code",
     "progress": "project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
     "run": "region__code", "proposal": "region__code", "household": "region__code",
-    "change": "household__region__code",
+    "change": "household__region__code", "enrolment": "region__code",
+    "review": "enrolment__region__code", "cycle": "region__code", "batch": "cycle__region__code",
 }
 
 
@@ -242,6 +271,10 @@ READABLE = {
     "checklist": lambda u: ChecklistItem.objects.filter(sub_item__project__in=projects_for(u)),
     "household": households_for,
     "change": changes_for,
+    "enrolment": enrolments_for,
+    "review": reviews_for,
+    "cycle": cycles_for,
+    "batch": lambda u: PaymentBatch.objects.filter(cycle__in=cycles_for(u)),
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -293,6 +326,17 @@ def objects(django_db_setup, django_db_blocker):
                                   id_number=f"13100219800101{n:03d}1", birth_date="1980-01-01")
             ChangeRequest.objects.create(household=h, kind="household", data={"address": "某处"},
                                          reason="测试", state="submitted", created_by=admin)
+            head = h.members.get()
+            e = Enrolment.objects.create(
+                household=h, payee=head, region=community, area="urban", programme="dibao",
+                state="enrolled", applied_on=timezone.localdate(),
+                consent_on=timezone.localdate(), decided_on=timezone.localdate())
+            Review.objects.create(enrolment=e, due_on=timezone.localdate())
+            cycle = Cycle.objects.create(region_id=code.ljust(12, "0"),
+                                         month=timezone.localdate().replace(day=1, year=2000),
+                                         state="approved")
+            PaymentBatch.objects.create(cycle=cycle, seq=1, kind="regular",
+                                        exported_at=timezone.now())
         public = Case.objects.filter(public=True).exclude(attachments=None).order_by("pk").first()
         public = public or Case.objects.filter(public=True).order_by("pk").first()
         photo = Attachment.objects.filter(case=public).first()

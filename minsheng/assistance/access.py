@@ -29,7 +29,15 @@ from minsheng.accounts.roles import (
     VIEW_ASSISTANCE_STATS,
     VIEW_HOUSEHOLDS,
 )
-from minsheng.assistance.models import ChangeRequest, Household, Person
+from minsheng.assistance.models import (
+    ChangeRequest,
+    Cycle,
+    Enrolment,
+    Household,
+    PaymentBatch,
+    Person,
+    Review,
+)
 from minsheng.places.models import Organisation, Region
 from minsheng.places.scope import scope_of
 
@@ -144,3 +152,53 @@ def households_in_stats_scope(user) -> QuerySet[Household]:
     """Households counted in the user's aggregates (never listed to users without
     VIEW_HOUSEHOLDS)."""
     return Household.objects.filter(_q(stats_prefixes(user), "region__code"))
+
+
+def enrolments_for(user) -> QuerySet[Enrolment]:
+    return Enrolment.objects.filter(_q(prefixes_with(user, VIEW_HOUSEHOLDS), "region__code")
+                                    ).select_related("household", "person", "region")
+
+
+def access_enrolment_by_id(user, pk) -> Enrolment:
+    try:
+        return enrolments_for(user).get(pk=pk)
+    except (Enrolment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def reviews_for(user) -> QuerySet[Review]:
+    return Review.objects.filter(enrolment__in=enrolments_for(user)).select_related(
+        "enrolment__household", "enrolment__person")
+
+
+def access_review_by_id(user, pk) -> Review:
+    try:
+        return reviews_for(user).get(pk=pk)
+    except (Review.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def cycles_for(user) -> QuerySet[Cycle]:
+    """Payment cycles: 区民政局 (DECIDE_ASSISTANCE) of the district only."""
+    return Cycle.objects.filter(_q(prefixes_with(user, DECIDE_ASSISTANCE), "region__code"))
+
+
+def access_cycle_by_id(user, pk) -> Cycle:
+    try:
+        return cycles_for(user).get(pk=pk)
+    except (Cycle.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def access_batch_by_id(user, pk) -> PaymentBatch:
+    try:
+        return PaymentBatch.objects.select_related("cycle").get(
+            pk=pk, cycle__in=cycles_for(user))
+    except (PaymentBatch.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def decide_regions_for(user) -> QuerySet[Region]:
+    """Districts where the user runs payment cycles (form choices)."""
+    return Region.objects.filter(_q(prefixes_with(user, DECIDE_ASSISTANCE), "code"),
+                                 level=Region.Level.DISTRICT)

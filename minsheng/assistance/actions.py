@@ -25,6 +25,7 @@ from minsheng.assistance.models import (
     Assessment,
     ChangeEvent,
     ChangeRequest,
+    Grievance,
     Household,
     IncomeItem,
     Person,
@@ -32,10 +33,14 @@ from minsheng.assistance.models import (
     Supporter,
 )
 from minsheng.assistance.standards import exclusions_in_force
+from minsheng.cases import workflow
+from minsheng.cases.models import Case, CaseType
 from minsheng.lib.validators import check_no_control_chars
 
+GRIEVANCE_CASE_TYPE = "assistance_grievance"  # added by migration 0007
+
 __all__ = ["EDITABLE", "TRANSITIONS", "do_apply_change", "do_approve_change",
-           "do_cancel_change", "do_draft_change", "do_record_assessment", "do_register_household",
+           "do_cancel_change", "do_draft_change", "do_file_grievance", "do_record_assessment", "do_register_household",
            "do_reject_change", "do_submit_change"]
 
 S = ChangeRequest.State
@@ -259,3 +264,31 @@ def do_record_assessment(user, household: Household, *, assessed_on: dt.date,
                 object_id=str(a.pk), detail=f"经济状况核对：人均月收入 {a.per_capita_monthly} 元",
                 request=request)
     return a
+
+
+@transaction.atomic
+def do_file_grievance(user, household: Household, *, description: str, about: str,
+                      enrolment=None, payment=None, request=None) -> Grievance:
+    """A grievance about a decision or a payment, filed by a worker of the household's area as a
+    case (cases.workflow.do_file: routed, clocked, with its history) tied to the household."""
+    if not access.can_register(user, household.region_id):
+        raise PermissionDenied("您无权为该家庭户登记申诉。")
+    if about not in Grievance.About.values:
+        raise ValidationError({"about": ["请选择申诉事由。"]})
+    if enrolment is not None and enrolment.household_id != household.pk:
+        raise ValidationError("救助申请不属于该家庭户。")
+    try:
+        check_no_control_chars(description, multiline=True)
+    except ValidationError as e:
+        raise ValidationError({"description": e.messages}) from None
+    case_type = CaseType.objects.filter(pk=GRIEVANCE_CASE_TYPE, active=True).first()
+    if case_type is None:
+        raise ValidationError("未配置“社会救助申诉”案件类别。")
+    case = workflow.do_file(case_type=case_type, description=description.strip()[:2000],
+                            channel=Case.Channel.STAFF, region=household.region,
+                            reporter=user)
+    g = Grievance.objects.create(household=household, case=case, about=about,
+                                 enrolment=enrolment, payment=payment)
+    masking.log(user, AuditLog.Action.CREATE, household, object_type="assistance.grievance",
+                object_id=str(g.pk), detail=f"登记救助申诉，案件 {case.pk}", request=request)
+    return g

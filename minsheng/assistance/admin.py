@@ -15,8 +15,11 @@ from minsheng.assistance import access
 from minsheng.assistance.models import (
     Assessment,
     ChangeRequest,
+    Cycle,
+    Enrolment,
     Household,
     IncomeExclusion,
+    Payment,
     Person,
     Standard,
 )
@@ -125,3 +128,36 @@ class StandardAdmin(ConfigAdmin):
 @admin.register(IncomeExclusion)
 class IncomeExclusionAdmin(ConfigAdmin):
     list_display = ["region", "kind", "valid_from", "valid_until", "verified"]
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(ReadOnlyScoped):
+    list_display = ["household", "programme", "person", "state", "applied_on", "decided_on"]
+    list_filter = ["programme", "state"]
+
+    def get_queryset(self, request):
+        return access.enrolments_for(request.user)
+
+
+@admin.register(Cycle)
+class CycleAdmin(ReadOnlyScoped):
+    list_display = ["region", "month", "state"]
+
+    def get_queryset(self, request):
+        return access.cycles_for(request.user)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyScoped):
+    list_display = ["cycle", "batch", "person", "amount", "masked_account", "status", "paid_on"]
+    list_filter = ["status"]
+    fields = ["cycle", "batch", "person", "amount", "masked_account", "status", "paid_on",
+              "failure_reason"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return Payment.objects.filter(cycle__in=access.cycles_for(request.user))
+
+    @admin.display(description=_("账号（发放时）"))
+    def masked_account(self, obj):
+        return mask(obj.account)

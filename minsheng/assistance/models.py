@@ -583,11 +583,14 @@ class Payment(models.Model):
 
     batch = models.ForeignKey(PaymentBatch, on_delete=models.PROTECT, related_name="payments",
                               verbose_name=_("批次"))
+    # cycle, person: indexed together below; region copies the person's (for the figures by
+    # region), without a second FK check per row of a 200,000-row batch
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="payments",
-                              verbose_name=_("发放周期"))
+                              verbose_name=_("发放周期"), db_index=False)
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="payments",
-                               verbose_name=_("领取人"))
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所在社区/村"))
+                               verbose_name=_("领取人"), db_index=False)
+    region = models.ForeignKey(Region, on_delete=models.DO_NOTHING, verbose_name=_("所在社区/村"),
+                               db_index=False, db_constraint=False, related_name="+")
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
     bank_name = models.CharField(_("开户银行"), max_length=50, blank=True)
     account = models.CharField(_("账号（发放时）"), max_length=30, blank=True)
@@ -604,33 +607,36 @@ class Payment(models.Model):
         constraints = [models.UniqueConstraint(
             fields=["cycle", "person"], condition=~models.Q(status="failed"),
             name="assist_one_live_payment_per_person_cycle")]
+        indexes = [models.Index(fields=["cycle", "person"])]
 
 
 class Entitlement(models.Model):
     """What one enrolment is owed in one cycle (A.5 §6), generated for every enrolled household
     by SQL (payments.py): 低保 = (standard − per-capita income) × members; 特困 and 孤儿 the fixed
-    amounts of the region's standards. `payment` is the transfer that carries it (the latest
-    one, after a retry)."""
+    amounts of the region's standards. It is paid by its payee's payment of the cycle (one per
+    person: the sum of their entitlements; after a failure, the retry)."""
 
     class State(models.TextChoices):
         DRAFT = "draft", _("待审批")
         APPROVED = "approved", _("已审批")
         REJECTED = "rejected", _("已驳回")
 
+    # a cycle's rows are set work (200,000 at once): the (cycle, enrolment) key is the one index
+    # besides the enrolment's; payee and region are copies of the enrolment's, unindexed and
+    # without a per-row FK check (the enrolment FK holds them)
     cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="entitlements",
-                              verbose_name=_("发放周期"))
+                              verbose_name=_("发放周期"), db_index=False)
     enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT,
                                   related_name="entitlements", verbose_name=_("救助对象"))
-    payee = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+",
-                              verbose_name=_("领取人"))
-    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所在社区/村"))
+    payee = models.ForeignKey(Person, on_delete=models.DO_NOTHING, related_name="+",
+                              verbose_name=_("领取人"), db_index=False, db_constraint=False)
+    region = models.ForeignKey(Region, on_delete=models.DO_NOTHING, verbose_name=_("所在社区/村"),
+                               db_index=False, db_constraint=False, related_name="+")
     programme = models.CharField(_("项目"), max_length=20, choices=Programme.choices)
     amount = models.DecimalField(_("金额（元）"), max_digits=12, decimal_places=2)
     state = models.CharField(_("状态"), max_length=10, choices=State.choices,
                              default=State.DRAFT)
     reject_reason = models.CharField(_("驳回理由"), max_length=200, blank=True)
-    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="entitlements", verbose_name=_("发放记录"))
 
     class Meta:
         ordering = ["cycle_id", "id"]
@@ -645,3 +651,30 @@ class Entitlement(models.Model):
                 Cycle.State.APPROVED, Cycle.State.PAID):
             raise ValidationError(_("发放周期尚未审批，不能审批其中的待遇。"))
         super().save(*args, **kwargs)
+
+
+class Grievance(models.Model):
+    """A grievance (申诉/复核) about a decision or a payment, handled as a case (cases/): the
+    case carries the handling, clocks and history; this row ties it to the household and to what
+    it is about."""
+
+    class About(models.TextChoices):
+        DECISION = "decision", _("认定结果")
+        PAYMENT = "payment", _("资金发放")
+        OTHER = "other", _("其他")
+
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="grievances",
+                                  verbose_name=_("家庭户"))
+    case = models.OneToOneField("cases.Case", on_delete=models.PROTECT,
+                                related_name="assistance_grievance", verbose_name=_("案件"))
+    about = models.CharField(_("事由"), max_length=10, choices=About.choices)
+    enrolment = models.ForeignKey(Enrolment, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="grievances", verbose_name=_("救助申请"))
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="grievances", verbose_name=_("发放记录"))
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("救助申诉")
+        verbose_name_plural = _("救助申诉")

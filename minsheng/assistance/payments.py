@@ -164,8 +164,9 @@ def do_approve_entitlements(user, cycle: Cycle, ids: list[int] | None = None) ->
 
 @transaction.atomic
 def do_export_batch(user, cycle: Cycle, *, retry: bool = False, request=None) -> PaymentBatch:
-    """A new batch: the approved entitlements not yet in a payment (or, with `retry`, those whose
-    payment failed), one payment per payee with the account as it is now."""
+    """A new batch: one payment per payee of the approved entitlements who has no payment in the
+    cycle yet (or, with `retry`, every payee whose latest payment failed), with the account as it
+    is now."""
     _check(user, cycle)
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.state != C.APPROVED:
@@ -178,26 +179,32 @@ def do_export_batch(user, cycle: Cycle, *, retry: bool = False, request=None) ->
         cycle=cycle, seq=seq, kind=PaymentBatch.Kind.RETRY if retry else PaymentBatch.Kind.REGULAR,
         exported_at=timezone.now(), exported_by=user)
     pay, ent, per = _table(Payment), _table(Entitlement), _table(Person)
-    pending = ("e.cycle_id = %s AND e.state = 'approved' AND "  # noqa: S608 - table names from _meta; values are parameters
-               + (f"e.payment_id IN (SELECT id FROM {pay} WHERE cycle_id = %s AND status = 'failed')"  # noqa: S608 - table names from _meta; values are parameters
-                  if retry else "e.payment_id IS NULL"))
-    params: list[Any] = [cycle.pk, cycle.pk] if retry else [cycle.pk]
     with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {pay} (batch_id, cycle_id, person_id, region_id, amount, bank_name, "  # noqa: S608 - table names from _meta; values are parameters
-            f"account, account_name, status, failure_reason) "
-            f"SELECT %s, %s, e.payee_id, p.region_id, SUM(e.amount), p.bank_name, p.bank_account, "
-            f"p.name, 'issued', '' FROM {ent} e JOIN {per} p ON p.id = e.payee_id "
-            f"WHERE {pending} GROUP BY e.payee_id, p.region_id, p.bank_name, p.bank_account, p.name",
-            [batch.pk, cycle.pk, *params])
+        if retry:
+            # the latest failed payment of each person who has no live one, at today's account
+            cur.execute(
+                f"INSERT INTO {pay} (batch_id, cycle_id, person_id, region_id, amount, bank_name, "  # noqa: S608 - table names from _meta; values are parameters
+                f"account, account_name, status, failure_reason) "
+                f"SELECT %s, f.cycle_id, f.person_id, p.region_id, f.amount, p.bank_name, "
+                f"p.bank_account, p.name, 'issued', '' FROM {pay} f JOIN {per} p ON p.id = f.person_id "
+                f"WHERE f.cycle_id = %s AND f.status = 'failed' "
+                f"AND f.id = (SELECT MAX(y.id) FROM {pay} y WHERE y.cycle_id = f.cycle_id "
+                f"AND y.person_id = f.person_id) "
+                f"AND NOT EXISTS (SELECT 1 FROM {pay} x WHERE x.cycle_id = f.cycle_id "
+                f"AND x.person_id = f.person_id AND x.status <> 'failed')",
+                [batch.pk, cycle.pk])
+        else:
+            # one payment per payee not yet paid in this cycle: the sum of their entitlements
+            cur.execute(
+                f"INSERT INTO {pay} (batch_id, cycle_id, person_id, region_id, amount, bank_name, "  # noqa: S608 - table names from _meta; values are parameters
+                f"account, account_name, status, failure_reason) "
+                f"SELECT %s, e.cycle_id, e.payee_id, p.region_id, SUM(e.amount), p.bank_name, "
+                f"p.bank_account, p.name, 'issued', '' FROM {ent} e JOIN {per} p ON p.id = e.payee_id "
+                f"WHERE e.cycle_id = %s AND e.state = 'approved' AND NOT EXISTS (SELECT 1 "
+                f"FROM {pay} x WHERE x.cycle_id = e.cycle_id AND x.person_id = e.payee_id) "
+                f"GROUP BY e.cycle_id, e.payee_id, p.region_id, p.bank_name, p.bank_account, p.name",
+                [batch.pk, cycle.pk])
         issued = cur.rowcount
-        cur.execute(
-            f"UPDATE {ent} SET payment_id = (SELECT n.id FROM {pay} n WHERE n.batch_id = %s "  # noqa: S608 - table names from _meta; values are parameters
-            f"AND n.person_id = {ent}.payee_id) "
-            f"WHERE cycle_id = %s AND state = 'approved' AND "
-            + ("payment_id IN (SELECT id FROM " + pay + " WHERE cycle_id = %s AND status = 'failed')"  # noqa: S608 - table names from _meta; values are parameters
-               if retry else "payment_id IS NULL"),
-            [batch.pk, *params])
     if issued == 0:
         raise ValidationError("没有可发放的待遇。")
     masking.log(user, AuditLog.Action.EXPORT, batch, object_type="assistance.paymentbatch",
@@ -307,7 +314,8 @@ class BankReturn(TableImport):
         if not Payment.objects.filter(cycle=cycle).exclude(status=Payment.Status.PAID).exclude(
                 status=Payment.Status.FAILED).exists() and not failed and not \
                 Entitlement.objects.filter(cycle=cycle, state=Entitlement.State.APPROVED).exclude(
-                    payment__status=Payment.Status.PAID).exists():
+                    payee_id__in=Payment.objects.filter(
+                        cycle=cycle, status=Payment.Status.PAID).values("person_id")).exists():
             Cycle.objects.filter(pk=cycle.pk).update(state=C.PAID)
         return ImportResult(created=0, updated=len(paid) + len(failed))
 

@@ -20,6 +20,7 @@ from minsheng.accounts.masking import can_unmask, mask, personal_values
 from minsheng.assistance import access, actions, exchange, services
 from minsheng.assistance.models import (
     ChangeRequest,
+    Grievance,
     Household,
     IncomeKind,
     Person,
@@ -53,6 +54,7 @@ def overview(request):
              for r in rows]
     return render(request, "assistance/overview.html", {
         "rows": table, "can_list": access.can_view_registry(request.user),
+        "can_pay": access.decide_regions_for(request.user).exists(),
         "can_register": access.registrable_regions_for(request.user).exists(),
     })
 
@@ -96,6 +98,9 @@ def _detail_context(request, h: Household, *, unmask: bool = False) -> dict:
         "events__actor"))
     return {"h": h, "rows": rows, "changes": changes, "revealed": unmask,
             "eligibility": services.eligibility_of(h, timezone.localdate()),
+            "enrolments": h.enrolments.select_related("person").order_by("-applied_on", "-id"),
+            "grievances": h.grievances.select_related("case"),
+            "grievance_about": Grievance.About.choices,
             "can_reveal": can_unmask(request.user, h.region_id) and bool(members),
             "can_change": access.can_register(request.user, h.region_id)}
 
@@ -400,3 +405,20 @@ def household_template(request):
         raise PermissionDenied
     return download(exchange.template_bytes(with_region=True), "家庭户登记导入模板.xlsx",
                     exchange.XLSX_TYPE)
+
+
+@login_required
+@require_POST
+def grievance_new(request, pk: int):
+    h = access.access_household_by_id(request.user, pk)
+    if not access.can_register(request.user, h.region_id):
+        raise PermissionDenied
+    try:
+        g = actions.do_file_grievance(request.user, h,
+                                      description=request.POST.get("description", "")[:2000],
+                                      about=request.POST.get("about", ""), request=request)
+    except ValidationError as e:
+        messages.error(request, "；".join(e.messages))
+    else:
+        messages.success(request, _("已登记申诉，案件编号 %(n)s。") % {"n": g.case_id})
+    return redirect("assistance:household", pk=h.pk)

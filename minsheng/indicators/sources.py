@@ -257,3 +257,7 @@ def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
                                        "lc_compounds_covered": "covered",
                                        "lc_population_assessed": "pop",
                                        "lc_population_covered": "pop_covered"})
+
+
+# Modules that publish their own figures register their sources on import.
+from minsheng.indicators import sources_assistance  # noqa: E402, F401 - registers its sources

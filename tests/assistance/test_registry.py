@@ -263,3 +263,22 @@ def test_the_back_office_is_scoped_and_masked(homes, client_for):
     assert c.get(f"/admin/assistance/household/{homes['street2'].pk}/change/").status_code in (
         302, 403, 404)
     assert client_for("community1").get("/admin/assistance/household/").status_code in (302, 403)
+
+
+def test_a_grievance_is_a_case_linked_to_the_household(homes, client_for):
+    h = homes["comm1"]
+    c = client_for("community1")
+    r = c.post(f"/assistance/households/{h.pk}/grievance/", {
+        "about": "payment", "description": "三月低保金未到账"})
+    assert r.status_code == 302
+    g = h.grievances.get()
+    assert g.case.case_type_id == "assistance_grievance" and g.case.region_id == h.region_id
+    html = c.get(f"/assistance/households/{h.pk}/").content.decode()
+    assert f"/cases/{g.case_id}/" in html
+    assert client_for("street2").post(f"/assistance/households/{h.pk}/grievance/", {
+        "about": "payment", "description": "x"}).status_code == 404
+    assert client_for("viewer1").post(f"/assistance/households/{h.pk}/grievance/", {
+        "about": "payment", "description": "x"}).status_code == 404
+    c.post(f"/assistance/households/{h.pk}/grievance/", {"about": "payment",
+                                                          "description": "坏\u202e字"})
+    assert h.grievances.count() == 1
