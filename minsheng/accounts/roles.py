@@ -63,6 +63,11 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
                                     VIEW_BUDGET, PLAN_SERVICES, VIEW_CASE_STATS,
                                     VIEW_REGION_DISPUTES, IMPORT_CASES,
+                                    # held so that it can grant street and community roles
+                                    # (accounts/granting.py); a department membership that is
+                                    # not civil affairs reads no household (assistance/access.py)
+                                    VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS,
+                                    APPROVE_HOUSEHOLD_CHANGES, REVIEW_ASSISTANCE,
                                     VIEW_ASSISTANCE_STATS}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,

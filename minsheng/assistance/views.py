@@ -20,6 +20,7 @@ from minsheng.accounts.masking import can_unmask, mask, personal_values
 from minsheng.assistance import access, actions, exchange, services
 from minsheng.assistance.models import (
     ChangeRequest,
+    Enrolment,
     Grievance,
     Household,
     IncomeKind,
@@ -49,9 +50,23 @@ def overview(request):
     rows = (qs.values("region__parent__code", "region__parent__name")
             .annotate(households=Count("id", distinct=True), people=Count("members"))
             .order_by("region__parent__code"))
-    table = [{"name": r["region__parent__name"], "households": _suppress(r["households"]),
-              "people": _suppress(r["people"]) if r["households"] >= SUPPRESS_BELOW else "—"}
-             for r in rows]
+    enrolled = (Enrolment.objects.filter(household__in=qs.values("pk"),
+                                         state=Enrolment.State.ENROLLED)
+                .values("region__parent__code").annotate(
+                    dibao=Count("pk", filter=Q(programme="dibao")),
+                    tekun=Count("pk", filter=Q(programme="tekun")),
+                    orphan=Count("pk", filter=Q(programme="orphan"))))
+    by_street = {r["region__parent__code"]: r for r in enrolled}
+    table = []
+    for r in rows:
+        e = by_street.get(r["region__parent__code"], {})
+        table.append({"name": r["region__parent__name"],
+                      "households": _suppress(r["households"]),
+                      "people": _suppress(r["people"]) if r["households"] >= SUPPRESS_BELOW
+                      else "—",
+                      "dibao": _suppress(e.get("dibao", 0)),
+                      "tekun": _suppress(e.get("tekun", 0)),
+                      "orphan": _suppress(e.get("orphan", 0))})
     return render(request, "assistance/overview.html", {
         "rows": table, "can_list": access.can_view_registry(request.user),
         "can_pay": access.decide_regions_for(request.user).exists(),

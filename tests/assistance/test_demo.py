@@ -72,3 +72,12 @@ def test_nothing_in_the_demo_is_dated_in_the_future(built):
 
 def test_the_demo_runs_once(built):
     assert demo.generate("131002", progress=lambda *_: None) == {}
+
+
+def test_viewers_see_programme_aggregates_of_the_demo_but_no_household(built, client_for):
+    html = client_for("viewer1").get("/assistance/").content.decode()
+    assert "DEMO-" not in html and "低保户" in html
+    assert client_for("viewer1").get("/assistance/households/").status_code == 403
+    streets = Enrolment.objects.filter(state="enrolled", programme="dibao").values_list(
+        "region__parent__name", flat=True)
+    assert next(iter(streets)) in html
