@@ -40,6 +40,8 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/siting_bench.py
 	scripts/with-postgres $(BIN)/python bench/cases_bench.py --seconds 15
 	scripts/with-postgres $(BIN)/python bench/indicators_bench.py
+	$(BIN)/python bench/assistance_cycle_bench.py
+	scripts/with-postgres $(BIN)/python bench/assistance_cycle_bench.py
 
 messages: $(VENV)/.installed
 	cd minsheng && DJANGO_SETTINGS_MODULE=minsheng.settings ../$(BIN)/django-admin makemessages -l en --ignore 'static/*' --ignore 'locale/*'

@@ -11,6 +11,11 @@
     minsheng budget share FILE              livelihood spending share of a budget file
     minsheng report annual --region CODE --year YYYY --format docx|pdf|html|xlsx --out FILE
                                             the annual livelihood report from the database
+    minsheng assistance template FILE.xlsx  the household import template
+    minsheng assistance assess FILE.xlsx --region CODE --year YYYY [--out OUT.csv]
+                                            per-capita income and eligibility per programme
+                                            under the region's standards (changes no record)
+    minsheng assistance standards           the dated assistance standards per region
 """
 
 from __future__ import annotations

@@ -27,7 +27,22 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from minsheng.assistance import monitoring_access
-from minsheng.assistance.models import Household
+from minsheng.assistance.access import (
+    changes_for,
+    cycles_for,
+    enrolments_for,
+    households_for,
+    reviews_for,
+)
+from minsheng.assistance.models import (
+    ChangeRequest,
+    Cycle,
+    Enrolment,
+    Household,
+    PaymentBatch,
+    Person,
+    Review,
+)
 from minsheng.assistance.monitoring_models import Alert, MonitoringCase
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
@@ -43,7 +58,8 @@ from minsheng.projects.models import ChecklistItem, Plan, ProgressPhoto, Progres
 pytestmark = pytest.mark.django_db
 
 ACCOUNTS = ["district", "street1", "street2", "community1", "grid1", "property1", "mediator1",
-            "dept1", "viewer1", "resident1", "revival1", "dept-housing", "admin", None]  # None: anonymous
+            "dept1", "civil1", "viewer1", "resident1", "revival1", "dept-housing", "admin",
+            None]  # None: anonymous
 OTHER = "140213"  # 平城区: outside every 安次区 account
 
 # Open to anyone on purpose (docs/architecture.md, "Deliberate public reads").
@@ -101,10 +117,26 @@ OBJECT_ARGS = {
     ("monitoring:case", "pk"): "monitoring_case",
     ("monitoring:act", "pk"): "monitoring_case",
     ("monitoring:alert", "pk"): "alert",
+    ("assistance:household", "pk"): "household",
+    ("assistance:household-reveal", "pk"): "household",
+    ("assistance:change-new", "pk"): "household",
+    ("assistance:assess", "pk"): "household",
+    ("assistance:apply", "pk"): "household",
+    ("assistance:grievance", "pk"): "household",
+    ("assistance:enrolment", "pk"): "enrolment",
+    ("assistance:enrolment-act", "pk"): "enrolment",
+    ("assistance:review-done", "pk"): "review",
+    ("assistance:cycle", "pk"): "cycle",
+    ("assistance:cycle-act", "pk"): "cycle",
+    ("assistance:batch-file", "pk"): "batch",
+    ("assistance:reconcile", "pk"): "batch",
+    ("assistance:change", "pk"): "change",
+    ("assistance:change-act", "pk"): "change",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
-              "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert"}
+              "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert",
+              "assistance:household", "assistance:change"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -133,6 +165,7 @@ VALUES = {
     ("indicators:entry_xlsx", "period"): lambda o: str(o.year - 1),
     ("indicators:entry_upload", "period"): lambda o: str(o.year - 1),
     ("admin:app_list", "app_label"): lambda o: "places",
+    ("assistance:batch-file", "fmt"): lambda o: "csv",
 }
 
 
@@ -208,6 +241,12 @@ CANDIDATES = {
     "proposal": lambda: Proposal.objects.order_by("pk"),
     "monitoring_case": lambda: MonitoringCase.objects.order_by("pk"),
     "alert": lambda: Alert.objects.order_by("pk"),
+    "household": lambda: Household.objects.order_by("pk"),
+    "change": lambda: ChangeRequest.objects.order_by("pk"),
+    "enrolment": lambda: Enrolment.objects.order_by("pk"),
+    "review": lambda: Review.objects.order_by("pk"),
+    "cycle": lambda: Cycle.objects.order_by("pk"),
+    "batch": lambda: PaymentBatch.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -216,7 +255,9 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "progress": "project__plan__region__code",
     "progressphoto": "report__project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
     "run": "region__code", "proposal": "region__code",
-    "monitoring_case": "region__code", "alert": "region__code",
+    "monitoring_case": "region__code", "alert": "region__code", "household": "region__code",
+    "change": "household__region__code", "enrolment": "region__code",
+    "review": "enrolment__region__code", "cycle": "region__code", "batch": "cycle__region__code",
 }
 
 
@@ -247,6 +288,12 @@ READABLE = {
     "checklist": lambda u: ChecklistItem.objects.filter(sub_item__project__in=projects_for(u)),
     "monitoring_case": monitoring_access.cases_for,
     "alert": monitoring_access.alerts_for,
+    "household": households_for,
+    "change": changes_for,
+    "enrolment": enrolments_for,
+    "review": reviews_for,
+    "cycle": cycles_for,
+    "batch": lambda u: PaymentBatch.objects.filter(cycle__in=cycles_for(u)),
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -295,6 +342,27 @@ def objects(django_db_setup, django_db_blocker):
         Alert.objects.create(household=h, region=village, channel="self_report", risk="illness",
                              event_date=timezone.localdate(), received_at=timezone.now(),
                              due_at=timezone.now(), case=mcase)
+        # a household with a change request in each district (the demo registers 安次区's)
+        admin = get_user_model().objects.get(username="admin")
+        for n, code in enumerate((OTHER, "131002")):
+            community = Region.objects.filter(code__startswith=code, level="community").order_by(
+                "code").first()
+            h = Household.objects.create(number=f"PERM-{n}", region=community, area="urban")
+            Person.objects.create(household=h, region=community, relationship="head", name="甲",
+                                  id_number=f"13100219800101{n:03d}1", birth_date="1980-01-01")
+            ChangeRequest.objects.create(household=h, kind="household", data={"address": "某处"},
+                                         reason="测试", state="submitted", created_by=admin)
+            head = h.members.get()
+            e = Enrolment.objects.create(
+                household=h, payee=head, region=community, area="urban", programme="dibao",
+                state="enrolled", applied_on=timezone.localdate(),
+                consent_on=timezone.localdate(), decided_on=timezone.localdate())
+            Review.objects.create(enrolment=e, due_on=timezone.localdate())
+            cycle = Cycle.objects.create(region_id=code.ljust(12, "0"),
+                                         month=timezone.localdate().replace(day=1, year=2000),
+                                         state="approved")
+            PaymentBatch.objects.create(cycle=cycle, seq=1, kind="regular",
+                                        exported_at=timezone.now())
         public = Case.objects.filter(public=True).exclude(attachments=None).order_by("pk").first()
         public = public or Case.objects.filter(public=True).order_by("pk").first()
         photo = Attachment.objects.filter(case=public).first()

@@ -35,6 +35,7 @@ ACCOUNTS = [
     ("property1", Role.PROPERTY_MANAGER, "物业服务企业（其在管小区）", False),
     ("mediator1", Role.MEDIATOR, "调解员（银河南路街道人民调解委员会）", False),
     ("dept1", Role.DEPARTMENT_STAFF, "部门工作人员（区民政局）", False),
+    ("civil1", Role.DEPARTMENT_STAFF, "区民政局社会救助科（审核确认、资金发放）", False),
     ("viewer1", Role.VIEWER, "查看者（安次区全区，只读）", False),
     ("resident1", Role.RESIDENT, "居民（银河南路街道第一个社区）", False),
     ("admin", None, "系统管理员（所有区县，含后台）", True),
@@ -86,6 +87,7 @@ def create_demo_accounts(district6: str = "131002") -> list[tuple[str, str]]:
         "property1": (company, district),
         "mediator1": (org(K.MEDIATION_COMMITTEE, street1), street1),
         "dept1": (org(K.DEPARTMENT, district, F.CIVIL_AFFAIRS), district),
+        "civil1": (org(K.DEPARTMENT, district, F.CIVIL_AFFAIRS), district),
         "viewer1": (None, district),
         "resident1": (None, comm1),
     }

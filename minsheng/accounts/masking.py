@@ -15,7 +15,8 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts.profile": ("phone", "id_number"),
     "cases.case": ("reporter_phone",),
     "cases.party": ("phone", "id_number"),
-    "assistance.person": ("id_number", "phone"),
+    "assistance.person": ("id_number", "phone", "bank_account"),
+    "assistance.payment": ("account",),
 }
 
 

@@ -53,6 +53,14 @@ PLAN_SERVICES = "plan_services"  # run the life circle's siting analysis and rea
 VIEW_MONITORING = "view_monitoring"
 RECORD_MONITORING = "record_monitoring"
 MANAGE_MONITORING = "manage_monitoring"
+# Social assistance (assistance/). A department's membership grants these only when the
+# department's function is civil affairs (民政): see assistance/access.py.
+VIEW_HOUSEHOLDS = "view_households"  # the household registry of the region (personal, masked)
+REGISTER_HOUSEHOLDS = "register_households"  # register households, draft and submit changes
+APPROVE_HOUSEHOLD_CHANGES = "approve_household_changes"  # approve and apply change requests
+REVIEW_ASSISTANCE = "review_assistance"  # 街道: review applications, run the 公示, objections
+DECIDE_ASSISTANCE = "decide_assistance"  # 区民政局: standards, enrolment decisions, payments
+VIEW_ASSISTANCE_STATS = "view_assistance_stats"  # aggregates only (cells under 5 suppressed)
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
@@ -61,28 +69,39 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
                                     VIEW_BUDGET, PLAN_SERVICES, VIEW_CASE_STATS,
                                     VIEW_REGION_DISPUTES, IMPORT_CASES, VIEW_MONITORING,
-                                    RECORD_MONITORING, MANAGE_MONITORING}),
+                                    RECORD_MONITORING, MANAGE_MONITORING,
+                                    # held so that it can grant street and community roles
+                                    # (accounts/granting.py); a department membership that is
+                                    # not civil affairs reads no household (assistance/access.py)
+                                    VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS,
+                                    APPROVE_HOUSEHOLD_CHANGES, REVIEW_ASSISTANCE,
+                                    VIEW_ASSISTANCE_STATS}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
-                                      VIEW_CASE_STATS}),
+                                      VIEW_CASE_STATS, VIEW_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
+                                      DECIDE_ASSISTANCE, VIEW_ASSISTANCE_STATS}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
                                   VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                   SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES,
                                   VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES,
-                                  VIEW_MONITORING, RECORD_MONITORING}),
+                                  VIEW_MONITORING, RECORD_MONITORING,
+                                  VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
+                                  REVIEW_ASSISTANCE, VIEW_ASSISTANCE_STATS}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
                                      VIEW_AREA_PROJECTS, PLAN_SERVICES, VIEW_MONITORING,
-                                     RECORD_MONITORING}),
+                                     RECORD_MONITORING, VIEW_HOUSEHOLDS,
+                                     REGISTER_HOUSEHOLDS, VIEW_ASSISTANCE_STATS}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                  PATROL, VIEW_AREA_PROJECTS, VIEW_MONITORING,
-                                 RECORD_MONITORING}),
+                                 RECORD_MONITORING, VIEW_HOUSEHOLDS,
+                                 REGISTER_HOUSEHOLDS, VIEW_ASSISTANCE_STATS}),
     Role.PROPERTY_MANAGER: frozenset({SERVE_COMPOUNDS, HANDLE_CASES}),
     Role.MEDIATOR: frozenset({VIEW_PARTIES, READ_REGION, HANDLE_CASES}),
     Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES,
                             HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET, PLAN_SERVICES,
-                            VIEW_CASE_STATS, VIEW_REGION_DISPUTES}),
-    Role.RESIDENT: frozenset({READ_REGION}),
+                            VIEW_CASE_STATS, VIEW_REGION_DISPUTES, VIEW_ASSISTANCE_STATS}),
+    Role.RESIDENT: frozenset({READ_REGION, VIEW_ASSISTANCE_STATS}),
 }
 
 # Rights a department's staff hold because of what the department does (places.Organisation's

@@ -22,8 +22,8 @@ LAST_YEAR = {
                   "medical_insured": "327480", "medical_eligible": "330300"},
     "employment": {"urban_new_jobs": "3606", "registered_unemployment_rate": "1.97",
                    "urban_employed": "178400", "job_fairs": "8", "trainees": "3202"},
-    "assistance": {"dibao_recipients": "2140",
-                   "assistance_paid_on_time": "60", "assistance_batches": "60"},
+    # 低保, payments, reviews and 返贫致贫户 are computed from assistance/ records
+    # (sources_assistance.py, sources_monitoring.py)
 }
 
 

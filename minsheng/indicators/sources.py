@@ -349,5 +349,9 @@ def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
                                        "lc_population_covered": "pop_covered",
                                        "lc_compounds_signed_point": "signed"})
 
-# 防返贫 monitoring registers its own source (assistance records); imported last, it uses `source`.
-from minsheng.indicators import sources_monitoring  # noqa: E402,F401
+
+# Modules that publish their own figures register their sources on import (they use `source`).
+from minsheng.indicators import (  # noqa: E402
+    sources_assistance,  # noqa: F401 - 社会救助
+    sources_monitoring,  # noqa: F401 - 防返贫 monitoring
+)

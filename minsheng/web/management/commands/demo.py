@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from minsheng.accounts.demo import DEMO_PASSWORD, create_demo_accounts
+from minsheng.assistance.demo import generate as generate_assistance
 from minsheng.assistance.monitoring_demo import generate as generate_monitoring
 from minsheng.cases.demo import DEMO_API_KEY
 from minsheng.cases.demo import generate as generate_cases
@@ -57,6 +58,9 @@ class Command(BaseCommand):
         generate_projects("131002", progress_cb=say)
         generate_cases("131002", progress=say)
         generate_monitoring("131002", progress=say)
+        t_assist = time.monotonic()
+        generate_assistance("131002", progress=say)
+        say(f"社会救助演示数据用时 {time.monotonic() - t_assist:.1f} 秒")
         for code in ("131002000000", "140213000000"):
             computed = ensure_computed(Region.objects.get(code=code))
             if computed is not None:

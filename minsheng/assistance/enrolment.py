@@ -1,0 +1,272 @@
+"""Enrolment in a programme, the Chinese steps (A.5 §4), and the periodic reviews. The only
+writers of Enrolment, Objection and Review rows; each step checks its right, is atomic, leaves an
+event and is audited::
+
+    applied ──review (街道)──▶ reviewed ──publicise (街道)──▶ publicised ──decide (区民政局)──▶
+        enrolled | refused
+    enrolled ──pause──▶ paused ──resume──▶ enrolled ;  enrolled | paused ──end──▶ exited
+
+- application needs the household's consent to the data check (授权核对) and an economic
+  assessment: the computed result (eligibility.py) is stored beside the application;
+- the decision waits for the end of the 公示 (days from Procedure) and for an answer to every
+  objection; enrolling against the computed result, and every refusal, need a written reason;
+- enrolment schedules the first review: yearly / half-yearly / quarterly by the members' ability to
+  work (Procedure); a review keeps, changes, pauses or ends the benefit and schedules the next.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from minsheng.accounts import masking
+from minsheng.accounts.models import AuditLog
+from minsheng.accounts.roles import DECIDE_ASSISTANCE, REVIEW_ASSISTANCE
+from minsheng.assistance import access, services
+from minsheng.assistance import eligibility as el
+from minsheng.assistance.models import (
+    Enrolment,
+    EnrolmentEvent,
+    Objection,
+    Person,
+    Procedure,
+    Programme,
+    Review,
+)
+from minsheng.lib.validators import check_no_control_chars
+
+__all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "do_answer_objection", "do_apply",
+           "do_complete_review", "do_decide", "do_publicise", "do_record_objection",
+           "do_street_review", "procedure_for", "review_months"]
+
+E = Enrolment.State
+TRANSITIONS: dict[str, dict[str, str]] = {
+    "review": {E.APPLIED: E.REVIEWED},
+    "publicise": {E.REVIEWED: E.PUBLICISED},
+    "enrol": {E.PUBLICISED: E.ENROLLED},
+    "refuse": {E.PUBLICISED: E.REFUSED, E.APPLIED: E.REFUSED, E.REVIEWED: E.REFUSED},
+    "pause": {E.ENROLLED: E.PAUSED},
+    "resume": {E.PAUSED: E.ENROLLED},
+    "end": {E.ENROLLED: E.EXITED, E.PAUSED: E.EXITED},
+}
+PROGRAMME_NAMES = {Programme.DIBAO: el.DIBAO, Programme.EDGE: el.EDGE, Programme.TEKUN: el.TEKUN,
+                   Programme.ORPHAN: el.ORPHAN, Programme.TEMPORARY: el.TEMPORARY}
+INDIVIDUAL = (Programme.TEKUN, Programme.ORPHAN)
+ACTIVE = (E.APPLIED, E.REVIEWED, E.PUBLICISED, E.ENROLLED, E.PAUSED)
+
+
+def add_months(d: dt.date, months: int) -> dt.date:
+    y, m = divmod(d.month - 1 + months, 12)
+    return dt.date(d.year + y, m + 1, min(d.day, calendar.monthrange(d.year + y, m + 1)[1]))
+
+
+def procedure_for(region_code: str, on: dt.date) -> Procedure:
+    """The region's procedure settings in force (nearest region up the tree); the national
+    defaults (7-day 公示, 12/6/3-month reviews, due by the 10th) when none is configured."""
+    code = region_code.ljust(12, "0")
+    for n in (12, 9, 6, 4, 2):
+        row = (Procedure.objects.filter(region_id=code[:n].ljust(12, "0"), valid_from__lte=on)
+               .order_by("-valid_from").first())
+        if row is not None:
+            return row
+    return Procedure(region_id=code, valid_from=on, source="默认设置")
+
+
+def review_months(enrolment: Enrolment, proc: Procedure) -> int:
+    """By category: any member able to work → quarterly; partly able, ill or disabled →
+    half-yearly; no one able to work → yearly (individual programmes: the person alone)."""
+    people = ([enrolment.person] if enrolment.person_id
+              else list(enrolment.household.members.all()))
+    labours = {p.labour_capacity for p in people}
+    if Person.Labour.FULL in labours and not any(p.disability_grade for p in people):
+        return proc.review_months_able
+    if Person.Labour.PARTIAL in labours or any(p.disability_grade for p in people):
+        return proc.review_months_partial
+    return proc.review_months_unable
+
+
+def _text(value: str, field: str) -> str:
+    try:
+        check_no_control_chars(value, multiline=True)
+    except ValidationError as e:
+        raise ValidationError({field: e.messages}) from None
+    return value.strip()
+
+
+def _move(user, e: Enrolment, step: str, note: str = "", request=None) -> Enrolment:
+    current = Enrolment.objects.select_for_update().get(pk=e.pk)
+    target = TRANSITIONS[step].get(current.state)
+    if target is None:
+        raise ValidationError(f"当前状态为“{current.get_state_display()}”，不能执行此步骤。")
+    e.state = target
+    e.save()
+    EnrolmentEvent.objects.create(enrolment=e, state=target, actor=user, note=note[:500])
+    masking.log(user, AuditLog.Action.UPDATE, e.household, object_type="assistance.enrolment",
+                object_id=str(e.pk), detail=f"{e.get_programme_display()}：{e.get_state_display()}",
+                request=request)
+    return e
+
+
+@transaction.atomic
+def do_apply(user, household, *, programme: str, consent_on: dt.date | None,
+             applied_on: dt.date | None = None, person: Person | None = None,
+             request=None) -> Enrolment:
+    if not access.can_register(user, household.region_id):
+        raise PermissionDenied("您无权为该家庭户提交救助申请。")
+    today = timezone.localdate()
+    applied_on = applied_on or today
+    if consent_on is None:
+        raise ValidationError({"consent_on": ["申请须经申请人书面授权核对家庭经济状况。"]})
+    if consent_on > today or applied_on > today:
+        raise ValidationError("日期不能晚于今天。")
+    if programme in INDIVIDUAL and (person is None or person.household_id != household.pk):
+        raise ValidationError({"person": ["特困、孤儿按个人认定，请选择本户成员。"]})
+    if programme not in INDIVIDUAL:
+        person = None
+    if Enrolment.objects.filter(household=household, programme=programme, person=person,
+                                state__in=ACTIVE).exists():
+        raise ValidationError("该项目已有在办或在保的申请。")
+    result = services.eligibility_of(household, applied_on)
+    if result.assessment is None:
+        raise ValidationError("请先进行家庭经济状况核对。")
+    verdict = next((r for r in result.results if r.programme == PROGRAMME_NAMES[programme]),
+                   None)
+    if verdict is not None and person is not None and verdict.members and \
+            person.name not in verdict.members:
+        verdict = el.Result(verdict.programme, el.INELIGIBLE,
+                            f"{person.name} 不在测算符合的成员中：{verdict.rule}", verdict.source)
+    head = household.members.filter(relationship=Person.Relationship.HEAD).first()
+    members = household.members.count()
+    mode = ""
+    if programme == Programme.TEKUN:
+        mode = Enrolment.Mode.DISPERSED if person.self_care else Enrolment.Mode.CENTRALISED
+    e = Enrolment.objects.create(
+        household=household, person=person, payee=person or head or household.members.first(),
+        region_id=household.region_id, area=household.area, programme=programme, mode=mode,
+        applied_on=applied_on, consent_on=consent_on, assessment=result.assessment,
+        computed_verdict=verdict.verdict if verdict else el.MANUAL,
+        computed_rule=(verdict.rule if verdict else result.problem)[:500],
+        per_capita_income=result.assessment.per_capita_monthly,
+        members_covered=1 if person else members)
+    EnrolmentEvent.objects.create(enrolment=e, state=E.APPLIED, actor=user,
+                                  note=f"测算：{e.computed_verdict}")
+    masking.log(user, AuditLog.Action.CREATE, household, object_type="assistance.enrolment",
+                object_id=str(e.pk), detail=f"救助申请：{e.get_programme_display()}",
+                request=request)
+    return e
+
+
+@transaction.atomic
+def do_street_review(user, e: Enrolment, note: str = "", request=None) -> Enrolment:
+    if not access.has_right(user, REVIEW_ASSISTANCE, e.region_id):
+        raise PermissionDenied("街道审核须由所在街道办理。")
+    return _move(user, e, "review", _text(note, "note"), request)
+
+
+@transaction.atomic
+def do_publicise(user, e: Enrolment, start: dt.date | None = None, request=None) -> Enrolment:
+    if not access.has_right(user, REVIEW_ASSISTANCE, e.region_id):
+        raise PermissionDenied("公示由所在街道组织。")
+    start = start or timezone.localdate()
+    days = procedure_for(e.region_id, start).publicity_days
+    e.publicity_start, e.publicity_end = start, start + dt.timedelta(days=days)
+    return _move(user, e, "publicise", f"公示 {days} 天，至 {e.publicity_end}", request)
+
+
+@transaction.atomic
+def do_record_objection(user, e: Enrolment, text: str, received_on: dt.date | None = None
+                        ) -> Objection:
+    if not access.has_right(user, REVIEW_ASSISTANCE, e.region_id):
+        raise PermissionDenied("公示异议由所在街道登记。")
+    received_on = received_on or timezone.localdate()
+    if e.state != E.PUBLICISED or not (e.publicity_start <= received_on <= e.publicity_end):
+        raise ValidationError("只能在公示期内登记异议。")
+    text = _text(text, "text")
+    if not text:
+        raise ValidationError({"text": ["请填写异议内容。"]})
+    return Objection.objects.create(enrolment=e, received_on=received_on, text=text[:500])
+
+
+@transaction.atomic
+def do_answer_objection(user, objection: Objection, *, answer: str, upheld: bool) -> Objection:
+    if not access.has_right(user, REVIEW_ASSISTANCE, objection.enrolment.region_id):
+        raise PermissionDenied("公示异议由所在街道核查。")
+    answer = _text(answer, "answer")
+    if not answer:
+        raise ValidationError({"answer": ["请填写核查结果。"]})
+    objection.answer, objection.upheld = answer[:500], upheld
+    objection.save(update_fields=["answer", "upheld"])
+    return objection
+
+
+@transaction.atomic
+def do_decide(user, e: Enrolment, *, enrol: bool, reason: str = "", on: dt.date | None = None,
+              request=None) -> Enrolment:
+    """区民政局's decision. Refusing always needs written reasons; enrolling needs them when the
+    computed result was not 符合 (a staff override) or an objection was upheld."""
+    if not access.has_right(user, DECIDE_ASSISTANCE, e.region_id):
+        raise PermissionDenied("审核确认由区民政局办理。")
+    on = on or timezone.localdate()
+    reason = _text(reason, "reason")
+    if enrol:
+        if e.state != E.PUBLICISED:
+            raise ValidationError("须经街道审核并公示后才能认定。")
+        if on < e.publicity_end:
+            raise ValidationError(f"公示期至 {e.publicity_end}，期满后才能认定。")
+        if e.objections.filter(upheld__isnull=True).exists():
+            raise ValidationError("还有未核查的公示异议。")
+        override = e.computed_verdict != el.ELIGIBLE or e.objections.filter(upheld=True).exists()
+        if override and not reason:
+            raise ValidationError({"reason": ["测算结论不是“符合”或异议成立，认定须写明理由。"]})
+    elif not reason:
+        raise ValidationError({"reason": ["不予认定须书面说明理由。"]})
+    e.decided_on, e.decision_reason = on, reason[:500]
+    if enrol:
+        months = review_months(e, procedure_for(e.region_id, on))
+        e.next_review_on = add_months(on, months)
+        _move(user, e, "enrol", reason, request)
+        Review.objects.create(enrolment=e, due_on=e.next_review_on)
+    else:
+        _move(user, e, "refuse", reason, request)
+    return e
+
+
+@transaction.atomic
+def do_complete_review(user, review: Review, *, outcome: str, note: str = "",
+                       on: dt.date | None = None) -> Review:
+    """The community worker's periodic review: keep, change (the latest assessment's income
+    becomes the benefit's), pause or end; the next review is scheduled unless it ended."""
+    e = review.enrolment
+    if not access.can_register(user, e.region_id):
+        raise PermissionDenied("复核由所在社区办理。")
+    if review.done_on is not None:
+        raise ValidationError("该复核已完成。")
+    if outcome not in (Review.Outcome.KEEP, Review.Outcome.CHANGE, Review.Outcome.PAUSE,
+                       Review.Outcome.END):
+        raise ValidationError({"outcome": ["请选择复核结论。"]})
+    note = _text(note, "note")
+    if outcome in (Review.Outcome.PAUSE, Review.Outcome.END, Review.Outcome.CHANGE) and not note:
+        raise ValidationError({"note": ["调整、暂停或退出须写明理由。"]})
+    on = on or timezone.localdate()
+    review.done_on, review.outcome, review.note, review.done_by = on, outcome, note[:300], user
+    review.save()
+    if outcome == Review.Outcome.CHANGE:
+        a = e.household.assessments.order_by("-assessed_on", "-id").first()
+        if a is not None:
+            e.assessment, e.per_capita_income = a, a.per_capita_monthly
+            e.members_covered = 1 if e.person_id else e.household.members.count()
+            e.save()
+    if outcome == Review.Outcome.PAUSE:
+        _move(user, e, "pause", note)
+    elif outcome == Review.Outcome.END:
+        e.next_review_on = None
+        _move(user, e, "end", note)
+        return review
+    e.next_review_on = add_months(on, review_months(e, procedure_for(e.region_id, on)))
+    e.save(update_fields=["next_review_on", "state"])
+    Review.objects.create(enrolment=e, due_on=e.next_review_on)
+    return review

@@ -1,0 +1,353 @@
+"""Monthly payment cycles: the only writers of Cycle, Entitlement, PaymentBatch and Payment.
+
+A cycle of 200,000 households is set work, so every step is one SQL statement (or a handful),
+never a Python loop over rows (bench/assistance_cycle_bench.py measures it beside a bare
+INSERT … SELECT):
+
+- `do_open_cycle` / `do_generate`: INSERT … SELECT of an entitlement for every enrolment in the
+  district enrolled on the month's last day, one statement per (programme, area) with the standard
+  in force as a parameter — 低保: (standard − per-capita income) × members, rounded to the fen,
+  only where positive; 特困 and 孤儿: the fixed monthly amount of their standard;
+- `do_approve_cycle`, then `do_approve_entitlements` (bulk UPDATE; refused unless the cycle is
+  approved — the model refuses it too);
+- `do_export_batch`: INSERT … SELECT of one payment per payee (the sum of their approved
+  entitlements) with the account snapshot, then the entitlements pointed at it; the bank file as
+  .xlsx or .csv (audited: it carries account numbers);
+- `do_reconcile`: the bank's return file, all-or-nothing on lib.tabular, marks payments paid or
+  failed; `do_export_batch(retry=True)` issues the failed ones again in a follow-up batch. A
+  person never has two live payments in a cycle (a DB constraint).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from minsheng.accounts import masking
+from minsheng.accounts.models import AuditLog
+from minsheng.accounts.roles import DECIDE_ASSISTANCE
+from minsheng.assistance import access
+from minsheng.assistance.models import (
+    Cycle,
+    Enrolment,
+    Entitlement,
+    Household,
+    Payment,
+    PaymentBatch,
+    Person,
+    Programme,
+    Standard,
+)
+from minsheng.assistance.standards import in_force
+from minsheng.lib import tabular
+from minsheng.lib.tabular import Column, ImportResult, Row, TableImport, csv_bytes
+
+__all__ = ["BANK_HEADER", "RETURN_COLUMNS", "bank_file", "do_approve_cycle",
+           "do_approve_entitlements", "do_close_cycle", "do_export_batch", "do_generate",
+           "do_open_cycle", "do_reconcile", "month_end"]
+
+C = Cycle.State
+# programme → the Standard row that sets its monthly amount
+AMOUNT_STANDARD = {Programme.DIBAO: Standard.Programme.DIBAO,
+                   Programme.TEKUN: Standard.Programme.TEKUN,
+                   Programme.ORPHAN: Standard.Programme.ORPHAN}
+BANK_HEADER = ("流水号", "户名", "开户银行", "账号", "金额（元）", "摘要")
+
+
+def month_end(month: dt.date) -> dt.date:
+    nxt = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return nxt - dt.timedelta(days=1)
+
+
+def _check(user, cycle_or_region) -> None:
+    code = getattr(cycle_or_region, "region_id", None) or cycle_or_region
+    if not access.has_right(user, DECIDE_ASSISTANCE, code):
+        raise PermissionDenied("救助资金发放由区民政局办理。")
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@transaction.atomic
+def do_open_cycle(user, region_code: str, month: dt.date, *, generated: bool = False) -> Cycle:
+    _check(user, region_code)
+    month = month.replace(day=1)
+    if month > timezone.localdate():
+        raise ValidationError("不能开启未来月份的发放周期。")
+    if Cycle.objects.filter(region_id=region_code, month=month).exists():
+        raise ValidationError(f"{month:%Y年%m月}的发放周期已存在。")
+    cycle = Cycle.objects.create(region_id=region_code, month=month, created_by=user,
+                                 generated=generated)
+    masking.log(user, AuditLog.Action.CREATE, cycle, detail=f"开启发放周期 {month:%Y-%m}")
+    return cycle
+
+
+def _amount_sql(programme: str) -> str:
+    if programme == Programme.DIBAO:
+        return "ROUND((%s - e.per_capita_income) * e.members_covered, 2)"
+    return "ROUND(%s, 2)"
+
+
+@transaction.atomic
+def do_generate(user, cycle: Cycle) -> int:
+    """An entitlement for every enrolment of the district enrolled at the month's end (INSERT …
+    SELECT per programme and area). Returns how many were generated."""
+    _check(user, cycle)
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.state != C.DRAFT:
+        raise ValidationError("只有草稿状态的周期可以生成待遇。")
+    end = month_end(cycle.month)
+    prefix = cycle.region_id[:6]
+    ent, enr = _table(Entitlement), _table(Enrolment)
+    total = 0
+    for programme, std_programme in AMOUNT_STANDARD.items():
+        for area in Household.Area.values:
+            std = in_force(cycle.region_id, std_programme, area, end)
+            if std is None or std.amount is None:
+                continue
+            amount = _amount_sql(programme)
+            positive = " AND e.per_capita_income < %s" if programme == Programme.DIBAO else ""
+            sql = (f"INSERT INTO {ent} (cycle_id, enrolment_id, payee_id, region_id, programme, "  # noqa: S608 - table names from _meta; values are parameters
+                   f"amount, state, reject_reason) "
+                   f"SELECT %s, e.id, e.payee_id, e.region_id, e.programme, {amount}, 'draft', '' "
+                   f"FROM {enr} e WHERE e.state = 'enrolled' AND e.programme = %s AND e.area = %s "
+                   f"AND e.region_id LIKE %s AND e.decided_on <= %s{positive}")
+            params: list[Any] = [cycle.pk, std.amount, programme, area, prefix + "%", end]
+            if positive:
+                params.append(std.amount)
+            with connection.cursor() as cur:
+                cur.execute(sql, params)
+                total += cur.rowcount
+    cycle.state = C.TO_APPROVE
+    cycle.save(update_fields=["state"])
+    masking.log(user, AuditLog.Action.CREATE, cycle, detail=f"生成待遇 {total} 条")
+    return total
+
+
+@transaction.atomic
+def do_approve_cycle(user, cycle: Cycle) -> Cycle:
+    """The cycle as a whole (its list and total) is approved, by someone other than its opener
+    where the office has two people; then its entitlements can be approved."""
+    _check(user, cycle)
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.state != C.TO_APPROVE:
+        raise ValidationError("只有待审批的周期可以审批。")
+    cycle.state, cycle.approved_by, cycle.approved_at = C.APPROVED, user, timezone.now()
+    cycle.save(update_fields=["state", "approved_by", "approved_at"])
+    masking.log(user, AuditLog.Action.UPDATE, cycle, detail="审批发放周期")
+    return cycle
+
+
+@transaction.atomic
+def do_approve_entitlements(user, cycle: Cycle, ids: list[int] | None = None) -> int:
+    """Approve every draft entitlement of the cycle (or those in `ids`) in one UPDATE."""
+    _check(user, cycle)
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.state != C.APPROVED:
+        raise ValidationError("发放周期尚未审批，不能审批其中的待遇。")
+    qs = Entitlement.objects.filter(cycle=cycle, state=Entitlement.State.DRAFT)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    n = qs.update(state=Entitlement.State.APPROVED)
+    masking.log(user, AuditLog.Action.UPDATE, cycle, detail=f"批量审批待遇 {n} 条")
+    return n
+
+
+@transaction.atomic
+def do_export_batch(user, cycle: Cycle, *, retry: bool = False, request=None) -> PaymentBatch:
+    """A new batch: one payment per payee of the approved entitlements who has no payment in the
+    cycle yet (or, with `retry`, every payee whose latest payment failed), with the account as it
+    is now."""
+    _check(user, cycle)
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.state != C.APPROVED:
+        raise ValidationError("只有已审批、未结束的周期可以导出发放批次。")
+    batches = PaymentBatch.objects.filter(cycle=cycle)
+    if batches.filter(state=PaymentBatch.State.EXPORTED).exists():
+        raise ValidationError("上一批次尚未对账，不能导出新批次。")
+    seq = batches.count() + 1
+    batch = PaymentBatch.objects.create(
+        cycle=cycle, seq=seq, kind=PaymentBatch.Kind.RETRY if retry else PaymentBatch.Kind.REGULAR,
+        exported_at=timezone.now(), exported_by=user)
+    pay, ent, per = _table(Payment), _table(Entitlement), _table(Person)
+    with connection.cursor() as cur:
+        if retry:
+            # the latest failed payment of each person who has no live one, at today's account
+            cur.execute(
+                f"INSERT INTO {pay} (batch_id, cycle_id, person_id, region_id, amount, bank_name, "  # noqa: S608 - table names from _meta; values are parameters
+                f"account, account_name, status, failure_reason) "
+                f"SELECT %s, f.cycle_id, f.person_id, p.region_id, f.amount, p.bank_name, "
+                f"p.bank_account, p.name, 'issued', '' FROM {pay} f JOIN {per} p ON p.id = f.person_id "
+                f"WHERE f.cycle_id = %s AND f.status = 'failed' "
+                f"AND f.id = (SELECT MAX(y.id) FROM {pay} y WHERE y.cycle_id = f.cycle_id "
+                f"AND y.person_id = f.person_id) "
+                f"AND NOT EXISTS (SELECT 1 FROM {pay} x WHERE x.cycle_id = f.cycle_id "
+                f"AND x.person_id = f.person_id AND x.status <> 'failed')",
+                [batch.pk, cycle.pk])
+        else:
+            # one payment per payee not yet paid in this cycle: the sum of their entitlements
+            cur.execute(
+                f"INSERT INTO {pay} (batch_id, cycle_id, person_id, region_id, amount, bank_name, "  # noqa: S608 - table names from _meta; values are parameters
+                f"account, account_name, status, failure_reason) "
+                f"SELECT %s, e.cycle_id, e.payee_id, p.region_id, SUM(e.amount), p.bank_name, "
+                f"p.bank_account, p.name, 'issued', '' FROM {ent} e JOIN {per} p ON p.id = e.payee_id "
+                f"WHERE e.cycle_id = %s AND e.state = 'approved' AND NOT EXISTS (SELECT 1 "
+                f"FROM {pay} x WHERE x.cycle_id = e.cycle_id AND x.person_id = e.payee_id) "
+                f"GROUP BY e.cycle_id, e.payee_id, p.region_id, p.bank_name, p.bank_account, p.name",
+                [batch.pk, cycle.pk])
+        issued = cur.rowcount
+    if issued == 0:
+        raise ValidationError("没有可发放的待遇。")
+    masking.log(user, AuditLog.Action.EXPORT, batch, object_type="assistance.paymentbatch",
+                region_code=cycle.region_id, fields="account",
+                detail=f"导出发放批次 {cycle.month:%Y-%m} 第{seq}批 {issued} 笔", request=request)
+    return batch
+
+
+def bank_file(user, batch: PaymentBatch, fmt: str = "csv", request=None) -> tuple[bytes, str, str]:
+    """The 一卡通 batch file (account numbers in full: it goes to the bank); each download is
+    audited."""
+    _check(user, batch.cycle)
+    rows = Payment.objects.filter(batch=batch).order_by("id").values_list(
+        "id", "account_name", "bank_name", "account", "amount")
+    summary = f"{batch.cycle.month:%Y年%m月}社会救助金"
+    name = f"一卡通代发_{batch.cycle.region_id[:6]}_{batch.cycle.month:%Y%m}_第{batch.seq}批"
+    masking.log(user, AuditLog.Action.EXPORT, batch, object_type="assistance.paymentbatch",
+                region_code=batch.cycle.region_id, fields="account",
+                detail=f"下载一卡通代发文件 {name}", request=request)
+    data = ((pk, n, b, a, amount, summary) for pk, n, b, a, amount in rows)
+    if fmt == "csv":
+        return csv_bytes(BANK_HEADER, ([str(pk), n, b, a, f"{amount:.2f}", s]
+                                       for pk, n, b, a, amount, s in data)), \
+            tabular.CSV_TYPE, name + ".csv"
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("代发明细")
+    ws.append(list(BANK_HEADER))
+    for pk, n, b, a, amount, s in data:
+        ws.append([str(pk), tabular.cell_value(n), tabular.cell_value(b), a, float(amount), s])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), tabular.XLSX_TYPE, name + ".xlsx"
+
+
+# --- reconciliation ------------------------------------------------------------------------
+
+OK_WORDS = {"成功": True, "已到账": True, "success": True, "失败": False, "failed": False,
+            "退回": False}
+RETURN_COLUMNS = (
+    Column("ref", "流水号", tabular.uint, required=True, text=True),
+    Column("account", "账号", tabular.text(30), required=True, text=True),
+    Column("amount", "金额（元）", lambda t: tabular.decimal(t, "金额"), required=True),
+    Column("ok", "结果", tabular.choice(OK_WORDS, ["成功", "失败"]), required=True),
+    Column("reason", "失败原因", tabular.text(200), default=""),
+    Column("paid_on", "入账日期", tabular.date(), default=None),
+)
+
+
+class BankReturn(TableImport):
+    label = "银行回盘"
+    columns = RETURN_COLUMNS
+
+    def __init__(self, user, batch: PaymentBatch):
+        super().__init__()
+        self.user, self.batch = user, batch
+
+    def resolve(self, rows: list[Row]) -> Any:
+        issued = {p.pk: p for p in Payment.objects.filter(batch=self.batch,
+                                                          status=Payment.Status.ISSUED)}
+        seen: dict[int, int] = {}
+        paid, failed = [], []
+        today = timezone.localdate()
+        for r in rows:
+            ref = r.val.get("ref")
+            if ref is None:
+                continue
+            p = issued.get(ref)
+            if p is None:
+                self.error(r, "ref", "不是本批次待对账的流水号")
+                continue
+            if ref in seen:
+                self.error(r, "ref", f"与第{seen[ref]}行重复")
+                continue
+            seen[ref] = r.num
+            if "account" in r.val and r.val["account"] != p.account:
+                self.error(r, "account", "账号与发放时的账号不一致")
+            if "amount" in r.val and r.val["amount"] != p.amount:
+                self.error(r, "amount", f"金额与发放金额 {p.amount} 元不一致")
+            when = r.val.get("paid_on") or today
+            if when > today or when < self.batch.exported_at.date():
+                self.error(r, "paid_on", "入账日期应在导出日期至今天之间")
+            if r.val.get("ok") is True:
+                paid.append((p.pk, when))
+            elif r.val.get("ok") is False:
+                failed.append((p.pk, r.val.get("reason") or "银行退回"))
+        missing = set(issued) - set(seen)
+        if missing and not self.errors:
+            self.errors.append(tabular.file_error(
+                f"回盘文件缺少 {len(missing)} 笔（如流水号 {min(missing)}），请使用银行完整回盘"))
+        return paid, failed
+
+    def write(self, pending: Any) -> ImportResult:
+        paid, failed = pending
+        by_day: dict[dt.date, list[int]] = {}
+        for pk, when in paid:
+            by_day.setdefault(when, []).append(pk)
+        for when, pks in by_day.items():
+            for i in range(0, len(pks), 5000):
+                Payment.objects.filter(pk__in=pks[i:i + 5000]).update(
+                    status=Payment.Status.PAID, paid_on=when)
+        for pk, reason in failed:  # failures are few
+            Payment.objects.filter(pk=pk).update(status=Payment.Status.FAILED,
+                                                 failure_reason=reason[:200])
+        PaymentBatch.objects.filter(pk=self.batch.pk).update(
+            state=PaymentBatch.State.RECONCILED, reconciled_at=timezone.now())
+        cycle = self.batch.cycle
+        if not Payment.objects.filter(cycle=cycle).exclude(status=Payment.Status.PAID).exclude(
+                status=Payment.Status.FAILED).exists() and not failed and not \
+                Entitlement.objects.filter(cycle=cycle, state=Entitlement.State.APPROVED).exclude(
+                    payee_id__in=Payment.objects.filter(
+                        cycle=cycle, status=Payment.Status.PAID).values("person_id")).exists():
+            Cycle.objects.filter(pk=cycle.pk).update(state=C.PAID)
+        return ImportResult(created=0, updated=len(paid) + len(failed))
+
+    def audit(self, result: ImportResult, pending: Any) -> None:
+        paid, failed = pending
+        masking.log(self.user, AuditLog.Action.IMPORT, self.batch,
+                    object_type="assistance.paymentbatch", region_code=self.batch.cycle.region_id,
+                    detail=f"银行回盘对账：成功 {len(paid)} 笔，失败 {len(failed)} 笔")
+
+
+def do_reconcile(user, batch: PaymentBatch, file, filename: str) -> ImportResult:
+    """Reads the bank's return file (all-or-nothing): every payment of the batch paid or failed."""
+    _check(user, batch.cycle)
+    if batch.state != PaymentBatch.State.EXPORTED:
+        raise ValidationError("该批次已对账。")
+    return BankReturn(user, batch).run(file, filename)
+
+
+@transaction.atomic
+def do_close_cycle(user, cycle: Cycle) -> Cycle:
+    _check(user, cycle)
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    if cycle.state != C.PAID:
+        raise ValidationError("全部发放到账后才能结束周期。")
+    cycle.state = C.CLOSED
+    cycle.save(update_fields=["state"])
+    return cycle
+
+
+def totals(cycle: Cycle) -> dict[str, Decimal | int]:
+    agg = Entitlement.objects.filter(cycle=cycle).aggregate(n=Count("id"), total=Sum("amount"))
+    paid = Payment.objects.filter(cycle=cycle, status=Payment.Status.PAID).aggregate(
+        n=Count("id"), total=Sum("amount"))
+    return {"entitlements": agg["n"], "amount": agg["total"] or Decimal(0),
+            "paid": paid["n"], "paid_amount": paid["total"] or Decimal(0)}

@@ -1,0 +1,67 @@
+"""The standards in force for a region on a day, as eligibility.Standards (the one reader of the
+Standard rows; the rules themselves are in eligibility.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Q
+
+from minsheng.assistance.eligibility import Standards
+from minsheng.assistance.models import IncomeExclusion, Standard
+from minsheng.places.models import Region
+
+__all__ = ["DEFAULT_EDGE_MULTIPLIER", "MissingStandard", "exclusions_in_force", "in_force",
+           "standards_for"]
+
+DEFAULT_EDGE_MULTIPLIER = Decimal("1.5")  # national guidance; a region's EDGE row overrides it
+
+
+class MissingStandard(LookupError):  # noqa: N818 - reads as what is missing
+    pass
+
+
+def _ancestors(code: str) -> list[str]:
+    """The region and the regions above it, nearest first (12-digit codes)."""
+    code = code.ljust(12, "0")
+    out = [code]
+    for n in (9, 6, 4, 2):
+        c = code[:n].ljust(12, "0")
+        if c not in out:
+            out.append(c)
+    return out
+
+
+def in_force(region_code: str, programme: str, area: str, on: dt.date) -> Standard | None:
+    """The row of the nearest region, for the area (or both areas), latest valid_from ≤ on."""
+    for code in _ancestors(region_code):
+        row = (Standard.objects.filter(region_id=code, programme=programme,
+                                       area__in=[area, Standard.Area.BOTH], valid_from__lte=on)
+               .order_by("-valid_from", "area").first())
+        if row is not None:
+            return row
+    return None
+
+
+def standards_for(region_code: str, area: str, on: dt.date) -> Standards:
+    """Raises MissingStandard when the region has no 低保标准 in force for the area."""
+    if not Region.objects.filter(code=region_code.ljust(12, "0")).exists():
+        raise MissingStandard(f"没有区划代码为 {region_code} 的区划")
+    dibao = in_force(region_code, Standard.Programme.DIBAO, area, on)
+    if dibao is None or dibao.amount is None:
+        raise MissingStandard(f"区划 {region_code} 在 {on} 没有生效的"
+                              f"{'城镇' if area == 'urban' else '农村'}低保标准")
+    edge = in_force(region_code, Standard.Programme.EDGE, area, on)
+    return Standards(dibao=dibao.amount,
+                     edge_multiplier=edge.multiplier if edge and edge.multiplier
+                     else DEFAULT_EDGE_MULTIPLIER,
+                     source=dibao.source, verified=dibao.verified)
+
+
+def exclusions_in_force(region_code: str, on: dt.date) -> frozenset[str]:
+    """Income kinds not counted in the region on the day (rows of the region and those above)."""
+    rows = IncomeExclusion.objects.filter(
+        region_id__in=_ancestors(region_code), valid_from__lte=on).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gte=on))
+    return frozenset(rows.values_list("kind", flat=True))

@@ -1,0 +1,83 @@
+"""The assistance demo: about 600 labelled households, every programme, a year of cycles with one
+failed-and-retried batch, standards marked unverified, nothing dated in the future."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db.models import Max
+from django.utils import timezone
+
+from minsheng.assistance import demo
+from minsheng.assistance.models import (
+    Assessment,
+    Cycle,
+    Enrolment,
+    EnrolmentEvent,
+    Household,
+    Payment,
+    PaymentBatch,
+    Review,
+    Standard,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def built(db):
+    t = time.monotonic()
+    out = demo.generate("131002", progress=lambda *_: None)
+    return out, time.monotonic() - t
+
+
+def test_the_demo_has_every_programme_and_a_year_of_cycles(built):
+    out, seconds = built
+    assert out["households"] == 600 == Household.objects.filter(generated=True).count()
+    assert seconds < 60
+    enrolled = set(Enrolment.objects.filter(state="enrolled").values_list("programme", flat=True))
+    assert enrolled == {"dibao", "edge", "tekun", "orphan", "temporary"}
+    states = set(Enrolment.objects.values_list("state", flat=True))
+    assert {"applied", "reviewed", "publicised", "enrolled", "refused", "paused",
+            "exited"} <= states
+    assert Cycle.objects.filter(generated=True).count() == 12
+    assert PaymentBatch.objects.filter(kind="retry").count() == 1
+    retry = PaymentBatch.objects.get(kind="retry")
+    failed = Payment.objects.filter(cycle=retry.cycle, status="failed")
+    assert failed.count() == 3
+    assert set(Payment.objects.filter(batch=retry).values_list("person_id", flat=True)) == set(
+        failed.values_list("person_id", flat=True))
+    assert Payment.objects.filter(status="paid").exists()
+    assert not Standard.objects.filter(region_id="131002000000", verified=True).exists()
+    assert "未与正式文件核对" in Standard.objects.filter(region_id="131002000000").first().source
+
+
+def test_nothing_in_the_demo_is_dated_in_the_future(built):
+    today = timezone.localdate()
+    checks = [
+        (Assessment, ("assessed_on", "window_end")), (Enrolment, ("applied_on", "consent_on",
+                                                                   "decided_on",
+                                                                   "publicity_start",
+                                                                   "publicity_end")),
+        (Payment, ("paid_on",)), (Cycle, ("month",)), (Review, ("done_on",)),
+    ]
+    for model, fields in checks:
+        for f in fields:
+            latest = model.objects.aggregate(m=Max(f))["m"]
+            assert latest is None or latest <= today, (model.__name__, f, latest)
+    assert PaymentBatch.objects.aggregate(m=Max("exported_at"))["m"] <= timezone.now()
+    assert EnrolmentEvent.objects.exists()
+
+
+def test_the_demo_runs_once(built):
+    assert demo.generate("131002", progress=lambda *_: None) == {}
+
+
+def test_viewers_see_programme_aggregates_of_the_demo_but_no_household(built, client_for):
+    html = client_for("viewer1").get("/assistance/").content.decode()
+    assert "DEMO-" not in html and "低保户" in html
+    assert client_for("viewer1").get("/assistance/households/").status_code == 403
+    streets = Enrolment.objects.filter(state="enrolled", programme="dibao").values_list(
+        "region__parent__name", flat=True)
+    assert next(iter(streets)) in html
