@@ -202,3 +202,12 @@ def decide_regions_for(user) -> QuerySet[Region]:
     """Districts where the user runs payment cycles (form choices)."""
     return Region.objects.filter(_q(prefixes_with(user, DECIDE_ASSISTANCE), "code"),
                                  level=Region.Level.DISTRICT)
+
+
+SUPPRESS_BELOW = 5  # public figures: cells of 1–4 households are shown as “<5”
+
+
+def suppress(n: int) -> str:
+    """A public count of households or people: “<5” for 1–4, so that no family can be picked out
+    (0 and 5 upwards as they are). The one rule for every aggregate page of assistance/."""
+    return f"<{SUPPRESS_BELOW}" if 0 < n < SUPPRESS_BELOW else str(n)

@@ -75,7 +75,8 @@ def _id_number(rng: random.Random, region6: str, born: dt.date, used: set[str]) 
 @transaction.atomic
 def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str, int]:
     district = Region.objects.get(code=district6.ljust(12, "0"))
-    if Household.objects.filter(generated=True, region__code__startswith=district6).exists():
+    if Household.objects.filter(generated=True, number__startswith="DEMO-",
+                                region__code__startswith=district6).exists():
         progress("社会救助演示数据已存在，跳过")
         return {}
     rng = random.Random(f"minsheng-assistance-{district6}")  # noqa: S311 - not security

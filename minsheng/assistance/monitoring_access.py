@@ -33,6 +33,7 @@ from minsheng.accounts.roles import (
     Role,
 )
 from minsheng.assistance import relapse
+from minsheng.assistance.access import SUPPRESS_BELOW, suppress  # noqa: F401 - the one rule
 from minsheng.assistance.monitoring_models import (
     Alert,
     MonitoringCase,
@@ -40,8 +41,6 @@ from minsheng.assistance.monitoring_models import (
 )
 from minsheng.places.models import Organisation
 from minsheng.places.scope import scope_of
-
-SUPPRESS_BELOW = 5  # public figures: cells of 1–4 households are shown as “<5”
 
 
 def prefixes_with(user, right: str) -> tuple[str, ...]:
@@ -150,8 +149,3 @@ def can_take(user, case: MonitoringCase, level: str) -> bool:
 
 def can_unmask(user, region_code: str) -> bool:
     return holds(user, VIEW_PERSONAL, region_code) and holds(user, VIEW_MONITORING, region_code)
-
-
-def suppress(n: int) -> str:
-    """A public count: “<5” for 1–4 households (0 and 5 upwards as they are)."""
-    return f"<{SUPPRESS_BELOW}" if 0 < n < SUPPRESS_BELOW else str(n)

@@ -34,8 +34,6 @@ from minsheng.lib.validators import SINGLE_LINE
 from minsheng.places.models import Region
 from minsheng.places.regionswitch import current_prefix
 
-SUPPRESS_BELOW = 5  # public figures: a cell under 5 households is shown as "<5"
-
 
 @login_required
 def overview(request):
@@ -61,21 +59,17 @@ def overview(request):
     for r in rows:
         e = by_street.get(r["region__parent__code"], {})
         table.append({"name": r["region__parent__name"],
-                      "households": _suppress(r["households"]),
-                      "people": _suppress(r["people"]) if r["households"] >= SUPPRESS_BELOW
+                      "households": access.suppress(r["households"]),
+                      "people": access.suppress(r["people"]) if r["households"] >= access.SUPPRESS_BELOW
                       else "—",
-                      "dibao": _suppress(e.get("dibao", 0)),
-                      "tekun": _suppress(e.get("tekun", 0)),
-                      "orphan": _suppress(e.get("orphan", 0))})
+                      "dibao": access.suppress(e.get("dibao", 0)),
+                      "tekun": access.suppress(e.get("tekun", 0)),
+                      "orphan": access.suppress(e.get("orphan", 0))})
     return render(request, "assistance/overview.html", {
         "rows": table, "can_list": access.can_view_registry(request.user),
         "can_pay": access.decide_regions_for(request.user).exists(),
         "can_register": access.registrable_regions_for(request.user).exists(),
     })
-
-
-def _suppress(n: int) -> str:
-    return f"<{SUPPRESS_BELOW}" if 0 < n < SUPPRESS_BELOW else str(n)
 
 
 @login_required

@@ -41,7 +41,14 @@ def due_date(cycle: Cycle) -> dt.date:
     return cycle.month.replace(day=min(max(day, 1), last))
 
 
-@source("assistance_stock", STOCK, stock=True)
+def _assistance_started(prefix: str, period: Period) -> bool:
+    """Missing is not zero: a district with no application recorded before the period's end has
+    no assistance figures ("—"), not zero households."""
+    return Enrolment.objects.filter(region__code__startswith=prefix,
+                                    applied_on__lt=period.end).exists()
+
+
+@source("assistance_stock", STOCK, stock=True, covers=_assistance_started)
 def assistance_stock(prefix: str, period: Period) -> Iterable[Row]:
     qs = (Enrolment.objects.filter(region__code__startswith=prefix, state=Enrolment.State.ENROLLED)
           .order_by().values("region_id").annotate(
@@ -56,7 +63,7 @@ def assistance_stock(prefix: str, period: Period) -> Iterable[Row]:
                                        "orphan_people": "orphan"})
 
 
-@source("assistance_flows", FLOWS)
+@source("assistance_flows", FLOWS, covers=_assistance_started)
 def assistance_flows(prefix: str, period: Period) -> Iterable[Row]:
     temporary = (Enrolment.objects.filter(
         region__code__startswith=prefix, programme="temporary",

@@ -34,7 +34,10 @@ def built(db):
 
 def test_the_demo_has_every_programme_and_a_year_of_cycles(built):
     out, seconds = built
-    assert out["households"] == 600 == Household.objects.filter(generated=True).count()
+    # the test database already holds the 防返贫 demo's generated households (JC-…): the
+    # assistance demo still builds its own
+    assert out["households"] == 600 == Household.objects.filter(
+        generated=True, number__startswith="DEMO-").count()
     assert seconds < 60
     enrolled = set(Enrolment.objects.filter(state="enrolled").values_list("programme", flat=True))
     assert enrolled == {"dibao", "edge", "tekun", "orphan", "temporary"}
