@@ -17,6 +17,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "cases.party": ("phone", "id_number"),
     "assistance.person": ("id_number", "phone"),
 }
+# employment/ records no personal field of its own: its people are assistance.Person rows
 
 
 # a mobile number (11 digits from 13x to 19x) and an 18-digit resident ID number, each standing alone

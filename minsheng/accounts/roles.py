@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     MEDIATOR = "mediator", _("调解员")
     VIEWER = "viewer", _("查看者")
     RESIDENT = "resident", _("居民")
+    EMPLOYER = "employer", _("用人单位")
 
 
 # Rights
@@ -47,6 +48,12 @@ VIEW_CASE_STATS = "view_case_stats"  # 诉求统计: counts, rates, ranking and 
 VIEW_REGION_DISPUTES = "view_region_disputes"  # mediation and review records of the region
 IMPORT_CASES = "import_cases"  # import the 12345 hotline's orders
 PLAN_SERVICES = "plan_services"  # run the life circle's siting analysis and read its proposals
+# employment services (employment/access.py): held through a department, MANAGE_EMPLOYMENT counts
+# only for a human-resources department (Organisation.function), never for other departments
+MANAGE_EMPLOYMENT = "manage_employment"  # the employment service: every employment record
+REGISTER_EMPLOYMENT = "register_employment"  # register (un)employment of the region's residents
+VIEW_EMPLOYMENT = "view_employment"  # read the region's employment records and figures
+EMPLOYER_PORTAL = "employer_portal"  # an employer: its own vacancies and the referrals to them
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
@@ -54,23 +61,25 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     APPROVE_DATA, MANAGE_REPORTS, READ_REGION, VIEW_REGION_CASES,
                                     HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
                                     VIEW_BUDGET, PLAN_SERVICES, VIEW_CASE_STATS,
-                                    VIEW_REGION_DISPUTES, IMPORT_CASES}),
+                                    VIEW_REGION_DISPUTES, IMPORT_CASES, VIEW_EMPLOYMENT}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
-                                      VIEW_CASE_STATS}),
+                                      VIEW_CASE_STATS, MANAGE_EMPLOYMENT}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
                                   VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                   SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES,
-                                  VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES}),
+                                  VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES,
+                                  VIEW_EMPLOYMENT, REGISTER_EMPLOYMENT}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
-                                     VIEW_AREA_PROJECTS, PLAN_SERVICES}),
+                                     VIEW_AREA_PROJECTS, PLAN_SERVICES, REGISTER_EMPLOYMENT}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                  PATROL, VIEW_AREA_PROJECTS}),
     Role.PROPERTY_MANAGER: frozenset({SERVE_COMPOUNDS, HANDLE_CASES}),
     Role.MEDIATOR: frozenset({VIEW_PARTIES, READ_REGION, HANDLE_CASES}),
     Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES,
                             HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET, PLAN_SERVICES,
-                            VIEW_CASE_STATS, VIEW_REGION_DISPUTES}),
+                            VIEW_CASE_STATS, VIEW_REGION_DISPUTES, VIEW_EMPLOYMENT}),
     Role.RESIDENT: frozenset({READ_REGION}),
+    Role.EMPLOYER: frozenset({EMPLOYER_PORTAL}),
 }
