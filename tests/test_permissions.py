@@ -26,9 +26,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from minsheng.assistance.models import Person
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
+from minsheng.employment import access as employment_access
+from minsheng.employment.models import Course, Employer, Event, Referral, Unemployment, Vacancy
 from minsheng.indicators.models import DataSet, Indicator
 from minsheng.lifecircle.access import access_proposal_by_id, access_run_by_id
 from minsheng.lifecircle.models import Proposal, Run
@@ -40,14 +43,15 @@ from minsheng.projects.models import ChecklistItem, Plan, ProgressReport, Projec
 pytestmark = pytest.mark.django_db
 
 ACCOUNTS = ["district", "street1", "street2", "community1", "grid1", "property1", "mediator1",
-            "dept1", "viewer1", "resident1", "admin", None]  # None: anonymous
+            "dept1", "viewer1", "resident1", "employ1", "employer1", "admin",
+            None]  # None: anonymous
 OTHER = "140213"  # 平城区: outside every 安次区 account
 
 # Open to anyone on purpose (docs/architecture.md, "Deliberate public reads").
 PUBLIC = {
     "web:login", "web:logout", "web:healthz", "set_language",
     "cases:new", "cases:compound-search", "cases:map-data", "cases:track", "cases:track-photo",
-    "projects:public", "projects:public-year", "api-schema",
+    "projects:public", "projects:public-year", "api-schema", "employment:public",
     "open311-root", "open311-discovery", "open311-services", "open311-service",
     "open311-requests", "open311-request", "open311-token", "open311:*",
 }
@@ -92,10 +96,18 @@ OBJECT_ARGS = {
     ("organisation-personal", "pk"): "organisation",
     ("grid-detail", "pk"): "grid",
     ("grid-personal", "pk"): "grid",
+    ("employment:registration", "pk"): "unemployment",
+    ("employment:reveal", "pk"): "unemployment",
+    ("employment:employed", "pk"): "unemployment",
+    ("employment:end", "pk"): "unemployment",
+    ("employment:event", "pk"): "event",
+    ("employment:referral", "pk"): "referral",
+    ("employment:course", "pk"): "course",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
-              "cases:detail", "projects:detail"}
+              "cases:detail", "projects:detail", "employment:registration",
+              "employment:event", "employment:course"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -195,13 +207,18 @@ CANDIDATES = {
     "checklist": lambda: ChecklistItem.objects.order_by("pk"),
     "run": lambda: Run.objects.order_by("pk"),
     "proposal": lambda: Proposal.objects.order_by("pk"),
+    "unemployment": lambda: Unemployment.objects.order_by("pk"),
+    "event": lambda: Event.objects.order_by("pk"),
+    "referral": lambda: Referral.objects.order_by("pk"),
+    "course": lambda: Course.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
     "organisation": "region__code", "grid": "region__code", "case": "region__code",
     "attachment": "case__region__code", "project": "plan__region__code",
     "progress": "project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
-    "run": "region__code", "proposal": "region__code",
+    "run": "region__code", "proposal": "region__code", "unemployment": "region__code",
+    "event": "region__code", "referral": "region__code", "course": "region__code",
 }
 
 
@@ -229,6 +246,10 @@ READABLE = {
     "project": projects_for,
     "progress": lambda u: ProgressReport.objects.filter(project__in=projects_for(u)),
     "checklist": lambda u: ChecklistItem.objects.filter(sub_item__project__in=projects_for(u)),
+    "unemployment": employment_access.unemployments_for,
+    "event": employment_access.events_for,
+    "referral": employment_access.referrals_for,
+    "course": employment_access.courses_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -270,6 +291,7 @@ def objects(django_db_setup, django_db_blocker):
             lead_department=Organisation.objects.filter(
                 region__code__startswith=OTHER).order_by("pk").first(),
             target="一项", start_date=timezone.localdate(), end_date=timezone.localdate())
+        _employment_outside(other, compound)
         public = Case.objects.filter(public=True).exclude(attachments=None).order_by("pk").first()
         public = public or Case.objects.filter(public=True).order_by("pk").first()
         photo = Attachment.objects.filter(case=public).first()
@@ -278,6 +300,24 @@ def objects(django_db_setup, django_db_blocker):
                       indicator=Indicator.objects.order_by("code").first().code,
                       dataset=DataSet.objects.order_by("code").first().code, year=year)
         transaction.set_rollback(True)
+
+
+def _employment_outside(other: Region, compound: Compound) -> None:
+    """平城区 gets a registration, an event, a referral and a course (the demo's are 安次区's)."""
+    today = timezone.localdate()
+    community = compound.region
+    person = Person.objects.create(region=community, name="平城区求职者", id_number="140213199001019905",
+                                   birth_date=today.replace(year=1990, month=1, day=1))
+    Unemployment.objects.create(person=person, region=community, registered_on=today,
+                                reason="other")
+    employer = Employer.objects.create(name="平城区单位", region=other)
+    vacancy = Vacancy.objects.create(employer=employer, region=other, title="平城区岗位",
+                                     posted_on=today)
+    Event.objects.create(name="平城区招聘会", kind="fair", region=other, held_on=today)
+    Referral.objects.create(person=person, region=community, vacancy=vacancy, referred_on=today,
+                            updated_on=today)
+    Course.objects.create(name="平城区培训班", occupation="电工", provider="平城区职校",
+                          region=other, starts_on=today, ends_on=today, hours=40)
 
 
 # --- the matrix ----------------------------------------------------------------------------

@@ -76,15 +76,25 @@ def person_for(user, region: Region, *, name: str, id_number: str, phone: str = 
 
 @transaction.atomic
 def do_register_unemployment(user, person: Person, *, registered_on: dt.date, reason: str,
-                             region: Region | None = None, desired_work: str = "",
-                             skills: str = "", graduate_year: int | None = None,
-                             veteran: bool = False, hard_to_employ: bool = False,
-                             out_of_poverty: bool = False, disabled: bool = False,
-                             zero_employment_household: bool = False) -> Unemployment:
-    """失业登记 in the person's community; one open registration per person; not while employed."""
+                             region: Region | None = None, **fields) -> Unemployment:
+    """失业登记 in the person's community (see register_unemployment for the rules)."""
     region = region or person.region
     if not can_register(user, region.code):
         raise PermissionDenied("您无权在该社区办理失业登记。")
+    u = register_unemployment(person, region=region, registered_on=registered_on, reason=reason,
+                              registered_by=user, **fields)
+    masking.log(user, AuditLog.Action.CREATE, u, detail="失业登记")
+    return u
+
+
+def register_unemployment(person: Person, *, region: Region, registered_on: dt.date, reason: str,
+                          registered_by=None, desired_work: str = "", skills: str = "",
+                          graduate_year: int | None = None, veteran: bool = False,
+                          hard_to_employ: bool = False, out_of_poverty: bool = False,
+                          disabled: bool = False, zero_employment_household: bool = False
+                          ) -> Unemployment:
+    """The rules of a registration, shared by the page and the import (which check the right
+    and audit): 16 or older, one open registration per person, not while employed."""
     _not_future(registered_on, "登记日期")
     if rules.age_on(person.birth_date, registered_on) < 16:
         raise ValidationError("未满16周岁，不能办理失业登记")
@@ -95,23 +105,31 @@ def do_register_unemployment(user, person: Person, *, registered_on: dt.date, re
         raise ValidationError("此人有在岗的就业登记，请先登记离岗")
     if graduate_year is not None and not 1950 <= graduate_year <= registered_on.year:
         raise ValidationError("离校年份不合理")
-    u = Unemployment.objects.create(
+    return Unemployment.objects.create(
         person=person, region=region, registered_on=registered_on, reason=reason,
         desired_work=desired_work, skills=skills, graduate_year=graduate_year, veteran=veteran,
         hard_to_employ=hard_to_employ, out_of_poverty=out_of_poverty, disabled=disabled,
-        zero_employment_household=zero_employment_household, registered_by=user)
-    masking.log(user, AuditLog.Action.CREATE, u, detail="失业登记")
-    return u
+        zero_employment_household=zero_employment_household, registered_by=registered_by)
 
 
 @transaction.atomic
 def do_register_employment(user, person: Person, *, employed_on: dt.date,
                            kind: str = Employment.Kind.UNIT, employer: Employer | None = None,
                            employer_name: str = "", region: Region | None = None) -> Employment:
-    """就业登记; ends the person's open unemployment registration on the same date."""
+    """就业登记 (see register_employment)."""
     region = region or person.region
     if not can_register(user, region.code):
         raise PermissionDenied("您无权在该社区办理就业登记。")
+    e = register_employment(person, region=region, employed_on=employed_on, kind=kind,
+                            employer=employer, employer_name=employer_name, registered_by=user)
+    masking.log(user, AuditLog.Action.CREATE, e, detail="就业登记")
+    return e
+
+
+def register_employment(person: Person, *, region: Region, employed_on: dt.date,
+                        kind: str = Employment.Kind.UNIT, employer: Employer | None = None,
+                        employer_name: str = "", registered_by=None) -> Employment:
+    """One job at a time; ends the person's open unemployment registration on the same date."""
     _not_future(employed_on, "就业日期")
     if Employment.objects.filter(person=person, left_on__isnull=True).exists():
         raise ValidationError("此人已有在岗的就业登记")
@@ -123,12 +141,10 @@ def do_register_employment(user, person: Person, *, employed_on: dt.date,
         spell.ended_on = employed_on
         spell.end_reason = Unemployment.End.EMPLOYED
         spell.save(update_fields=["ended_on", "end_reason"])
-    e = Employment.objects.create(
+    return Employment.objects.create(
         person=person, region=region, employed_on=employed_on, kind=kind, employer=employer,
         employer_name=employer_name or (employer.name if employer else ""), ends=spell,
-        registered_by=user)
-    masking.log(user, AuditLog.Action.CREATE, e, detail="就业登记")
-    return e
+        registered_by=registered_by)
 
 
 @transaction.atomic

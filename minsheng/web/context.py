@@ -7,6 +7,7 @@ from django.conf import settings
 
 from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, MANAGE_REPORTS, VIEW_INDICATORS
 from minsheng.cases.access import can_patrol, can_see_stats, has_queue, is_case_staff
+from minsheng.employment.access import uses_employment
 from minsheng.places.regionswitch import current_region, switchable_regions
 from minsheng.places.scope import editable_regions_for, scope_of
 from minsheng.projects.access import expenditure_for, plans_for
@@ -23,6 +24,7 @@ def shell(request):
     ctx["can_import"] = editable_regions_for(user).exists()
     ctx["can_projects"] = plans_for(user).exists()
     ctx["can_budget"] = expenditure_for(user).exists()
+    ctx["can_employment"] = uses_employment(user)
     ctx["indicator_nav"] = {
         "dashboard": scope.has_right(VIEW_INDICATORS),
         "entry": scope.has_right(ENTER_DATA) or scope.has_right(APPROVE_DATA),
