@@ -257,3 +257,7 @@ def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
                                        "lc_compounds_covered": "covered",
                                        "lc_population_assessed": "pop",
                                        "lc_population_covered": "pop_covered"})
+
+
+# the employment figures (employment/): their sources register themselves on import
+from minsheng.indicators import sources_employment  # noqa: E402, F401
