@@ -19,6 +19,7 @@ from django_q.conf import Conf
 
 from minsheng.accounts.demo import create_demo_accounts
 from minsheng.cases.demo import generate as generate_cases
+from minsheng.employment.demo import generate as generate_employment
 from minsheng.lifecircle.services import ensure_computed
 from minsheng.places.demo import generate
 from minsheng.places.models import Region
@@ -65,6 +66,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
         generate_projects("131002", progress_cb=lambda *_: None)
         ensure_computed(Region.objects.get(code="131002000000"))
         generate_cases("131002", n=300, progress=lambda *_: None)
+        generate_employment("131002", n=300, progress=lambda *_: None)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from minsheng.employment.models import (
     Enrolment,
     Event,
     Internship,
+    Referral,
     Unemployment,
     Vacancy,
 )
@@ -48,6 +49,10 @@ def job(person, on, ends=None, left=None, why=""):
 
 @pytest.fixture
 def world(make_person, community, other_community):
+    # the records of this test alone (the session's demo has its own, dated around today)
+    for model in (Enrolment, Internship, Referral, Employment, Unemployment, Event, Vacancy,
+                  Course):
+        model.objects.all().delete()
     a, b, c, d, e = (make_person() for _ in range(5))
     f, g, h = (make_person(region=other_community) for _ in range(3))
     job(a, day(2032, 6, 1), ends=spell(a, day(2032, 3, 1), hard=True))  # re-employed, hard

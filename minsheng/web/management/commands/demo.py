@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from minsheng.accounts.demo import DEMO_PASSWORD, create_demo_accounts
 from minsheng.cases.demo import DEMO_API_KEY
 from minsheng.cases.demo import generate as generate_cases
+from minsheng.employment.demo import generate as generate_employment
 from minsheng.indicators.demo import generate as generate_indicators
 from minsheng.lifecircle.services import ensure_computed
 from minsheng.places.demo import generate as generate_places
@@ -55,6 +56,9 @@ class Command(BaseCommand):
         accounts = create_demo_accounts("131002")
         generate_projects("131002", progress_cb=say)
         generate_cases("131002", progress=say)
+        t_employment = time.monotonic()
+        generate_employment("131002", progress=say)
+        say(f"就业服务演示数据用时 {time.monotonic() - t_employment:.1f} 秒")
         for code in ("131002000000", "140213000000"):
             computed = ensure_computed(Region.objects.get(code=code))
             if computed is not None:
