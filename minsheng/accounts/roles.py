@@ -61,7 +61,12 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     APPROVE_DATA, MANAGE_REPORTS, READ_REGION, VIEW_REGION_CASES,
                                     HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
                                     VIEW_BUDGET, PLAN_SERVICES, VIEW_CASE_STATS,
-                                    VIEW_REGION_DISPUTES, IMPORT_CASES, VIEW_EMPLOYMENT}),
+                                    VIEW_REGION_DISPUTES, IMPORT_CASES, VIEW_EMPLOYMENT,
+                                    # held so that the district grants the roles that carry them;
+                                    # employment/access.py counts MANAGE_EMPLOYMENT only through
+                                    # a human-resources department, EMPLOYER_PORTAL only through
+                                    # an employer's organisation
+                                    REGISTER_EMPLOYMENT, MANAGE_EMPLOYMENT, EMPLOYER_PORTAL}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
                                       VIEW_CASE_STATS, MANAGE_EMPLOYMENT}),

@@ -27,6 +27,7 @@ from minsheng.accounts.roles import (
     REGISTER_EMPLOYMENT,
     VIEW_EMPLOYMENT,
 )
+from minsheng.assistance.models import Person
 from minsheng.employment.models import (
     Course,
     Employer,
@@ -173,6 +174,14 @@ def enrolments_for(user) -> QuerySet[Enrolment]:
     if not p:
         return Enrolment.objects.none()
     return Enrolment.objects.filter(_q(p)).select_related("person", "course")
+
+
+def person_in_scope(user, id_number: str) -> Person | None:
+    """The registry's person with this ID number, if the person lives where the user serves."""
+    prefixes = service_prefixes(user)
+    if not prefixes:
+        return None
+    return Person.objects.filter(_q(prefixes), id_number=id_number.strip().upper()).first()
 
 
 def _get(qs: QuerySet, pk):

@@ -27,7 +27,7 @@ from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.assistance.models import Person
 from minsheng.employment import actions, rules
-from minsheng.employment.access import can_manage
+from minsheng.employment.access import can_export, can_manage, unemployments_for
 from minsheng.employment.models import Employment, Unemployment
 from minsheng.lib import tabular
 from minsheng.lib.tabular import (
@@ -224,6 +224,53 @@ def template() -> bytes:
         append_row(notes, [c.header, "是" if c.required else "",
                            "；".join(x for x in (c.note, extra) if x)])
     append_row(notes, ["", "", "每行一条登记：失业登记，或结束失业的就业登记。整个文件全部正确才会导入。"])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+EXPORT_HEADER = ["姓名", "身份证号", "联系电话", "社区", "社区区划代码", "登记日期", "失业原因",
+                 "求职意向", "离校年份", "退役军人", "就业困难人员", "脱贫劳动力", "残疾人", "零就业家庭",
+                 "注销日期", "注销原因"]
+
+
+def export_registrations(user, *, open_only: bool = False, unmask: bool = False, request=None
+                         ) -> bytes:
+    """The user's registrations as .xlsx: ID and phone numbers masked unless `unmask` and the
+    user may unmask in the person's region (each such export audited as an unmasking). Needs
+    the export right where the user reads employment records; raises PermissionError."""
+    if not can_export(user):
+        raise PermissionError("您无权导出就业失业登记。")
+    qs = unemployments_for(user).order_by("region_id", "-registered_on", "pk")
+    if open_only:
+        qs = qs.filter(ended_on__isnull=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "失业登记"
+    append_row(ws, EXPORT_HEADER)
+    style_header(ws, [10, 22, 16, 16, 16, 12, 14, 14, 10, 8, 10, 10, 8, 10, 12, 12])
+    allowed: dict[str, bool] = {}
+    n = unmasked = 0
+    yes = {True: "是", False: ""}
+    for u in qs.iterator(chunk_size=2000):
+        p = u.person
+        if u.region_id not in allowed:
+            allowed[u.region_id] = unmask and masking.can_unmask(user, u.region_id)
+        ident, phone = (p.id_number, p.phone) if allowed[u.region_id] else (
+            masking.mask(p.id_number), masking.mask(p.phone))
+        unmasked += allowed[u.region_id]
+        append_row(ws, [p.name, ident, phone, u.region.name, u.region_id, u.registered_on,
+                        u.get_reason_display(), u.desired_work, u.graduate_year,
+                        yes[u.veteran], yes[u.hard_to_employ], yes[u.out_of_poverty],
+                        yes[u.disabled], yes[u.zero_employment_household], u.ended_on,
+                        u.get_end_reason_display()])
+        n += 1
+    masking.log(user, AuditLog.Action.EXPORT, object_type="employment.unemployment",
+                detail=f"导出失业登记 {n} 条", request=request)
+    if unmasked:
+        masking.log(user, AuditLog.Action.UNMASK, object_type="assistance.person",
+                    fields="id_number,phone", request=request,
+                    detail=f"导出失业登记时查看 {unmasked} 人的个人信息（未打码）")
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -22,5 +22,6 @@ urlpatterns = [
     path("employment/training/<int:pk>/", views.course, name="course"),
     path("employment/import/", views.import_registers, name="import"),
     path("employment/template.xlsx", views.template, name="template"),
+    path("employment/export.xlsx", views.export, name="export"),
     path("public/jobs/", views.public_jobs, name="public"),
 ]

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 
 from minsheng.accounts.masking import can_unmask, personal_values
 from minsheng.employment import access, actions, exchange
-from minsheng.employment.models import Employment, Referral, Unemployment, Vacancy
+from minsheng.employment.models import Employer, Employment, Referral, Unemployment, Vacancy
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.lib.validators import SINGLE_LINE
@@ -63,6 +63,7 @@ def home(request):
         "groups": [(k, v[0]) for k, v in GROUPS.items()],
         "can_register": bool(access.register_prefixes(request.user)),
         "can_manage": bool(access.service_prefixes(request.user)),
+        "can_export": access.can_export(request.user),
         "jobs": access.employments_for(request.user).order_by("-employed_on")[:10]})
 
 
@@ -318,16 +319,57 @@ def referral_update(request, pk: int):
     return redirect("employment:referrals")
 
 
+class InternshipForm(forms.Form):
+    id_number = forms.CharField(label=gettext_lazy("见习人员身份证号"), max_length=18,
+                                validators=[SINGLE_LINE])
+    host = forms.ModelChoiceField(label=gettext_lazy("见习单位"), queryset=Employer.objects.none())
+    starts_on = forms.DateField(label=gettext_lazy("开始日期"),
+                                widget=forms.DateInput(attrs={"type": "date"}))
+    months = forms.IntegerField(label=gettext_lazy("见习期限（月）"), min_value=1, max_value=36)
+    monthly_allowance = forms.DecimalField(label=gettext_lazy("月生活补助（元）"), min_value=0,
+                                           max_digits=8, decimal_places=2)
+    insured = forms.BooleanField(label=gettext_lazy("已缴纳职工社会保险"), required=False)
+    in_school = forms.BooleanField(label=gettext_lazy("在校学生"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["host"].queryset = access.employers_for(user).filter(internship_base=True)
+
+
 @login_required
 def internships(request):
+    """The internships with the subsidy each host may claim; the service starts one here, the
+    eligibility (employment/rules.py) checked and every reason for a refusal listed."""
     _readers_only(request)
+    can_start = bool(access.service_prefixes(request.user))
+    form = InternshipForm(request.POST or None, user=request.user) if can_start else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            d = form.cleaned_data
+            person = access.person_in_scope(request.user, d["id_number"])
+            if person is None:
+                form.add_error("id_number", _("在您的服务范围内没有登记此身份证号的人员"))
+            else:
+                try:
+                    actions.do_start_internship(
+                        request.user, person, d["host"], starts_on=d["starts_on"],
+                        months=d["months"], monthly_allowance=d["monthly_allowance"],
+                        insured=d["insured"], in_school=d["in_school"])
+                except ValidationError as e:
+                    for m in e.messages:
+                        form.add_error(None, m)
+                else:
+                    messages.success(request, _("已登记就业见习。"))
+                    return redirect("employment:internships")
     qs = access.internships_for(request.user).select_related("host__region")
     page = Paginator(qs.order_by("-starts_on", "-pk"), 50).get_page(request.GET.get("page"))
     rows = [(i, actions.internship_claim(i)) for i in page]
     ended = qs.filter(ended_on__isnull=False)
     n_ended = ended.count()
     return render(request, "employment/internships.html", {
-        "page": page, "rows": rows, "n_ended": n_ended,
+        "page": page, "rows": rows, "n_ended": n_ended, "form": form,
         "n_retained": ended.filter(retained=True).count()})
 
 
@@ -388,6 +430,18 @@ def template(request):
     if not access.service_prefixes(request.user):
         raise PermissionDenied
     return download(exchange.template(), "就业失业登记模板.xlsx", exchange.XLSX)
+
+
+@login_required
+def export(request):
+    """The registrations as .xlsx, masked unless ?unmask=1 and allowed (audited)."""
+    try:
+        content = exchange.export_registrations(
+            request.user, open_only=request.GET.get("state") == "open",
+            unmask=request.GET.get("unmask") == "1", request=request)
+    except PermissionError as e:
+        raise PermissionDenied from e
+    return download(content, f"失业登记_{timezone.localdate():%Y%m%d}.xlsx", exchange.XLSX)
 
 
 def public_jobs(request):

@@ -148,3 +148,24 @@ def test_import_page_and_its_denials(client_for, user, community):
                                     {"region": D, "file": f}).status_code == 403
     with pytest.raises(PermissionError):
         exchange.import_registers(user("dept1"), D, b"", "m.xlsx")
+
+
+def test_export_masked_unless_asked_and_allowed(client_for, make_person, community):
+    p = make_person(name="=HYPERLINK(\"http://x\")")
+    Unemployment.objects.create(person=p, region=community, registered_on=dt.date(2030, 1, 1),
+                                reason="other")
+
+    def cells(username, query=""):
+        r = client_for(username).get(reverse("employment:export") + query)
+        assert r.status_code == 200
+        ws = openpyxl.load_workbook(io.BytesIO(r.content)).active
+        return [[c.value for c in row] for row in ws.iter_rows(min_row=2)]
+
+    mine = next(r for r in cells("community1") if r[1].startswith(p.id_number[:6]) and
+                r[0].endswith('"http://x")'))
+    assert mine[0].startswith("'=") and mine[1] == p.id_number[:6] + "********" + p.id_number[-4:]
+    shown = [r for r in cells("community1", "?unmask=1") if r[1] == p.id_number]
+    assert shown and AuditLog.objects.filter(action="unmask", object_type="assistance.person")
+    assert not [r for r in cells("employ1", "?unmask=1") if r[1] == p.id_number]  # no right
+    for who in ("dept1", "employer1", "resident1", "grid1"):
+        assert client_for(who).get(reverse("employment:export")).status_code == 403, who

@@ -4,6 +4,7 @@ the audited reveal, the fair page, the employer's own view and the public jobs p
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 import time_machine
@@ -11,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from minsheng.accounts.models import AuditLog
-from minsheng.employment.models import Employer, Event, Unemployment, Vacancy
+from minsheng.employment.models import Employer, Event, LocalRate, Unemployment, Vacancy
 from tests.employment.conftest import id_for
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +123,24 @@ def test_back_office_is_scoped_and_read_only(client_for, other_community, make_p
     assert client_for("community1").get(
         reverse("admin:employment_unemployment_changelist")).status_code in (302, 403)
     assert client_for("admin").get(url).status_code == 200
+
+
+@time_machine.travel(NOW, tick=False)
+def test_internship_page_checks_eligibility(client_for, make_person, community):
+    LocalRate.objects.get_or_create(region_id="131002000000", valid_from=dt.date(2031, 1, 1),
+                                    defaults={"minimum_wage": Decimal("1900")})
+    host = Employer.objects.create(name="见习基地甲", region_id="131002000000",
+                                   internship_base=True)
+    old = make_person(birth=dt.date(1980, 1, 1))
+    c = client_for("employ1")
+    form = {"id_number": old.id_number, "host": host.pk, "starts_on": "2031-06-01", "months": 6,
+            "monthly_allowance": "1800"}
+    page = c.post(reverse("employment:internships"), form).content.decode()
+    assert "不属于见习对象" in page and "最低工资" in page
+    young = make_person(birth=dt.date(2010, 1, 1))
+    Unemployment.objects.create(person=young, region=community,
+                                registered_on=dt.date(2031, 5, 1), reason="other")
+    ok = c.post(reverse("employment:internships"), form | {"id_number": young.id_number,
+                                                          "monthly_allowance": "1900"})
+    assert ok.status_code == 302 and young.internship.basis == "youth"
+    assert client_for("street1").post(reverse("employment:internships"), form).status_code == 403
