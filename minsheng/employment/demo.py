@@ -202,6 +202,8 @@ def generate(district6: str = "131002", *, n: int = 4000, progress=print) -> dic
             links_e.append(through_e(event_id=ev.pk, employer_id=eid))
     through_e.objects.bulk_create(links_e)
     through_v.objects.bulk_create(links_v)
+    at_event = {link.vacancy_id: ev for ev in events for link in links_v
+                if link.event_id == ev.pk}
 
     # referrals of registered job-seekers to vacancies open at the time
     referrals, pairs = [], set()
@@ -213,10 +215,12 @@ def generate(district6: str = "131002", *, n: int = 4000, progress=print) -> dic
         if (u.person_id, v.pk) in pairs or v.posted_on > today:
             continue
         pairs.add((u.person_id, v.pk))
-        on = min(today, v.posted_on + dt.timedelta(days=rng.randint(0, 20)))
+        ev = at_event.get(v.pk)  # referred at the fair that offered the vacancy
+        on = ev.held_on if ev is not None else min(
+            today, v.posted_on + dt.timedelta(days=rng.randint(0, 20)))
         status = rng.choices(["referred", "interviewed", "hired", "not_hired"], [2, 2, 3, 3])[0]
         referrals.append(Referral(person_id=u.person_id, region_id=u.region_id, vacancy=v,
-                                  referred_on=on, status=status,
+                                  event=ev, referred_on=on, status=status,
                                   updated_on=min(today, on + dt.timedelta(days=10)),
                                   generated=True))
     Referral.objects.bulk_create(referrals)
@@ -279,5 +283,8 @@ def generate(district6: str = "131002", *, n: int = 4000, progress=print) -> dic
               "employers": len(employers), "vacancies": len(vacancies), "events": len(events),
               "referrals": len(referrals), "internships": len(interns),
               "courses": len(courses), "trainees": len(enrol)}
-    progress(f"{district.name}: 就业服务演示数据 " + "，".join(f"{k} {v}" for k, v in counts.items()))
+    progress(f"{district.name}: 生成去年以来的就业服务记录（演示数据）：求职人员{len(people)}人、"
+             f"失业登记{len(spell_rows)}条、就业登记{len(jobs)}条、用人单位{len(employers)}家、"
+             f"岗位{len(vacancies)}个、招聘活动{len(events)}场、岗位推荐{len(referrals)}次、"
+             f"就业见习{len(interns)}人、培训班{len(courses)}期{len(enrol)}人次")
     return counts

@@ -71,3 +71,8 @@ def test_figures_for_last_year_and_this_year(built):
         v = services.evaluate([D], str(y), with_previous=False)[D]
         assert v["urban_new_jobs"].elements["emp_hires"] > 0
         assert v["registered_unemployed"].value > 0 and v["emp_courses"].value > 0
+
+
+def test_fair_referrals_are_dated_on_the_fair(built):
+    at_fairs = Referral.objects.filter(generated=True, event__isnull=False).select_related("event")
+    assert all(r.referred_on == r.event.held_on for r in at_fairs)
