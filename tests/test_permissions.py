@@ -100,6 +100,7 @@ OBJECT_ARGS = {
     ("employment:reveal", "pk"): "unemployment",
     ("employment:employed", "pk"): "unemployment",
     ("employment:end", "pk"): "unemployment",
+    ("employment:refer", "pk"): "unemployment",
     ("employment:event", "pk"): "event",
     ("employment:referral", "pk"): "referral",
     ("employment:course", "pk"): "course",

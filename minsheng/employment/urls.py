@@ -12,6 +12,7 @@ urlpatterns = [
     path("employment/registrations/<int:pk>/reveal/", views.reveal, name="reveal"),
     path("employment/registrations/<int:pk>/employed/", views.employed, name="employed"),
     path("employment/registrations/<int:pk>/end/", views.end, name="end"),
+    path("employment/registrations/<int:pk>/refer/", views.refer, name="refer"),
     path("employment/vacancies/", views.vacancies, name="vacancies"),
     path("employment/events/", views.events, name="events"),
     path("employment/events/<int:pk>/", views.event, name="event"),

@@ -150,10 +150,23 @@ class EndForm(forms.Form):
         c for c in Unemployment.End.choices if c[0] != Unemployment.End.EMPLOYED])
 
 
+class ReferForm(forms.Form):
+    vacancy = forms.ModelChoiceField(label=gettext_lazy("推荐岗位"), queryset=Vacancy.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["vacancy"].queryset = access.vacancies_for(user).filter(
+            Q(closes_on__isnull=True) | Q(closes_on__gte=today), posted_on__lte=today
+        ).order_by("-posted_on") if access.service_prefixes(user) else Vacancy.objects.none()
+
+
 def _registration_page(request, u: Unemployment, *, revealed: bool = False, employed=None,
-                       end=None):
+                       end=None, refer=None):
     today = timezone.localdate()
+    can_refer = access.can_manage(request.user, u.region_id) and u.ended_on is None
     return render(request, "employment/registration.html", {
+        "refer_form": (refer or ReferForm(user=request.user)) if can_refer else None,
         "reg": u, "personal": personal_values(request.user, u.person, unmask=revealed,
                                             request=request),
         "revealed": revealed, "can_reveal": not revealed and can_unmask(request.user, u.region_id),
@@ -199,6 +212,26 @@ def employed(request, pk: int):
             messages.success(request, _("已登记就业，失业登记随之注销。"))
             return redirect("employment:registration", pk=u.pk)
     return _registration_page(request, u, employed=form)
+
+
+@login_required
+@require_POST
+def refer(request, pk: int):
+    """The service refers this job-seeker to an open vacancy (职业介绍)."""
+    u = access.access_unemployment_by_id(request.user, pk)
+    if not access.can_manage(request.user, u.region_id):
+        raise PermissionDenied
+    form = ReferForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            actions.do_add_referral(request.user, u.person, form.cleaned_data["vacancy"])
+        except ValidationError as e:
+            for m in e.messages:
+                form.add_error(None, m)
+        else:
+            messages.success(request, _("已推荐。"))
+            return redirect("employment:registration", pk=u.pk)
+    return _registration_page(request, u, refer=form)
 
 
 @login_required

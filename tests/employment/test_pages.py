@@ -144,3 +144,18 @@ def test_internship_page_checks_eligibility(client_for, make_person, community):
                                                           "monthly_allowance": "1900"})
     assert ok.status_code == 302 and young.internship.basis == "youth"
     assert client_for("street1").post(reverse("employment:internships"), form).status_code == 403
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_service_refers_from_the_registration(client_for, make_person, community):
+    u = Unemployment.objects.create(person=make_person(), region=community,
+                                    registered_on=dt.date(2031, 5, 1), reason="other")
+    emp = Employer.objects.create(name="推荐测试单位", region_id="131002000000")
+    v = Vacancy.objects.create(employer=emp, region_id="131002000000", title="推荐岗位甲",
+                               posted_on=dt.date(2031, 6, 1))
+    url = reverse("employment:refer", args=[u.pk])
+    assert client_for("community1").post(url, {"vacancy": v.pk}).status_code == 403
+    assert client_for("employ1").post(url, {"vacancy": v.pk}).status_code == 302
+    assert u.person.referrals.get().vacancy == v
+    again = client_for("employ1").post(url, {"vacancy": v.pk}).content.decode()
+    assert "已向该岗位推荐过此人" in again
