@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("minsheng.cases.urls")),
     path("", include("minsheng.cases.stats_urls")),
     path("", include("minsheng.indicators.urls")),
+    path("", include("minsheng.employment.urls")),
     path("", include("minsheng.reports.urls")),
     path("", include("minsheng.assistance.urls")),
     path("", include("minsheng.places.urls")),

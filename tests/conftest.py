@@ -20,6 +20,7 @@ from django_q.conf import Conf
 from minsheng.accounts.demo import create_demo_accounts
 from minsheng.assistance.monitoring_demo import generate as generate_monitoring
 from minsheng.cases.demo import generate as generate_cases
+from minsheng.employment.demo import generate as generate_employment
 from minsheng.lifecircle.services import ensure_computed
 from minsheng.places.demo import generate
 from minsheng.places.models import Region
@@ -75,6 +76,7 @@ def django_db_setup(django_db_setup, django_db_blocker, demo_media):
         ensure_computed(Region.objects.get(code="131002000000"))
         generate_cases("131002", n=300, progress=lambda *_: None)
         generate_monitoring("131002", progress=lambda *_: None)
+        generate_employment("131002", n=300, progress=lambda *_: None)
 
 
 @pytest.fixture

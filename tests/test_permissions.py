@@ -47,6 +47,8 @@ from minsheng.assistance.monitoring_models import Alert, MonitoringCase
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
+from minsheng.employment import access as employment_access
+from minsheng.employment.models import Course, Employer, Event, Referral, Unemployment, Vacancy
 from minsheng.indicators.models import DataSet, Indicator
 from minsheng.lifecircle.access import access_proposal_by_id, access_run_by_id
 from minsheng.lifecircle.models import Proposal, Run
@@ -58,7 +60,8 @@ from minsheng.projects.models import ChecklistItem, Plan, ProgressPhoto, Progres
 pytestmark = pytest.mark.django_db
 
 ACCOUNTS = ["district", "street1", "street2", "community1", "grid1", "property1", "mediator1",
-            "dept1", "civil1", "viewer1", "resident1", "revival1", "dept-housing", "admin",
+            "dept1", "civil1", "viewer1", "resident1", "revival1", "dept-housing",
+            "employ1", "employer1", "admin",
             None]  # None: anonymous
 OTHER = "140213"  # 平城区: outside every 安次区 account
 
@@ -66,7 +69,7 @@ OTHER = "140213"  # 平城区: outside every 安次区 account
 PUBLIC = {
     "web:login", "web:logout", "web:healthz", "set_language",
     "cases:new", "cases:compound-search", "cases:map-data", "cases:track", "cases:track-photo",
-    "projects:public", "projects:public-year", "api-schema",
+    "projects:public", "projects:public-year", "api-schema", "employment:public",
     "projects:photo", "cases:public-photo",  # public photos of public projects and cases only
     "open311-root", "open311-discovery", "open311-services", "open311-service",
     "open311-requests", "open311-request", "open311-token", "open311:*",
@@ -132,11 +135,20 @@ OBJECT_ARGS = {
     ("assistance:reconcile", "pk"): "batch",
     ("assistance:change", "pk"): "change",
     ("assistance:change-act", "pk"): "change",
+    ("employment:registration", "pk"): "unemployment",
+    ("employment:reveal", "pk"): "unemployment",
+    ("employment:employed", "pk"): "unemployment",
+    ("employment:end", "pk"): "unemployment",
+    ("employment:refer", "pk"): "unemployment",
+    ("employment:event", "pk"): "event",
+    ("employment:referral", "pk"): "referral",
+    ("employment:course", "pk"): "course",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
               "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert",
-              "assistance:household", "assistance:change"}
+              "assistance:household", "assistance:change", "employment:registration",
+              "employment:event", "employment:course"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -247,6 +259,10 @@ CANDIDATES = {
     "review": lambda: Review.objects.order_by("pk"),
     "cycle": lambda: Cycle.objects.order_by("pk"),
     "batch": lambda: PaymentBatch.objects.order_by("pk"),
+    "unemployment": lambda: Unemployment.objects.order_by("pk"),
+    "event": lambda: Event.objects.order_by("pk"),
+    "referral": lambda: Referral.objects.order_by("pk"),
+    "course": lambda: Course.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -258,6 +274,8 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "monitoring_case": "region__code", "alert": "region__code", "household": "region__code",
     "change": "household__region__code", "enrolment": "region__code",
     "review": "enrolment__region__code", "cycle": "region__code", "batch": "cycle__region__code",
+    "unemployment": "region__code",
+    "event": "region__code", "referral": "region__code", "course": "region__code",
 }
 
 
@@ -294,6 +312,10 @@ READABLE = {
     "review": reviews_for,
     "cycle": cycles_for,
     "batch": lambda u: PaymentBatch.objects.filter(cycle__in=cycles_for(u)),
+    "unemployment": employment_access.unemployments_for,
+    "event": employment_access.events_for,
+    "referral": employment_access.referrals_for,
+    "course": employment_access.courses_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -363,6 +385,7 @@ def objects(django_db_setup, django_db_blocker):
                                          state="approved")
             PaymentBatch.objects.create(cycle=cycle, seq=1, kind="regular",
                                         exported_at=timezone.now())
+        _employment_outside(other, compound)
         public = Case.objects.filter(public=True).exclude(attachments=None).order_by("pk").first()
         public = public or Case.objects.filter(public=True).order_by("pk").first()
         photo = Attachment.objects.filter(case=public).first()
@@ -371,6 +394,24 @@ def objects(django_db_setup, django_db_blocker):
                       indicator=Indicator.objects.order_by("code").first().code,
                       dataset=DataSet.objects.order_by("code").first().code, year=year)
         transaction.set_rollback(True)
+
+
+def _employment_outside(other: Region, compound: Compound) -> None:
+    """平城区 gets a registration, an event, a referral and a course (the demo's are 安次区's)."""
+    today = timezone.localdate()
+    community = compound.region
+    person = Person.objects.create(region=community, name="平城区求职者", id_number="140213199001019905",
+                                   birth_date=today.replace(year=1990, month=1, day=1))
+    Unemployment.objects.create(person=person, region=community, registered_on=today,
+                                reason="other")
+    employer = Employer.objects.create(name="平城区单位", region=other)
+    vacancy = Vacancy.objects.create(employer=employer, region=other, title="平城区岗位",
+                                     posted_on=today)
+    Event.objects.create(name="平城区招聘会", kind="fair", region=other, held_on=today)
+    Referral.objects.create(person=person, region=community, vacancy=vacancy, referred_on=today,
+                            updated_on=today)
+    Course.objects.create(name="平城区培训班", occupation="电工", provider="平城区职校",
+                          region=other, starts_on=today, ends_on=today, hours=40)
 
 
 # --- the matrix ----------------------------------------------------------------------------

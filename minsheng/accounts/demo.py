@@ -38,6 +38,8 @@ ACCOUNTS = [
     ("civil1", Role.DEPARTMENT_STAFF, "区民政局社会救助科（审核确认、资金发放）", False),
     ("viewer1", Role.VIEWER, "查看者（安次区全区，只读）", False),
     ("resident1", Role.RESIDENT, "居民（银河南路街道第一个社区）", False),
+    ("employ1", Role.DEPARTMENT_STAFF, "就业服务（区人力资源和社会保障局就业服务局）", False),
+    ("employer1", Role.EMPLOYER, "用人单位（其发布的岗位和收到的推荐）", False),
     ("admin", None, "系统管理员（所有区县，含后台）", True),
 ]
 # One more account per department that leads livelihood projects, so that each project's progress
@@ -90,6 +92,8 @@ def create_demo_accounts(district6: str = "131002") -> list[tuple[str, str]]:
         "civil1": (org(K.DEPARTMENT, district, F.CIVIL_AFFAIRS), district),
         "viewer1": (None, district),
         "resident1": (None, comm1),
+        "employ1": (org(K.DEPARTMENT, district, F.HUMAN_RESOURCES), district),
+        "employer1": (_demo_employer(district), district),
     }
     rng = random.Random("minsheng-demo-accounts")  # noqa: S311
     hashed = demo_hash()
@@ -124,6 +128,15 @@ def create_demo_accounts(district6: str = "131002") -> list[tuple[str, str]]:
         grid.worker = User.objects.get(username="grid1")
         grid.save(update_fields=["worker"])
     return out
+
+
+def _demo_employer(district: Region) -> Organisation:
+    """The organisation employer1 acts for; employment/demo.py makes it an employer (found through
+    employer1's membership, never by its name)."""
+    o = Organisation.objects.filter(kind=Organisation.Kind.OTHER, region=district,
+                                    membership__user__username="employer1").first()
+    return o or Organisation.objects.create(kind=Organisation.Kind.OTHER, region=district,
+                                            name="廊坊安次示范食品有限公司（演示）", generated=True)
 
 
 def has_demo_password(user) -> bool:

@@ -18,6 +18,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "assistance.person": ("id_number", "phone", "bank_account"),
     "assistance.payment": ("account",),
 }
+# employment/ records no personal field of its own: its people are assistance.Person rows
 
 
 # a mobile number (11 digits from 13x to 19x) and an 18-digit resident ID number, each standing alone

@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     MEDIATOR = "mediator", _("调解员")
     VIEWER = "viewer", _("查看者")
     RESIDENT = "resident", _("居民")
+    EMPLOYER = "employer", _("用人单位")
 
 
 # Rights
@@ -61,6 +62,12 @@ APPROVE_HOUSEHOLD_CHANGES = "approve_household_changes"  # approve and apply cha
 REVIEW_ASSISTANCE = "review_assistance"  # 街道: review applications, run the 公示, objections
 DECIDE_ASSISTANCE = "decide_assistance"  # 区民政局: standards, enrolment decisions, payments
 VIEW_ASSISTANCE_STATS = "view_assistance_stats"  # aggregates only (cells under 5 suppressed)
+# employment services (employment/access.py): held through a department, MANAGE_EMPLOYMENT counts
+# only for a human-resources department (Organisation.function), never for other departments
+MANAGE_EMPLOYMENT = "manage_employment"  # the employment service: every employment record
+REGISTER_EMPLOYMENT = "register_employment"  # register (un)employment of the region's residents
+VIEW_EMPLOYMENT = "view_employment"  # read the region's employment records and figures
+EMPLOYER_PORTAL = "employer_portal"  # an employer: its own vacancies and the referrals to them
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
@@ -75,23 +82,31 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     # not civil affairs reads no household (assistance/access.py)
                                     VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS,
                                     APPROVE_HOUSEHOLD_CHANGES, REVIEW_ASSISTANCE,
-                                    VIEW_ASSISTANCE_STATS}),
+                                    VIEW_ASSISTANCE_STATS, VIEW_EMPLOYMENT,
+                                    # held so that the district grants the roles that carry them;
+                                    # employment/access.py counts MANAGE_EMPLOYMENT only through
+                                    # a human-resources department, EMPLOYER_PORTAL only through
+                                    # an employer's organisation
+                                    REGISTER_EMPLOYMENT, MANAGE_EMPLOYMENT, EMPLOYER_PORTAL}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
                                       VIEW_CASE_STATS, VIEW_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
-                                      DECIDE_ASSISTANCE, VIEW_ASSISTANCE_STATS}),
+                                      DECIDE_ASSISTANCE, VIEW_ASSISTANCE_STATS,
+                                      MANAGE_EMPLOYMENT}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
                                   VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                   SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES,
                                   VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES,
                                   VIEW_MONITORING, RECORD_MONITORING,
                                   VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
-                                  REVIEW_ASSISTANCE, VIEW_ASSISTANCE_STATS}),
+                                  REVIEW_ASSISTANCE, VIEW_ASSISTANCE_STATS,
+                                  VIEW_EMPLOYMENT, REGISTER_EMPLOYMENT}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
                                      VIEW_AREA_PROJECTS, PLAN_SERVICES, VIEW_MONITORING,
                                      RECORD_MONITORING, VIEW_HOUSEHOLDS,
-                                     REGISTER_HOUSEHOLDS, VIEW_ASSISTANCE_STATS}),
+                                     REGISTER_HOUSEHOLDS, VIEW_ASSISTANCE_STATS,
+                                     REGISTER_EMPLOYMENT}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                  PATROL, VIEW_AREA_PROJECTS, VIEW_MONITORING,
                                  RECORD_MONITORING, VIEW_HOUSEHOLDS,
@@ -100,8 +115,10 @@ RIGHTS: dict[str, frozenset[str]] = {
     Role.MEDIATOR: frozenset({VIEW_PARTIES, READ_REGION, HANDLE_CASES}),
     Role.VIEWER: frozenset({EXPORT, VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES,
                             HANDLE_CASES, VIEW_ALL_PROJECTS, VIEW_BUDGET, PLAN_SERVICES,
-                            VIEW_CASE_STATS, VIEW_REGION_DISPUTES, VIEW_ASSISTANCE_STATS}),
+                            VIEW_CASE_STATS, VIEW_REGION_DISPUTES, VIEW_ASSISTANCE_STATS,
+                            VIEW_EMPLOYMENT}),
     Role.RESIDENT: frozenset({READ_REGION, VIEW_ASSISTANCE_STATS}),
+    Role.EMPLOYER: frozenset({EMPLOYER_PORTAL}),
 }
 
 # Rights a department's staff hold because of what the department does (places.Organisation's

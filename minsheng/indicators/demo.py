@@ -20,8 +20,9 @@ LAST_YEAR = {
                     "water_section_class": "3"},
     "insurance": {"pension_insured": "198000", "pension_eligible": "200000",
                   "medical_insured": "327480", "medical_eligible": "330300"},
-    "employment": {"urban_new_jobs": "3606", "registered_unemployment_rate": "1.97",
-                   "urban_employed": "178400", "job_fairs": "8", "trainees": "3202"},
+    # the statistics bureau's returns; the employment figures themselves are computed from
+    # employment/'s records (indicators/sources_employment.py)
+    "employment": {"urban_employed": "178400", "surveyed_unemployment_rate": "4.8"},
     # 低保, payments, reviews and 返贫致贫户 are computed from assistance/ records
     # (sources_assistance.py, sources_monitoring.py)
 }

@@ -353,5 +353,6 @@ def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
 # Modules that publish their own figures register their sources on import (they use `source`).
 from minsheng.indicators import (  # noqa: E402
     sources_assistance,  # noqa: F401 - 社会救助
+    sources_employment,  # noqa: F401 - 就业服务
     sources_monitoring,  # noqa: F401 - 防返贫 monitoring
 )

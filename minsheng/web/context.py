@@ -11,6 +11,7 @@ from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, MANAGE_REPORTS, VI
 from minsheng.assistance.access import can_view_stats as can_assistance
 from minsheng.assistance.monitoring_access import can_view_records as can_monitor
 from minsheng.cases.access import can_patrol, can_see_stats, has_queue, is_case_staff, queue_for
+from minsheng.employment.access import uses_employment
 from minsheng.indicators.access import returns_to_review
 from minsheng.places.regionswitch import current_region, switchable_regions
 from minsheng.places.scope import editable_regions_for, scope_of
@@ -29,6 +30,7 @@ def shell(request):
     ctx["can_projects"] = plans_for(user).exists()
     ctx["can_budget"] = expenditure_for(user).exists()
     ctx["can_assistance"] = can_assistance(user)
+    ctx["can_employment"] = uses_employment(user)
     ctx["indicator_nav"] = {
         "dashboard": scope.has_right(VIEW_INDICATORS),
         "entry": scope.has_right(ENTER_DATA) or scope.has_right(APPROVE_DATA),

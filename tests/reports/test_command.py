@@ -73,7 +73,7 @@ def test_the_docx_says_what_the_records_imply(tmp_path, year_of_cases):
         in text
     assert "为群众提供免费法律咨询1人次" in text
     # a figure the year does not have is never printed as nonsense
-    assert "2023年就业数据尚未报送或尚未审核（暂无数据）" in text
+    assert "2023年没有就业失业登记记录（暂无数据）" in text
     assert "None" not in text and "nan" not in text.lower()
     # the case types table comes from cases/stats.py
     assert CaseType.objects.get(code="property_repair").name in text
@@ -132,8 +132,9 @@ def test_the_xlsx_has_every_indicator(tmp_path, year_of_cases):
     assert rows["cases_received"]["数值"] == 6 and rows["cases_received"]["显示值"] == "6件"
     assert rows["mediation_success_rate"]["数值"] == 50.0
     assert rows["cases_received"]["来源"] == "系统计算" and rows["cases_received"]["数据截至"]
-    assert rows["urban_new_jobs"]["数值"] is None  # not entered for 2023
-    assert rows["urban_new_jobs"]["来源"].startswith("人工填报")
+    assert rows["surveyed_unemployment_rate"]["数值"] is None  # not entered for 2023
+    assert rows["surveyed_unemployment_rate"]["来源"].startswith("人工填报")
+    assert rows["urban_new_jobs"]["来源"] == "系统计算"  # from employment/'s registrations
     assert wb["项目清单"].max_row == 1  # the demo has no 2023 plan
 
 

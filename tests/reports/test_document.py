@@ -51,7 +51,7 @@ def test_a_district_template_overrides_the_builtin(anci, settings, tmp_path, yea
         "{% endif %}\n"
         "{% if v.air_good_days %}\n优良天数{{ v.air_good_days }}，\n{% endif %}\n"
         "调解成功率{{ v.mediation_success_rate }}。\n\n"
-        "缺失的数字：{{ v.urban_new_jobs }}；不存在的指标：{{ v.no_such_code }}。\n\n"
+        "缺失的数字：{{ v.surveyed_unemployment_rate }}；不存在的指标：{{ v.no_such_code }}。\n\n"
         "::table governance\n", encoding="utf-8")
     settings.REPORT_TEMPLATES_DIR = str(tmp_path)
     report = services.annual_report(anci, YEAR)

@@ -15,6 +15,7 @@ from minsheng.assistance.demo import generate as generate_assistance
 from minsheng.assistance.monitoring_demo import generate as generate_monitoring
 from minsheng.cases.demo import DEMO_API_KEY
 from minsheng.cases.demo import generate as generate_cases
+from minsheng.employment.demo import generate as generate_employment
 from minsheng.indicators.demo import generate as generate_indicators
 from minsheng.lifecircle.services import ensure_computed
 from minsheng.places.demo import generate as generate_places
@@ -61,6 +62,9 @@ class Command(BaseCommand):
         t_assist = time.monotonic()
         generate_assistance("131002", progress=say)
         say(f"社会救助演示数据用时 {time.monotonic() - t_assist:.1f} 秒")
+        t_employment = time.monotonic()
+        generate_employment("131002", progress=say)
+        say(f"就业服务演示数据用时 {time.monotonic() - t_employment:.1f} 秒")
         for code in ("131002000000", "140213000000"):
             computed = ensure_computed(Region.objects.get(code=code))
             if computed is not None:
