@@ -45,7 +45,16 @@ def _in(field: str, period: Period) -> Q:
     return Q(**{f"{field}__gte": period.start, f"{field}__lt": period.end})
 
 
-@source("employment", EMPLOYMENT_ELEMENTS)
+def _registers_kept(prefix: str, period: Period) -> bool:
+    """Missing is not zero: a district that has recorded no (un)employment registration before
+    the period's end keeps its registers elsewhere; its figures read "—", not 0."""
+    return (Spell.objects.filter(region__code__startswith=prefix,
+                                 registered_on__lt=period.end).exists()
+            or Employment.objects.filter(region__code__startswith=prefix,
+                                         employed_on__lt=period.end).exists())
+
+
+@source("employment", EMPLOYMENT_ELEMENTS, covers=_registers_kept)
 def employment(prefix: str, period: Period) -> Iterable[Row]:
     jobs = Employment.objects.filter(region__code__startswith=prefix).order_by()
     hires = jobs.filter(_in("employed_on", period)).values("region_id").annotate(
@@ -68,7 +77,8 @@ def employment(prefix: str, period: Period) -> Iterable[Row]:
 
 
 @source("employment_services", ("emp_vacancy_positions", "job_fairs", "emp_community_events",
-                                "emp_event_visitors", "emp_event_agreements"))
+                                "emp_event_visitors", "emp_event_agreements"),
+        covers=_registers_kept)
 def employment_services(prefix: str, period: Period) -> Iterable[Row]:
     vac = (Vacancy.objects.filter(region__code__startswith=prefix).filter(_in("posted_on", period))
            .order_by().values("region_id").annotate(n=Coalesce(Sum("positions"), 0)))
@@ -86,7 +96,7 @@ def employment_services(prefix: str, period: Period) -> Iterable[Row]:
 
 @source("internships_training", ("emp_internships_started", "emp_internships_ended",
                                  "emp_internships_retained", "emp_courses", "trainees",
-                                 "emp_trainees_certified"))
+                                 "emp_trainees_certified"), covers=_registers_kept)
 def internships_training(prefix: str, period: Period) -> Iterable[Row]:
     base = Internship.objects.filter(region__code__startswith=prefix).order_by()
     started = base.filter(_in("starts_on", period)).values("region_id").annotate(n=Count("pk"))

@@ -20,9 +20,19 @@ from minsheng.assistance.enrolment import procedure_for
 from minsheng.assistance.models import Cycle, Enrolment, Entitlement, Payment, Review
 from minsheng.assistance.monitoring_models import Alert
 from minsheng.cases.models import AdminReview, Case, Mediation
+from minsheng.employment.models import (
+    Course,
+    Employment,
+    Event,
+    Internship,
+    Unemployment,
+    Vacancy,
+)
+from minsheng.employment.models import Enrolment as TrainingEnrolment
 from minsheng.indicators import formula, services
 from minsheng.indicators.models import DataElement, Indicator
 from minsheng.indicators.periods import Period
+from minsheng.indicators.sources import SOURCES
 from minsheng.indicators.sources_assistance import FLOWS as ASSISTANCE_FLOWS
 from minsheng.indicators.sources_assistance import STOCK as ASSISTANCE_STOCK
 from minsheng.indicators.sources_monitoring import ELEMENTS as MONITORING
@@ -208,6 +218,55 @@ def _assistance(period: Period) -> Counter:
     return _memo("assistance", period, count)
 
 
+def _employment(period: Period) -> Counter:
+    """就业服务: registrations, jobs, vacancies, events, internships and courses counted over the
+    rows (the natural attrition of a job is retirement or death)."""
+    def within(d) -> bool:
+        return d is not None and period.start <= d < period.end
+
+    def count() -> Counter:
+        out: Counter = Counter()
+        for j in Employment.objects.filter(region__code__startswith=P).select_related("ends"):
+            if within(j.employed_on):
+                out["emp_hires"] += 1
+                out["emp_reemployed"] += j.ends is not None
+                out["emp_hard_placed"] += j.ends is not None and j.ends.hard_to_employ
+            if within(j.left_on) and j.left_reason in ("retired", "died"):
+                out["emp_attrition"] += 1
+        for u in Unemployment.objects.filter(region__code__startswith=P):
+            if u.registered_on >= period.end:
+                continue
+            out["emp_registered"] += u.registered_on >= period.start
+            out["registered_unemployed"] += u.ended_on is None or u.ended_on >= period.end
+            out["emp_job_seekers"] += u.ended_on is None or u.ended_on >= period.start
+        for v in Vacancy.objects.filter(region__code__startswith=P):
+            if within(v.posted_on):
+                out["emp_vacancy_positions"] += v.positions
+        for e in Event.objects.filter(region__code__startswith=P):
+            if within(e.held_on):
+                out["job_fairs"] += e.kind in ("fair", "online")
+                out["emp_community_events"] += e.kind == "community"
+                out["emp_event_visitors"] += e.visitors
+                out["emp_event_agreements"] += e.agreements
+        for i in Internship.objects.filter(region__code__startswith=P):
+            out["emp_internships_started"] += within(i.starts_on)
+            if within(i.ended_on):
+                out["emp_internships_ended"] += 1
+                out["emp_internships_retained"] += i.retained is True
+        for c in Course.objects.filter(region__code__startswith=P):
+            out["emp_courses"] += within(c.starts_on)
+        for t in TrainingEnrolment.objects.filter(region__code__startswith=P).select_related(
+                "course"):
+            if within(t.course.starts_on):
+                out["trainees"] += 1
+                out["emp_trainees_certified"] += t.certificate != ""
+        return out
+    return _memo("employment", period, count)
+
+
+EMPLOYMENT = tuple(e for name in ("employment", "employment_services", "internships_training")
+                   for e in SOURCES[name][1])
+
 # element code → its independent recomputation for the demo district and a period
 RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
     "cases_received": lambda p: _n(_cases(p)),
@@ -266,6 +325,7 @@ RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
     **{code: (lambda p, code=code: Decimal(_monitoring(p)[code])) for code in MONITORING},
     **{code: (lambda p, code=code: Decimal(_assistance(p)[code]))
        for code in (*ASSISTANCE_STOCK, *ASSISTANCE_FLOWS)},
+    **{code: (lambda p, code=code: Decimal(_employment(p)[code])) for code in EMPLOYMENT},
 }
 
 
