@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "minsheng.lifecircle",
     "minsheng.cases",
     "minsheng.assistance",
+    "minsheng.governance",
     "minsheng.indicators",
     "minsheng.reports",
     "minsheng.web",
