@@ -32,6 +32,9 @@ from minsheng.assistance.monitoring_models import Alert, MonitoringCase
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
+from minsheng.governance import access as governance_access
+from minsheng.governance import actions as governance_actions
+from minsheng.governance.models import Inspection, Scheme, SchemeItem, Scorecard, Survey
 from minsheng.indicators.models import DataSet, Indicator
 from minsheng.lifecircle.access import access_proposal_by_id, access_run_by_id
 from minsheng.lifecircle.models import Proposal, Run
@@ -51,6 +54,7 @@ PUBLIC = {
     "web:login", "web:logout", "web:healthz", "set_language",
     "cases:new", "cases:compound-search", "cases:map-data", "cases:track", "cases:track-photo",
     "projects:public", "projects:public-year", "api-schema",
+    "governance:ranking", "governance:survey",
     "open311-root", "open311-discovery", "open311-services", "open311-service",
     "open311-requests", "open311-request", "open311-token", "open311:*",
 }
@@ -98,10 +102,15 @@ OBJECT_ARGS = {
     ("monitoring:case", "pk"): "monitoring_case",
     ("monitoring:act", "pk"): "monitoring_case",
     ("monitoring:alert", "pk"): "alert",
+    ("governance:scorecard", "pk"): "scorecard",
+    ("governance:object", "pk"): "scorecard",
+    ("governance:inspection", "pk"): "inspection",
+    ("governance:photo", "pk"): "inspection",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
-              "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert"}
+              "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert",
+              "governance:scorecard", "governance:inspection"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -130,6 +139,8 @@ VALUES = {
     ("indicators:entry_xlsx", "period"): lambda o: str(o.year - 1),
     ("indicators:entry_upload", "period"): lambda o: str(o.year - 1),
     ("admin:app_list", "app_label"): lambda o: "places",
+    ("governance:photo", "n"): lambda o: 0,
+    ("governance:survey", "token"): lambda o: o.survey_token,
 }
 
 
@@ -187,6 +198,7 @@ class Objects:
     indicator: str
     dataset: str
     year: int
+    survey_token: str = ""
 
 
 CANDIDATES = {
@@ -204,6 +216,8 @@ CANDIDATES = {
     "proposal": lambda: Proposal.objects.order_by("pk"),
     "monitoring_case": lambda: MonitoringCase.objects.order_by("pk"),
     "alert": lambda: Alert.objects.order_by("pk"),
+    "scorecard": lambda: Scorecard.objects.order_by("pk"),
+    "inspection": lambda: Inspection.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -212,6 +226,7 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "progress": "project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
     "run": "region__code", "proposal": "region__code",
     "monitoring_case": "region__code", "alert": "region__code",
+    "scorecard": "scheme__region__code", "inspection": "region__code",
 }
 
 
@@ -241,6 +256,8 @@ READABLE = {
     "checklist": lambda u: ChecklistItem.objects.filter(sub_item__project__in=projects_for(u)),
     "monitoring_case": monitoring_access.cases_for,
     "alert": monitoring_access.alerts_for,
+    "scorecard": governance_access.scorecards_for,
+    "inspection": governance_access.inspections_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -263,6 +280,33 @@ def inside_and_outside(kind: str, user) -> tuple[object | None, object | None]:
         inside = next((r for r in rows if ok(r.pk)), None)
         outside = next((r for r in rows if not ok(r.pk)), None)
     return inside, outside
+
+
+def _governance_objects(year: int) -> str:
+    """A scheme in each district with scorecards and an inspection, and a survey link."""
+    token = ""
+    for district in ("131002", OTHER):
+        scheme = Scheme.objects.create(code=f"perm-{district}", name="考评",
+                                       region_id=district.ljust(12, "0"),
+                                       bands=[["合格", 60], ["不合格", 0]])
+        SchemeItem.objects.create(scheme=scheme, code="clean", name="环境", weight=100,
+                                  source=SchemeItem.Source.INSPECTION)
+        compound = Compound.objects.filter(region__code__startswith=district,
+                                           property_company__isnull=False).order_by("pk").first()
+        if compound is None:
+            company = Organisation.objects.create(
+                name="平城区物业公司", kind=Organisation.Kind.PROPERTY_COMPANY,
+                region_id=district.ljust(12, "0"))
+            compound = Compound.objects.filter(region__code__startswith=district).first()
+            compound.property_company = company
+            compound.save(update_fields=["property_company"])
+        Inspection.objects.create(scheme=scheme, compound=compound,
+                                  company_id=compound.property_company_id,
+                                  region_id=compound.region_id, inspected_on=timezone.localdate(),
+                                  results={"clean": 80})
+        governance_actions.do_compute_scores(scheme, str(year))
+        token = token or Survey.objects.create(scheme=scheme, compound=compound).token
+    return token
 
 
 @pytest.fixture(scope="module")
@@ -289,13 +333,15 @@ def objects(django_db_setup, django_db_blocker):
         Alert.objects.create(household=h, region=village, channel="self_report", risk="illness",
                              event_date=timezone.localdate(), received_at=timezone.now(),
                              due_at=timezone.now(), case=mcase)
+        survey_token = _governance_objects(year)
         public = Case.objects.filter(public=True).exclude(attachments=None).order_by("pk").first()
         public = public or Case.objects.filter(public=True).order_by("pk").first()
         photo = Attachment.objects.filter(case=public).first()
         yield Objects(token=public.token, photo_pk=photo.pk if photo else 1,
                       case_type=ct.code, case_number=str(public.pk),
                       indicator=Indicator.objects.order_by("code").first().code,
-                      dataset=DataSet.objects.order_by("code").first().code, year=year)
+                      dataset=DataSet.objects.order_by("code").first().code, year=year,
+                      survey_token=survey_token)
         transaction.set_rollback(True)
 
 

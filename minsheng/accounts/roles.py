@@ -53,6 +53,10 @@ PLAN_SERVICES = "plan_services"  # run the life circle's siting analysis and rea
 VIEW_MONITORING = "view_monitoring"
 RECORD_MONITORING = "record_monitoring"
 MANAGE_MONITORING = "manage_monitoring"
+# Property-service evaluation (governance/access.py): run it for the region (schemes, scores,
+# publication); inspect the property companies' compounds of one's area on a phone
+MANAGE_GOVERNANCE = "manage_governance"
+INSPECT_COMPOUNDS = "inspect_compounds"
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
@@ -61,7 +65,8 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
                                     VIEW_BUDGET, PLAN_SERVICES, VIEW_CASE_STATS,
                                     VIEW_REGION_DISPUTES, IMPORT_CASES, VIEW_MONITORING,
-                                    RECORD_MONITORING, MANAGE_MONITORING}),
+                                    RECORD_MONITORING, MANAGE_MONITORING,
+                                    MANAGE_GOVERNANCE}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
                                       VIEW_CASE_STATS}),
@@ -69,11 +74,11 @@ RIGHTS: dict[str, frozenset[str]] = {
                                   VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                   SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES,
                                   VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES,
-                                  VIEW_MONITORING, RECORD_MONITORING}),
+                                  VIEW_MONITORING, RECORD_MONITORING, INSPECT_COMPOUNDS}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
                                      VIEW_AREA_PROJECTS, PLAN_SERVICES, VIEW_MONITORING,
-                                     RECORD_MONITORING}),
+                                     RECORD_MONITORING, INSPECT_COMPOUNDS}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                  PATROL, VIEW_AREA_PROJECTS, VIEW_MONITORING,
                                  RECORD_MONITORING}),

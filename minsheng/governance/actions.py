@@ -22,7 +22,7 @@ from minsheng.governance.models import (
     SurveyAnswer,
 )
 from minsheng.lib.images import Photo
-from minsheng.places.models import Compound
+from minsheng.places.models import Compound, code_prefix
 
 
 @transaction.atomic
@@ -86,9 +86,23 @@ def do_record_inspection(*, scheme: Scheme, compound: Compound, kind: str, day: 
         region_id=compound.region_id, kind=kind, inspected_on=day, inspector=by,
         results=clean, note=note)
     for p in photos:
-        InspectionPhoto.objects.create(inspection=ins, image=p.file)
+        InspectionPhoto.objects.create(inspection=ins, image=p.file())
     log(by, "governance.inspect", ins, region_code=compound.region_id)
     return ins
+
+
+@transaction.atomic
+def do_open_surveys(scheme: Scheme, *, by) -> int:
+    """A questionnaire (link token) for every compound with a property company in the scheme's
+    region that has none yet; returns how many were opened."""
+    have = set(Survey.objects.filter(scheme=scheme).values_list("compound_id", flat=True))
+    new = [Survey(scheme=scheme, compound_id=pk) for pk in Compound.objects.filter(
+        region__code__startswith=code_prefix(scheme.region_id), property_company__isnull=False).values_list("pk", flat=True)
+        if pk not in have]
+    Survey.objects.bulk_create(new)
+    log(by, "governance.open_surveys", scheme, region_code=scheme.region_id,
+        detail=f"{scheme.code}: {len(new)}")
+    return len(new)
 
 
 def normalise_household(text: str) -> str:

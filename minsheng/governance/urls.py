@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from minsheng.governance import views
+
+app_name = "governance"
+urlpatterns = [
+    path("governance/", views.index, name="index"),
+    path("governance/scorecards/<int:pk>/", views.scorecard, name="scorecard"),
+    path("governance/scorecards/<int:pk>/object/", views.object_to, name="object"),
+    path("governance/compute/", views.compute, name="compute"),
+    path("governance/publish/", views.publish, name="publish"),
+    path("governance/surveys/", views.surveys, name="surveys"),
+    path("governance/surveys/open/", views.open_surveys, name="open-surveys"),
+    path("governance/scores.xlsx", views.export, name="export"),
+    path("governance/inspections/new/", views.inspect, name="inspect"),
+    path("governance/inspections/<int:pk>/", views.inspection, name="inspection"),
+    path("governance/inspections/<int:pk>/photos/<int:n>/", views.photo, name="photo"),
+    path("public/survey/<str:token>/", views.survey, name="survey"),
+    path("public/property-ranking/", views.ranking, name="ranking"),
+]
