@@ -34,7 +34,15 @@ from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
 from minsheng.governance import access as governance_access
 from minsheng.governance import actions as governance_actions
-from minsheng.governance.models import Inspection, Scheme, SchemeItem, Scorecard, Survey
+from minsheng.governance.models import (
+    Inspection,
+    Scheme,
+    SchemeItem,
+    Scorecard,
+    Survey,
+    Task,
+    TaskList,
+)
 from minsheng.indicators.models import DataSet, Indicator
 from minsheng.lifecircle.access import access_proposal_by_id, access_run_by_id
 from minsheng.lifecircle.models import Proposal, Run
@@ -106,11 +114,16 @@ OBJECT_ARGS = {
     ("governance:object", "pk"): "scorecard",
     ("governance:inspection", "pk"): "inspection",
     ("governance:photo", "pk"): "inspection",
+    ("governance:task-list", "pk"): "task_list",
+    ("governance:task", "pk"): "task",
+    ("governance:task-submit", "pk"): "task",
+    ("governance:task-verify", "pk"): "task",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
               "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert",
-              "governance:scorecard", "governance:inspection"}
+              "governance:scorecard", "governance:inspection", "governance:task-list",
+              "governance:task"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -218,6 +231,8 @@ CANDIDATES = {
     "alert": lambda: Alert.objects.order_by("pk"),
     "scorecard": lambda: Scorecard.objects.order_by("pk"),
     "inspection": lambda: Inspection.objects.order_by("pk"),
+    "task_list": lambda: TaskList.objects.order_by("pk"),
+    "task": lambda: Task.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -227,6 +242,7 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "run": "region__code", "proposal": "region__code",
     "monitoring_case": "region__code", "alert": "region__code",
     "scorecard": "scheme__region__code", "inspection": "region__code",
+    "task_list": "region__code", "task": "task_list__region__code",
 }
 
 
@@ -258,6 +274,8 @@ READABLE = {
     "alert": monitoring_access.alerts_for,
     "scorecard": governance_access.scorecards_for,
     "inspection": governance_access.inspections_for,
+    "task_list": governance_access.task_lists_for,
+    "task": governance_access.tasks_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -306,6 +324,10 @@ def _governance_objects(year: int) -> str:
                                   results={"clean": 80})
         governance_actions.do_compute_scores(scheme, str(year))
         token = token or Survey.objects.create(scheme=scheme, compound=compound).token
+        tl = TaskList.objects.create(name="清单", kind=TaskList.Kind.FEEDBACK,
+                                     region_id=district.ljust(12, "0"))
+        Task.objects.create(task_list=tl, number=1, area="市容", problem="问题",
+                            unit_id=compound.property_company_id, deadline=timezone.localdate())
     return token
 
 

@@ -18,7 +18,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from minsheng.accounts.roles import INSPECT_COMPOUNDS, MANAGE_GOVERNANCE
-from minsheng.governance.models import Inspection, Scheme, Scorecard, Survey
+from minsheng.governance.models import Inspection, Scheme, Scorecard, Survey, Task, TaskList
 from minsheng.places.models import Compound, code_prefix
 from minsheng.places.scope import Scope, scope_of
 
@@ -125,8 +125,63 @@ def can_inspect(user) -> bool:
     return s.has_right(INSPECT_COMPOUNDS) or s.has_right(MANAGE_GOVERNANCE)
 
 
+def _unit_ids(s: Scope) -> set[int]:
+    """The organisations the user acts for (a responsible unit's staff)."""
+    return {g.organisation_id for g in s.grants if g.organisation_id}
+
+
+def task_lists_for(user) -> QuerySet[TaskList]:
+    """Lists issued in a region the user manages, or holding a problem of the user's unit."""
+    s = scope_of(user)
+    if s.everything:
+        return TaskList.objects.all()
+    q = _within(_prefixes(s, MANAGE_GOVERNANCE), "region__code")
+    units = _unit_ids(s)
+    if units:
+        q |= Q(pk__in=Task.objects.filter(unit_id__in=units).values("task_list_id"))
+    return TaskList.objects.filter(q)
+
+
+def tasks_for(user) -> QuerySet[Task]:
+    s = scope_of(user)
+    qs = Task.objects.select_related("task_list", "unit")
+    if s.everything:
+        return qs
+    q = _within(_prefixes(s, MANAGE_GOVERNANCE), "task_list__region__code")
+    units = _unit_ids(s)
+    if units:
+        q |= Q(unit_id__in=units)
+    return qs.filter(q)
+
+
+def access_task_list_by_id(user, pk) -> TaskList:
+    return _get(task_lists_for(user), pk)
+
+
+def access_task_by_id(user, pk) -> Task:
+    return _get(tasks_for(user), pk)
+
+
+def can_verify(user, task_list: TaskList) -> bool:
+    return scope_of(user).has_right(MANAGE_GOVERNANCE, task_list.region_id)
+
+
+def is_responsible(user, task: Task) -> bool:
+    return task.unit_id in _unit_ids(scope_of(user))
+
+
+def import_regions(user) -> list[str]:
+    """Region codes where the user may issue a list (MANAGE_GOVERNANCE)."""
+    s = scope_of(user)
+    if s.everything:
+        return []
+    return [g.prefix.ljust(12, "0") for g in s.grants_with(MANAGE_GOVERNANCE)]
+
+
 def nav(user) -> dict[str, bool]:
     """What the shell's navigation shows (web/context.py)."""
     s = scope_of(user)
     return {"evaluation": (s.has_right(MANAGE_GOVERNANCE) or s.has_right(INSPECT_COMPOUNDS)
-                           or bool(s.managed_company_ids))}
+                           or bool(s.managed_company_ids)),
+            "rectification": (s.has_right(MANAGE_GOVERNANCE)
+                              or tasks_for(user).exists())}

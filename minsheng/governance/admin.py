@@ -15,6 +15,8 @@ from minsheng.governance.models import (
     Scorecard,
     Survey,
     SurveyAnswer,
+    Task,
+    TaskList,
 )
 from minsheng.places.admin import CheckedFormAdmin, admin_allowed, holds, regions_with
 
@@ -117,3 +119,20 @@ class SurveyAnswerAdmin(ReadOnlyScoped):
     def get_queryset(self, request):
         return SurveyAnswer.objects.filter(
             survey__scheme__in=access.managed_schemes_for(request.user))
+
+
+@admin.register(TaskList)
+class TaskListAdmin(ReadOnlyScoped):
+    list_display = ["name", "kind", "region", "created_at"]
+
+    def get_queryset(self, request):
+        return access.task_lists_for(request.user)
+
+
+@admin.register(Task)
+class TaskAdmin(ReadOnlyScoped):
+    list_display = ["task_list", "number", "area", "unit", "deadline", "state"]
+    list_filter = ["state"]
+
+    def get_queryset(self, request):
+        return access.tasks_for(request.user)

@@ -176,3 +176,79 @@ class Scorecard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company} {self.period} {self.grade}"
+
+
+class TaskList(models.Model):
+    """A rectification list (整改清单): 创城 problems, 上级考核反馈问题, 挂牌督战 items."""
+
+    class Kind(models.TextChoices):
+        CIVILISED_CITY = "civilised_city", _("创城问题")
+        FEEDBACK = "feedback", _("上级考核反馈问题")
+        SUPERVISED = "supervised", _("挂牌督战")
+
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("下发区划"))
+    issuer = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="+", verbose_name=_("下发单位"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, verbose_name=_("导入人"))
+    created_at = models.DateTimeField(_("导入时间"), auto_now_add=True)
+    generated = models.BooleanField(_("演示生成"), default=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("整改清单")
+        verbose_name_plural = _("整改清单")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Task(models.Model):
+    """One problem of a list, assigned to a responsible unit (see rectification.py)."""
+
+    class State(models.TextChoices):
+        ASSIGNED = "assigned", _("待整改")
+        SUBMITTED = "submitted", _("已提交待核验")
+        RETURNED = "returned", _("核验未通过")
+        VERIFIED = "verified", _("已核验完成")
+
+    task_list = models.ForeignKey(TaskList, on_delete=models.CASCADE, related_name="tasks",
+                                  verbose_name=_("整改清单"))
+    number = models.PositiveIntegerField(_("序号"))
+    area = models.CharField(_("领域/区域"), max_length=100)
+    problem = models.TextField(_("问题"), max_length=1000)
+    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("责任单位"))
+    deadline = models.DateField(_("整改时限"))
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices,
+                             default=State.ASSIGNED, db_index=True)
+    evidence = models.TextField(_("整改情况"), blank=True, max_length=2000)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("核验时间"), null=True, blank=True)
+    verified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("核验人"))
+    return_reason = models.CharField(_("退回理由"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["task_list", "number"]
+        verbose_name = _("整改事项")
+        verbose_name_plural = _("整改事项")
+        constraints = [models.UniqueConstraint(fields=["task_list", "number"],
+                                               name="task_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.number}. {self.problem[:30]}"
+
+
+class TaskPhoto(models.Model):
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(_("照片"), upload_to="governance/tasks/%Y/%m/",
+                              validators=[validate_image])
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("整改照片")
+        verbose_name_plural = _("整改照片")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from minsheng.governance import rectification_views as rv
 from minsheng.governance import views
 
 app_name = "governance"
@@ -17,6 +18,12 @@ urlpatterns = [
     path("governance/inspections/new/", views.inspect, name="inspect"),
     path("governance/inspections/<int:pk>/", views.inspection, name="inspection"),
     path("governance/inspections/<int:pk>/photos/<int:n>/", views.photo, name="photo"),
+    path("governance/rectification/", rv.lists, name="task-lists"),
+    path("governance/rectification/template.xlsx", rv.template, name="task-template"),
+    path("governance/rectification/<int:pk>/", rv.task_list, name="task-list"),
+    path("governance/rectification/tasks/<int:pk>/", rv.task, name="task"),
+    path("governance/rectification/tasks/<int:pk>/submit/", rv.submit, name="task-submit"),
+    path("governance/rectification/tasks/<int:pk>/verify/", rv.verify, name="task-verify"),
     path("public/survey/<str:token>/", views.survey, name="survey"),
     path("public/property-ranking/", views.ranking, name="ranking"),
 ]
