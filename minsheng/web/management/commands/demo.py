@@ -14,6 +14,7 @@ from minsheng.accounts.demo import DEMO_PASSWORD, create_demo_accounts
 from minsheng.assistance.monitoring_demo import generate as generate_monitoring
 from minsheng.cases.demo import DEMO_API_KEY
 from minsheng.cases.demo import generate as generate_cases
+from minsheng.governance.demo import generate as generate_governance
 from minsheng.indicators.demo import generate as generate_indicators
 from minsheng.lifecircle.services import ensure_computed
 from minsheng.places.demo import generate as generate_places
@@ -56,6 +57,7 @@ class Command(BaseCommand):
         accounts = create_demo_accounts("131002")
         generate_projects("131002", progress_cb=say)
         generate_cases("131002", progress=say)
+        generate_governance("131002", progress=say)
         generate_monitoring("131002", progress=say)
         for code in ("131002000000", "140213000000"):
             computed = ensure_computed(Region.objects.get(code=code))
