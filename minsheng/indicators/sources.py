@@ -258,5 +258,8 @@ def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
                                        "lc_population_assessed": "pop",
                                        "lc_population_covered": "pop_covered"})
 
+# Governance (rectification lists, property grades) registers its own sources likewise.
+import minsheng.indicators.sources_governance  # noqa: E402,F401
+
 # 防返贫 monitoring registers its own source (assistance records); imported last, it uses `source`.
 from minsheng.indicators import sources_monitoring  # noqa: E402,F401
