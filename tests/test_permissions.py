@@ -40,6 +40,8 @@ from minsheng.governance.models import (
     SchemeItem,
     Scorecard,
     Survey,
+    Takeover,
+    TakeoverItem,
     Task,
     TaskList,
 )
@@ -118,12 +120,14 @@ OBJECT_ARGS = {
     ("governance:task", "pk"): "task",
     ("governance:task-submit", "pk"): "task",
     ("governance:task-verify", "pk"): "task",
+    ("governance:takeover", "pk"): "takeover",
+    ("governance:takeover-act", "pk"): "takeover_item",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
               "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert",
               "governance:scorecard", "governance:inspection", "governance:task-list",
-              "governance:task"}
+              "governance:task", "governance:takeover"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -233,6 +237,8 @@ CANDIDATES = {
     "inspection": lambda: Inspection.objects.order_by("pk"),
     "task_list": lambda: TaskList.objects.order_by("pk"),
     "task": lambda: Task.objects.order_by("pk"),
+    "takeover": lambda: Takeover.objects.order_by("pk"),
+    "takeover_item": lambda: TakeoverItem.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -243,6 +249,7 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "monitoring_case": "region__code", "alert": "region__code",
     "scorecard": "scheme__region__code", "inspection": "region__code",
     "task_list": "region__code", "task": "task_list__region__code",
+    "takeover": "region__code", "takeover_item": "takeover__region__code",
 }
 
 
@@ -276,6 +283,8 @@ READABLE = {
     "inspection": governance_access.inspections_for,
     "task_list": governance_access.task_lists_for,
     "task": governance_access.tasks_for,
+    "takeover": governance_access.takeovers_for,
+    "takeover_item": governance_access.takeover_items_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -328,6 +337,11 @@ def _governance_objects(year: int) -> str:
                                      region_id=district.ljust(12, "0"))
         Task.objects.create(task_list=tl, number=1, area="市容", problem="问题",
                             unit_id=compound.property_company_id, deadline=timezone.localdate())
+        to = Takeover.objects.create(name="接管", company_id=compound.property_company_id,
+                                     region_id=district.ljust(12, "0"),
+                                     started_on=timezone.localdate())
+        TakeoverItem.objects.create(takeover=to, compound=compound, standard="cleaning",
+                                    requirement="清理", deadline=timezone.localdate())
     return token
 
 

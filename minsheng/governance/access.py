@@ -18,7 +18,16 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from minsheng.accounts.roles import INSPECT_COMPOUNDS, MANAGE_GOVERNANCE
-from minsheng.governance.models import Inspection, Scheme, Scorecard, Survey, Task, TaskList
+from minsheng.governance.models import (
+    Inspection,
+    Scheme,
+    Scorecard,
+    Survey,
+    Takeover,
+    TakeoverItem,
+    Task,
+    TaskList,
+)
 from minsheng.places.models import Compound, code_prefix
 from minsheng.places.scope import Scope, scope_of
 
@@ -178,10 +187,52 @@ def import_regions(user) -> list[str]:
     return [g.prefix.ljust(12, "0") for g in s.grants_with(MANAGE_GOVERNANCE)]
 
 
+def takeover_items_for(user) -> QuerySet[TakeoverItem]:
+    """The district's managers see every item of their region, inspectors the items of their
+    area's compounds, the company its own takeovers' items."""
+    s = scope_of(user)
+    qs = TakeoverItem.objects.select_related("takeover", "compound", "takeover__company")
+    if s.everything:
+        return qs
+    q = _within(_prefixes(s, MANAGE_GOVERNANCE), "takeover__region__code")
+    q |= _within(_prefixes(s, INSPECT_COMPOUNDS), "compound__region__code")
+    if s.managed_company_ids:
+        q |= Q(takeover__company_id__in=s.managed_company_ids)
+    return qs.filter(q)
+
+
+def takeovers_for(user) -> QuerySet[Takeover]:
+    s = scope_of(user)
+    if s.everything:
+        return Takeover.objects.select_related("company")
+    return Takeover.objects.filter(
+        pk__in=takeover_items_for(user).values("takeover_id")).select_related("company")
+
+
+def access_takeover_by_id(user, pk) -> Takeover:
+    return _get(takeovers_for(user), pk)
+
+
+def access_takeover_item_by_id(user, pk) -> TakeoverItem:
+    return _get(takeover_items_for(user), pk)
+
+
+def can_check(user, item: TakeoverItem) -> bool:
+    s = scope_of(user)
+    return (s.has_right(INSPECT_COMPOUNDS, item.compound.region_id)
+            or s.has_right(MANAGE_GOVERNANCE, item.takeover.region_id))
+
+
+def is_taking_over(user, item: TakeoverItem) -> bool:
+    return item.takeover.company_id in scope_of(user).managed_company_ids
+
+
 def nav(user) -> dict[str, bool]:
     """What the shell's navigation shows (web/context.py)."""
     s = scope_of(user)
     return {"evaluation": (s.has_right(MANAGE_GOVERNANCE) or s.has_right(INSPECT_COMPOUNDS)
                            or bool(s.managed_company_ids)),
             "rectification": (s.has_right(MANAGE_GOVERNANCE)
-                              or tasks_for(user).exists())}
+                              or tasks_for(user).exists()),
+            "takeovers": (s.has_right(MANAGE_GOVERNANCE) or s.has_right(INSPECT_COMPOUNDS)
+                          or bool(s.managed_company_ids))}

@@ -15,6 +15,8 @@ from minsheng.governance.models import (
     Scorecard,
     Survey,
     SurveyAnswer,
+    Takeover,
+    TakeoverItem,
     Task,
     TaskList,
 )
@@ -136,3 +138,20 @@ class TaskAdmin(ReadOnlyScoped):
 
     def get_queryset(self, request):
         return access.tasks_for(request.user)
+
+
+@admin.register(Takeover)
+class TakeoverAdmin(ReadOnlyScoped):
+    list_display = ["name", "company", "region", "started_on"]
+
+    def get_queryset(self, request):
+        return access.takeovers_for(request.user)
+
+
+@admin.register(TakeoverItem)
+class TakeoverItemAdmin(ReadOnlyScoped):
+    list_display = ["takeover", "compound", "standard", "deadline", "state"]
+    list_filter = ["state", "standard"]
+
+    def get_queryset(self, request):
+        return access.takeover_items_for(request.user)

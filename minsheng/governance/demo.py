@@ -20,6 +20,8 @@ from minsheng.governance.models import (
     SchemeItem,
     Survey,
     SurveyAnswer,
+    Takeover,
+    TakeoverItem,
     Task,
     TaskList,
 )
@@ -93,6 +95,46 @@ def generate(district6: str = "131002", progress=print) -> None:
              f"{len(level)} 家企业评分（{last_year} 年已公布，本季度待公布）")
     _rectification(district, rng, today)
     progress("整改清单：创城问题 11 个领域 40 个问题，部分已整改核验")
+    n = _takeover(district, rng, today, units_company=level)
+    progress(f"无物业小区接管：{n} 个无物业小区（演示生成）由一家企业接管，标准项目有时限")
+
+
+STANDARDS = [  # standard, requirement, days after the start
+    (TakeoverItem.Standard.CLEANING, "楼道、绿地、屋面垃圾清理完毕，建立日常保洁制度", 30),
+    (TakeoverItem.Standard.REPAIR, "单元门、路灯、排水设施修复完好", 90),
+    (TakeoverItem.Standard.PARKING, "划定停车位，设置道闸或专人管理", 120),
+    (TakeoverItem.Standard.GREENING, "补植绿化，主要道路照明全覆盖", 150),
+]
+
+
+def _takeover(district: str, rng: random.Random, today: dt.date, units_company) -> int:
+    """The district's generated no-management compounds taken over by one company."""
+    compounds = list(Compound.objects.filter(
+        region__code__startswith=code_prefix(district), generated=True,
+        property_status=Compound.PropertyStatus.NONE).order_by("pk")[:81])
+    if not compounds or not units_company:
+        return 0
+    company_id = max(units_company, key=units_company.get)  # the best-rated company
+    started = today - dt.timedelta(days=100)
+    to = Takeover.objects.create(name="无物业小区托管接管（演示）", company_id=company_id,
+                                 region_id=district, started_on=started, generated=True)
+    items = []
+    for c in compounds:
+        for standard, requirement, days in STANDARDS:
+            deadline = started + dt.timedelta(days=days + rng.randint(0, 20))
+            item = TakeoverItem(takeover=to, compound=c, standard=standard,
+                                requirement=requirement, deadline=deadline)
+            if deadline <= today and rng.random() < 0.8:
+                item.state = rng.choice([TakeoverItem.State.PASSED] * 4
+                                        + [TakeoverItem.State.DONE, TakeoverItem.State.FAILED])
+                item.done_on = min(today, deadline + dt.timedelta(days=rng.randint(-10, 5)))
+                if item.state != TakeoverItem.State.DONE:
+                    item.checked_on = min(today, item.done_on + dt.timedelta(days=3))
+                if item.state == TakeoverItem.State.FAILED:
+                    item.check_note = "复查未达标（演示）"
+            items.append(item)
+    TakeoverItem.objects.bulk_create(items)
+    return len(compounds)
 
 
 def _rectification(district: str, rng: random.Random, today: dt.date) -> None:

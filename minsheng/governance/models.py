@@ -252,3 +252,68 @@ class TaskPhoto(models.Model):
     class Meta:
         verbose_name = _("整改照片")
         verbose_name_plural = _("整改照片")
+
+
+class Takeover(models.Model):
+    """A vetted property company taking over compounds without management (无物业小区接管),
+    with the service-quality and hardware standards as items with deadlines (see takeovers.py)."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    company = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="takeovers",
+                                verbose_name=_("接管物业服务企业"))
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("组织区划"))
+    started_on = models.DateField(_("接管日期"))
+    # the livelihood item it belongs to, when the district lists it as one
+    project = models.ForeignKey("projects.Project", null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+",
+                                verbose_name=_("民生项目"))
+    generated = models.BooleanField(_("演示生成"), default=False)
+
+    class Meta:
+        ordering = ["-started_on"]
+        verbose_name = _("无物业小区接管")
+        verbose_name_plural = _("无物业小区接管")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TakeoverItem(models.Model):
+    class Standard(models.TextChoices):
+        CLEANING = "cleaning", _("开荒保洁")
+        REPAIR = "repair", _("设施维修")
+        PARKING = "parking", _("车位管理")
+        GREENING = "greening", _("绿化亮化")
+        SECURITY = "security", _("安防监控")
+        STAFFING = "staffing", _("人员配备")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("待完成")
+        DONE = "done", _("企业报完成待检查")
+        FAILED = "failed", _("检查未达标")
+        PASSED = "passed", _("检查达标")
+
+    takeover = models.ForeignKey(Takeover, on_delete=models.CASCADE, related_name="items",
+                                 verbose_name=_("接管"))
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, verbose_name=_("小区"))
+    standard = models.CharField(_("标准项目"), max_length=20, choices=Standard.choices)
+    requirement = models.CharField(_("质量和硬件标准"), max_length=200)
+    deadline = models.DateField(_("完成时限"))
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.OPEN,
+                             db_index=True)
+    done_on = models.DateField(_("企业报完成日期"), null=True, blank=True)
+    checked_on = models.DateField(_("检查日期"), null=True, blank=True)
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("检查人"))
+    check_note = models.CharField(_("检查意见"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["takeover", "compound", "deadline"]
+        verbose_name = _("接管标准项目")
+        verbose_name_plural = _("接管标准项目")
+        constraints = [models.UniqueConstraint(fields=["takeover", "compound", "standard"],
+                                               name="takeover_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.compound} {self.get_standard_display()}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from minsheng.governance import rectification_views as rv
+from minsheng.governance import takeover_views as tv
 from minsheng.governance import views
 
 app_name = "governance"
@@ -24,6 +25,9 @@ urlpatterns = [
     path("governance/rectification/tasks/<int:pk>/", rv.task, name="task"),
     path("governance/rectification/tasks/<int:pk>/submit/", rv.submit, name="task-submit"),
     path("governance/rectification/tasks/<int:pk>/verify/", rv.verify, name="task-verify"),
+    path("governance/takeovers/", tv.index, name="takeovers"),
+    path("governance/takeovers/<int:pk>/", tv.detail, name="takeover"),
+    path("governance/takeovers/items/<int:pk>/act/", tv.act, name="takeover-act"),
     path("public/survey/<str:token>/", views.survey, name="survey"),
     path("public/property-ranking/", views.ranking, name="ranking"),
 ]
