@@ -227,6 +227,15 @@ def is_taking_over(user, item: TakeoverItem) -> bool:
     return item.takeover.company_id in scope_of(user).managed_company_ids
 
 
+def registry_compounds_for(user) -> QuerySet[Compound]:
+    """Compounds whose governance history the user reads: where they manage or inspect."""
+    s = scope_of(user)
+    if s.everything:
+        return Compound.objects.all()
+    return Compound.objects.filter(_within(
+        _prefixes(s, MANAGE_GOVERNANCE) + _prefixes(s, INSPECT_COMPOUNDS), "region__code"))
+
+
 def nav(user) -> dict[str, bool]:
     """What the shell's navigation shows (web/context.py)."""
     s = scope_of(user)

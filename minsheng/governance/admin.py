@@ -9,6 +9,7 @@ from django.contrib import admin
 from minsheng.accounts.roles import MANAGE_GOVERNANCE
 from minsheng.governance import access
 from minsheng.governance.models import (
+    GovernanceRecord,
     Inspection,
     Scheme,
     SchemeItem,
@@ -155,3 +156,13 @@ class TakeoverItemAdmin(ReadOnlyScoped):
 
     def get_queryset(self, request):
         return access.takeover_items_for(request.user)
+
+
+@admin.register(GovernanceRecord)
+class GovernanceRecordAdmin(ReadOnlyScoped):
+    list_display = ["compound", "valid_from", "valid_to", "form", "committee",
+                    "head_is_party_secretary", "cadre_full_time"]
+
+    def get_queryset(self, request):
+        return GovernanceRecord.objects.filter(
+            compound__in=access.registry_compounds_for(request.user)).select_related("compound")

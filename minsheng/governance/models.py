@@ -317,3 +317,46 @@ class TakeoverItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.compound} {self.get_standard_display()}"
+
+
+class GovernanceRecord(models.Model):
+    """How a compound was governed from valid_from until valid_to (exclusive; open = still so).
+    Written only by registry.do_change_governance, which also keeps places.Compound's current
+    fields in step (other code reads those). valid_from empty: since before records began."""
+
+    class Form(models.TextChoices):
+        COMPANY = "company", _("物业公司")
+        MANAGEMENT_COMMITTEE = "management_committee", _("物管会")
+        OWNERS_COMMITTEE = "owners_committee", _("业委会")
+        SELF = "self", _("自管")
+        NONE = "none", _("无物业")
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE,
+                                 related_name="governance_records", verbose_name=_("小区"))
+    valid_from = models.DateField(_("起始日期"), null=True, blank=True)
+    valid_to = models.DateField(_("截止日期"), null=True, blank=True)
+    form = models.CharField(_("管理形式"), max_length=30, choices=Form.choices)
+    property_company = models.ForeignKey(Organisation, null=True, blank=True,
+                                         on_delete=models.PROTECT, related_name="+",
+                                         verbose_name=_("物业服务企业"))
+    committee = models.CharField(_("业委会/物管会"), max_length=20, blank=True,
+                                 choices=Compound.Committee.choices)
+    election_date = models.DateField(_("选举日期"), null=True, blank=True)
+    turnout = models.DecimalField(_("参选率（%）"), max_digits=5, decimal_places=1, null=True,
+                                  blank=True)
+    street_approved = models.BooleanField(_("街道备案/批准"), default=False)
+    has_party_branch = models.BooleanField(_("建有小区党支部"), default=False)
+    head_is_party_secretary = models.BooleanField(_("主任由党支部书记担任"), default=False)
+    cadre_full_time = models.BooleanField(_("下派专职干部"), default=False)
+    cadre_unit = models.CharField(_("下派干部单位"), max_length=100, blank=True)
+    property_managers = models.PositiveIntegerField(_("专职物业管理人员"), default=0)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["compound", "valid_from"]
+        verbose_name = _("小区治理登记")
+        verbose_name_plural = _("小区治理登记")
+        constraints = [models.UniqueConstraint(fields=["compound"], condition=models.Q(
+            valid_to__isnull=True), name="governance_one_open_record")]
