@@ -9,9 +9,18 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from minsheng.governance.models import Scheme, Scorecard, Task, TaskList
+from minsheng.governance import registry
+from minsheng.governance.models import (
+    GovernanceRecord,
+    Scheme,
+    Scorecard,
+    Takeover,
+    TakeoverItem,
+    Task,
+    TaskList,
+)
 from minsheng.indicators import services
-from minsheng.places.models import Organisation
+from minsheng.places.models import Compound, Organisation
 
 pytestmark = pytest.mark.django_db
 D = "131002000000"
@@ -50,3 +59,43 @@ def test_rectification_rate_and_grade_distribution_match_the_records() -> None:
     assert got["property_companies_failing"].value == graded.count("不合格")
     assert got["property_excellent_share"].value == Decimal(
         str(round(100 * graded.count("优秀") / len(graded), 1)))
+
+
+def test_registry_and_takeover_figures_match_the_records(user) -> None:
+    compounds = list(Compound.objects.filter(region__code__startswith="131002")
+                     .order_by("pk")[:4])
+    plan = [  # committee, branch, cadre, elected head, managers
+        ("owners", True, True, True, 3),
+        ("management", True, False, True, 1),
+        ("owners", True, True, False, 0),
+        ("", False, False, False, 2),
+    ]
+    with time_machine.travel(dt.datetime(2030, 3, 1, 4, tzinfo=dt.UTC), tick=False):
+        for c, (committee, branch, cadre, elected, managers) in zip(compounds, plan,
+                                                                    strict=True):
+            registry.do_change_governance(
+                c, on=dt.date(2030, 2, 1), by=None, committee=committee,
+                has_party_branch=branch, cadre_full_time=cadre,
+                head_is_party_secretary=elected and bool(committee),
+                election_date=dt.date(2030, 1, 15) if elected else None,
+                street_approved=elected, property_managers=managers)
+    company = Organisation.objects.filter(kind=Organisation.Kind.PROPERTY_COMPANY,
+                                          region__code__startswith="131002").first()
+    to = Takeover.objects.create(name="t", company=company, region_id=D,
+                                 started_on=dt.date(2030, 1, 1))
+    for k, (state, done) in enumerate([("passed", dt.date(2030, 3, 1)),
+                                       ("passed", dt.date(2030, 6, 1)), ("open", None)]):
+        TakeoverItem.objects.create(takeover=to, compound=compounds[k], standard="cleaning",
+                                    requirement="r", deadline=dt.date(2030, 4, 1), state=state,
+                                    done_on=done)
+    with time_machine.travel(dt.datetime(2031, 2, 1, 12, tzinfo=dt.UTC), tick=False):
+        services.compute(D, "2030")
+        got = services.evaluate([D], "2030", with_previous=False)[D]
+    rows = GovernanceRecord.objects.filter(valid_to__isnull=True)
+    branches = rows.filter(has_party_branch=True).count()
+    cadres = rows.filter(has_party_branch=True, cadre_full_time=True).count()
+    assert (branches, cadres) == (3, 2)
+    assert got["cadre_coverage"].value == Decimal(str(round(100 * cadres / branches, 1)))
+    assert got["secretary_heads_elected"].value == 2
+    assert got["full_time_property_managers"].value == 6
+    assert got["takeover_on_time_rate"].value == Decimal(str(round(100 * 1 / 3, 1)))
