@@ -122,6 +122,7 @@ OBJECT_ARGS = {
     ("governance:task-verify", "pk"): "task",
     ("governance:takeover", "pk"): "takeover",
     ("governance:takeover-act", "pk"): "takeover_item",
+    ("governance:registry-compound", "pk"): "compound",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",

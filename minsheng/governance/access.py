@@ -236,6 +236,19 @@ def registry_compounds_for(user) -> QuerySet[Compound]:
         _prefixes(s, MANAGE_GOVERNANCE) + _prefixes(s, INSPECT_COMPOUNDS), "region__code"))
 
 
+def registry_prefix(user) -> str | None:
+    """The widest region whose registry figures the user reads ('' for everything)."""
+    s = scope_of(user)
+    if s.everything:
+        return ""
+    found = sorted(_prefixes(s, MANAGE_GOVERNANCE) + _prefixes(s, INSPECT_COMPOUNDS), key=len)
+    return found[0] if found else None
+
+
+def access_registry_compound_by_id(user, pk) -> Compound:
+    return _get(registry_compounds_for(user), pk)
+
+
 def nav(user) -> dict[str, bool]:
     """What the shell's navigation shows (web/context.py)."""
     s = scope_of(user)
@@ -243,5 +256,6 @@ def nav(user) -> dict[str, bool]:
                            or bool(s.managed_company_ids)),
             "rectification": (s.has_right(MANAGE_GOVERNANCE)
                               or tasks_for(user).exists()),
+            "registry": s.has_right(MANAGE_GOVERNANCE) or s.has_right(INSPECT_COMPOUNDS),
             "takeovers": (s.has_right(MANAGE_GOVERNANCE) or s.has_right(INSPECT_COMPOUNDS)
                           or bool(s.managed_company_ids))}

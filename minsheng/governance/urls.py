@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path
 
 from minsheng.governance import rectification_views as rv
+from minsheng.governance import registry_views as gv
 from minsheng.governance import takeover_views as tv
 from minsheng.governance import views
 
@@ -28,6 +29,8 @@ urlpatterns = [
     path("governance/takeovers/", tv.index, name="takeovers"),
     path("governance/takeovers/<int:pk>/", tv.detail, name="takeover"),
     path("governance/takeovers/items/<int:pk>/act/", tv.act, name="takeover-act"),
+    path("governance/registry/", gv.index, name="registry"),
+    path("governance/registry/<int:pk>/", gv.compound, name="registry-compound"),
     path("public/survey/<str:token>/", views.survey, name="survey"),
     path("public/property-ranking/", views.ranking, name="ranking"),
 ]

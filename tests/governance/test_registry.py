@@ -7,10 +7,11 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from minsheng.governance import registry
 from minsheng.governance.models import GovernanceRecord
-from minsheng.places.models import Compound
+from minsheng.places.models import Compound, Region
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 6, 1, 4, tzinfo=dt.UTC)
@@ -53,3 +54,25 @@ def test_history_keeps_last_years_committee_coverage_after_this_years_change(use
         with pytest.raises(ValidationError):  # a party-secretary head needs a committee
             registry.do_change_governance(without, on=dt.date(2026, 4, 1), by=None,
                                           committee="")
+
+
+def test_the_registry_pages_record_a_change_for_editors_only(client_for) -> None:
+    street1 = Region.objects.filter(parent_id="131002000000").order_by("code")[0]
+    c = Compound.objects.filter(region__code__startswith=street1.code[:9],
+                                committee="").first()
+    url = reverse("governance:registry-compound", args=[c.pk])
+    s1 = client_for("street1")
+    assert s1.get(reverse("governance:registry")).status_code == 200
+    r = s1.post(url, {"on": "2000-01-02", "form": "none", "committee": "owners",
+                      "election_date": "2000-01-01", "turnout": "75.5", "street_approved": "on",
+                      "has_party_branch": "on", "head_is_party_secretary": "on",
+                      "property_managers": "1", "cadre_unit": "区住建局", "note": ""})
+    assert r.status_code == 302, r.content.decode()[:500]
+    c.refresh_from_db()
+    assert c.committee == "owners"
+    assert GovernanceRecord.objects.get(compound=c, valid_to__isnull=True).turnout == 75.5
+    for name in ("street2", "property1", "resident1", "viewer1"):
+        assert client_for(name).get(url).status_code == 404, name
+        assert client_for(name).post(url, {"on": "2000-01-03"}).status_code == 404, name
+    for name in ("property1", "resident1", "viewer1"):
+        assert client_for(name).get(reverse("governance:registry")).status_code == 403, name
