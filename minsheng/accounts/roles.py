@@ -66,7 +66,7 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     VIEW_BUDGET, PLAN_SERVICES, VIEW_CASE_STATS,
                                     VIEW_REGION_DISPUTES, IMPORT_CASES, VIEW_MONITORING,
                                     RECORD_MONITORING, MANAGE_MONITORING,
-                                    MANAGE_GOVERNANCE}),
+                                    MANAGE_GOVERNANCE, INSPECT_COMPOUNDS}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
                                       VIEW_CASE_STATS}),
