@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "minsheng.cases",
     "minsheng.assistance",
     "minsheng.employment",
+    "minsheng.governance",
     "minsheng.indicators",
     "minsheng.reports",
     "minsheng.web",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("minsheng.places.api")),
     path("admin/", admin.site.urls),
     path("assistance/monitoring/", include("minsheng.assistance.monitoring_urls")),
+    path("", include("minsheng.governance.urls")),
     path("", include("minsheng.projects.urls")),
     path("", include("minsheng.lifecircle.urls")),
     path("", include("minsheng.cases.urls")),

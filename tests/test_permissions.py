@@ -49,6 +49,19 @@ from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
 from minsheng.employment import access as employment_access
 from minsheng.employment.models import Course, Employer, Event, Referral, Unemployment, Vacancy
+from minsheng.governance import access as governance_access
+from minsheng.governance import actions as governance_actions
+from minsheng.governance.models import (
+    Inspection,
+    Scheme,
+    SchemeItem,
+    Scorecard,
+    Survey,
+    Takeover,
+    TakeoverItem,
+    Task,
+    TaskList,
+)
 from minsheng.indicators.models import DataSet, Indicator
 from minsheng.lifecircle.access import access_proposal_by_id, access_run_by_id
 from minsheng.lifecircle.models import Proposal, Run
@@ -71,6 +84,7 @@ PUBLIC = {
     "cases:new", "cases:compound-search", "cases:map-data", "cases:track", "cases:track-photo",
     "projects:public", "projects:public-year", "api-schema", "employment:public",
     "projects:photo", "cases:public-photo",  # public photos of public projects and cases only
+    "governance:ranking", "governance:survey",
     "open311-root", "open311-discovery", "open311-services", "open311-service",
     "open311-requests", "open311-request", "open311-token", "open311:*",
 }
@@ -143,12 +157,25 @@ OBJECT_ARGS = {
     ("employment:event", "pk"): "event",
     ("employment:referral", "pk"): "referral",
     ("employment:course", "pk"): "course",
+    ("governance:scorecard", "pk"): "scorecard",
+    ("governance:object", "pk"): "scorecard",
+    ("governance:inspection", "pk"): "inspection",
+    ("governance:photo", "pk"): "inspection",
+    ("governance:task-list", "pk"): "task_list",
+    ("governance:task", "pk"): "task",
+    ("governance:task-submit", "pk"): "task",
+    ("governance:task-verify", "pk"): "task",
+    ("governance:takeover", "pk"): "takeover",
+    ("governance:takeover-act", "pk"): "takeover_item",
+    ("governance:registry-compound", "pk"): "compound",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
               "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert",
               "assistance:household", "assistance:change", "employment:registration",
-              "employment:event", "employment:course"}
+              "employment:event", "employment:course",
+              "governance:scorecard", "governance:inspection", "governance:task-list",
+              "governance:task", "governance:takeover"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -178,6 +205,8 @@ VALUES = {
     ("indicators:entry_upload", "period"): lambda o: str(o.year - 1),
     ("admin:app_list", "app_label"): lambda o: "places",
     ("assistance:batch-file", "fmt"): lambda o: "csv",
+    ("governance:photo", "n"): lambda o: 0,
+    ("governance:survey", "token"): lambda o: o.survey_token,
 }
 
 
@@ -235,6 +264,7 @@ class Objects:
     indicator: str
     dataset: str
     year: int
+    survey_token: str = ""
 
 
 CANDIDATES = {
@@ -263,6 +293,12 @@ CANDIDATES = {
     "event": lambda: Event.objects.order_by("pk"),
     "referral": lambda: Referral.objects.order_by("pk"),
     "course": lambda: Course.objects.order_by("pk"),
+    "scorecard": lambda: Scorecard.objects.order_by("pk"),
+    "inspection": lambda: Inspection.objects.order_by("pk"),
+    "task_list": lambda: TaskList.objects.order_by("pk"),
+    "task": lambda: Task.objects.order_by("pk"),
+    "takeover": lambda: Takeover.objects.order_by("pk"),
+    "takeover_item": lambda: TakeoverItem.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -276,6 +312,9 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "review": "enrolment__region__code", "cycle": "region__code", "batch": "cycle__region__code",
     "unemployment": "region__code",
     "event": "region__code", "referral": "region__code", "course": "region__code",
+    "scorecard": "scheme__region__code", "inspection": "region__code",
+    "task_list": "region__code", "task": "task_list__region__code",
+    "takeover": "region__code", "takeover_item": "takeover__region__code",
 }
 
 
@@ -316,6 +355,12 @@ READABLE = {
     "event": employment_access.events_for,
     "referral": employment_access.referrals_for,
     "course": employment_access.courses_for,
+    "scorecard": governance_access.scorecards_for,
+    "inspection": governance_access.inspections_for,
+    "task_list": governance_access.task_lists_for,
+    "task": governance_access.tasks_for,
+    "takeover": governance_access.takeovers_for,
+    "takeover_item": governance_access.takeover_items_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -338,6 +383,42 @@ def inside_and_outside(kind: str, user) -> tuple[object | None, object | None]:
         inside = next((r for r in rows if ok(r.pk)), None)
         outside = next((r for r in rows if not ok(r.pk)), None)
     return inside, outside
+
+
+def _governance_objects(year: int) -> str:
+    """A scheme in each district with scorecards and an inspection, and a survey link."""
+    token = ""
+    for district in ("131002", OTHER):
+        scheme = Scheme.objects.create(code=f"perm-{district}", name="考评",
+                                       region_id=district.ljust(12, "0"),
+                                       bands=[["合格", 60], ["不合格", 0]])
+        SchemeItem.objects.create(scheme=scheme, code="clean", name="环境", weight=100,
+                                  source=SchemeItem.Source.INSPECTION)
+        compound = Compound.objects.filter(region__code__startswith=district,
+                                           property_company__isnull=False).order_by("pk").first()
+        if compound is None:
+            company = Organisation.objects.create(
+                name="平城区物业公司", kind=Organisation.Kind.PROPERTY_COMPANY,
+                region_id=district.ljust(12, "0"))
+            compound = Compound.objects.filter(region__code__startswith=district).first()
+            compound.property_company = company
+            compound.save(update_fields=["property_company"])
+        Inspection.objects.create(scheme=scheme, compound=compound,
+                                  company_id=compound.property_company_id,
+                                  region_id=compound.region_id, inspected_on=timezone.localdate(),
+                                  results={"clean": 80})
+        governance_actions.do_compute_scores(scheme, str(year))
+        token = token or Survey.objects.create(scheme=scheme, compound=compound).token
+        tl = TaskList.objects.create(name="清单", kind=TaskList.Kind.FEEDBACK,
+                                     region_id=district.ljust(12, "0"))
+        Task.objects.create(task_list=tl, number=1, area="市容", problem="问题",
+                            unit_id=compound.property_company_id, deadline=timezone.localdate())
+        to = Takeover.objects.create(name="接管", company_id=compound.property_company_id,
+                                     region_id=district.ljust(12, "0"),
+                                     started_on=timezone.localdate())
+        TakeoverItem.objects.create(takeover=to, compound=compound, standard="cleaning",
+                                    requirement="清理", deadline=timezone.localdate())
+    return token
 
 
 @pytest.fixture(scope="module")
@@ -386,13 +467,15 @@ def objects(django_db_setup, django_db_blocker):
             PaymentBatch.objects.create(cycle=cycle, seq=1, kind="regular",
                                         exported_at=timezone.now())
         _employment_outside(other, compound)
+        survey_token = _governance_objects(year)
         public = Case.objects.filter(public=True).exclude(attachments=None).order_by("pk").first()
         public = public or Case.objects.filter(public=True).order_by("pk").first()
         photo = Attachment.objects.filter(case=public).first()
         yield Objects(token=public.token, photo_pk=photo.pk if photo else 1,
                       case_type=ct.code, case_number=str(public.pk),
                       indicator=Indicator.objects.order_by("code").first().code,
-                      dataset=DataSet.objects.order_by("code").first().code, year=year)
+                      dataset=DataSet.objects.order_by("code").first().code, year=year,
+                      survey_token=survey_token)
         transaction.set_rollback(True)
 
 

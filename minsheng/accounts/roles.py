@@ -68,6 +68,10 @@ MANAGE_EMPLOYMENT = "manage_employment"  # the employment service: every employm
 REGISTER_EMPLOYMENT = "register_employment"  # register (un)employment of the region's residents
 VIEW_EMPLOYMENT = "view_employment"  # read the region's employment records and figures
 EMPLOYER_PORTAL = "employer_portal"  # an employer: its own vacancies and the referrals to them
+# Property-service evaluation (governance/access.py): run it for the region (schemes, scores,
+# publication); inspect the property companies' compounds of one's area on a phone
+MANAGE_GOVERNANCE = "manage_governance"
+INSPECT_COMPOUNDS = "inspect_compounds"
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
@@ -87,7 +91,8 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     # employment/access.py counts MANAGE_EMPLOYMENT only through
                                     # a human-resources department, EMPLOYER_PORTAL only through
                                     # an employer's organisation
-                                    REGISTER_EMPLOYMENT, MANAGE_EMPLOYMENT, EMPLOYER_PORTAL}),
+                                    REGISTER_EMPLOYMENT, MANAGE_EMPLOYMENT, EMPLOYER_PORTAL,
+                                    MANAGE_GOVERNANCE, INSPECT_COMPOUNDS}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
                                       VIEW_CASE_STATS, VIEW_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
@@ -100,13 +105,13 @@ RIGHTS: dict[str, frozenset[str]] = {
                                   VIEW_MONITORING, RECORD_MONITORING,
                                   VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
                                   REVIEW_ASSISTANCE, VIEW_ASSISTANCE_STATS,
-                                  VIEW_EMPLOYMENT, REGISTER_EMPLOYMENT}),
+                                  VIEW_EMPLOYMENT, REGISTER_EMPLOYMENT, INSPECT_COMPOUNDS}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
                                      VIEW_AREA_PROJECTS, PLAN_SERVICES, VIEW_MONITORING,
                                      RECORD_MONITORING, VIEW_HOUSEHOLDS,
                                      REGISTER_HOUSEHOLDS, VIEW_ASSISTANCE_STATS,
-                                     REGISTER_EMPLOYMENT}),
+                                     REGISTER_EMPLOYMENT, INSPECT_COMPOUNDS}),
     Role.GRID_WORKER: frozenset({VIEW_PERSONAL, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                  PATROL, VIEW_AREA_PROJECTS, VIEW_MONITORING,
                                  RECORD_MONITORING, VIEW_HOUSEHOLDS,

@@ -354,5 +354,6 @@ def lifecircle(prefix: str, period: Period) -> Iterable[Row]:
 from minsheng.indicators import (  # noqa: E402
     sources_assistance,  # noqa: F401 - 社会救助
     sources_employment,  # noqa: F401 - 就业服务
+    sources_governance,  # noqa: F401 - 整改清单, 物业考评, 小区治理
     sources_monitoring,  # noqa: F401 - 防返贫 monitoring
 )

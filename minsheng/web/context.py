@@ -12,6 +12,7 @@ from minsheng.assistance.access import can_view_stats as can_assistance
 from minsheng.assistance.monitoring_access import can_view_records as can_monitor
 from minsheng.cases.access import can_patrol, can_see_stats, has_queue, is_case_staff, queue_for
 from minsheng.employment.access import uses_employment
+from minsheng.governance.access import nav as governance_nav
 from minsheng.indicators.access import returns_to_review
 from minsheng.places.regionswitch import current_region, switchable_regions
 from minsheng.places.scope import editable_regions_for, scope_of
@@ -35,6 +36,7 @@ def shell(request):
         "dashboard": scope.has_right(VIEW_INDICATORS),
         "entry": scope.has_right(ENTER_DATA) or scope.has_right(APPROVE_DATA),
         "report": scope.has_right(VIEW_INDICATORS) or scope.has_right(MANAGE_REPORTS)}
+    ctx["governance_nav"] = governance_nav(user)
     ctx["can_monitor"] = can_monitor(user)
     ctx["case_nav"] = {"queue": has_queue(user), "staff": is_case_staff(user),
                        "patrol": can_patrol(user), "stats": can_see_stats(user)}

@@ -16,6 +16,7 @@ from minsheng.assistance.monitoring_demo import generate as generate_monitoring
 from minsheng.cases.demo import DEMO_API_KEY
 from minsheng.cases.demo import generate as generate_cases
 from minsheng.employment.demo import generate as generate_employment
+from minsheng.governance.demo import generate as generate_governance
 from minsheng.indicators.demo import generate as generate_indicators
 from minsheng.lifecircle.services import ensure_computed
 from minsheng.places.demo import generate as generate_places
@@ -58,6 +59,7 @@ class Command(BaseCommand):
         accounts = create_demo_accounts("131002")
         generate_projects("131002", progress_cb=say)
         generate_cases("131002", progress=say)
+        generate_governance("131002", progress=say)
         generate_monitoring("131002", progress=say)
         t_assist = time.monotonic()
         generate_assistance("131002", progress=say)

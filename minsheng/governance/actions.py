@@ -1,0 +1,133 @@
+"""Every change to the evaluation: atomic, audited (accounts.masking.log)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from minsheng.accounts.masking import log
+from minsheng.governance import services
+from minsheng.governance.models import (
+    Inspection,
+    InspectionPhoto,
+    Scheme,
+    SchemeItem,
+    Scorecard,
+    Survey,
+    SurveyAnswer,
+)
+from minsheng.lib.images import Photo
+from minsheng.places.models import Compound, code_prefix
+
+
+@transaction.atomic
+def do_compute_scores(scheme: Scheme, period_code: str, *, by=None) -> list[Scorecard]:
+    """(Re)compute the scorecards of a scheme's period; objections and publication are kept."""
+    period = services.parse_period(period_code)
+    now = timezone.now()
+    out = []
+    for company, card in services.compute(scheme, period):
+        sc, _created = Scorecard.objects.update_or_create(
+            scheme=scheme, period=period.code, company=company,
+            defaults={"total": None if card.total is None else Decimal(str(card.total)),
+                      "grade": card.grade, "items": services.card_to_json(card),
+                      "computed_at": now})
+        out.append(sc)
+    log(by, "governance.compute", scheme, region_code=scheme.region_id,
+        detail=f"{scheme.code} {period.code}: {len(out)}")
+    return out
+
+
+@transaction.atomic
+def do_publish(scheme: Scheme, period_code: str, *, by) -> int:
+    n = Scorecard.objects.filter(scheme=scheme, period=period_code).update(published=True)
+    log(by, "governance.publish", scheme, region_code=scheme.region_id,
+        detail=f"{scheme.code} {period_code}: {n}")
+    return n
+
+
+@transaction.atomic
+def do_object(card: Scorecard, *, reason: str, by) -> Scorecard:
+    """The company objects to its scorecard, once, with a reason."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("请填写异议理由"))
+    card = Scorecard.objects.select_for_update().get(pk=card.pk)
+    if card.objected_at is not None:
+        raise ValidationError(_("每期考评结果只能提出一次异议"))
+    card.objection, card.objected_at = reason[:2000], timezone.now()
+    card.save(update_fields=["objection", "objected_at"])
+    log(by, "governance.object", card, region_code=card.company.region_id)
+    return card
+
+
+@transaction.atomic
+def do_record_inspection(*, scheme: Scheme, compound: Compound, kind: str, day: dt.date,
+                         results: dict[str, float], note: str, photos: list[Photo],
+                         by) -> Inspection:
+    if compound.property_company_id is None:
+        raise ValidationError(_("该小区没有物业服务企业，无需物业考评检查"))
+    if day > timezone.localdate():
+        raise ValidationError(_("检查日期不能晚于今天"))
+    codes = set(scheme.items.filter(source=SchemeItem.Source.INSPECTION)
+                .values_list("code", flat=True))
+    clean = {}
+    for k, v in results.items():
+        if k not in codes or not 0 <= float(v) <= 100:
+            raise ValidationError(_("检查项目或分数无效"))
+        clean[k] = float(v)
+    ins = Inspection.objects.create(
+        scheme=scheme, compound=compound, company_id=compound.property_company_id,
+        region_id=compound.region_id, kind=kind, inspected_on=day, inspector=by,
+        results=clean, note=note)
+    for p in photos:
+        InspectionPhoto.objects.create(inspection=ins, image=p.file())
+    log(by, "governance.inspect", ins, region_code=compound.region_id)
+    return ins
+
+
+@transaction.atomic
+def do_open_surveys(scheme: Scheme, *, by) -> int:
+    """A questionnaire (link token) for every compound with a property company in the scheme's
+    region that has none yet; returns how many were opened."""
+    have = set(Survey.objects.filter(scheme=scheme).values_list("compound_id", flat=True))
+    new = [Survey(scheme=scheme, compound_id=pk) for pk in Compound.objects.filter(
+        region__code__startswith=code_prefix(scheme.region_id), property_company__isnull=False).values_list("pk", flat=True)
+        if pk not in have]
+    Survey.objects.bulk_create(new)
+    log(by, "governance.open_surveys", scheme, region_code=scheme.region_id,
+        detail=f"{scheme.code}: {len(new)}")
+    return len(new)
+
+
+def normalise_household(text: str) -> str:
+    """'3号楼 2单元 501' and '3-2-501' are the same household."""
+    digits = "".join(c if c.isdigit() else " " for c in (text or "")).split()
+    return "-".join(str(int(d)) for d in digits)[:40]
+
+
+def do_answer_survey(survey: Survey, *, household: str, answers: dict[str, int],
+                     day: dt.date | None = None) -> SurveyAnswer:
+    """A household answers its compound's questionnaire; a second answer is refused (the
+    database constraint survey_one_answer_per_household decides, not a prior read)."""
+    key = normalise_household(household)
+    if not key:
+        raise ValidationError(_("请填写楼栋、单元和门牌号"))
+    if not survey.open or survey.compound.property_company_id is None:
+        raise ValidationError(_("该问卷已关闭"))
+    codes = set(survey.scheme.items.filter(source=SchemeItem.Source.SURVEY)
+                .values_list("code", flat=True))
+    if set(answers) != codes or any(type(v) is not int or not 1 <= v <= 5 for v in answers.values()):
+        raise ValidationError(_("请回答每个问题（1—5分）"))
+    try:
+        with transaction.atomic():
+            return SurveyAnswer.objects.create(
+                survey=survey, household=key, company_id=survey.compound.property_company_id,
+                answers=answers, answered_on=day or timezone.localdate())
+    except IntegrityError:
+        raise ValidationError(_("该户已经填写过本问卷")) from None

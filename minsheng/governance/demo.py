@@ -1,0 +1,164 @@
+"""Demo of the property-service evaluation and rectification lists for 安次区 (generated and
+labelled, deterministic): a quarterly scheme, inspections and survey answers over the last 15
+months, scorecards computed from them and from the demo's cases for last year (published) and
+this quarter, and a 创城 list of 11 areas and 40 problems partly rectified. Dates are relative to
+today and never in the future; rows are bulk-created. Idempotent: nothing happens when the
+district already has the demo scheme."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.db import transaction
+from django.utils import timezone
+
+from minsheng.governance import actions
+from minsheng.governance.models import (
+    Inspection,
+    Scheme,
+    SchemeItem,
+    Survey,
+    SurveyAnswer,
+    Takeover,
+    TakeoverItem,
+    Task,
+    TaskList,
+)
+from minsheng.places.models import Compound, Organisation, code_prefix
+
+SRC = SchemeItem.Source
+M = SchemeItem.Metric
+ITEMS = [  # code, name, weight, source, metric
+    ("ontime", "诉求按时办结率", 30, SRC.CASES, M.ON_TIME),
+    ("accept", "诉求按时受理率", 10, SRC.CASES, M.ACCEPT_ON_TIME),
+    ("rating", "诉求办理群众评价", 10, SRC.CASES, M.RATING),
+    ("clean", "环境卫生（楼道、垃圾清运）", 15, SRC.INSPECTION, ""),
+    ("facility", "设施设备维护（电梯、消防、照明）", 15, SRC.INSPECTION, ""),
+    ("satisfied", "居民满意度", 20, SRC.SURVEY, ""),
+]
+BANDS = [["优秀", 90], ["良好", 80], ["合格", 60], ["不合格", 0]]
+AREAS = ["市容环境", "背街小巷", "农贸市场", "交通秩序", "公共设施", "老旧小区", "公益广告",
+         "窗口单位", "校园周边", "建筑工地", "城乡结合部"]
+PROBLEMS = ["垃圾堆放未及时清运", "占道经营", "非机动车乱停乱放", "小广告乱贴乱画", "路灯损坏",
+            "井盖缺失", "绿化带缺株断垄", "公益广告破损", "楼道杂物堆放", "围挡破损"]
+
+
+def _day(rng: random.Random, today: dt.date, days_back: int) -> dt.date:
+    return today - dt.timedelta(days=rng.randint(0, days_back))
+
+
+@transaction.atomic
+def generate(district6: str = "131002", progress=print) -> None:
+    district = district6.ljust(12, "0")
+    if Scheme.objects.filter(code=f"property-{district6}").exists():
+        return
+    rng = random.Random(f"minsheng-governance-{district6}")  # noqa: S311 - demo data
+    today = timezone.localdate()
+    scheme = Scheme.objects.create(code=f"property-{district6}", name="物业服务企业考评（演示）",
+                                   region_id=district, period=Scheme.Period.QUARTER, bands=BANDS)
+    SchemeItem.objects.bulk_create(
+        SchemeItem(scheme=scheme, code=c, name=n, weight=w, source=s, metric=m, order=k)
+        for k, (c, n, w, s, m) in enumerate(ITEMS))
+
+    compounds = list(Compound.objects.filter(region__code__startswith=district6,
+                                             property_company__isnull=False).order_by("pk"))
+    # each company a level of its own, so the grades differ
+    level = {pk: rng.uniform(55, 95) for pk in {c.property_company_id for c in compounds}}
+    inspections = []
+    for c in compounds:
+        for _k in range(rng.randint(1, 4)):
+            base = level[c.property_company_id]
+            inspections.append(Inspection(
+                scheme=scheme, compound=c, company_id=c.property_company_id, region_id=c.region_id,
+                kind=rng.choice(Inspection.Kind.values), inspected_on=_day(rng, today, 450),
+                results={"clean": round(min(100, max(0, rng.gauss(base, 8)))),
+                         "facility": round(min(100, max(0, rng.gauss(base, 10))))},
+                note="演示生成的检查记录", generated=True))
+    Inspection.objects.bulk_create(inspections)
+    surveys = Survey.objects.bulk_create(Survey(scheme=scheme, compound=c) for c in compounds)
+    answers = []
+    for s, c in zip(surveys, compounds, strict=True):
+        base = level[c.property_company_id]
+        for n in rng.sample(range(1, 200), rng.randint(3, 12)):
+            score = min(5, max(1, round(rng.gauss(base / 20, 0.8))))
+            answers.append(SurveyAnswer(
+                survey=s, household=f"{n // 40 + 1}-{n % 4 + 1}-{n % 40 + 101}",
+                company_id=c.property_company_id, answers={"satisfied": score},
+                answered_on=_day(rng, today, 450), generated=True))
+    SurveyAnswer.objects.bulk_create(answers)
+    last_year = str(today.year - 1)
+    actions.do_compute_scores(scheme, last_year)
+    actions.do_publish(scheme, last_year, by=None)
+    actions.do_compute_scores(scheme, f"{today.year}Q{(today.month - 1) // 3 + 1}")
+    progress(f"物业考评：{len(inspections)} 次检查，{len(answers)} 份问卷，"
+             f"{len(level)} 家企业评分（{last_year} 年已公布，本季度待公布）")
+    _rectification(district, rng, today)
+    progress("整改清单：创城问题 11 个领域 40 个问题，部分已整改核验")
+    n = _takeover(district, rng, today, units_company=level)
+    progress(f"无物业小区接管：{n} 个无物业小区（演示生成）由一家企业接管，标准项目有时限")
+
+
+STANDARDS = [  # standard, requirement, days after the start
+    (TakeoverItem.Standard.CLEANING, "楼道、绿地、屋面垃圾清理完毕，建立日常保洁制度", 30),
+    (TakeoverItem.Standard.REPAIR, "单元门、路灯、排水设施修复完好", 90),
+    (TakeoverItem.Standard.PARKING, "划定停车位，设置道闸或专人管理", 120),
+    (TakeoverItem.Standard.GREENING, "补植绿化，主要道路照明全覆盖", 150),
+]
+
+
+def _takeover(district: str, rng: random.Random, today: dt.date, units_company) -> int:
+    """The district's generated no-management compounds taken over by one company."""
+    compounds = list(Compound.objects.filter(
+        region__code__startswith=code_prefix(district), generated=True,
+        property_status=Compound.PropertyStatus.NONE).order_by("pk")[:81])
+    if not compounds or not units_company:
+        return 0
+    company_id = max(units_company, key=units_company.get)  # the best-rated company
+    started = today - dt.timedelta(days=100)
+    to = Takeover.objects.create(name="无物业小区托管接管（演示）", company_id=company_id,
+                                 region_id=district, started_on=started, generated=True)
+    items = []
+    for c in compounds:
+        for standard, requirement, days in STANDARDS:
+            deadline = started + dt.timedelta(days=days + rng.randint(0, 20))
+            item = TakeoverItem(takeover=to, compound=c, standard=standard,
+                                requirement=requirement, deadline=deadline)
+            if deadline <= today and rng.random() < 0.8:
+                item.state = rng.choice([TakeoverItem.State.PASSED] * 4
+                                        + [TakeoverItem.State.DONE, TakeoverItem.State.FAILED])
+                item.done_on = min(today, deadline + dt.timedelta(days=rng.randint(-10, 5)))
+                if item.state != TakeoverItem.State.DONE:
+                    item.checked_on = min(today, item.done_on + dt.timedelta(days=3))
+                if item.state == TakeoverItem.State.FAILED:
+                    item.check_note = "复查未达标（演示）"
+            items.append(item)
+    TakeoverItem.objects.bulk_create(items)
+    return len(compounds)
+
+
+def _rectification(district: str, rng: random.Random, today: dt.date) -> None:
+    K = Organisation.Kind
+    units = list(Organisation.objects.filter(
+        region__code__startswith=code_prefix(district),
+        kind__in=[K.STREET_OFFICE, K.DEPARTMENT]).order_by("pk")[:20])
+    tl = TaskList.objects.create(name="创建全国文明城市问题整改清单（演示）",
+                                 kind=TaskList.Kind.CIVILISED_CITY, region_id=district,
+                                 generated=True)
+    now = timezone.now()
+    tasks = []
+    for k in range(40):
+        created = today - dt.timedelta(days=rng.randint(30, 120))
+        deadline = created + dt.timedelta(days=rng.choice([30, 45, 60, 90, 150]))
+        state = rng.choices(list(Task.State.values), weights=[3, 2, 1, 5])[0]
+        t = Task(task_list=tl, number=k + 1, area=AREAS[k % len(AREAS)],
+                 problem=f"{AREAS[k % len(AREAS)]}：{rng.choice(PROBLEMS)}",
+                 unit=units[k % len(units)], deadline=deadline, state=state)
+        if state != Task.State.ASSIGNED:
+            t.evidence, t.submitted_at = "已按要求整改（演示）", now - dt.timedelta(days=3)
+        if state == Task.State.VERIFIED:
+            t.verified_at = now - dt.timedelta(days=1)
+        if state == Task.State.RETURNED:
+            t.return_reason = "复查仍有问题（演示）"
+        tasks.append(t)
+    Task.objects.bulk_create(tasks)

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.governance.models import Inspection
+from minsheng.lib.images import clean_image
+from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
+
+SCORE_CHOICES = [(5, _("非常满意")), (4, _("满意")), (3, _("一般")), (2, _("不满意")),
+                 (1, _("非常不满意"))]
+
+
+class ObjectionForm(forms.Form):
+    reason = forms.CharField(label=_("异议理由"), max_length=2000, widget=forms.Textarea,
+                             validators=[MULTI_LINE])
+
+
+class PeriodForm(forms.Form):
+    scheme = forms.IntegerField()
+    period = forms.CharField(max_length=6, validators=[SINGLE_LINE])
+
+
+class InspectionForm(forms.Form):
+    """The checklist: one 0–100 score per inspection item of the scheme, photos, a note."""
+
+    kind = forms.ChoiceField(label=_("方式"), choices=Inspection.Kind.choices)
+    day = forms.DateField(label=_("检查日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("说明"), max_length=2000, required=False,
+                           widget=forms.Textarea(attrs={"rows": 3}), validators=[MULTI_LINE])
+    photo = forms.FileField(label=_("照片"), required=False,
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/*",
+                                                                   "capture": "environment"}))
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        self.fields["day"].initial = timezone.localdate()
+        for it in self.items:
+            self.fields[f"item_{it.code}"] = forms.IntegerField(
+                label=f"{it.name}（0—100）", min_value=0, max_value=100)
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("检查日期不能晚于今天"))
+        return day
+
+    def clean_photo(self):
+        return clean_image(self.cleaned_data.get("photo"))
+
+    def results(self) -> dict[str, int]:
+        return {it.code: self.cleaned_data[f"item_{it.code}"] for it in self.items}
+
+
+class SurveyForm(forms.Form):
+    household = forms.CharField(label=_("楼栋-单元-门牌号"), max_length=40,
+                                validators=[SINGLE_LINE],
+                                help_text=_("例如 3-2-501；每户只能填写一次"))
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.items = list(items)
+        for it in self.items:
+            self.fields[f"item_{it.code}"] = forms.TypedChoiceField(
+                label=it.name, choices=SCORE_CHOICES, coerce=int, widget=forms.RadioSelect)
+
+    def answers(self) -> dict[str, int]:
+        return {it.code: self.cleaned_data[f"item_{it.code}"] for it in self.items}

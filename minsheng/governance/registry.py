@@ -1,0 +1,103 @@
+"""The compound governance registry with history: every change is a dated row
+(GovernanceRecord, valid_from/valid_to), so a figure as of last year reads last year's rows.
+
+A compound that never changed has no row: its places.Compound fields are its state throughout.
+The first change writes that state as a row 'since before records' (valid_from empty) closed on
+the change's date, then the new state from that date. Figures as of a day read the row valid that
+day, or the Compound fields for compounds without rows (SQL counts, no loop over compounds).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from minsheng.accounts.masking import log
+from minsheng.governance.models import GovernanceRecord
+from minsheng.places.models import Compound
+
+R = GovernanceRecord.Form
+FIELDS = ("form", "property_company", "committee", "election_date", "turnout",
+          "street_approved", "has_party_branch", "head_is_party_secretary", "cadre_full_time",
+          "cadre_unit", "property_managers")
+# places.Compound's property_status for each form (自管 has no own value there: 业委会 runs it)
+STATUS = {R.COMPANY: "company", R.MANAGEMENT_COMMITTEE: "management_committee",
+          R.OWNERS_COMMITTEE: "owners_committee", R.SELF: "owners_committee", R.NONE: "none"}
+
+
+def _baseline(c: Compound) -> dict[str, Any]:
+    form = {v: k for k, v in STATUS.items() if k != R.SELF}.get(c.property_status, R.NONE)
+    return {"form": form, "property_company_id": c.property_company_id,
+            "committee": c.committee, "head_is_party_secretary": c.head_is_party_secretary,
+            "has_party_branch": c.head_is_party_secretary}
+
+
+@transaction.atomic
+def do_change_governance(compound: Compound, *, on: dt.date, by, note: str = "",
+                         **changes: Any) -> GovernanceRecord:
+    """From `on`, the compound is governed as before except for `changes` (FIELDS)."""
+    unknown = set(changes) - set(FIELDS)
+    if unknown:
+        raise ValidationError(_("未知的登记项：%(f)s") % {"f": "、".join(sorted(unknown))})
+    if on > timezone.localdate():
+        raise ValidationError(_("变更日期不能晚于今天"))
+    compound = Compound.objects.select_for_update().get(pk=compound.pk)
+    current = (GovernanceRecord.objects.select_for_update()
+               .filter(compound=compound, valid_to__isnull=True).first())
+    if current is None:
+        current = GovernanceRecord.objects.create(compound=compound, valid_from=None,
+                                                  note="登记前状态", **_baseline(compound))
+    if current.valid_from is not None and on <= current.valid_from:
+        raise ValidationError(_("变更日期须晚于上一次变更（%(d)s）") % {"d": current.valid_from})
+    values = {f: getattr(current, f) for f in FIELDS}
+    values.update(changes)
+    if values["committee"] and values["committee"] not in Compound.Committee.values:
+        raise ValidationError(_("业委会/物管会类型无效"))
+    if values["head_is_party_secretary"] and not values["committee"]:
+        raise ValidationError(_("没有业委会/物管会，主任不能由党支部书记担任"))
+    current.valid_to = on
+    current.save(update_fields=["valid_to"])
+    record = GovernanceRecord.objects.create(compound=compound, valid_from=on, changed_by=by,
+                                             note=note[:200], **values)
+    # other code reads the compound's current fields: keep them in step
+    compound.property_status = STATUS[record.form]
+    compound.property_company = record.property_company
+    compound.committee = record.committee
+    compound.head_is_party_secretary = record.head_is_party_secretary
+    compound.save(update_fields=["property_status", "property_company", "committee",
+                                 "head_is_party_secretary"])
+    log(by, "governance.change", compound, detail=", ".join(sorted(changes)))
+    return record
+
+
+def _valid_on(day: dt.date) -> Q:
+    return ((Q(valid_from__isnull=True) | Q(valid_from__lte=day))
+            & (Q(valid_to__isnull=True) | Q(valid_to__gt=day)))
+
+
+def figures_on(prefix: str, day: dt.date) -> dict[str, int]:
+    """Counts of the compounds of a region (code prefix) as governed on `day`."""
+    compounds = Compound.objects.filter(region__code__startswith=prefix)
+    has_rows = GovernanceRecord.objects.filter(compound=OuterRef("pk"))
+    untouched = compounds.annotate(r=Exists(has_rows)).filter(r=False)
+    rows = GovernanceRecord.objects.filter(_valid_on(day), compound__in=compounds)
+    managed_or_committee_rows = rows.filter(~Q(form=R.NONE) | ~Q(committee=""))
+    managed_or_committee_plain = untouched.filter(~Q(property_status="none") | ~Q(committee=""))
+    return {
+        "compounds": compounds.count(),
+        "covered": managed_or_committee_rows.count() + managed_or_committee_plain.count(),
+        "with_committee": rows.exclude(committee="").count()
+        + untouched.exclude(committee="").count(),
+        "party_branch": rows.filter(has_party_branch=True).count(),
+        "full_time_cadre": rows.filter(has_party_branch=True, cadre_full_time=True).count(),
+        "secretary_heads_elected": rows.filter(head_is_party_secretary=True,
+                                               election_date__isnull=False,
+                                               street_approved=True).count(),
+        "property_managers": sum(rows.values_list("property_managers", flat=True)),
+    }

@@ -1,0 +1,74 @@
+"""Pages of the governance registry: the compounds of one's area as governed today, and one
+compound's history with a dated change (places' EDIT_PLACES right over the compound's region,
+the right that already edits compounds)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.governance import access, registry
+from minsheng.governance.models import GovernanceRecord
+from minsheng.lib.validators import SINGLE_LINE
+from minsheng.places.scope import can_edit
+
+
+class ChangeForm(forms.ModelForm):
+    on = forms.DateField(label=_("变更日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = GovernanceRecord
+        fields = ["form", "committee", "election_date", "turnout", "street_approved",
+                  "has_party_branch", "head_is_party_secretary", "cadre_full_time",
+                  "cadre_unit", "property_managers", "note"]
+        widgets = {"election_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["on"].initial = timezone.localdate()
+        for name in ("cadre_unit", "note"):
+            self.fields[name].validators.append(SINGLE_LINE)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    compounds = access.registry_compounds_for(request.user)
+    if not access.nav(request.user)["registry"]:
+        raise PermissionDenied
+    today = timezone.localdate()
+    prefix = access.registry_prefix(request.user)
+    figures = registry.figures_on(prefix, today) if prefix is not None else None
+    return render(request, "governance/registry.html", {
+        "compounds": compounds.select_related("region", "property_company")
+        .order_by("region_id", "name")[:300], "figures": figures})
+
+
+@login_required
+def compound(request: HttpRequest, pk: int) -> HttpResponse:
+    c = access.access_registry_compound_by_id(request.user, pk)
+    editable = can_edit(request.user, c.region_id)
+    form = ChangeForm(request.POST or None) if editable else None
+    if request.method == "POST":
+        if not editable:
+            raise PermissionDenied
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k not in ("on", "note")}
+            # the company is chosen where places are edited; here only kept or dropped
+            data["property_company"] = (c.property_company if data["form"] == "company"
+                                        else None)
+            try:
+                registry.do_change_governance(c, on=form.cleaned_data["on"], by=request.user,
+                                              note=form.cleaned_data["note"], **data)
+                messages.success(request, _("已登记变更"))
+                return redirect("governance:registry-compound", pk=c.pk)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+    return render(request, "governance/registry_compound.html", {
+        "c": c, "form": form,
+        "history": GovernanceRecord.objects.filter(compound=c).order_by("-valid_to", "-pk")})

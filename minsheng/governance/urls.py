@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from minsheng.governance import rectification_views as rv
+from minsheng.governance import registry_views as gv
+from minsheng.governance import takeover_views as tv
+from minsheng.governance import views
+
+app_name = "governance"
+urlpatterns = [
+    path("governance/", views.index, name="index"),
+    path("governance/scorecards/<int:pk>/", views.scorecard, name="scorecard"),
+    path("governance/scorecards/<int:pk>/object/", views.object_to, name="object"),
+    path("governance/compute/", views.compute, name="compute"),
+    path("governance/publish/", views.publish, name="publish"),
+    path("governance/surveys/", views.surveys, name="surveys"),
+    path("governance/surveys/open/", views.open_surveys, name="open-surveys"),
+    path("governance/scores.xlsx", views.export, name="export"),
+    path("governance/inspections/new/", views.inspect, name="inspect"),
+    path("governance/inspections/<int:pk>/", views.inspection, name="inspection"),
+    path("governance/inspections/<int:pk>/photos/<int:n>/", views.photo, name="photo"),
+    path("governance/rectification/", rv.lists, name="task-lists"),
+    path("governance/rectification/template.xlsx", rv.template, name="task-template"),
+    path("governance/rectification/<int:pk>/", rv.task_list, name="task-list"),
+    path("governance/rectification/tasks/<int:pk>/", rv.task, name="task"),
+    path("governance/rectification/tasks/<int:pk>/submit/", rv.submit, name="task-submit"),
+    path("governance/rectification/tasks/<int:pk>/verify/", rv.verify, name="task-verify"),
+    path("governance/takeovers/", tv.index, name="takeovers"),
+    path("governance/takeovers/<int:pk>/", tv.detail, name="takeover"),
+    path("governance/takeovers/items/<int:pk>/act/", tv.act, name="takeover-act"),
+    path("governance/registry/", gv.index, name="registry"),
+    path("governance/registry/<int:pk>/", gv.compound, name="registry-compound"),
+    path("public/survey/<str:token>/", views.survey, name="survey"),
+    path("public/property-ranking/", views.ranking, name="ranking"),
+]
