@@ -19,6 +19,38 @@ from minsheng.places.models import Compound, Grid, Organisation, Region
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
+class Priority(models.IntegerChoices):
+    """Lower sorts first: urgent cases head every queue."""
+
+    URGENT = 1, _("紧急")
+    HIGH = 2, _("优先")
+    NORMAL = 3, _("一般")
+
+
+class Holiday(models.Model):
+    """A date of the working calendar that differs from Monday–Friday: a public holiday (放假) or a
+    weekend date that is a make-up working day (调休上班). The district maintains it in the back
+    office; the national dates of each year ship as data (cases/data/holidays-YYYY.json)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKDAY = "workday", _("调休上班")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
+    name = models.CharField(_("节日"), max_length=30, blank=True)
+    source = models.CharField(_("来源"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = _("节假日与调休")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
 class CaseType(models.Model):
     """A kind of case (the catalogue is a fixture a district edits in the back office)."""
 
@@ -43,6 +75,13 @@ class CaseType(models.Model):
         help_text=_("发生在有物业公司的小区时派给该物业服务企业，否则派给默认承办单位"))
     accept_hours = models.PositiveIntegerField(_("受理时限（小时）"), default=24)
     resolve_hours = models.PositiveIntegerField(_("办结时限（小时）"), default=168)
+    accept_work_hours = models.PositiveIntegerField(
+        _("受理时限（工作小时）"), default=7,
+        help_text=_("按工作时间计，节假日不计，调休上班日计入"))
+    resolve_work_days = models.PositiveIntegerField(
+        _("办结时限（工作日）"), default=5, help_text=_("自提交次日起算的工作日，至该日下班"))
+    priority = models.PositiveSmallIntegerField(_("默认优先级"), choices=Priority.choices,
+                                                default=Priority.NORMAL)
     mediation = models.BooleanField(_("需要调解"), default=False)
     admin_review = models.BooleanField(_("行政争议/复议"), default=False)
     public = models.BooleanField(_("可在公开地图显示"), default=True)
@@ -125,6 +164,11 @@ class Case(models.Model):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="assigned_cases",
                                  verbose_name=_("经办人"))
+    priority = models.PositiveSmallIntegerField(_("优先级"), choices=Priority.choices,
+                                                default=Priority.NORMAL, db_index=True)
+    paused_at = models.DateTimeField(
+        _("暂停计时时间"), null=True, blank=True,
+        help_text=_("等待居民补充材料或答复时暂停计时，恢复时时限顺延暂停的工作时间"))
     created_at = models.DateTimeField(_("提交时间"), db_index=True)
     accept_due = models.DateTimeField(_("受理时限"))
     resolve_due = models.DateTimeField(_("办结时限"))
@@ -184,6 +228,9 @@ class CaseEvent(models.Model):
         MERGED = "merged", _("合并")
         CLOSED = "closed", _("关闭")
         MEDIATION = "mediation", _("调解")
+        PAUSED = "paused", _("暂停计时")
+        RESUMED = "resumed", _("恢复计时")
+        PRIORITY = "priority", _("调整优先级")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(db_index=True)

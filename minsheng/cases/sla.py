@@ -16,8 +16,10 @@ S = Case.Status
 
 
 def overdue(now: dt.datetime):
+    """Open cases past their running deadline; a paused clock (waiting for the resident) never
+    runs out."""
     return Case.objects.filter(Q(status=S.ASSIGNED, accept_due__lt=now) |
-                               Q(status=S.ACCEPTED, resolve_due__lt=now))
+                               Q(status=S.ACCEPTED, resolve_due__lt=now), paused_at__isnull=True)
 
 
 def check(now: dt.datetime | None = None) -> dict[str, int]:

@@ -44,7 +44,7 @@ from minsheng.cases.access import (
 )
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
 from minsheng.cases.duplicates import near_duplicates
-from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification
+from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification, Priority
 from minsheng.lib.http import RateLimit
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
 from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
@@ -56,7 +56,8 @@ RATE_LIMIT = 5  # resident filings per IP and per session …
 RATE_WINDOW = 3600  # … per hour
 FILING_LIMIT = RateLimit("cases:file", RATE_LIMIT, RATE_WINDOW)
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
-ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge")
+ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge", "pause", "resume",
+           "priority")
 PHONE = RegexValidator(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$",
                        gettext_lazy("请填写正确的联系电话（手机或座机号码）。"))
 
@@ -531,9 +532,9 @@ class QueueFilter(forms.Form):
 
 
 def _by_due(qs):
-    """Open cases ordered by their running deadline (the most overdue first)."""
+    """Open cases, urgent first, then by their running deadline (the most overdue first)."""
     return qs.annotate(due=DbCase(When(status=S.ASSIGNED, then=F("accept_due")),
-                                 default=F("resolve_due"))).order_by("due", "pk")
+                                 default=F("resolve_due"))).order_by("priority", "due", "pk")
 
 
 @login_required
@@ -702,6 +703,8 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         dups.append({"case": other, "distance": round(dist), "merge": merge,
                      "description": mask_text(other.description)})
     can = {a: workflow.allowed(user, case, a) for a in ACTIONS if a != "merge"}
+    can["pause"] = can["pause"] and case.paused_at is None
+    can["resume"] = can["resume"] and case.paused_at is not None
     case.clock = _clock(case, now)  # the header shows it through cases/_clock.html
     ctx = {
         "case": case, "events": events, "photos": photos, "personal": personal,
@@ -720,6 +723,7 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         "admin_review": getattr(case, "admin_review", None) if case.case_type.admin_review
         else None,
         "compound_boundary": case.compound.boundary if case.compound_id else None,
+        "priorities": Priority.choices,
     }
     return render(request, "cases/detail.html", ctx, status=status)
 
@@ -758,6 +762,9 @@ DONE = {
     "return": gettext_lazy("已退回重新派单。"),
     "resolve": gettext_lazy("已办结，等待居民评价。"),
     "merge": gettext_lazy("已合并。"),
+    "pause": gettext_lazy("已暂停计时。"),
+    "resume": gettext_lazy("已恢复计时，时限已顺延。"),
+    "priority": gettext_lazy("已调整优先级。"),
 }
 
 
@@ -804,6 +811,15 @@ def act(request, pk: int, action: str):
                 raise ValidationError(_("请选择要合并到的诉求。"))
             target = access_case_by_id(user, raw)
             workflow.do_merge(user, case, target, p.get("reason", "").strip())
+        elif action == "pause":
+            workflow.do_pause(user, case, p.get("reason", ""))
+        elif action == "resume":
+            workflow.do_resume(user, case, p.get("note", ""))
+        elif action == "priority":
+            raw = p.get("priority", "")
+            if not raw.isdigit():
+                raise ValidationError({"priority": _("请选择优先级。")})
+            workflow.do_set_priority(user, case, int(raw), p.get("reason", ""))
     except ValidationError as e:
         case.refresh_from_db()
         return _detail(request, case, errors={action: e.messages}, posted=p)

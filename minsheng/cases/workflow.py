@@ -18,7 +18,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from minsheng.accounts.roles import SUPERVISE_CASES
-from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Mediation, Notification
+from minsheng.cases.clocks import calendar, clocks_of, deadlines, extend_by_pause
+from minsheng.cases.models import (
+    AdminReview,
+    Case,
+    CaseEvent,
+    CaseType,
+    Mediation,
+    Notification,
+    Priority,
+)
 from minsheng.cases.routing import dispatcher, escalation_target, nearest_org, route
 from minsheng.places.locate import locate
 from minsheng.places.models import Organisation, Region
@@ -39,6 +48,9 @@ TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
     "close": ({S.RESOLVED}, S.CLOSED),
     "escalate": ({S.ASSIGNED, S.ACCEPTED}, None),
     "merge": ({S.ASSIGNED, S.ACCEPTED}, S.MERGED),
+    "pause": ({S.ASSIGNED, S.ACCEPTED}, None),  # waiting for the resident: clocks stop
+    "resume": ({S.ASSIGNED, S.ACCEPTED}, None),
+    "priority": ({S.ASSIGNED, S.ACCEPTED}, None),
 }
 
 
@@ -95,8 +107,10 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
             lat: float | None = None, region: Region | None = None, compound=None,
             address: str = "", reporter=None, reporter_name: str = "", reporter_phone: str = "",
             external_id: str = "", attributes: dict | None = None,
-            at: dt.datetime | None = None, generated: bool = False) -> Case:
-    """File a case: locate it, route it, start its clocks, log created + routed, notify."""
+            at: dt.datetime | None = None, generated: bool = False,
+            priority: int | None = None) -> Case:
+    """File a case: locate it, route it, start its clocks (working time, by its priority), log
+    created + routed, notify (urgent cases say so first)."""
     if not description.strip():
         raise ValidationError({"description": "请描述问题。"})
     if not case_type.active:
@@ -120,13 +134,16 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
         raise ValidationError({"lat": "请在地图上标出位置，或选择所在小区。"})
     at = at or _now()
     org = route(case_type, region, compound)
+    priority = case_type.priority if priority is None else int(priority)
+    if priority not in Priority.values:
+        raise ValidationError({"priority": "优先级无效。"})
+    accept_due, resolve_due = deadlines(case_type, at, priority)
     case = Case.objects.create(
         number=f"new-{secrets.token_hex(8)}", token=secrets.token_urlsafe(16)[:22],
         case_type=case_type, description=description.strip(), channel=channel, region=region,
         grid=grid, compound=compound, lng=lng, lat=lat, address=address, reporter=reporter,
         reporter_name=reporter_name, reporter_phone=reporter_phone, organisation=org,
-        created_at=at, accept_due=at + dt.timedelta(hours=case_type.accept_hours),
-        resolve_due=at + dt.timedelta(hours=case_type.resolve_hours),
+        created_at=at, accept_due=accept_due, resolve_due=resolve_due, priority=priority,
         external_id=external_id, attributes=attributes or {}, public=case_type.public,
         generated=generated, status=S.ASSIGNED)
     # The number carries the primary key, so concurrent filings never collide.
@@ -134,7 +151,8 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
     case.save(update_fields=["number"])
     _event(case, A.CREATED, reporter, at=at, note=case.get_channel_display())
     _event(case, A.ROUTED, None, from_status=S.ASSIGNED, at=at, note=f"派至 {org.name}")
-    _notify(case, f"新{case_type.name}：{case.number}")
+    urgent = "【紧急】" if priority == Priority.URGENT else ""
+    _notify(case, f"{urgent}新{case_type.name}：{case.number}")
     if case_type.mediation:
         committee = org if org.kind == Organisation.Kind.MEDIATION_COMMITTEE else nearest_org(
             Organisation.Kind.MEDIATION_COMMITTEE, region)
@@ -243,8 +261,8 @@ def do_rate(user, case: Case, *, fixed: bool, rating: int, comment: str = "",
     else:
         case.status, case.reopen_count = S.ACCEPTED, case.reopen_count + 1
         case.resolved_at = None
-        case.resolve_due = max(case.resolve_due, _now() + dt.timedelta(
-            hours=case.case_type.resolve_hours))
+        case.resolve_due = max(case.resolve_due, calendar().add_days(
+            _now(), clocks_of(case.case_type, case.priority)[1]))
         case.save(update_fields=["rating", "verdict", "status", "reopen_count", "resolved_at",
                                  "resolve_due"])
         _event(case, A.REOPENED, user, from_status=before, note=comment or "居民评价问题未解决")
@@ -267,6 +285,66 @@ def do_merge(user, case: Case, into: Case, reason: str = "") -> Case:
 
 
 @transaction.atomic
+def do_pause(user, case: Case, reason: str) -> Case:
+    """Waiting for the resident (material, an answer, access to the home): the clocks stop."""
+    case = _locked(case)
+    _check(user, case, "pause")
+    if case.paused_at is not None:
+        raise ValidationError("计时已暂停。")
+    if not reason.strip():
+        raise ValidationError({"reason": "暂停计时必须写明等待居民的事项。"})
+    case.paused_at = _now()
+    case.save(update_fields=["paused_at"])
+    _event(case, A.PAUSED, user, from_status=case.status, note=reason.strip())
+    return case
+
+
+@transaction.atomic
+def do_resume(user, case: Case, note: str = "") -> Case:
+    """The clocks run again; both deadlines move by the working time the pause lasted."""
+    case = _locked(case)
+    _check(user, case, "resume")
+    if case.paused_at is None:
+        raise ValidationError("计时未暂停。")
+    now, cal = _now(), calendar()
+    seconds = cal.working_seconds(case.paused_at, now)
+    case.accept_due = extend_by_pause(case.accept_due, case.paused_at, now, cal)
+    case.resolve_due = extend_by_pause(case.resolve_due, case.paused_at, now, cal)
+    case.paused_at = None
+    case.save(update_fields=["paused_at", "accept_due", "resolve_due"])
+    _event(case, A.RESUMED, user, from_status=case.status,
+           note=(note.strip() + " " if note.strip() else "")
+           + f"暂停 {seconds / 3600:.1f} 个工作小时，时限相应顺延")
+    return case
+
+
+@transaction.atomic
+def do_set_priority(user, case: Case, priority: int, reason: str) -> Case:
+    """A new priority restarts neither clock but takes the shorter of the old and new deadlines
+    counted from filing (raising it shortens, lowering it never lengthens a deadline)."""
+    case = _locked(case)
+    _check(user, case, "priority")
+    priority = int(priority)
+    if priority not in Priority.values:
+        raise ValidationError({"priority": "优先级无效。"})
+    if not reason.strip():
+        raise ValidationError({"reason": "调整优先级必须写明原因。"})
+    if priority == case.priority:
+        return case
+    accept_due, resolve_due = deadlines(case.case_type, case.created_at, priority)
+    before = case.get_priority_display()
+    case.priority = priority
+    case.accept_due, case.resolve_due = (min(case.accept_due, accept_due),
+                                         min(case.resolve_due, resolve_due))
+    case.save(update_fields=["priority", "accept_due", "resolve_due"])
+    _event(case, A.PRIORITY, user, from_status=case.status,
+           note=f"{before} → {case.get_priority_display()}：{reason.strip()}")
+    if priority == Priority.URGENT:
+        _notify(case, f"【紧急】{case.number} 调整为紧急")
+    return case
+
+
+@transaction.atomic
 def system_escalate(case: Case, now: dt.datetime | None = None) -> Case | None:
     """Overdue: flag it and move it to the parent region's office (sla.py calls this)."""
     case = _locked(case)
@@ -281,8 +359,10 @@ def system_escalate(case: Case, now: dt.datetime | None = None) -> Case | None:
         case.organisation = target
     # the escalated office gets a fresh acceptance window so the case does not cascade at once
     base = now or _now()
-    case.accept_due = max(case.accept_due, base + dt.timedelta(hours=case.case_type.accept_hours))
-    case.resolve_due = max(case.resolve_due, base + dt.timedelta(hours=24))
+    cal = calendar()
+    case.accept_due = max(case.accept_due, cal.add_hours(
+        base, clocks_of(case.case_type, case.priority)[0]))
+    case.resolve_due = max(case.resolve_due, cal.add_days(base, 1))
     case.save(update_fields=["overdue", "escalation_level", "organisation", "accept_due",
                              "resolve_due"])
     note = (f"超过{due}时限，由 {before_org.name} 升级至 {target.name}" if target is not None
