@@ -231,6 +231,7 @@ class CaseEvent(models.Model):
         PAUSED = "paused", _("暂停计时")
         RESUMED = "resumed", _("恢复计时")
         PRIORITY = "priority", _("调整优先级")
+        EXTENSION = "extension", _("延期")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(db_index=True)
@@ -246,6 +247,37 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class Extension(models.Model):
+    """A handler's application to move a case's resolve deadline (延期), decided by a supervisor.
+    Only an approved one moves Case.resolve_due; every one is counted."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("未批准")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    reason = models.TextField(_("延期原因"))
+    old_due = models.DateTimeField(_("原办结时限"))
+    new_due = models.DateTimeField(_("申请延至"))
+    status = models.CharField(_("审批状态"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        constraints = [models.UniqueConstraint(
+            fields=["case"], condition=models.Q(status="pending"), name="one_pending_extension")]
 
 
 class Attachment(models.Model):

@@ -57,7 +57,7 @@ RATE_WINDOW = 3600  # … per hour
 FILING_LIMIT = RateLimit("cases:file", RATE_LIMIT, RATE_WINDOW)
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
 ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge", "pause", "resume",
-           "priority")
+           "priority", "extend", "decide")
 PHONE = RegexValidator(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$",
                        gettext_lazy("请填写正确的联系电话（手机或座机号码）。"))
 
@@ -724,6 +724,7 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         else None,
         "compound_boundary": case.compound.boundary if case.compound_id else None,
         "priorities": Priority.choices,
+        "extensions": list(case.extensions.all()),
     }
     return render(request, "cases/detail.html", ctx, status=status)
 
@@ -765,7 +766,21 @@ DONE = {
     "pause": gettext_lazy("已暂停计时。"),
     "resume": gettext_lazy("已恢复计时，时限已顺延。"),
     "priority": gettext_lazy("已调整优先级。"),
+    "extend": gettext_lazy("已提交延期申请，等待审批。"),
+    "decide": gettext_lazy("已审批延期申请。"),
 }
+
+
+def _new_due(raw: str) -> dt.datetime:
+    """A date (end of that working day, 17:30 local) or a local date-time from a form."""
+    try:
+        value = (dt.datetime.fromisoformat(raw.strip()) if "T" in raw or " " in raw.strip()
+                 else dt.datetime.combine(dt.date.fromisoformat(raw.strip()), dt.time(17, 30)))
+    except ValueError:
+        raise ValidationError({"new_due": _("请填写申请延至的日期。")}) from None
+    if not 2000 <= value.year <= 2100:
+        raise ValidationError({"new_due": _("请填写申请延至的日期。")})
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 @login_required
@@ -820,6 +835,12 @@ def act(request, pk: int, action: str):
             if not raw.isdigit():
                 raise ValidationError({"priority": _("请选择优先级。")})
             workflow.do_set_priority(user, case, int(raw), p.get("reason", ""))
+        elif action == "extend":
+            workflow.do_request_extension(user, case, p.get("reason", ""),
+                                          _new_due(p.get("new_due", "")))
+        elif action == "decide":
+            workflow.do_decide_extension(user, case, approve=p.get("approve") == "1",
+                                         note=p.get("note", ""))
     except ValidationError as e:
         case.refresh_from_db()
         return _detail(request, case, errors={action: e.messages}, posted=p)

@@ -24,6 +24,7 @@ from minsheng.cases.models import (
     Case,
     CaseEvent,
     CaseType,
+    Extension,
     Mediation,
     Notification,
     Priority,
@@ -51,6 +52,8 @@ TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
     "pause": ({S.ASSIGNED, S.ACCEPTED}, None),  # waiting for the resident: clocks stop
     "resume": ({S.ASSIGNED, S.ACCEPTED}, None),
     "priority": ({S.ASSIGNED, S.ACCEPTED}, None),
+    "extend": ({S.ACCEPTED}, None),  # the handler applies (延期)
+    "decide": ({S.ACCEPTED}, None),  # a supervisor approves or refuses
 }
 
 
@@ -86,6 +89,12 @@ def allowed(user, case: Case, action: str, *, token: str | None = None) -> bool:
         return False  # the system does these (sla.py)
     if action == "merge":
         return is_supervisor(user, case)
+    if action == "extend":
+        return is_handler(user, case) and not case.extensions.filter(
+            status=Extension.Status.PENDING).exists()
+    if action == "decide":  # never the applying office itself
+        return is_supervisor(user, case) and not is_handler(user, case) and case.extensions.filter(
+            status=Extension.Status.PENDING).exists()
     return is_handler(user, case) or is_supervisor(user, case)
 
 
@@ -342,6 +351,46 @@ def do_set_priority(user, case: Case, priority: int, reason: str) -> Case:
     if priority == Priority.URGENT:
         _notify(case, f"【紧急】{case.number} 调整为紧急")
     return case
+
+
+@transaction.atomic
+def do_request_extension(user, case: Case, reason: str, new_due: dt.datetime) -> Extension:
+    """The handling organisation asks to move the resolve deadline (one pending at a time)."""
+    case = _locked(case)
+    _check(user, case, "extend")
+    if not reason.strip():
+        raise ValidationError({"reason": "申请延期必须写明原因。"})
+    if new_due <= case.resolve_due:
+        raise ValidationError({"new_due": "申请延至的时间须晚于现办结时限。"})
+    if new_due > case.resolve_due + dt.timedelta(days=366):
+        raise ValidationError({"new_due": "延期不能超过一年。"})
+    ext = Extension.objects.create(case=case, reason=reason.strip(), old_due=case.resolve_due,
+                                   new_due=new_due, requested_by=user, requested_at=_now())
+    _event(case, A.EXTENSION, user, from_status=case.status,
+           note=f"申请延期至 {timezone.localtime(new_due):%Y-%m-%d %H:%M}：{reason.strip()}")
+    return ext
+
+
+@transaction.atomic
+def do_decide_extension(user, case: Case, *, approve: bool, note: str = "") -> Extension:
+    """A supervisor of the case's region approves (the deadline moves) or refuses."""
+    case = _locked(case)
+    _check(user, case, "decide")
+    ext = case.extensions.select_for_update().get(status=Extension.Status.PENDING)
+    if not approve and not note.strip():
+        raise ValidationError({"note": "不批准延期必须写明意见。"})
+    ext.status = Extension.Status.APPROVED if approve else Extension.Status.REFUSED
+    ext.decided_by, ext.decided_at, ext.decision_note = user, _now(), note.strip()[:500]
+    ext.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    if approve:
+        case.resolve_due = max(case.resolve_due, ext.new_due)
+        case.save(update_fields=["resolve_due"])
+    verdict = "批准延期" if approve else "不批准延期"
+    _event(case, A.EXTENSION, user, from_status=case.status,
+           note=f"{verdict}（{timezone.localtime(ext.new_due):%Y-%m-%d %H:%M}）"
+           + (f"：{note.strip()}" if note.strip() else ""))
+    _notify(case, f"延期申请{'已批准' if approve else '未批准'}：{case.number}")
+    return ext
 
 
 @transaction.atomic
