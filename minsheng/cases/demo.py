@@ -23,6 +23,7 @@ from minsheng.cases.models import (
     Case,
     CaseEvent,
     CaseType,
+    Extension,
     Mediation,
     MediationSession,
     Party,
@@ -140,10 +141,49 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     CaseEvent.objects.bulk_create(events, batch_size=1000)
     _mediations(rng, [c for c in cases if c.case_type.mediation], now)
     _reviews(rng, [c for c in cases if c.case_type.admin_review], now)
+    _extensions(rng, cases[6:], now)
     _due_soon(rng, cases[:3], now)
     _overdue(cases[3:6], now)
     progress(f"{district.name}: 生成去年以来的诉求 {len(cases)} 件及办理记录（含调解、复议、隐患）")
     return len(cases)
+
+
+def _extensions(rng, cases: list[Case], now: dt.datetime) -> None:
+    """About one accepted case in thirty asked for an extension (延期) while it was being handled:
+    most approved (the deadline moved), some refused, a few still waiting; all in the past."""
+    exts, events, moved = [], [], []
+    for c in cases:
+        if c.accepted_at is None or rng.random() > 0.033:
+            continue
+        end = min(c.resolved_at or now, now)
+        if end - c.accepted_at < dt.timedelta(hours=2):
+            continue
+        asked = c.accepted_at + (end - c.accepted_at) * rng.uniform(0.2, 0.6)
+        decided = asked + (end - asked) * rng.uniform(0.1, 0.5)
+        new_due = c.resolve_due + dt.timedelta(days=rng.randint(3, 10))
+        pending = c.resolved_at is None and rng.random() < 0.3
+        status = (Extension.Status.PENDING if pending else
+                  Extension.Status.APPROVED if rng.random() < 0.8 else Extension.Status.REFUSED)
+        reason = rng.choice(["需协调多个部门联合处置", "等待维修配件到货", "需走业主表决程序"])
+        exts.append(Extension(case=c, reason=reason, old_due=c.resolve_due, new_due=new_due,
+                              status=status, requested_at=asked,
+                              decided_at=None if pending else decided,
+                              decision_note="" if status != Extension.Status.REFUSED
+                              else "时限内可以办结"))
+        events.append(CaseEvent(case=c, at=asked, action=A.EXTENSION, from_status=S.ACCEPTED,
+                                to_status=S.ACCEPTED, organisation=c.organisation,
+                                note=f"申请延期至 {timezone.localtime(new_due):%Y-%m-%d %H:%M}：{reason}"))
+        if not pending:
+            verdict = "批准延期" if status == Extension.Status.APPROVED else "不批准延期"
+            events.append(CaseEvent(case=c, at=decided, action=A.EXTENSION,
+                                    from_status=S.ACCEPTED, to_status=S.ACCEPTED,
+                                    organisation=c.organisation, note=verdict))
+        if status == Extension.Status.APPROVED:
+            c.resolve_due = new_due
+            moved.append(c)
+    Extension.objects.bulk_create(exts, batch_size=500)
+    CaseEvent.objects.bulk_create(events, batch_size=1000)
+    Case.objects.bulk_update(moved, ["resolve_due"], batch_size=500)
 
 
 def _history(rng, c: Case, now: dt.datetime, events: list[CaseEvent]) -> None:

@@ -14,6 +14,11 @@ Definitions (one place, so the page, the JSON and the indicators agree):
 - On time: a resolved case accepted by its accept_due, resolved by its resolve_due and never
   flagged overdue (escalation pushes the due times back, so the overdue flag keeps a late case
   late). Rate = on-time / resolved.
+  The due times are set on working-day clocks (cases.clocks: working hours on the holiday
+  calendar, moved by pauses and approved extensions), so this one definition is the on-time rate on
+  working-day clocks.
+- Extensions (延期): applications on the cases received in the period, by decision; "cases
+  extended" counts the cases with at least one approved extension.
 - Average handling time: mean of (resolved_at − created_at) over resolved cases, in hours.
 - Satisfaction: mean rating (1–5) of rated cases; fixed share = verdict "fixed" among cases with
   a verdict.
@@ -56,7 +61,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minsheng.cases.access import cases_for
-from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Mediation
+from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Extension, Mediation
 from minsheng.places.models import Organisation, Region
 
 S = Case.Status
@@ -171,7 +176,18 @@ def case_figures(user, start, end, prefix: str | None = None) -> dict[str, Any]:
         "hazards_found": agg["n_hazards"],
         "hazards_fixed": agg["n_hazards_fixed"],
         "enterprises_interviewed": agg["n_interviews"],
+        "extensions": _extensions(qs),
     }
+
+
+def _extensions(cases) -> dict[str, int]:
+    ES = Extension.Status
+    agg = Extension.objects.filter(case__in=cases.values("pk")).aggregate(
+        applied=Count("id"), approved=Count("id", filter=Q(status=ES.APPROVED)),
+        refused=Count("id", filter=Q(status=ES.REFUSED)),
+        pending=Count("id", filter=Q(status=ES.PENDING)),
+        cases=Count("case", filter=Q(status=ES.APPROVED), distinct=True))
+    return agg
 
 
 def by_category(user, start, end, prefix: str | None = None) -> list[dict[str, Any]]:

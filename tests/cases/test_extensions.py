@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from minsheng.accounts.models import Membership
 from minsheng.accounts.roles import Role
-from minsheng.cases import workflow
+from minsheng.cases import stats, workflow
 from minsheng.cases.models import Case, CaseEvent, CaseType, Extension
 from minsheng.places.models import Compound
 
@@ -113,3 +113,17 @@ def test_extension_through_the_detail_page(client_for, case):
     case.refresh_from_db()
     assert case.extensions.get().status == Extension.Status.APPROVED
     assert case.resolve_due.date().isoformat() == due
+
+
+def test_extensions_are_counted_on_the_statistics_page(user, case, client_for):
+    start = case.created_at - dt.timedelta(days=1)
+    end = case.created_at + dt.timedelta(days=1)
+    before = stats.case_figures(user("district"), start, end)["extensions"]
+    workflow.do_request_extension(user("street1"), case, "x",
+                                  case.resolve_due + dt.timedelta(days=2))
+    workflow.do_decide_extension(user("district"), case, approve=True)
+    after = stats.case_figures(user("district"), start, end)["extensions"]
+    assert after["applied"] == before["applied"] + 1
+    assert after["approved"] == before["approved"] + 1
+    assert after["cases"] == before["cases"] + 1
+    assert "批准延期" in client_for("district").get("/cases/stats/").content.decode()
