@@ -28,6 +28,7 @@ from minsheng.cases.models import (
     MediationSession,
     Party,
     RoutingRule,
+    SupervisionOrder,
 )
 from minsheng.cases.routing import nearest_org, route
 from minsheng.places.demo import phone_number
@@ -142,6 +143,7 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     _mediations(rng, [c for c in cases if c.case_type.mediation], now)
     _reviews(rng, [c for c in cases if c.case_type.admin_review], now)
     _extensions(rng, cases[6:], now)
+    _supervisions(rng, cases[6:], now)
     _due_soon(rng, cases[:3], now)
     _overdue(cases[3:6], now)
     progress(f"{district.name}: 生成去年以来的诉求 {len(cases)} 件及办理记录（含调解、复议、隐患）")
@@ -184,6 +186,34 @@ def _extensions(rng, cases: list[Case], now: dt.datetime) -> None:
     Extension.objects.bulk_create(exts, batch_size=500)
     CaseEvent.objects.bulk_create(events, batch_size=1000)
     Case.objects.bulk_update(moved, ["resolve_due"], batch_size=500)
+
+
+def _supervisions(rng, cases: list[Case], now: dt.datetime) -> None:
+    """About one overdue case in four got a 督办 order two days after its deadline, answered within
+    three days mostly; the rest escalated when unanswered. All in the past."""
+    orders, events = [], []
+    for c in cases:
+        if not c.overdue or rng.random() > 0.25:
+            continue
+        issued = c.accept_due + dt.timedelta(hours=rng.uniform(1, 48))
+        due = issued + dt.timedelta(days=3)
+        if due + dt.timedelta(days=1) > now:
+            continue
+        answered = issued + dt.timedelta(hours=rng.uniform(4, 96)) if rng.random() < 0.85 else None
+        escalated = due if answered is None or answered > due else None
+        orders.append(SupervisionOrder(
+            case=c, organisation=c.organisation, instruction="超时未办，请说明原因并限期办结",
+            due=due, issued_at=issued, answer="已加派人员，限期办结" if answered else "",
+            answered_at=answered, escalated_at=escalated))
+        events.append(CaseEvent(case=c, at=issued, action=A.SUPERVISION, from_status=c.status,
+                                to_status=c.status, organisation=c.organisation,
+                                note="督办：超时未办，请说明原因并限期办结"))
+        if answered:
+            events.append(CaseEvent(case=c, at=answered, action=A.SUPERVISION,
+                                    from_status=c.status, to_status=c.status,
+                                    organisation=c.organisation, note="督办答复：已加派人员，限期办结"))
+    SupervisionOrder.objects.bulk_create(orders, batch_size=500)
+    CaseEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def _history(rng, c: Case, now: dt.datetime, events: list[CaseEvent]) -> None:

@@ -232,6 +232,7 @@ class CaseEvent(models.Model):
         RESUMED = "resumed", _("恢复计时")
         PRIORITY = "priority", _("调整优先级")
         EXTENSION = "extension", _("延期")
+        SUPERVISION = "supervision", _("督办")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(db_index=True)
@@ -278,6 +279,31 @@ class Extension(models.Model):
         verbose_name_plural = _("延期申请")
         constraints = [models.UniqueConstraint(
             fields=["case"], condition=models.Q(status="pending"), name="one_pending_extension")]
+
+
+class SupervisionOrder(models.Model):
+    """A supervisor's order (督办) on a case to the organisation holding it, with a deadline by
+    which that organisation must answer. An order unanswered past its deadline escalates once (the
+    SLA job notifies the office above and stamps escalated_at); every order is counted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervisions")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     verbose_name=_("被督办单位"))
+    instruction = models.TextField(_("督办要求"))
+    due = models.DateTimeField(_("答复时限"), db_index=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    issued_at = models.DateTimeField(_("督办时间"))
+    answer = models.TextField(_("答复"), blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("逾期升级时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["issued_at", "pk"]
+        verbose_name = _("督办单")
+        verbose_name_plural = _("督办单")
 
 
 class Attachment(models.Model):

@@ -19,6 +19,8 @@ Definitions (one place, so the page, the JSON and the indicators agree):
   working-day clocks.
 - Extensions (延期): applications on the cases received in the period, by decision; "cases
   extended" counts the cases with at least one approved extension.
+- 督办 orders: issued on the cases received in the period; answered, answered by their due
+  time, and escalated (unanswered past the due time, by the SLA job).
 - Average handling time: mean of (resolved_at − created_at) over resolved cases, in hours.
 - Satisfaction: mean rating (1–5) of rated cases; fixed share = verdict "fixed" among cases with
   a verdict.
@@ -61,7 +63,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minsheng.cases.access import cases_for
-from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Extension, Mediation
+from minsheng.cases.models import (
+    AdminReview,
+    Case,
+    CaseEvent,
+    CaseType,
+    Extension,
+    Mediation,
+    SupervisionOrder,
+)
 from minsheng.places.models import Organisation, Region
 
 S = Case.Status
@@ -177,7 +187,16 @@ def case_figures(user, start, end, prefix: str | None = None) -> dict[str, Any]:
         "hazards_fixed": agg["n_hazards_fixed"],
         "enterprises_interviewed": agg["n_interviews"],
         "extensions": _extensions(qs),
+        "supervision": _supervision(qs),
     }
+
+
+def _supervision(cases) -> dict[str, int]:
+    """督办 orders on the cases received in the period: issued, answered (on time), escalated."""
+    return SupervisionOrder.objects.filter(case__in=cases.values("pk")).aggregate(
+        issued=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)),
+        answered_on_time=Count("id", filter=Q(answered_at__lte=F("due"))),
+        escalated=Count("id", filter=Q(escalated_at__isnull=False)))
 
 
 def _extensions(cases) -> dict[str, int]:

@@ -57,7 +57,7 @@ RATE_WINDOW = 3600  # … per hour
 FILING_LIMIT = RateLimit("cases:file", RATE_LIMIT, RATE_WINDOW)
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
 ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge", "pause", "resume",
-           "priority", "extend", "decide")
+           "priority", "extend", "decide", "supervise", "answer")
 PHONE = RegexValidator(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$",
                        gettext_lazy("请填写正确的联系电话（手机或座机号码）。"))
 
@@ -725,6 +725,7 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         "compound_boundary": case.compound.boundary if case.compound_id else None,
         "priorities": Priority.choices,
         "extensions": list(case.extensions.all()),
+        "supervisions": list(case.supervisions.select_related("organisation")),
     }
     return render(request, "cases/detail.html", ctx, status=status)
 
@@ -768,18 +769,20 @@ DONE = {
     "priority": gettext_lazy("已调整优先级。"),
     "extend": gettext_lazy("已提交延期申请，等待审批。"),
     "decide": gettext_lazy("已审批延期申请。"),
+    "supervise": gettext_lazy("已下达督办。"),
+    "answer": gettext_lazy("已答复督办。"),
 }
 
 
-def _new_due(raw: str) -> dt.datetime:
+def _new_due(raw: str, field: str = "new_due") -> dt.datetime:
     """A date (end of that working day, 17:30 local) or a local date-time from a form."""
     try:
         value = (dt.datetime.fromisoformat(raw.strip()) if "T" in raw or " " in raw.strip()
                  else dt.datetime.combine(dt.date.fromisoformat(raw.strip()), dt.time(17, 30)))
     except ValueError:
-        raise ValidationError({"new_due": _("请填写申请延至的日期。")}) from None
+        raise ValidationError({field: _("请填写日期。")}) from None
     if not 2000 <= value.year <= 2100:
-        raise ValidationError({"new_due": _("请填写申请延至的日期。")})
+        raise ValidationError({field: _("请填写日期。")})
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
@@ -841,6 +844,11 @@ def act(request, pk: int, action: str):
         elif action == "decide":
             workflow.do_decide_extension(user, case, approve=p.get("approve") == "1",
                                          note=p.get("note", ""))
+        elif action == "supervise":
+            workflow.do_supervise(user, case, p.get("instruction", ""),
+                                  _new_due(p.get("due", ""), "due"))
+        elif action == "answer":
+            workflow.do_answer_supervision(user, case, p.get("answer", ""))
     except ValidationError as e:
         case.refresh_from_db()
         return _detail(request, case, errors={action: e.messages}, posted=p)

@@ -28,6 +28,7 @@ from minsheng.cases.models import (
     Mediation,
     Notification,
     Priority,
+    SupervisionOrder,
 )
 from minsheng.cases.routing import dispatcher, escalation_target, nearest_org, route
 from minsheng.places.locate import locate
@@ -54,6 +55,8 @@ TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
     "priority": ({S.ASSIGNED, S.ACCEPTED}, None),
     "extend": ({S.ACCEPTED}, None),  # the handler applies (延期)
     "decide": ({S.ACCEPTED}, None),  # a supervisor approves or refuses
+    "supervise": ({S.ASSIGNED, S.ACCEPTED}, None),  # 督办: a supervisor orders
+    "answer": ({S.ASSIGNED, S.ACCEPTED, S.RESOLVED, S.CLOSED}, None),  # the office answers
 }
 
 
@@ -92,6 +95,12 @@ def allowed(user, case: Case, action: str, *, token: str | None = None) -> bool:
     if action == "extend":
         return is_handler(user, case) and not case.extensions.filter(
             status=Extension.Status.PENDING).exists()
+    if action == "supervise":  # never the office that holds the case
+        return is_supervisor(user, case) and not is_handler(user, case)
+    if action == "answer":  # staff of the organisation the open order went to
+        return user.is_authenticated and user.memberships.filter(
+            organisation_id__in=case.supervisions.filter(answered_at__isnull=True).values(
+                "organisation_id")).exists()
     if action == "decide":  # never the applying office itself
         return is_supervisor(user, case) and not is_handler(user, case) and case.extensions.filter(
             status=Extension.Status.PENDING).exists()
@@ -391,6 +400,65 @@ def do_decide_extension(user, case: Case, *, approve: bool, note: str = "") -> E
            + (f"：{note.strip()}" if note.strip() else ""))
     _notify(case, f"延期申请{'已批准' if approve else '未批准'}：{case.number}")
     return ext
+
+
+@transaction.atomic
+def do_supervise(user, case: Case, instruction: str, due: dt.datetime) -> SupervisionOrder:
+    """A 督办 order to the organisation holding the case; it must answer by `due`."""
+    case = _locked(case)
+    _check(user, case, "supervise")
+    if not instruction.strip():
+        raise ValidationError({"instruction": "请填写督办要求。"})
+    now = _now()
+    if not now < due <= now + dt.timedelta(days=366):
+        raise ValidationError({"due": "答复时限须在今后一年之内。"})
+    order = SupervisionOrder.objects.create(
+        case=case, organisation=case.organisation, instruction=instruction.strip(), due=due,
+        issued_by=user, issued_at=now)
+    _event(case, A.SUPERVISION, user, from_status=case.status,
+           note=f"督办（{timezone.localtime(due):%Y-%m-%d %H:%M} 前答复）：{instruction.strip()}")
+    _notify(case, f"督办：{case.number}，请于 {timezone.localtime(due):%m-%d %H:%M} 前答复")
+    return order
+
+
+@transaction.atomic
+def do_answer_supervision(user, case: Case, answer: str) -> SupervisionOrder:
+    """The ordered organisation answers its oldest open order on the case."""
+    case = _locked(case)
+    _check(user, case, "answer")
+    if not answer.strip():
+        raise ValidationError({"answer": "请填写督办答复。"})
+    order = case.supervisions.select_for_update().filter(
+        answered_at__isnull=True, organisation__membership__user=user).order_by(
+        "issued_at", "pk").first()
+    order.answer, order.answered_by, order.answered_at = answer.strip(), user, _now()
+    order.save(update_fields=["answer", "answered_by", "answered_at"])
+    late = "（逾期）" if order.answered_at > order.due else ""
+    _event(case, A.SUPERVISION, user, from_status=case.status,
+           note=f"督办答复{late}：{answer.strip()}", organisation=order.organisation)
+    return order
+
+
+@transaction.atomic
+def system_escalate_supervision(order: SupervisionOrder,
+                                now: dt.datetime | None = None) -> SupervisionOrder | None:
+    """An order unanswered past its deadline: stamped and reported to the office above (once)."""
+    order = SupervisionOrder.objects.select_for_update().select_related(
+        "case", "organisation").get(pk=order.pk)
+    if order.answered_at is not None or order.escalated_at is not None:
+        return None
+    now = now or _now()
+    order.escalated_at = now
+    order.save(update_fields=["escalated_at"])
+    target = escalation_target(order.organisation)
+    case = order.case
+    _event(case, A.SUPERVISION, None, from_status=case.status, at=now,
+           note=f"督办逾期未答复（{order.organisation.name}），已报"
+           + (target.name if target else "区级督办"))
+    if target is not None:
+        Notification.objects.create(organisation=target, case=case,
+                                     message=f"督办逾期未答复：{case.number}（{order.organisation.name}）")
+    return order
 
 
 @transaction.atomic
