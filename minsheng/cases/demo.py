@@ -142,6 +142,7 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     CaseEvent.objects.bulk_create(events, batch_size=1000)
     _mediations(rng, [c for c in cases if c.case_type.mediation], now)
     _reviews(rng, [c for c in cases if c.case_type.admin_review], now)
+    _outcome_kinds(cases)
     _extensions(rng, cases[6:], now)
     _supervisions(rng, cases[6:], now)
     _due_soon(rng, cases[:3], now)
@@ -186,6 +187,34 @@ def _extensions(rng, cases: list[Case], now: dt.datetime) -> None:
     Extension.objects.bulk_create(exts, batch_size=500)
     CaseEvent.objects.bulk_create(events, batch_size=1000)
     Case.objects.bulk_update(moved, ["resolve_due"], batch_size=500)
+
+
+OUTCOMES = [  # (kind, weight, outcome text, rule, where)
+    ("resolved", 80, None, "", ""),
+    ("partly", 8, "已部分解决，其余纳入下一步计划", "", ""),
+    ("explained", 7, "已向居民解释说明，依规暂不能解决",
+     "《河北省城市市容和环境卫生条例》相关条款", ""),
+    ("redirected", 5, "不属于本平台受理范围，已告知居民去处", "", "110（治安案件）"),
+]
+
+
+def _outcome_kinds(cases: list[Case]) -> None:
+    """Each resolved case's outcome as data (its own random stream, so the rest of the demo is
+    unchanged)."""
+    rng = random.Random("minsheng-case-outcomes")  # noqa: S311 - not security
+    done = [c for c in cases if c.outcome]
+    texts: dict[str, list[int]] = {}
+    for c in done:
+        kind, _, text, rule, where = rng.choices(OUTCOMES, weights=[o[1] for o in OUTCOMES])[0]
+        c.outcome_kind, c.outcome_rule, c.outcome_redirect = kind, rule, where
+        if text:
+            c.outcome = text
+            texts.setdefault(text, []).append(c.pk)
+    Case.objects.bulk_update(done, ["outcome_kind", "outcome_rule", "outcome_redirect",
+                                    "outcome"], batch_size=500)
+    for text, pks in texts.items():  # the first 办结 event says the same
+        CaseEvent.objects.filter(case_id__in=pks, action=A.RESOLVED,
+                                 note__startswith="已").exclude(note="二次处理完毕").update(note=text)
 
 
 def _supervisions(rng, cases: list[Case], now: dt.datetime) -> None:

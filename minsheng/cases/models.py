@@ -27,6 +27,16 @@ class Priority(models.IntegerChoices):
     NORMAL = 3, _("一般")
 
 
+class OutcomeKind(models.TextChoices):
+    """What the handler did, as data beside the free-text outcome (the resident's verdict is
+    separate)."""
+
+    RESOLVED = "resolved", _("已解决")
+    PARTLY = "partly", _("部分解决")
+    EXPLAINED = "explained", _("解释说明（依规无法解决）")
+    REDIRECTED = "redirected", _("不属于受理范围（已告知去处）")
+
+
 class Holiday(models.Model):
     """A date of the working calendar that differs from Monday–Friday: a public holiday (放假) or a
     weekend date that is a make-up working day (调休上班). The district maintains it in the back
@@ -178,6 +188,12 @@ class Case(models.Model):
     escalation_level = models.PositiveSmallIntegerField(_("升级次数"), default=0)
     overdue = models.BooleanField(_("已超时"), default=False, db_index=True)
     outcome = models.TextField(_("办理结果"), blank=True)
+    outcome_kind = models.CharField(_("办理结果类型"), max_length=12, choices=OutcomeKind.choices,
+                                    blank=True, db_index=True)
+    outcome_rule = models.CharField(_("依据的规定"), max_length=300, blank=True,
+                                    help_text=_("解释说明（无法解决）时引用的法规政策条款"))
+    outcome_redirect = models.CharField(_("转至何处"), max_length=200, blank=True,
+                                        help_text=_("不属于本平台受理范围时告知居民的去处"))
     verdict = models.CharField(_("居民评价"), max_length=20, choices=Verdict.choices,
                                default="", blank=True)
     rating = models.PositiveSmallIntegerField(

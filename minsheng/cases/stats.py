@@ -21,6 +21,8 @@ Definitions (one place, so the page, the JSON and the indicators agree):
   extended" counts the cases with at least one approved extension.
 - 督办 orders: issued on the cases received in the period; answered, answered by their due
   time, and escalated (unanswered past the due time, by the SLA job).
+- Outcomes by kind: resolved cases by the handler's outcome kind (resolved, partly, explained,
+  redirected); cases resolved before the kind was recorded are not counted there.
 - Average handling time: mean of (resolved_at − created_at) over resolved cases, in hours.
 - Satisfaction: mean rating (1–5) of rated cases; fixed share = verdict "fixed" among cases with
   a verdict.
@@ -188,6 +190,8 @@ def case_figures(user, start, end, prefix: str | None = None) -> dict[str, Any]:
         "enterprises_interviewed": agg["n_interviews"],
         "extensions": _extensions(qs),
         "supervision": _supervision(qs),
+        "outcomes": dict(qs.filter(Q_RESOLVED).exclude(outcome_kind="").values_list(
+            "outcome_kind").annotate(n=Count("id")).order_by("outcome_kind")),
     }
 
 

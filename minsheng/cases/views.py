@@ -44,7 +44,15 @@ from minsheng.cases.access import (
 )
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
 from minsheng.cases.duplicates import near_duplicates
-from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification, Priority
+from minsheng.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseType,
+    Notification,
+    OutcomeKind,
+    Priority,
+)
 from minsheng.lib.http import RateLimit
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
 from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
@@ -724,6 +732,7 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         else None,
         "compound_boundary": case.compound.boundary if case.compound_id else None,
         "priorities": Priority.choices,
+        "outcome_kinds": OutcomeKind.choices,
         "extensions": list(case.extensions.all()),
         "supervisions": list(case.supervisions.select_related("organisation")),
     }
@@ -819,7 +828,9 @@ def act(request, pk: int, action: str):
         elif action == "resolve":
             photo = clean_photo(request.FILES.get("photo"))
             with transaction.atomic():
-                workflow.do_resolve(user, case, p.get("outcome", ""))
+                workflow.do_resolve(user, case, p.get("outcome", ""),
+                                    p.get("kind", "") or OutcomeKind.RESOLVED,
+                                    rule=p.get("rule", ""), redirect_to=p.get("redirect_to", ""))
                 event = case.events.filter(action=CaseEvent.Action.RESOLVED).order_by(
                     "-at", "-pk").first()
                 save_photo(case, photo, user=user, event=event)

@@ -27,6 +27,7 @@ from minsheng.cases.models import (
     Extension,
     Mediation,
     Notification,
+    OutcomeKind,
     Priority,
     SupervisionOrder,
 )
@@ -249,14 +250,26 @@ def do_return(user, case: Case, reason: str) -> Case:
 
 
 @transaction.atomic
-def do_resolve(user, case: Case, outcome: str) -> Case:
+def do_resolve(user, case: Case, outcome: str, kind: str = OutcomeKind.RESOLVED, *,
+               rule: str = "", redirect_to: str = "") -> Case:
+    """Resolved, partly resolved, explained (the rule cited) or not our remit (where to go)."""
     case = _locked(case)
     _check(user, case, "resolve")
     if not outcome.strip():
         raise ValidationError({"outcome": "请填写办理结果。"})
+    if kind not in OutcomeKind.values:
+        raise ValidationError({"kind": "请选择办理结果类型。"})
+    if kind == OutcomeKind.EXPLAINED and not rule.strip():
+        raise ValidationError({"rule": "解释说明须引用所依据的规定。"})
+    if kind == OutcomeKind.REDIRECTED and not redirect_to.strip():
+        raise ValidationError({"redirect_to": "不属于受理范围须写明转至何处。"})
     before = case.status
     case.status, case.resolved_at, case.outcome = S.RESOLVED, _now(), outcome.strip()
-    case.save(update_fields=["status", "resolved_at", "outcome"])
+    case.outcome_kind = kind
+    case.outcome_rule = rule.strip()[:300] if kind == OutcomeKind.EXPLAINED else ""
+    case.outcome_redirect = redirect_to.strip()[:200] if kind == OutcomeKind.REDIRECTED else ""
+    case.save(update_fields=["status", "resolved_at", "outcome", "outcome_kind", "outcome_rule",
+                             "outcome_redirect"])
     _event(case, A.RESOLVED, user, from_status=before, note=outcome.strip())
     return case
 
