@@ -253,6 +253,17 @@ Q_CLUSTER = {
 # Open311 GeoReport v2: POSTs a minute per API key (or per IP without a valid key); 0 = no limit.
 OPEN311_POST_RATE = envint("MINSHENG_OPEN311_RATE_PER_MINUTE", 120)
 
+# Case clocks count working time: the working periods of a working day (local time), and the
+# clocks of the two higher priorities (accept within N working hours, resolve within M working
+# days; a case type's own clocks apply when shorter). Holidays and 调休 days are data (cases.Holiday).
+CASE_WORKING_HOURS = env("MINSHENG_CASE_WORKING_HOURS", "09:00-12:00,13:30-17:30")
+CASE_CLOCKS = {
+    "urgent": (envint("MINSHENG_CASE_URGENT_ACCEPT_HOURS", 1),
+               envint("MINSHENG_CASE_URGENT_RESOLVE_DAYS", 1)),
+    "high": (envint("MINSHENG_CASE_HIGH_ACCEPT_HOURS", 2),
+             envint("MINSHENG_CASE_HIGH_RESOLVE_DAYS", 3)),
+}
+
 # Map: boundaries, compounds and facilities are drawn as vectors; a tile layer is optional.
 MAP_TILE_URL = env("MINSHENG_MAP_TILE_URL")
 MAP_TILE_ATTRIBUTION = env("MINSHENG_MAP_TILE_ATTRIBUTION")

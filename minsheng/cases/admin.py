@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from minsheng.accounts.roles import MANAGE_USERS
 from minsheng.cases.access import cases_for
-from minsheng.cases.models import ApiKey, Case, CaseType, RoutingRule
+from minsheng.cases.models import ApiKey, Case, CaseType, Holiday, RoutingRule
 from minsheng.places.admin import (
     CheckedFormAdmin,
     GlobalConfigAdmin,
@@ -65,10 +65,20 @@ class DistrictConfigAdmin(CheckedFormAdmin):
 
 @admin.register(CaseType)
 class CaseTypeAdmin(GlobalConfigAdmin):
-    list_display = ["code", "name", "group", "handler_kind", "accept_hours", "resolve_hours",
-                    "mediation", "public", "active"]
-    list_filter = ["group", "handler_kind", "active"]
-    list_editable = ["accept_hours", "resolve_hours", "active"]
+    list_display = ["code", "name", "group", "handler_kind", "priority", "accept_work_hours",
+                    "resolve_work_days", "mediation", "public", "active"]
+    list_filter = ["group", "handler_kind", "priority", "active"]
+    list_editable = ["priority", "accept_work_hours", "resolve_work_days", "active"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(GlobalConfigAdmin):
+    """The working calendar (national holidays and 调休 days; each year ships as data with its
+    source, and the loader never overwrites what is edited here)."""
+
+    list_display = ["date", "kind", "name", "year", "source"]
+    list_filter = ["year", "kind"]
+    date_hierarchy = "date"
 
 
 @admin.register(RoutingRule)

@@ -24,10 +24,12 @@ from minsheng.cases.models import (
     Case,
     CaseEvent,
     CaseType,
+    Extension,
     Mediation,
     MediationSession,
     Party,
     RoutingRule,
+    SupervisionOrder,
 )
 from minsheng.cases.routing import nearest_org, route
 from minsheng.lib.images import labelled_photo
@@ -142,6 +144,9 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     CaseEvent.objects.bulk_create(events, batch_size=1000)
     _mediations(rng, [c for c in cases if c.case_type.mediation], now)
     _reviews(rng, [c for c in cases if c.case_type.admin_review], now)
+    _outcome_kinds(cases)
+    _extensions(rng, cases[6:], now)
+    _supervisions(rng, cases[6:], now)
     _due_soon(rng, cases[:3], now)
     _overdue(cases[3:6], now)
     public = sorted((c for c in cases if c.public and c.case_type.public),
@@ -149,6 +154,100 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     _photos(public[:36:3])  # recent ones: Open311's default list covers the last 90 days
     progress(f"{district.name}: 生成去年以来的诉求 {len(cases)} 件及办理记录（含调解、复议、隐患）")
     return len(cases)
+
+
+def _extensions(rng, cases: list[Case], now: dt.datetime) -> None:
+    """About one accepted case in thirty asked for an extension (延期) while it was being handled:
+    most approved (the deadline moved), some refused, a few still waiting; all in the past."""
+    exts, events, moved = [], [], []
+    for c in cases:
+        if c.accepted_at is None or rng.random() > 0.033:
+            continue
+        end = min(c.resolved_at or now, now)
+        if end - c.accepted_at < dt.timedelta(hours=2):
+            continue
+        asked = c.accepted_at + (end - c.accepted_at) * rng.uniform(0.2, 0.6)
+        decided = asked + (end - asked) * rng.uniform(0.1, 0.5)
+        new_due = c.resolve_due + dt.timedelta(days=rng.randint(3, 10))
+        pending = c.resolved_at is None and rng.random() < 0.3
+        status = (Extension.Status.PENDING if pending else
+                  Extension.Status.APPROVED if rng.random() < 0.8 else Extension.Status.REFUSED)
+        reason = rng.choice(["需协调多个部门联合处置", "等待维修配件到货", "需走业主表决程序"])
+        exts.append(Extension(case=c, reason=reason, old_due=c.resolve_due, new_due=new_due,
+                              status=status, requested_at=asked,
+                              decided_at=None if pending else decided,
+                              decision_note="" if status != Extension.Status.REFUSED
+                              else "时限内可以办结"))
+        events.append(CaseEvent(case=c, at=asked, action=A.EXTENSION, from_status=S.ACCEPTED,
+                                to_status=S.ACCEPTED, organisation=c.organisation,
+                                note=f"申请延期至 {timezone.localtime(new_due):%Y-%m-%d %H:%M}：{reason}"))
+        if not pending:
+            verdict = "批准延期" if status == Extension.Status.APPROVED else "不批准延期"
+            events.append(CaseEvent(case=c, at=decided, action=A.EXTENSION,
+                                    from_status=S.ACCEPTED, to_status=S.ACCEPTED,
+                                    organisation=c.organisation, note=verdict))
+        if status == Extension.Status.APPROVED:
+            c.resolve_due = new_due
+            moved.append(c)
+    Extension.objects.bulk_create(exts, batch_size=500)
+    CaseEvent.objects.bulk_create(events, batch_size=1000)
+    Case.objects.bulk_update(moved, ["resolve_due"], batch_size=500)
+
+
+OUTCOMES = [  # (kind, weight, outcome text, rule, where)
+    ("resolved", 80, None, "", ""),
+    ("partly", 8, "已部分解决，其余纳入下一步计划", "", ""),
+    ("explained", 7, "已向居民解释说明，依规暂不能解决",
+     "《河北省城市市容和环境卫生条例》相关条款", ""),
+    ("redirected", 5, "不属于本平台受理范围，已告知居民去处", "", "110（治安案件）"),
+]
+
+
+def _outcome_kinds(cases: list[Case]) -> None:
+    """Each resolved case's outcome as data (its own random stream, so the rest of the demo is
+    unchanged)."""
+    rng = random.Random("minsheng-case-outcomes")  # noqa: S311 - not security
+    done = [c for c in cases if c.outcome]
+    texts: dict[str, list[int]] = {}
+    for c in done:
+        kind, _, text, rule, where = rng.choices(OUTCOMES, weights=[o[1] for o in OUTCOMES])[0]
+        c.outcome_kind, c.outcome_rule, c.outcome_redirect = kind, rule, where
+        if text:
+            c.outcome = text
+            texts.setdefault(text, []).append(c.pk)
+    Case.objects.bulk_update(done, ["outcome_kind", "outcome_rule", "outcome_redirect",
+                                    "outcome"], batch_size=500)
+    for text, pks in texts.items():  # the first 办结 event says the same
+        CaseEvent.objects.filter(case_id__in=pks, action=A.RESOLVED,
+                                 note__startswith="已").exclude(note="二次处理完毕").update(note=text)
+
+
+def _supervisions(rng, cases: list[Case], now: dt.datetime) -> None:
+    """About one overdue case in four got a 督办 order two days after its deadline, answered within
+    three days mostly; the rest escalated when unanswered. All in the past."""
+    orders, events = [], []
+    for c in cases:
+        if not c.overdue or rng.random() > 0.25:
+            continue
+        issued = c.accept_due + dt.timedelta(hours=rng.uniform(1, 48))
+        due = issued + dt.timedelta(days=3)
+        if due + dt.timedelta(days=1) > now:
+            continue
+        answered = issued + dt.timedelta(hours=rng.uniform(4, 96)) if rng.random() < 0.85 else None
+        escalated = due if answered is None or answered > due else None
+        orders.append(SupervisionOrder(
+            case=c, organisation=c.organisation, instruction="超时未办，请说明原因并限期办结",
+            due=due, issued_at=issued, answer="已加派人员，限期办结" if answered else "",
+            answered_at=answered, escalated_at=escalated))
+        events.append(CaseEvent(case=c, at=issued, action=A.SUPERVISION, from_status=c.status,
+                                to_status=c.status, organisation=c.organisation,
+                                note="督办：超时未办，请说明原因并限期办结"))
+        if answered:
+            events.append(CaseEvent(case=c, at=answered, action=A.SUPERVISION,
+                                    from_status=c.status, to_status=c.status,
+                                    organisation=c.organisation, note="督办答复：已加派人员，限期办结"))
+    SupervisionOrder.objects.bulk_create(orders, batch_size=500)
+    CaseEvent.objects.bulk_create(events, batch_size=1000)
 
 
 def _history(rng, c: Case, now: dt.datetime, events: list[CaseEvent]) -> None:

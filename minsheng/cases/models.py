@@ -20,6 +20,48 @@ from minsheng.places.models import Compound, Grid, Organisation, Region
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
+class Priority(models.IntegerChoices):
+    """Lower sorts first: urgent cases head every queue."""
+
+    URGENT = 1, _("紧急")
+    HIGH = 2, _("优先")
+    NORMAL = 3, _("一般")
+
+
+class OutcomeKind(models.TextChoices):
+    """What the handler did, as data beside the free-text outcome (the resident's verdict is
+    separate)."""
+
+    RESOLVED = "resolved", _("已解决")
+    PARTLY = "partly", _("部分解决")
+    EXPLAINED = "explained", _("解释说明（依规无法解决）")
+    REDIRECTED = "redirected", _("不属于受理范围（已告知去处）")
+
+
+class Holiday(models.Model):
+    """A date of the working calendar that differs from Monday–Friday: a public holiday (放假) or a
+    weekend date that is a make-up working day (调休上班). The district maintains it in the back
+    office; the national dates of each year ship as data (cases/data/holidays-YYYY.json)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("放假")
+        WORKDAY = "workday", _("调休上班")
+
+    date = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField(_("年度"), db_index=True)
+    name = models.CharField(_("节日"), max_length=30, blank=True)
+    source = models.CharField(_("来源"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("节假日与调休")
+        verbose_name_plural = _("节假日与调休")
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()}"
+
+
 class CaseType(models.Model):
     """A kind of case (the catalogue is a fixture a district edits in the back office)."""
 
@@ -44,6 +86,13 @@ class CaseType(models.Model):
         help_text=_("发生在有物业公司的小区时派给该物业服务企业，否则派给默认承办单位"))
     accept_hours = models.PositiveIntegerField(_("受理时限（小时）"), default=24)
     resolve_hours = models.PositiveIntegerField(_("办结时限（小时）"), default=168)
+    accept_work_hours = models.PositiveIntegerField(
+        _("受理时限（工作小时）"), default=7,
+        help_text=_("按工作时间计，节假日不计，调休上班日计入"))
+    resolve_work_days = models.PositiveIntegerField(
+        _("办结时限（工作日）"), default=5, help_text=_("自提交次日起算的工作日，至该日下班"))
+    priority = models.PositiveSmallIntegerField(_("默认优先级"), choices=Priority.choices,
+                                                default=Priority.NORMAL)
     mediation = models.BooleanField(_("需要调解"), default=False)
     admin_review = models.BooleanField(_("行政争议/复议"), default=False)
     public = models.BooleanField(_("可在公开地图显示"), default=True)
@@ -131,6 +180,11 @@ class Case(models.Model):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="assigned_cases",
                                  verbose_name=_("经办人"))
+    priority = models.PositiveSmallIntegerField(_("优先级"), choices=Priority.choices,
+                                                default=Priority.NORMAL, db_index=True)
+    paused_at = models.DateTimeField(
+        _("暂停计时时间"), null=True, blank=True,
+        help_text=_("等待居民补充材料或答复时暂停计时，恢复时时限顺延暂停的工作时间"))
     created_at = models.DateTimeField(_("提交时间"), db_index=True)
     accept_due = models.DateTimeField(_("受理时限"))
     resolve_due = models.DateTimeField(_("办结时限"))
@@ -140,6 +194,12 @@ class Case(models.Model):
     escalation_level = models.PositiveSmallIntegerField(_("升级次数"), default=0)
     overdue = models.BooleanField(_("已超时"), default=False, db_index=True)
     outcome = models.TextField(_("办理结果"), blank=True)
+    outcome_kind = models.CharField(_("办理结果类型"), max_length=12, choices=OutcomeKind.choices,
+                                    blank=True, db_index=True)
+    outcome_rule = models.CharField(_("依据的规定"), max_length=300, blank=True,
+                                    help_text=_("解释说明（无法解决）时引用的法规政策条款"))
+    outcome_redirect = models.CharField(_("转至何处"), max_length=200, blank=True,
+                                        help_text=_("不属于本平台受理范围时告知居民的去处"))
     verdict = models.CharField(_("居民评价"), max_length=20, choices=Verdict.choices,
                                default="", blank=True)
     rating = models.PositiveSmallIntegerField(
@@ -190,6 +250,11 @@ class CaseEvent(models.Model):
         MERGED = "merged", _("合并")
         CLOSED = "closed", _("关闭")
         MEDIATION = "mediation", _("调解")
+        PAUSED = "paused", _("暂停计时")
+        RESUMED = "resumed", _("恢复计时")
+        PRIORITY = "priority", _("调整优先级")
+        EXTENSION = "extension", _("延期")
+        SUPERVISION = "supervision", _("督办")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(db_index=True)
@@ -205,6 +270,62 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class Extension(models.Model):
+    """A handler's application to move a case's resolve deadline (延期), decided by a supervisor.
+    Only an approved one moves Case.resolve_due; every one is counted."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("未批准")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    reason = models.TextField(_("延期原因"))
+    old_due = models.DateTimeField(_("原办结时限"))
+    new_due = models.DateTimeField(_("申请延至"))
+    status = models.CharField(_("审批状态"), max_length=10, choices=Status.choices,
+                              default=Status.PENDING, db_index=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                     on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(_("申请时间"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "pk"]
+        verbose_name = _("延期申请")
+        verbose_name_plural = _("延期申请")
+        constraints = [models.UniqueConstraint(
+            fields=["case"], condition=models.Q(status="pending"), name="one_pending_extension")]
+
+
+class SupervisionOrder(models.Model):
+    """A supervisor's order (督办) on a case to the organisation holding it, with a deadline by
+    which that organisation must answer. An order unanswered past its deadline escalates once (the
+    SLA job notifies the office above and stamps escalated_at); every order is counted."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervisions")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT,
+                                     verbose_name=_("被督办单位"))
+    instruction = models.TextField(_("督办要求"))
+    due = models.DateTimeField(_("答复时限"), db_index=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True,
+                                  on_delete=models.SET_NULL, related_name="+")
+    issued_at = models.DateTimeField(_("督办时间"))
+    answer = models.TextField(_("答复"), blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    answered_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("逾期升级时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["issued_at", "pk"]
+        verbose_name = _("督办单")
+        verbose_name_plural = _("督办单")
 
 
 class Attachment(models.Model):

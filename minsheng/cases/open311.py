@@ -50,6 +50,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from minsheng.accounts.masking import mask_text
 from minsheng.cases import workflow
+from minsheng.cases.clocks import clocks_of
 from minsheng.cases.models import ApiKey, Attachment, Case, CaseEvent, CaseType
 from minsheng.lib.http import RateLimit
 from minsheng.lib.text import control_char
@@ -246,7 +247,8 @@ def _group_label(ct: CaseType, english: bool) -> str:
 
 
 def _notice(ct: CaseType) -> str:
-    return f"{ct.accept_hours} 小时内受理，{ct.resolve_hours} 小时内办结"
+    hours, days = clocks_of(ct)
+    return f"{hours} 个工作小时内受理，{days} 个工作日内办结"
 
 
 def _digits(raw: str) -> bool:

@@ -14,6 +14,15 @@ Definitions (one place, so the page, the JSON and the indicators agree):
 - On time: a resolved case accepted by its accept_due, resolved by its resolve_due and never
   flagged overdue (escalation pushes the due times back, so the overdue flag keeps a late case
   late). Rate = on-time / resolved.
+  The due times are set on working-day clocks (cases.clocks: working hours on the holiday
+  calendar, moved by pauses and approved extensions), so this one definition is the on-time rate on
+  working-day clocks.
+- Extensions (延期): applications on the cases received in the period, by decision; "cases
+  extended" counts the cases with at least one approved extension.
+- 督办 orders: issued on the cases received in the period; answered, answered by their due
+  time, and escalated (unanswered past the due time, by the SLA job).
+- Outcomes by kind: resolved cases by the handler's outcome kind (resolved, partly, explained,
+  redirected); cases resolved before the kind was recorded are not counted there.
 - Average handling time: mean of (resolved_at − created_at) over resolved cases, in hours.
 - Satisfaction: mean rating (1–5) of rated cases; fixed share = verdict "fixed" among cases with
   a verdict.
@@ -56,7 +65,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minsheng.cases.access import cases_for
-from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Mediation
+from minsheng.cases.models import (
+    AdminReview,
+    Case,
+    CaseEvent,
+    CaseType,
+    Extension,
+    Mediation,
+    SupervisionOrder,
+)
 from minsheng.places.models import Organisation, Region
 
 S = Case.Status
@@ -171,7 +188,29 @@ def case_figures(user, start, end, prefix: str | None = None) -> dict[str, Any]:
         "hazards_found": agg["n_hazards"],
         "hazards_fixed": agg["n_hazards_fixed"],
         "enterprises_interviewed": agg["n_interviews"],
+        "extensions": _extensions(qs),
+        "supervision": _supervision(qs),
+        "outcomes": dict(qs.filter(Q_RESOLVED).exclude(outcome_kind="").values_list(
+            "outcome_kind").annotate(n=Count("id")).order_by("outcome_kind")),
     }
+
+
+def _supervision(cases) -> dict[str, int]:
+    """督办 orders on the cases received in the period: issued, answered (on time), escalated."""
+    return SupervisionOrder.objects.filter(case__in=cases.values("pk")).aggregate(
+        issued=Count("id"), answered=Count("id", filter=Q(answered_at__isnull=False)),
+        answered_on_time=Count("id", filter=Q(answered_at__lte=F("due"))),
+        escalated=Count("id", filter=Q(escalated_at__isnull=False)))
+
+
+def _extensions(cases) -> dict[str, int]:
+    ES = Extension.Status
+    agg = Extension.objects.filter(case__in=cases.values("pk")).aggregate(
+        applied=Count("id"), approved=Count("id", filter=Q(status=ES.APPROVED)),
+        refused=Count("id", filter=Q(status=ES.REFUSED)),
+        pending=Count("id", filter=Q(status=ES.PENDING)),
+        cases=Count("case", filter=Q(status=ES.APPROVED), distinct=True))
+    return agg
 
 
 def by_category(user, start, end, prefix: str | None = None) -> list[dict[str, Any]]:

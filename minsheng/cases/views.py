@@ -46,7 +46,15 @@ from minsheng.cases.access import (
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
 from minsheng.cases.duplicates import near_duplicates
 from minsheng.cases.mediation import can_view_mediation, can_view_review
-from minsheng.cases.models import Attachment, Case, CaseEvent, CaseType, Notification
+from minsheng.cases.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseType,
+    Notification,
+    OutcomeKind,
+    Priority,
+)
 from minsheng.lib import widgets
 from minsheng.lib.http import RateLimit
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
@@ -59,7 +67,8 @@ RATE_LIMIT = 5  # resident filings per IP and per session …
 RATE_WINDOW = 3600  # … per hour
 FILING_LIMIT = RateLimit("cases:file", RATE_LIMIT, RATE_WINDOW)
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
-ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge")
+ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge", "pause", "resume",
+           "priority", "extend", "decide", "supervise", "answer")
 PHONE = RegexValidator(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$",
                        gettext_lazy("请填写正确的联系电话（手机或座机号码）。"))
 
@@ -551,9 +560,9 @@ class QueueFilter(forms.Form):
 
 
 def _by_due(qs):
-    """Open cases ordered by their running deadline (the most overdue first)."""
+    """Open cases, urgent first, then by their running deadline (the most overdue first)."""
     return qs.annotate(due=DbCase(When(status=S.ASSIGNED, then=F("accept_due")),
-                                 default=F("resolve_due"))).order_by("due", "pk")
+                                 default=F("resolve_due"))).order_by("priority", "due", "pk")
 
 
 @login_required
@@ -722,6 +731,8 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         dups.append({"case": other, "distance": round(dist), "merge": merge,
                      "description": mask_text(other.description)})
     can = {a: workflow.allowed(user, case, a) for a in ACTIONS if a != "merge"}
+    can["pause"] = can["pause"] and case.paused_at is None
+    can["resume"] = can["resume"] and case.paused_at is not None
     case.clock = _clock(case, now)  # the header shows it through cases/_clock.html
     case.late = _late(case, now, case.clock)
     ctx = {
@@ -742,6 +753,10 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         else None,
         "may_open": {"mediation": False, "review": False},
         "compound_boundary": case.compound.boundary if case.compound_id else None,
+        "priorities": Priority.choices,
+        "outcome_kinds": OutcomeKind.choices,
+        "extensions": list(case.extensions.all()),
+        "supervisions": list(case.supervisions.select_related("organisation")),
     }
     # the record pages' links only for those who may open them (mediation.can_view_*)
     if ctx["mediation"] is not None:
@@ -785,7 +800,26 @@ DONE = {
     "return": gettext_lazy("已退回重新派单。"),
     "resolve": gettext_lazy("已办结，等待居民评价。"),
     "merge": gettext_lazy("已合并。"),
+    "pause": gettext_lazy("已暂停计时。"),
+    "resume": gettext_lazy("已恢复计时，时限已顺延。"),
+    "priority": gettext_lazy("已调整优先级。"),
+    "extend": gettext_lazy("已提交延期申请，等待审批。"),
+    "decide": gettext_lazy("已审批延期申请。"),
+    "supervise": gettext_lazy("已下达督办。"),
+    "answer": gettext_lazy("已答复督办。"),
 }
+
+
+def _new_due(raw: str, field: str = "new_due") -> dt.datetime:
+    """A date (end of that working day, 17:30 local) or a local date-time from a form."""
+    try:
+        value = (dt.datetime.fromisoformat(raw.strip()) if "T" in raw or " " in raw.strip()
+                 else dt.datetime.combine(dt.date.fromisoformat(raw.strip()), dt.time(17, 30)))
+    except ValueError:
+        raise ValidationError({field: _("请填写日期。")}) from None
+    if not 2000 <= value.year <= 2100:
+        raise ValidationError({field: _("请填写日期。")})
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 @login_required
@@ -821,7 +855,9 @@ def act(request, pk: int, action: str):
         elif action == "resolve":
             photo = clean_photo(request.FILES.get("photo"))
             with transaction.atomic():
-                workflow.do_resolve(user, case, p.get("outcome", ""))
+                workflow.do_resolve(user, case, p.get("outcome", ""),
+                                    p.get("kind", "") or OutcomeKind.RESOLVED,
+                                    rule=p.get("rule", ""), redirect_to=p.get("redirect_to", ""))
                 event = case.events.filter(action=CaseEvent.Action.RESOLVED).order_by(
                     "-at", "-pk").first()
                 save_photo(case, photo, user=user, event=event)
@@ -831,6 +867,26 @@ def act(request, pk: int, action: str):
                 raise ValidationError(_("请选择要合并到的诉求。"))
             target = access_case_by_id(user, raw)
             workflow.do_merge(user, case, target, p.get("reason", "").strip())
+        elif action == "pause":
+            workflow.do_pause(user, case, p.get("reason", ""))
+        elif action == "resume":
+            workflow.do_resume(user, case, p.get("note", ""))
+        elif action == "priority":
+            raw = p.get("priority", "")
+            if not raw.isdigit():
+                raise ValidationError({"priority": _("请选择优先级。")})
+            workflow.do_set_priority(user, case, int(raw), p.get("reason", ""))
+        elif action == "extend":
+            workflow.do_request_extension(user, case, p.get("reason", ""),
+                                          _new_due(p.get("new_due", "")))
+        elif action == "decide":
+            workflow.do_decide_extension(user, case, approve=p.get("approve") == "1",
+                                         note=p.get("note", ""))
+        elif action == "supervise":
+            workflow.do_supervise(user, case, p.get("instruction", ""),
+                                  _new_due(p.get("due", ""), "due"))
+        elif action == "answer":
+            workflow.do_answer_supervision(user, case, p.get("answer", ""))
     except ValidationError as e:
         case.refresh_from_db()
         return _detail(request, case, errors={action: e.messages}, posted=p)

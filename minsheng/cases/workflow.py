@@ -18,7 +18,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from minsheng.accounts.roles import SUPERVISE_CASES
-from minsheng.cases.models import AdminReview, Case, CaseEvent, CaseType, Mediation, Notification
+from minsheng.cases.clocks import calendar, clocks_of, deadlines, extend_by_pause
+from minsheng.cases.models import (
+    AdminReview,
+    Case,
+    CaseEvent,
+    CaseType,
+    Extension,
+    Mediation,
+    Notification,
+    OutcomeKind,
+    Priority,
+    SupervisionOrder,
+)
 from minsheng.cases.routing import dispatcher, escalation_target, nearest_org, route
 from minsheng.places.locate import locate
 from minsheng.places.models import Organisation, Region
@@ -39,6 +51,13 @@ TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
     "close": ({S.RESOLVED}, S.CLOSED),
     "escalate": ({S.ASSIGNED, S.ACCEPTED}, None),
     "merge": ({S.ASSIGNED, S.ACCEPTED}, S.MERGED),
+    "pause": ({S.ASSIGNED, S.ACCEPTED}, None),  # waiting for the resident: clocks stop
+    "resume": ({S.ASSIGNED, S.ACCEPTED}, None),
+    "priority": ({S.ASSIGNED, S.ACCEPTED}, None),
+    "extend": ({S.ACCEPTED}, None),  # the handler applies (延期)
+    "decide": ({S.ACCEPTED}, None),  # a supervisor approves or refuses
+    "supervise": ({S.ASSIGNED, S.ACCEPTED}, None),  # 督办: a supervisor orders
+    "answer": ({S.ASSIGNED, S.ACCEPTED, S.RESOLVED, S.CLOSED}, None),  # the office answers
 }
 
 
@@ -74,6 +93,18 @@ def allowed(user, case: Case, action: str, *, token: str | None = None) -> bool:
         return False  # the system does these (sla.py)
     if action == "merge":
         return is_supervisor(user, case)
+    if action == "extend":
+        return is_handler(user, case) and not case.extensions.filter(
+            status=Extension.Status.PENDING).exists()
+    if action == "supervise":  # never the office that holds the case
+        return is_supervisor(user, case) and not is_handler(user, case)
+    if action == "answer":  # staff of the organisation the open order went to
+        return user.is_authenticated and user.memberships.filter(
+            organisation_id__in=case.supervisions.filter(answered_at__isnull=True).values(
+                "organisation_id")).exists()
+    if action == "decide":  # never the applying office itself
+        return is_supervisor(user, case) and not is_handler(user, case) and case.extensions.filter(
+            status=Extension.Status.PENDING).exists()
     return is_handler(user, case) or is_supervisor(user, case)
 
 
@@ -95,8 +126,10 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
             lat: float | None = None, region: Region | None = None, compound=None,
             address: str = "", reporter=None, reporter_name: str = "", reporter_phone: str = "",
             external_id: str = "", attributes: dict | None = None,
-            at: dt.datetime | None = None, generated: bool = False) -> Case:
-    """File a case: locate it, route it, start its clocks, log created + routed, notify."""
+            at: dt.datetime | None = None, generated: bool = False,
+            priority: int | None = None) -> Case:
+    """File a case: locate it, route it, start its clocks (working time, by its priority), log
+    created + routed, notify (urgent cases say so first)."""
     if not description.strip():
         raise ValidationError({"description": "请描述问题。"})
     if not case_type.active:
@@ -120,13 +153,16 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
         raise ValidationError({"lat": "请在地图上标出位置，或选择所在小区。"})
     at = at or _now()
     org = route(case_type, region, compound)
+    priority = case_type.priority if priority is None else int(priority)
+    if priority not in Priority.values:
+        raise ValidationError({"priority": "优先级无效。"})
+    accept_due, resolve_due = deadlines(case_type, at, priority)
     case = Case.objects.create(
         number=f"new-{secrets.token_hex(8)}", token=secrets.token_urlsafe(16)[:22],
         case_type=case_type, description=description.strip(), channel=channel, region=region,
         grid=grid, compound=compound, lng=lng, lat=lat, address=address, reporter=reporter,
         reporter_name=reporter_name, reporter_phone=reporter_phone, organisation=org,
-        created_at=at, accept_due=at + dt.timedelta(hours=case_type.accept_hours),
-        resolve_due=at + dt.timedelta(hours=case_type.resolve_hours),
+        created_at=at, accept_due=accept_due, resolve_due=resolve_due, priority=priority,
         external_id=external_id, attributes=attributes or {}, public=case_type.public,
         generated=generated, status=S.ASSIGNED)
     # The number carries the primary key, so concurrent filings never collide.
@@ -134,7 +170,8 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
     case.save(update_fields=["number"])
     _event(case, A.CREATED, reporter, at=at, note=case.get_channel_display())
     _event(case, A.ROUTED, None, from_status=S.ASSIGNED, at=at, note=f"派至 {org.name}")
-    _notify(case, f"新{case_type.name}：{case.number}")
+    urgent = "【紧急】" if priority == Priority.URGENT else ""
+    _notify(case, f"{urgent}新{case_type.name}：{case.number}")
     if case_type.mediation:
         committee = org if org.kind == Organisation.Kind.MEDIATION_COMMITTEE else nearest_org(
             Organisation.Kind.MEDIATION_COMMITTEE, region)
@@ -213,14 +250,26 @@ def do_return(user, case: Case, reason: str) -> Case:
 
 
 @transaction.atomic
-def do_resolve(user, case: Case, outcome: str) -> Case:
+def do_resolve(user, case: Case, outcome: str, kind: str = OutcomeKind.RESOLVED, *,
+               rule: str = "", redirect_to: str = "") -> Case:
+    """Resolved, partly resolved, explained (the rule cited) or not our remit (where to go)."""
     case = _locked(case)
     _check(user, case, "resolve")
     if not outcome.strip():
         raise ValidationError({"outcome": "请填写办理结果。"})
+    if kind not in OutcomeKind.values:
+        raise ValidationError({"kind": "请选择办理结果类型。"})
+    if kind == OutcomeKind.EXPLAINED and not rule.strip():
+        raise ValidationError({"rule": "解释说明须引用所依据的规定。"})
+    if kind == OutcomeKind.REDIRECTED and not redirect_to.strip():
+        raise ValidationError({"redirect_to": "不属于受理范围须写明转至何处。"})
     before = case.status
     case.status, case.resolved_at, case.outcome = S.RESOLVED, _now(), outcome.strip()
-    case.save(update_fields=["status", "resolved_at", "outcome"])
+    case.outcome_kind = kind
+    case.outcome_rule = rule.strip()[:300] if kind == OutcomeKind.EXPLAINED else ""
+    case.outcome_redirect = redirect_to.strip()[:200] if kind == OutcomeKind.REDIRECTED else ""
+    case.save(update_fields=["status", "resolved_at", "outcome", "outcome_kind", "outcome_rule",
+                             "outcome_redirect"])
     _event(case, A.RESOLVED, user, from_status=before, note=outcome.strip())
     return case
 
@@ -243,8 +292,8 @@ def do_rate(user, case: Case, *, fixed: bool, rating: int, comment: str = "",
     else:
         case.status, case.reopen_count = S.ACCEPTED, case.reopen_count + 1
         case.resolved_at = None
-        case.resolve_due = max(case.resolve_due, _now() + dt.timedelta(
-            hours=case.case_type.resolve_hours))
+        case.resolve_due = max(case.resolve_due, calendar().add_days(
+            _now(), clocks_of(case.case_type, case.priority)[1]))
         case.save(update_fields=["rating", "verdict", "status", "reopen_count", "resolved_at",
                                  "resolve_due"])
         _event(case, A.REOPENED, user, from_status=before, note=comment or "居民评价问题未解决")
@@ -267,6 +316,165 @@ def do_merge(user, case: Case, into: Case, reason: str = "") -> Case:
 
 
 @transaction.atomic
+def do_pause(user, case: Case, reason: str) -> Case:
+    """Waiting for the resident (material, an answer, access to the home): the clocks stop."""
+    case = _locked(case)
+    _check(user, case, "pause")
+    if case.paused_at is not None:
+        raise ValidationError("计时已暂停。")
+    if not reason.strip():
+        raise ValidationError({"reason": "暂停计时必须写明等待居民的事项。"})
+    case.paused_at = _now()
+    case.save(update_fields=["paused_at"])
+    _event(case, A.PAUSED, user, from_status=case.status, note=reason.strip())
+    return case
+
+
+@transaction.atomic
+def do_resume(user, case: Case, note: str = "") -> Case:
+    """The clocks run again; both deadlines move by the working time the pause lasted."""
+    case = _locked(case)
+    _check(user, case, "resume")
+    if case.paused_at is None:
+        raise ValidationError("计时未暂停。")
+    now, cal = _now(), calendar()
+    seconds = cal.working_seconds(case.paused_at, now)
+    case.accept_due = extend_by_pause(case.accept_due, case.paused_at, now, cal)
+    case.resolve_due = extend_by_pause(case.resolve_due, case.paused_at, now, cal)
+    case.paused_at = None
+    case.save(update_fields=["paused_at", "accept_due", "resolve_due"])
+    _event(case, A.RESUMED, user, from_status=case.status,
+           note=(note.strip() + " " if note.strip() else "")
+           + f"暂停 {seconds / 3600:.1f} 个工作小时，时限相应顺延")
+    return case
+
+
+@transaction.atomic
+def do_set_priority(user, case: Case, priority: int, reason: str) -> Case:
+    """A new priority restarts neither clock but takes the shorter of the old and new deadlines
+    counted from filing (raising it shortens, lowering it never lengthens a deadline)."""
+    case = _locked(case)
+    _check(user, case, "priority")
+    priority = int(priority)
+    if priority not in Priority.values:
+        raise ValidationError({"priority": "优先级无效。"})
+    if not reason.strip():
+        raise ValidationError({"reason": "调整优先级必须写明原因。"})
+    if priority == case.priority:
+        return case
+    accept_due, resolve_due = deadlines(case.case_type, case.created_at, priority)
+    before = case.get_priority_display()
+    case.priority = priority
+    case.accept_due, case.resolve_due = (min(case.accept_due, accept_due),
+                                         min(case.resolve_due, resolve_due))
+    case.save(update_fields=["priority", "accept_due", "resolve_due"])
+    _event(case, A.PRIORITY, user, from_status=case.status,
+           note=f"{before} → {case.get_priority_display()}：{reason.strip()}")
+    if priority == Priority.URGENT:
+        _notify(case, f"【紧急】{case.number} 调整为紧急")
+    return case
+
+
+@transaction.atomic
+def do_request_extension(user, case: Case, reason: str, new_due: dt.datetime) -> Extension:
+    """The handling organisation asks to move the resolve deadline (one pending at a time)."""
+    case = _locked(case)
+    _check(user, case, "extend")
+    if not reason.strip():
+        raise ValidationError({"reason": "申请延期必须写明原因。"})
+    if new_due <= case.resolve_due:
+        raise ValidationError({"new_due": "申请延至的时间须晚于现办结时限。"})
+    if new_due > case.resolve_due + dt.timedelta(days=366):
+        raise ValidationError({"new_due": "延期不能超过一年。"})
+    ext = Extension.objects.create(case=case, reason=reason.strip(), old_due=case.resolve_due,
+                                   new_due=new_due, requested_by=user, requested_at=_now())
+    _event(case, A.EXTENSION, user, from_status=case.status,
+           note=f"申请延期至 {timezone.localtime(new_due):%Y-%m-%d %H:%M}：{reason.strip()}")
+    return ext
+
+
+@transaction.atomic
+def do_decide_extension(user, case: Case, *, approve: bool, note: str = "") -> Extension:
+    """A supervisor of the case's region approves (the deadline moves) or refuses."""
+    case = _locked(case)
+    _check(user, case, "decide")
+    ext = case.extensions.select_for_update().get(status=Extension.Status.PENDING)
+    if not approve and not note.strip():
+        raise ValidationError({"note": "不批准延期必须写明意见。"})
+    ext.status = Extension.Status.APPROVED if approve else Extension.Status.REFUSED
+    ext.decided_by, ext.decided_at, ext.decision_note = user, _now(), note.strip()[:500]
+    ext.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    if approve:
+        case.resolve_due = max(case.resolve_due, ext.new_due)
+        case.save(update_fields=["resolve_due"])
+    verdict = "批准延期" if approve else "不批准延期"
+    _event(case, A.EXTENSION, user, from_status=case.status,
+           note=f"{verdict}（{timezone.localtime(ext.new_due):%Y-%m-%d %H:%M}）"
+           + (f"：{note.strip()}" if note.strip() else ""))
+    _notify(case, f"延期申请{'已批准' if approve else '未批准'}：{case.number}")
+    return ext
+
+
+@transaction.atomic
+def do_supervise(user, case: Case, instruction: str, due: dt.datetime) -> SupervisionOrder:
+    """A 督办 order to the organisation holding the case; it must answer by `due`."""
+    case = _locked(case)
+    _check(user, case, "supervise")
+    if not instruction.strip():
+        raise ValidationError({"instruction": "请填写督办要求。"})
+    now = _now()
+    if not now < due <= now + dt.timedelta(days=366):
+        raise ValidationError({"due": "答复时限须在今后一年之内。"})
+    order = SupervisionOrder.objects.create(
+        case=case, organisation=case.organisation, instruction=instruction.strip(), due=due,
+        issued_by=user, issued_at=now)
+    _event(case, A.SUPERVISION, user, from_status=case.status,
+           note=f"督办（{timezone.localtime(due):%Y-%m-%d %H:%M} 前答复）：{instruction.strip()}")
+    _notify(case, f"督办：{case.number}，请于 {timezone.localtime(due):%m-%d %H:%M} 前答复")
+    return order
+
+
+@transaction.atomic
+def do_answer_supervision(user, case: Case, answer: str) -> SupervisionOrder:
+    """The ordered organisation answers its oldest open order on the case."""
+    case = _locked(case)
+    _check(user, case, "answer")
+    if not answer.strip():
+        raise ValidationError({"answer": "请填写督办答复。"})
+    order = case.supervisions.select_for_update().filter(
+        answered_at__isnull=True, organisation__membership__user=user).order_by(
+        "issued_at", "pk").first()
+    order.answer, order.answered_by, order.answered_at = answer.strip(), user, _now()
+    order.save(update_fields=["answer", "answered_by", "answered_at"])
+    late = "（逾期）" if order.answered_at > order.due else ""
+    _event(case, A.SUPERVISION, user, from_status=case.status,
+           note=f"督办答复{late}：{answer.strip()}", organisation=order.organisation)
+    return order
+
+
+@transaction.atomic
+def system_escalate_supervision(order: SupervisionOrder,
+                                now: dt.datetime | None = None) -> SupervisionOrder | None:
+    """An order unanswered past its deadline: stamped and reported to the office above (once)."""
+    order = SupervisionOrder.objects.select_for_update().select_related(
+        "case", "organisation").get(pk=order.pk)
+    if order.answered_at is not None or order.escalated_at is not None:
+        return None
+    now = now or _now()
+    order.escalated_at = now
+    order.save(update_fields=["escalated_at"])
+    target = escalation_target(order.organisation)
+    case = order.case
+    _event(case, A.SUPERVISION, None, from_status=case.status, at=now,
+           note=f"督办逾期未答复（{order.organisation.name}），已报"
+           + (target.name if target else "区级督办"))
+    if target is not None:
+        Notification.objects.create(organisation=target, case=case,
+                                     message=f"督办逾期未答复：{case.number}（{order.organisation.name}）")
+    return order
+
+
+@transaction.atomic
 def system_escalate(case: Case, now: dt.datetime | None = None) -> Case | None:
     """Overdue: flag it and move it to the parent region's office (sla.py calls this)."""
     case = _locked(case)
@@ -281,8 +489,10 @@ def system_escalate(case: Case, now: dt.datetime | None = None) -> Case | None:
         case.organisation = target
     # the escalated office gets a fresh acceptance window so the case does not cascade at once
     base = now or _now()
-    case.accept_due = max(case.accept_due, base + dt.timedelta(hours=case.case_type.accept_hours))
-    case.resolve_due = max(case.resolve_due, base + dt.timedelta(hours=24))
+    cal = calendar()
+    case.accept_due = max(case.accept_due, cal.add_hours(
+        base, clocks_of(case.case_type, case.priority)[0]))
+    case.resolve_due = max(case.resolve_due, cal.add_days(base, 1))
     case.save(update_fields=["overdue", "escalation_level", "organisation", "accept_due",
                              "resolve_due"])
     note = (f"超过{due}时限，由 {before_org.name} 升级至 {target.name}" if target is not None

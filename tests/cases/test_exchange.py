@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from minsheng.accounts.models import AuditLog
-from minsheng.cases import exchange, workflow
+from minsheng.cases import clocks, exchange, workflow
 from minsheng.cases.models import Case, CaseEvent, CaseType
 from minsheng.places import coords
 from minsheng.places.exchange import ImportRejected
@@ -93,7 +93,9 @@ def test_good_file_imports_every_row(user):
     one = cases["12345-A1"]
     assert one.case_type_id == "property_repair"
     assert one.created_at == dt.datetime(2024, 6, 1, 8, 30, tzinfo=TZ)
-    assert one.accept_due == one.created_at + dt.timedelta(hours=one.case_type.accept_hours)
+    # the clocks count working time (cases.clocks) from the hotline's own filing time
+    assert (one.accept_due, one.resolve_due) == clocks.deadlines(
+        one.case_type, one.created_at, one.priority)
     assert abs(one.lng - a.lng) < 1e-5 and abs(one.lat - a.lat) < 1e-5  # converted to WGS-84
     assert one.region_id.startswith(s1.code[:9])
     assert one.reporter_name == "王芳" and one.reporter_phone == "13812345678"
