@@ -27,6 +27,7 @@ from minsheng.assistance.models import (
     Programme,
     Review,
 )
+from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.lib.validators import SINGLE_LINE
@@ -37,7 +38,7 @@ class ApplyForm(forms.Form):
     person = forms.ModelChoiceField(label=gettext_lazy("保障对象（特困、孤儿必选）"),
                                     queryset=None, required=False)
     consent_on = forms.DateField(label=gettext_lazy("书面授权核对日期"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
+                                 widget=widgets.DateInput())
 
     def __init__(self, *args, household, **kwargs):
         super().__init__(*args, **kwargs)
@@ -154,7 +155,7 @@ def review_done(request, pk: int):
 class OpenCycleForm(forms.Form):
     region = forms.ModelChoiceField(label=gettext_lazy("区县"), queryset=None)
     month = forms.DateField(label=gettext_lazy("发放月份（任一天）"),
-                            widget=forms.DateInput(attrs={"type": "date"}))
+                            widget=widgets.DateInput())
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

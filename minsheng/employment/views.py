@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from minsheng.accounts.masking import can_unmask, personal_values
 from minsheng.employment import access, actions, exchange
 from minsheng.employment.models import Employer, Employment, Referral, Unemployment, Vacancy
+from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.lib.validators import SINGLE_LINE
@@ -85,7 +86,7 @@ class RegisterForm(forms.Form):
                             validators=[SINGLE_LINE])
     region = forms.ModelChoiceField(label=gettext_lazy("所在社区/村"), queryset=Region.objects.none())
     registered_on = forms.DateField(label=gettext_lazy("登记日期"),
-                                    widget=forms.DateInput(attrs={"type": "date"}))
+                                    widget=widgets.DateInput())
     reason = forms.ChoiceField(label=gettext_lazy("失业原因"), choices=Unemployment.Reason.choices)
     desired_work = forms.CharField(label=gettext_lazy("求职意向"), max_length=100, required=False,
                                    validators=[SINGLE_LINE])
@@ -137,7 +138,7 @@ def register(request):
 
 class EmployedForm(forms.Form):
     employed_on = forms.DateField(label=gettext_lazy("就业日期"),
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=widgets.DateInput())
     kind = forms.ChoiceField(label=gettext_lazy("就业形式"), choices=Employment.Kind.choices)
     employer_name = forms.CharField(label=gettext_lazy("单位名称"), max_length=200,
                                     required=False, validators=[SINGLE_LINE])
@@ -145,7 +146,7 @@ class EmployedForm(forms.Form):
 
 class EndForm(forms.Form):
     ended_on = forms.DateField(label=gettext_lazy("注销日期"),
-                               widget=forms.DateInput(attrs={"type": "date"}))
+                               widget=widgets.DateInput())
     reason = forms.ChoiceField(label=gettext_lazy("注销原因"), choices=[
         c for c in Unemployment.End.choices if c[0] != Unemployment.End.EMPLOYED])
 
@@ -259,7 +260,7 @@ class VacancyForm(forms.ModelForm):
         model = Vacancy
         fields = ["employer", "title", "kind", "positions", "wage_min", "wage_max",
                   "requirements", "closes_on", "public"]
-        widgets = {"closes_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"closes_on": widgets.DateInput()}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -357,7 +358,7 @@ class InternshipForm(forms.Form):
                                 validators=[SINGLE_LINE])
     host = forms.ModelChoiceField(label=gettext_lazy("见习单位"), queryset=Employer.objects.none())
     starts_on = forms.DateField(label=gettext_lazy("开始日期"),
-                                widget=forms.DateInput(attrs={"type": "date"}))
+                                widget=widgets.DateInput())
     months = forms.IntegerField(label=gettext_lazy("见习期限（月）"), min_value=1, max_value=36)
     monthly_allowance = forms.DecimalField(label=gettext_lazy("月生活补助（元）"), min_value=0,
                                            max_digits=8, decimal_places=2)

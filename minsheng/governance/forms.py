@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.governance.models import Inspection
+from minsheng.lib import widgets
 from minsheng.lib.images import clean_image
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
 
@@ -26,7 +27,7 @@ class InspectionForm(forms.Form):
     """The checklist: one 0–100 score per inspection item of the scheme, photos, a note."""
 
     kind = forms.ChoiceField(label=_("方式"), choices=Inspection.Kind.choices)
-    day = forms.DateField(label=_("检查日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    day = forms.DateField(label=_("检查日期"), widget=widgets.DateInput())
     note = forms.CharField(label=_("说明"), max_length=2000, required=False,
                            widget=forms.Textarea(attrs={"rows": 3}), validators=[MULTI_LINE])
     photo = forms.FileField(label=_("照片"), required=False,

@@ -15,19 +15,20 @@ from django.utils.translation import gettext_lazy as _
 
 from minsheng.governance import access, registry
 from minsheng.governance.models import GovernanceRecord
+from minsheng.lib import widgets
 from minsheng.lib.validators import SINGLE_LINE
 from minsheng.places.scope import can_edit
 
 
 class ChangeForm(forms.ModelForm):
-    on = forms.DateField(label=_("变更日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    on = forms.DateField(label=_("变更日期"), widget=widgets.DateInput())
 
     class Meta:
         model = GovernanceRecord
         fields = ["form", "committee", "election_date", "turnout", "street_approved",
                   "has_party_branch", "head_is_party_secretary", "cadre_full_time",
                   "cadre_unit", "property_managers", "note"]
-        widgets = {"election_date": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"election_date": widgets.DateInput()}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -88,6 +88,7 @@ def project_list(request):
         "years": access.plans_for(request.user).distinct().order_by("-year").values_list(
             "year", flat=True),
         "can_manage": access.can_manage(request.user, plan),
+        "can_export": exchange.may_export(request.user),
     })
 
 

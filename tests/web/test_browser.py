@@ -114,6 +114,7 @@ def test_log_in_and_open_the_map(demo_server, browser):
     page.on("pageerror", lambda e: errors.append(str(e)))
     login(page, url, "district")
     assert "安次区" in page.inner_text("h1")
+    page.click("nav.mainnav summary >> text=基础数据")  # the navigation's group of places pages
     page.click("nav.mainnav >> text=地图")
     page.wait_for_selector("#map[data-ready='1']", timeout=20000)
     # Vectors were drawn: compound shapes and facility markers exist in the Leaflet layers.
