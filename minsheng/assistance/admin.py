@@ -23,25 +23,10 @@ from minsheng.assistance.models import (
     Person,
     Standard,
 )
-from minsheng.places.admin import admin_allowed
+from minsheng.places.admin import ReadOnlyScopedAdmin, admin_allowed
 from minsheng.places.models import Region
 
-
-class ReadOnlyScoped(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return admin_allowed(request)
-
-    def has_view_permission(self, request, obj=None):
-        return admin_allowed(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+ReadOnlyScoped = ReadOnlyScopedAdmin  # the back office's one read-only shape (places.admin)
 
 
 @admin.register(Household)

@@ -28,6 +28,7 @@ from minsheng.assistance.models import (
     SpendingItem,
     Supporter,
 )
+from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.lib.validators import SINGLE_LINE
@@ -138,7 +139,7 @@ def _person_fields(required: bool) -> dict[str, forms.Field]:
             f.validators.append(SINGLE_LINE)
         if not required:
             f.required = False
-    fields["birth_date"].widget = forms.DateInput(attrs={"type": "date"})
+    fields["birth_date"].widget = widgets.DateInput()
     return fields
 
 
@@ -329,7 +330,7 @@ def _money_field(label) -> forms.DecimalField:
 
 class AssessmentForm(forms.Form):
     assessed_on = forms.DateField(label=gettext_lazy("核对日期"),
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+                                  widget=widgets.DateInput())
     months = forms.IntegerField(label=gettext_lazy("收入计算期（月）"), min_value=1, max_value=24,
                                 initial=12)
     savings = _money_field(gettext_lazy("存款及有价证券（元）"))

@@ -21,26 +21,15 @@ from minsheng.governance.models import (
     Task,
     TaskList,
 )
-from minsheng.places.admin import CheckedFormAdmin, admin_allowed, holds, regions_with
+from minsheng.places.admin import (
+    CheckedFormAdmin,
+    ReadOnlyScopedAdmin,
+    admin_allowed,
+    holds,
+    regions_with,
+)
 
-
-class ReadOnlyScoped(admin.ModelAdmin):
-    list_per_page = 50
-
-    def has_module_permission(self, request):
-        return admin_allowed(request)
-
-    def has_view_permission(self, request, obj=None):
-        return admin_allowed(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+ReadOnlyScoped = ReadOnlyScopedAdmin  # the back office's one read-only shape (places.admin)
 
 
 class SchemeItemInline(admin.TabularInline):

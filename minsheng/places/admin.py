@@ -63,6 +63,29 @@ def holds(user, right: str, code: str | None) -> bool:
     return bool(code) and s.has_right(right, code)
 
 
+class ReadOnlyScopedAdmin(admin.ModelAdmin):
+    """A back-office list of records written only through their app's actions: viewable by staff
+    allowed in the back office (each app scopes `get_queryset` through its access module), never
+    added, changed or deleted here."""
+
+    list_per_page = 50
+
+    def has_module_permission(self, request):
+        return admin_allowed(request)
+
+    def has_view_permission(self, request, obj=None):
+        return admin_allowed(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class GlobalConfigAdmin(admin.ModelAdmin):
     """Configuration shared by every district (catalogues, case types and their clocks): every
     back-office user may read it, only the system administrator changes it."""

@@ -29,6 +29,8 @@ from minsheng.employment.models import (
     Vacancy,
 )
 from minsheng.employment.models import Enrolment as TrainingEnrolment
+from minsheng.governance import demo as governance_demo
+from minsheng.governance.models import GovernanceRecord, Scorecard, TakeoverItem, Task
 from minsheng.indicators import formula, services
 from minsheng.indicators.models import DataElement, Indicator
 from minsheng.indicators.periods import Period
@@ -267,6 +269,48 @@ def _employment(period: Period) -> Counter:
 EMPLOYMENT = tuple(e for name in ("employment", "employment_services", "internships_training")
                    for e in SOURCES[name][1])
 
+def _governance(period: Period) -> Counter:
+    """小区治理: rectification tasks due in the period and verified; the companies' scorecards of
+    the period by grade; the registry rows valid on the period's last day (or today); takeover
+    items due in the period and passed by their deadline."""
+    def within(d) -> bool:
+        return d is not None and period.start <= d < period.end
+
+    def count() -> Counter:
+        out: Counter = Counter()
+        for t in Task.objects.filter(task_list__region__code__startswith=P):
+            if within(t.deadline):
+                out["rectification_tasks"] += 1
+                out["rectification_done"] += t.state == "verified"
+        grades = {"优秀": "property_grade_excellent", "良好": "property_grade_good",
+                  "合格": "property_grade_pass", "不合格": "property_grade_fail"}
+        for sc in Scorecard.objects.filter(company__region__code__startswith=P,
+                                           period=period.id):
+            if sc.grade:
+                out["property_graded"] += 1
+                out[grades[sc.grade]] += 1
+        day = min(period.end - dt.timedelta(days=1), timezone.localdate())
+        for r in GovernanceRecord.objects.filter(compound__region__code__startswith=P):
+            if (r.valid_from is None or r.valid_from <= day) and (
+                    r.valid_to is None or r.valid_to > day):
+                out["gov_party_branches"] += r.has_party_branch
+                out["gov_full_time_cadres"] += r.has_party_branch and r.cadre_full_time
+                out["gov_secretary_heads_elected"] += (r.head_is_party_secretary and
+                                                       r.election_date is not None and
+                                                       r.street_approved)
+                out["gov_property_managers"] += r.property_managers or 0
+        for i in TakeoverItem.objects.filter(compound__region__code__startswith=P):
+            if within(i.deadline):
+                out["takeover_items_due"] += 1
+                out["takeover_items_on_time"] += (i.state == "passed" and i.done_on is not None
+                                                  and i.done_on <= i.deadline)
+        return out
+    return _memo("governance", period, count)
+
+
+GOVERNANCE = tuple(e for name in ("rectification", "property_grades", "governance_registry",
+                                  "takeovers") for e in SOURCES[name][1])
+
 # element code → its independent recomputation for the demo district and a period
 RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
     "cases_received": lambda p: _n(_cases(p)),
@@ -326,6 +370,7 @@ RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
     **{code: (lambda p, code=code: Decimal(_assistance(p)[code]))
        for code in (*ASSISTANCE_STOCK, *ASSISTANCE_FLOWS)},
     **{code: (lambda p, code=code: Decimal(_employment(p)[code])) for code in EMPLOYMENT},
+    **{code: (lambda p, code=code: Decimal(_governance(p)[code])) for code in GOVERNANCE},
 }
 
 
@@ -347,6 +392,7 @@ def test_the_stored_figures_equal_the_recomputed_ones(years_back):
     _MEMO.clear()
     # the shared test database has no 社会救助 records; the demo's (in this test's transaction)
     assistance_demo.generate("131002", progress=lambda *_: None)
+    governance_demo.generate("131002", progress=lambda *_: None)
     services.compute(D, period)
     inds = computed_indicators()
     got = services.evaluate([D], period, indicators=inds, with_previous=False)[D]
