@@ -131,3 +131,9 @@ def test_the_cycle_page_runs_a_month_with_a_failed_payment_retried(home, client_
            {"file": SimpleUploadedFile("r.csv", ret.encode())})
     assert Cycle.objects.get(pk=cycle.pk).state == "paid"
     assert re.search(r"已发放", c.get(f"/assistance/cycles/{cycle.pk}/").content.decode())
+    # money reads as 元 with two decimals and thousands grouped, never the database's raw sum
+    # (SQLite printed 169017.710000000 on the demo's cycles)
+    for url in (f"/assistance/cycles/{cycle.pk}/", "/assistance/cycles/"):
+        page = c.get(url).content.decode()
+        main = page[page.index("<main"):page.index("</main>")]
+        assert "500.00" in main and not re.search(r"\d\.\d{3,}", main), url
