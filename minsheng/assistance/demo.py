@@ -135,11 +135,18 @@ def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str
                          parents_deceased_or_missing=True)]
         else:
             size = rng.choice([1, 2, 2, 3, 3, 4])
-            ms = [person("head", rng.randint(35, 70),
+            head_age = rng.randint(35, 70)
+            ms = [person("head", head_age,
                          labour_capacity=rng.choice(["full", "partial", "none"]),
                          disability_grade=rng.choice(["", "", "", "2", "3"]))]
             for _ in range(size - 1):
-                ms.append(person(rng.choice(["spouse", "child", "parent"]), rng.randint(3, 80),
+                rel, n = rng.choice(["spouse", "child", "parent"]), rng.randint(3, 80)
+                # ages that fit the relationship (a parent born in 2004 under a head born in
+                # 1970 was the demo's before)
+                age = {"spouse": head_age - 5 + n % 11,
+                       "child": max(1, head_age - 20 - n % 16),
+                       "parent": min(95, head_age + 20 + n % 16)}[rel]
+                ms.append(person(rel, age,
                                  labour_capacity=rng.choice(["full", "partial", "none"])))
         members_of[id(h)] = ms
         people.extend(ms)

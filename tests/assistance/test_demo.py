@@ -84,3 +84,21 @@ def test_viewers_see_programme_aggregates_of_the_demo_but_no_household(built, cl
     streets = Enrolment.objects.filter(state="enrolled", programme="dibao").values_list(
         "region__parent__name", flat=True)
     assert next(iter(streets)) in html
+
+
+def test_the_demo_families_have_ages_that_fit_their_relationships(built):
+    """A parent is older than the head of household by at least 20 years, a child younger by at
+    least 20 (a parent born in 2004 under a head born in 1970 was the demo's before)."""
+    checked = 0
+    for h in Household.objects.filter(number__startswith="DEMO-").prefetch_related("members"):
+        members = list(h.members.all())
+        head = next(m for m in members if m.relationship == "head")
+        for m in members:
+            years = (head.birth_date - m.birth_date).days / 365.25
+            if m.relationship == "parent":
+                assert years >= 19, (h.number, m.birth_date, head.birth_date)
+                checked += 1
+            elif m.relationship == "child":
+                assert years <= -19, (h.number, m.birth_date, head.birth_date)
+                checked += 1
+    assert checked > 50
