@@ -95,9 +95,7 @@ RIGHTS: dict[str, frozenset[str]] = {
                                     MANAGE_GOVERNANCE, INSPECT_COMPOUNDS}),
     Role.DEPARTMENT_STAFF: frozenset({EXPORT, REPORT_PROGRESS, VIEW_INDICATORS, ENTER_DATA,
                                       READ_REGION, HANDLE_CASES, VIEW_BUDGET, PLAN_SERVICES,
-                                      VIEW_CASE_STATS, VIEW_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
-                                      DECIDE_ASSISTANCE, VIEW_ASSISTANCE_STATS,
-                                      MANAGE_EMPLOYMENT}),
+                                      VIEW_CASE_STATS}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
                                   VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
                                   SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES,
@@ -127,11 +125,36 @@ RIGHTS: dict[str, frozenset[str]] = {
 }
 
 # Rights a department's staff hold because of what the department does (places.Organisation's
-# `function`), over the membership's region, beside those of their role. Rural revitalisation
-# (乡村振兴) runs the 防返贫 monitoring; since the 2023 institutional reform the district's
-# 乡村振兴局 is part of the 农业农村局, whose function is "agriculture". Asked by
-# assistance/monitoring_access.py.
+# `function`), over the membership's region, beside those of their role:
+# - 民政 (civil affairs) runs social assistance: the registry, decisions and payments;
+# - 人力资源和社会保障 is the employment service;
+# - rural revitalisation (乡村振兴) runs the 防返贫 monitoring; since the 2023 institutional reform
+#   the district's 乡村振兴局 is part of the 农业农村局, whose function is "agriculture".
 DEPARTMENT_FUNCTION_RIGHTS: dict[str, frozenset[str]] = {
+    "civil_affairs": frozenset({VIEW_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES, DECIDE_ASSISTANCE,
+                                VIEW_ASSISTANCE_STATS}),
+    "human_resources": frozenset({MANAGE_EMPLOYMENT}),
     "agriculture": frozenset({VIEW_MONITORING, RECORD_MONITORING, MANAGE_MONITORING,
                               VIEW_PERSONAL}),
 }
+
+# Rights that a membership through a department holds only when the department has this
+# function, whatever its role says: the district admin holds the assistance and employment rights
+# so that it may grant the roles carrying them (accounts/granting.py), but as a member of the
+# 民生办 it reads no household and is not the employment service.
+FUNCTION_GATED: dict[str, str] = {
+    **dict.fromkeys((VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES, REVIEW_ASSISTANCE, DECIDE_ASSISTANCE, VIEW_ASSISTANCE_STATS), "civil_affairs"),
+    MANAGE_EMPLOYMENT: "human_resources",
+}
+
+
+def rights_of(role: str, department_function: str | None = None) -> frozenset[str]:
+    """What one membership may do: its role's rights, and, through a department (whose function
+    is given, "" when it has none), the rights of that function, less the rights gated to
+    another function. The one rule; places.scope asks it for every membership."""
+    rights = RIGHTS.get(role, frozenset())
+    if department_function is None:
+        return rights
+    rights = rights | DEPARTMENT_FUNCTION_RIGHTS.get(department_function, frozenset())
+    return frozenset(r for r in rights
+                     if FUNCTION_GATED.get(r, department_function) == department_function)

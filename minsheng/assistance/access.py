@@ -38,35 +38,18 @@ from minsheng.assistance.models import (
     Person,
     Review,
 )
-from minsheng.places.models import Organisation, Region
+from minsheng.places.models import Region
 from minsheng.places.scope import scope_of
-
-
-def _civil_affairs_ids(user) -> frozenset[int]:
-    """The user's organisations that may hold assistance rights: any but a department whose
-    function is not civil affairs (looked up once per request)."""
-    cached = getattr(user, "_minsheng_assist_orgs", None)
-    if cached is None:
-        cached = {}
-        org_ids = {g.organisation_id for g in scope_of(user).grants if g.organisation_id}
-        for pk, kind, function in Organisation.objects.filter(pk__in=org_ids).values_list(
-                "pk", "kind", "function"):
-            cached[pk] = (kind != Organisation.Kind.DEPARTMENT
-                          or function == Organisation.Function.CIVIL_AFFAIRS)
-        user._minsheng_assist_orgs = cached
-    return frozenset(pk for pk, ok in cached.items() if ok)
 
 
 def prefixes_with(user, right: str) -> tuple[str, ...] | None:
     """Region prefixes in which the user holds `right` for assistance; None means everywhere
-    (a superuser). A department's membership counts only when it is civil affairs (民政)."""
+    (a superuser). Through a department, the assistance rights count only when it is civil
+    affairs (民政): the rule is accounts.roles.rights_of, asked through places.scope."""
     s = scope_of(user)
     if s.everything:
         return None
-    grants = s.grants_with(right)
-    ok = _civil_affairs_ids(user)
-    return tuple(sorted({g.prefix for g in grants
-                         if g.organisation_id is None or g.organisation_id in ok}))
+    return tuple(sorted({g.prefix for g in s.grants_with(right)}))
 
 
 def has_right(user, right: str, region_code: str | None = None) -> bool:

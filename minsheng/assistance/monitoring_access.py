@@ -12,7 +12,7 @@
 - everyone else who reads a region (viewers, residents, other departments): aggregates only, with
   cells under five households suppressed.
 
-A department's rights come from its function (accounts.roles.DEPARTMENT_FUNCTION_RIGHTS).
+A department's rights come from its function (accounts.roles.rights_of, through places.scope).
 """
 
 from __future__ import annotations
@@ -24,13 +24,10 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from minsheng.accounts.roles import (
-    DEPARTMENT_FUNCTION_RIGHTS,
     MANAGE_MONITORING,
     RECORD_MONITORING,
-    RIGHTS,
     VIEW_MONITORING,
     VIEW_PERSONAL,
-    Role,
 )
 from minsheng.assistance import relapse
 from minsheng.assistance.access import SUPPRESS_BELOW, suppress  # noqa: F401 - the one rule
@@ -39,30 +36,16 @@ from minsheng.assistance.monitoring_models import (
     MonitoringCase,
     MonitoringThreshold,
 )
-from minsheng.places.models import Organisation
 from minsheng.places.scope import scope_of
 
 
 def prefixes_with(user, right: str) -> tuple[str, ...]:
-    """Region prefixes over which the user holds `right` ("" for everything), shortest first."""
+    """Region prefixes over which the user holds `right` ("" for everything), shortest first. A
+    department's rights by its function come from accounts.roles.rights_of, through places.scope."""
     s = scope_of(user)
     if s.everything:
         return ("",)
-    cache = getattr(user, "_monitoring_rights", None)
-    if cache is None:
-        cache = {}
-        dept = [g for g in s.grants if g.role == Role.DEPARTMENT_STAFF and g.organisation_id]
-        functions = dict(Organisation.objects.filter(
-            pk__in=[g.organisation_id for g in dept]).values_list("pk", "function")) if dept else {}
-        for g in s.grants:
-            rights = set(RIGHTS.get(g.role, ()))
-            if g.role == Role.DEPARTMENT_STAFF:
-                rights |= DEPARTMENT_FUNCTION_RIGHTS.get(functions.get(g.organisation_id, ""),
-                                                         frozenset())
-            for r in rights:
-                cache.setdefault(r, set()).add(g.prefix)
-        user._monitoring_rights = cache
-    return tuple(sorted(cache.get(right, ()), key=len))
+    return tuple(sorted({g.prefix for g in s.grants_with(right)}, key=len))
 
 
 def holds(user, right: str, region_code: str | None = None) -> bool:

@@ -39,7 +39,6 @@ from minsheng.employment.models import (
     Unemployment,
     Vacancy,
 )
-from minsheng.places.models import Organisation
 from minsheng.places.scope import scope_of
 
 EVERYWHERE = ("",)
@@ -50,13 +49,9 @@ def service_prefixes(user) -> tuple[str, ...]:
     s = scope_of(user)
     if s.everything:
         return EVERYWHERE
-    grants = s.grants_with(MANAGE_EMPLOYMENT)
-    if not grants:
-        return ()
-    hr = set(Organisation.objects.filter(
-        pk__in=[g.organisation_id for g in grants if g.organisation_id],
-        function=Organisation.Function.HUMAN_RESOURCES).values_list("pk", flat=True))
-    return tuple(g.prefix for g in grants if g.organisation_id in hr)
+    # through a department, MANAGE_EMPLOYMENT counts only for human resources
+    # (accounts.roles.rights_of, asked through places.scope)
+    return tuple(g.prefix for g in s.grants_with(MANAGE_EMPLOYMENT))
 
 
 def register_prefixes(user) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, EXPORT, RIGHTS, VIEW_INDICATORS
+from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, EXPORT, VIEW_INDICATORS
 from minsheng.indicators.models import Completion
 from minsheng.places.models import Region
 from minsheng.places.scope import access_region_by_code, scope_of
@@ -120,7 +120,7 @@ def entry_regions_for(user, level: str) -> QuerySet[Region]:
     if s.everything:
         return qs
     prefixes = {g.prefix for g in s.grants
-                if {ENTER_DATA, APPROVE_DATA} & RIGHTS.get(g.role, frozenset())}
+                if {ENTER_DATA, APPROVE_DATA} & g.rights}
     if not prefixes:
         return qs.none()
     q = Q()
@@ -137,7 +137,7 @@ def returns_to_review(user) -> QuerySet[Completion]:
         submitted_by=user)
     if s.everything:
         return qs
-    prefixes = {g.prefix for g in s.grants if APPROVE_DATA in RIGHTS.get(g.role, frozenset())}
+    prefixes = {g.prefix for g in s.grants if APPROVE_DATA in g.rights}
     if not prefixes:
         return qs.none()
     q = Q()

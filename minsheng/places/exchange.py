@@ -43,7 +43,7 @@ from shapely.geometry import Point
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
-from minsheng.accounts.roles import EXPORT, RIGHTS
+from minsheng.accounts.roles import EXPORT
 from minsheng.lib import tabular
 from minsheng.lib.tabular import (
     CONFLICT,
@@ -906,7 +906,7 @@ def _export_q(sc: scope.Scope, field_name: str) -> Q:
     """Rows inside a region where one of the user's memberships grants the export right."""
     if sc.everything:
         return Q()
-    prefixes = sorted({g.prefix for g in sc.grants if EXPORT in RIGHTS.get(g.role, ())})
+    prefixes = sorted({g.prefix for g in sc.grants if EXPORT in g.rights})
     if not prefixes:
         return Q(pk__in=[])
     return reduce(or_, (Q(**{f"{field_name}__startswith": p}) for p in prefixes))

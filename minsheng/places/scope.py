@@ -14,7 +14,7 @@ from operator import or_
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from minsheng.accounts.roles import EDIT_PLACES, READ_REGION, RIGHTS, SERVE_COMPOUNDS
+from minsheng.accounts.roles import EDIT_PLACES, READ_REGION, SERVE_COMPOUNDS, rights_of
 from minsheng.places.models import (
     Compound,
     Facility,
@@ -31,6 +31,13 @@ class Grant:
     prefix: str
     role: str
     organisation_id: int | None
+    # the function of the membership's organisation when it is a department ("" for none), None
+    # when the organisation is not a department (accounts.roles.rights_of)
+    department_function: str | None = None
+
+    @property
+    def rights(self) -> frozenset[str]:
+        return rights_of(self.role, self.department_function)
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class Scope:
 
     def grants_with(self, right: str) -> tuple[Grant, ...]:
         """The memberships whose role holds `right` (apps ask for rights, never for roles)."""
-        return tuple(g for g in self.grants if right in RIGHTS.get(g.role, ()))
+        return tuple(g for g in self.grants if right in g.rights)
 
     def reads(self, code: str) -> bool:
         return self.everything or any(code.startswith(p) for p in self.prefixes)
@@ -70,7 +77,7 @@ class Scope:
         if self.everything:
             return True
         return any(
-            right in RIGHTS.get(g.role, ()) and (code is None or code.startswith(g.prefix))
+            right in g.rights and (code is None or code.startswith(g.prefix))
             for g in self.grants
         )
 
@@ -102,8 +109,11 @@ def scope_of(user) -> Scope:
         scope = Scope(grants=(), everything=True)
     else:
         scope = Scope(grants=tuple(
-            Grant(code_prefix(m.region_id), m.role, m.organisation_id)
-            for m in user.memberships.all()
+            Grant(code_prefix(m.region_id), m.role, m.organisation_id,
+                  (m.organisation.function or "")
+                  if m.organisation is not None
+                  and m.organisation.kind == Organisation.Kind.DEPARTMENT else None)
+            for m in user.memberships.select_related("organisation")
         ))
     user._minsheng_scope = scope
     return scope
@@ -199,7 +209,7 @@ def editable_regions_for(user) -> QuerySet[Region]:
     scope = scope_of(user)
     if scope.everything:
         return Region.objects.all()
-    prefixes = [g.prefix for g in scope.grants if EDIT_PLACES in RIGHTS.get(g.role, ())]
+    prefixes = [g.prefix for g in scope.grants if EDIT_PLACES in g.rights]
     if not prefixes:
         return Region.objects.none()
     return Region.objects.filter(reduce(or_, (Q(code__startswith=p) for p in prefixes)))
