@@ -72,6 +72,10 @@ def client_ip(request) -> str | None:
 
 def log(user, action: str, obj=None, *, object_type: str = "", object_id: str = "",
         fields: str = "", region_code: str = "", detail: str = "", request=None) -> AuditLog:
+    # PostgreSQL refuses an action longer than the column where SQLite would store it: say so on
+    # every database, at the call that wrote it
+    if len(action) > AuditLog._meta.get_field("action").max_length:
+        raise ValueError(f"audit action too long for the log: {action!r}")
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)

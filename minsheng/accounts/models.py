@@ -70,7 +70,7 @@ class AuditLog(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, verbose_name=_("用户"),
     )
-    action = models.CharField(_("动作"), max_length=20, choices=Action.choices)
+    action = models.CharField(_("动作"), max_length=64, choices=Action.choices)
     object_type = models.CharField(_("对象类型"), max_length=50)
     object_id = models.CharField(_("对象编号"), max_length=50, blank=True)
     fields = models.CharField(_("字段"), max_length=200, blank=True)

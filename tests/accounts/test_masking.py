@@ -86,3 +86,13 @@ def test_denied_reveal_for_other_street_is_404(client_for):
     other = Compound.objects.filter(region__code__startswith="131002002").exclude(
         committee_head_phone="").first()
     assert client_for("street1").post(f"/compounds/{other.pk}/reveal/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_an_audit_action_longer_than_the_log_column_is_refused_on_every_database():
+    """PostgreSQL refused governance's 23-character actions while SQLite stored them: the log
+    now refuses on both, at the call."""
+    from minsheng.accounts.masking import log
+    log(None, "governance.open_surveys", object_type="governance.scheme", object_id="1")
+    with pytest.raises(ValueError):
+        log(None, "x" * 65, object_type="governance.scheme", object_id="1")
