@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from minsheng.accounts.masking import mask, mask_text
+from minsheng.accounts.masking import log, mask, mask_text
 from minsheng.accounts.models import AuditLog
 from minsheng.places.models import Compound
 
@@ -92,7 +92,6 @@ def test_denied_reveal_for_other_street_is_404(client_for):
 def test_an_audit_action_longer_than_the_log_column_is_refused_on_every_database():
     """PostgreSQL refused governance's 23-character actions while SQLite stored them: the log
     now refuses on both, at the call."""
-    from minsheng.accounts.masking import log
     log(None, "governance.open_surveys", object_type="governance.scheme", object_id="1")
     with pytest.raises(ValueError):
         log(None, "x" * 65, object_type="governance.scheme", object_id="1")
