@@ -76,6 +76,9 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "django_q",
     "minsheng.places",
     "minsheng.accounts",
@@ -101,9 +104,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified(): a code was given
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    # a session that owes a second factor reaches only that page and sign-out
+    "minsheng.accounts.middleware.TwoFactorMiddleware",
 ]
 
 ROOT_URLCONF = "minsheng.urls"
@@ -182,6 +188,18 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 
+# Two-factor sign-in (accounts/two_factor.py): required of accounts with personal-data rights or
+# the back office. Unset, the command decides: `minsheng serve` requires it, `minsheng demo` (and
+# the tests, runserver) offer it without requiring it; true or false decides for every command.
+REQUIRE_2FA: bool | None = (envbool("MINSHENG_REQUIRE_2FA") if env("MINSHENG_REQUIRE_2FA")
+                            else None)
+# Wrong codes: this many per account within the lock-out time lock code entry (the password
+# lock-out's numbers; counted in the shared cache, not reset by signing in again)
+TWO_FACTOR_FAILURE_LIMIT = AXES_FAILURE_LIMIT
+TWO_FACTOR_COOLOFF_SECONDS = int(AXES_COOLOFF_TIME * 3600)
+OTP_TOTP_ISSUER = "Minsheng"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the back office never shows a device's key or QR code
+
 # Sessions expire after this many minutes without a request (and never outlive the browser).
 SESSION_COOKIE_AGE = envint("MINSHENG_SESSION_MINUTES", 120) * 60
 SESSION_SAVE_EVERY_REQUEST = True
@@ -216,7 +234,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        # HTTP Basic, refused to accounts that sign in with a second factor
+        "minsheng.accounts.middleware.PasswordOnlyBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",

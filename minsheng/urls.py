@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include("minsheng.places.api")),
     path("admin/", admin.site.urls),
+    path("account/", include("minsheng.accounts.urls")),
     path("assistance/monitoring/", include("minsheng.assistance.monitoring_urls")),
     path("", include("minsheng.governance.urls")),
     path("", include("minsheng.projects.urls")),

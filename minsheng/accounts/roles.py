@@ -72,6 +72,9 @@ EMPLOYER_PORTAL = "employer_portal"  # an employer: its own vacancies and the re
 # publication); inspect the property companies' compounds of one's area on a phone
 MANAGE_GOVERNANCE = "manage_governance"
 INSPECT_COMPOUNDS = "inspect_compounds"
+# The rights that read personal data unmasked: whoever holds one anywhere signs in with a second
+# factor when two-factor sign-in is enforced (accounts/two_factor.py)
+PERSONAL_DATA_RIGHTS = frozenset({VIEW_PERSONAL, VIEW_PARTIES})
 
 RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,

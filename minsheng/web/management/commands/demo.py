@@ -81,6 +81,12 @@ class Command(BaseCommand):
         say(f"演示账号（密码均为 {DEMO_PASSWORD}）：")
         for username, desc in accounts:
             say(f"  {username:<16} {desc}")
+        if settings.REQUIRE_2FA:
+            say("两步验证：已强制（MINSHENG_REQUIRE_2FA=true）：可查看个人信息的账号和后台账号"
+                "输入密码后须先设置验证器应用。")
+        else:
+            say(f"两步验证：已提供，未强制（演示账号只用密码即可登录）；登录后在 {url}account/2fa/ "
+                "设置。minsheng serve 默认对可查看个人信息的账号和后台账号强制要求。")
         say(f"Open311 GeoReport v2：{url}open311/v2/discovery.json，演示 API 密钥 {DEMO_API_KEY}")
         if no_serve:
             return

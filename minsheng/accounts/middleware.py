@@ -1,0 +1,62 @@
+"""The gates that hold a password-only sign-in to what two-factor sign-in asks (two_factor.py):
+the session middleware for pages, the back office and the API, and HTTP Basic on the API."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from rest_framework.authentication import BasicAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from minsheng.accounts import two_factor
+
+# What a session that owes a code (or a device) may still reach, beside the page that asks for it.
+ALWAYS_OPEN = frozenset({"web:logout", "set_language", "web:healthz"})
+PAGE = {"verify": "accounts:two-factor-verify", "setup": "accounts:two-factor-setup"}
+
+
+def _url_name(request) -> str | None:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    return match.view_name
+
+
+class TwoFactorMiddleware:
+    """After the password, a session that owes a second factor ("verify": the user has a device;
+    "setup": enforced and the user must have one) reaches only that page and sign-out. Pages
+    redirect there (keeping `next`); the API answers 403 in JSON."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        owed = two_factor.pending(request)
+        request.two_factor_pending = owed
+        if owed is None:
+            return self.get_response(request)
+        name = _url_name(request)
+        if name in ALWAYS_OPEN or name == PAGE[owed]:
+            return self.get_response(request)
+        if request.path_info.startswith(("/api/", "/open311/")):
+            return JsonResponse({"detail": _("请先完成两步验证。")}, status=403)
+        url = reverse(PAGE[owed])
+        if request.method == "GET":
+            url += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(url)
+
+
+class PasswordOnlyBasicAuthentication(BasicAuthentication):
+    """HTTP Basic for the API, refused to an account that signs in with a second factor (it has a
+    device, or two-factor sign-in is enforced for it): a password alone must not open what the
+    sign-in page keeps behind a code."""
+
+    def authenticate_credentials(self, userid, password, request=None):
+        user, auth = super().authenticate_credentials(userid, password, request)
+        if two_factor.needs_code(user):
+            raise AuthenticationFailed(_("此账号须两步验证登录，不能只用密码访问 API。"))
+        return user, auth
