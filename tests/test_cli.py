@@ -69,6 +69,7 @@ def test_serve_and_demo_register_every_job_from_one_place(settings, monkeypatch)
     """`serve` used to register the SLA job but not the indicator refresh."""
     monkeypatch.setattr(serve, "run", lambda **kw: None)
     monkeypatch.setattr(serve, "call_command", lambda *a, **kw: None)
+    monkeypatch.setenv("MINSHENG_REQUIRE_2FA", "")  # serve sets it; put back afterwards
     settings.SECRET_KEY = "a-real-secret-key-for-this-test-0123456789"
     User = get_user_model()
     for u in User.objects.all():
@@ -79,3 +80,30 @@ def test_serve_and_demo_register_every_job_from_one_place(settings, monkeypatch)
     assert dict(Schedule.objects.values_list("name", "func")) == {
         "cases-sla": "minsheng.cases.sla.check",
         "indicators": "minsheng.indicators.jobs.refresh"}
+
+
+def _real_passwords(settings):
+    settings.SECRET_KEY = "a-real-secret-key-for-this-test-0123456789"
+    for u in get_user_model().objects.all():
+        u.set_password("a-long-real-password-2026")
+        u.save()
+
+
+def test_serve_requires_two_factor_sign_in_unless_told_not_to(settings, monkeypatch, capsys):
+    """Unset, MINSHENG_REQUIRE_2FA is the command's choice: `serve` requires two-factor sign-in
+    (and names the accounts that still have to set it up); false starts with a warning."""
+    monkeypatch.setattr(serve, "run", lambda **kw: None)
+    monkeypatch.setattr(serve, "call_command", lambda *a, **kw: None)
+    monkeypatch.setenv("MINSHENG_REQUIRE_2FA", "")
+    _real_passwords(settings)
+    settings.REQUIRE_2FA = None
+    call_command("serve", "--check-only")
+    out = capsys.readouterr().out
+    assert "两步验证：已强制" in out and "street1" in out and "viewer1" not in out
+    assert settings.REQUIRE_2FA is None  # a check changes nothing
+    call_command("serve")
+    assert settings.REQUIRE_2FA is True
+    settings.REQUIRE_2FA = False
+    call_command("serve")
+    assert settings.REQUIRE_2FA is False
+    assert "两步验证未强制" in capsys.readouterr().err

@@ -573,3 +573,36 @@ def test_the_permission_matrix(username, objects, client_for):
             _check(p, username, "GET", url, where, c.get(url), failures)
             _check(p, username, "POST", url, where, c.post(url, {}), failures)
     assert not failures, "\n".join(failures)
+
+
+# The two-factor pages (accounts/urls.py) take no object: every account above opens them as
+# itself. When two-factor sign-in is enforced, a session that has given only the password reaches
+# nothing but the page that asks for the second factor and these:
+TWO_FACTOR_OPEN = {"web:logout", "set_language", "web:healthz"}
+
+
+@pytest.mark.parametrize("username,owed", [("street1", "setup"), ("viewer1", "verify")])
+def test_a_session_owing_a_second_factor_reaches_nothing_else(username, owed, objects, settings):
+    """Every URL pattern, GET and POST, for a session that still owes a second factor: enforced
+    for street1 without a device (sent to set-up), viewer1 with a device (sent to give a code)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.REQUIRE_2FA = True
+    user = get_user_model().objects.get(username=username)
+    if owed == "verify":
+        TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    page = reverse(f"accounts:two-factor-{owed}")
+    c = Client()
+    c.raise_request_exception = False
+    c.force_login(user)
+    failures = []
+    for p in sorted(patterns(), key=lambda p: p.name == "web:logout"):
+        if p.name in TWO_FACTOR_OPEN or p.name == f"accounts:two-factor-{owed}":
+            continue
+        for url, _where in _requests(p, objects, user):
+            for method in ("GET", "POST"):
+                r = getattr(c, method.lower())(url, {})
+                to_page = r.status_code == 302 and r["Location"].startswith(page)
+                if not (to_page or r.status_code == 403):
+                    failures.append(f"{username} {method} {url}: {r.status_code}")
+    assert not failures, "\n".join(failures)
