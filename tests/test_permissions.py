@@ -25,6 +25,7 @@ from django.http import Http404
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from minsheng.assistance import monitoring_access
 from minsheng.assistance.access import (
@@ -585,8 +586,6 @@ TWO_FACTOR_OPEN = {"web:logout", "set_language", "web:healthz"}
 def test_a_session_owing_a_second_factor_reaches_nothing_else(username, owed, objects, settings):
     """Every URL pattern, GET and POST, for a session that still owes a second factor: enforced
     for street1 without a device (sent to set-up), viewer1 with a device (sent to give a code)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     settings.REQUIRE_2FA = True
     user = get_user_model().objects.get(username=username)
     if owed == "verify":
