@@ -163,6 +163,7 @@ def do_confirm_device(request, device: TOTPDevice, code: str) -> list[str] | Non
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     codes = new_codes(user)
+    request.session.cycle_key()
     otp_login(request, device)
     _log(user, "two_factor.device_added", request)
     return codes
@@ -234,6 +235,7 @@ def check_code(request, code: str) -> tuple[bool, str | None]:
     for device in devices_of(user, kind):
         verified = otp_verify_token(user, device.persistent_id, code)
         if verified is not None:
+            request.session.cycle_key()  # a new session id for the verified session
             otp_login(request, verified)
             if kind == "recovery":
                 _log(user, "two_factor.recovery_code_used", request,

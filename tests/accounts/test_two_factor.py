@@ -127,8 +127,10 @@ def test_setting_up_confirms_with_a_code_then_every_sign_in_asks_for_one(enforce
     assert r.status_code == 400 and "验证码不正确" in r.content.decode()
     assert c.get("/").status_code == 302
     clock.shift(2)
+    before = c.cookies["sessionid"].value
     r = c.post(VERIFY, {"code": code_for(device), "next": "/cases/"})
     assert r.status_code == 302 and r["Location"] == "/cases/"
+    assert c.cookies["sessionid"].value != before  # the verified session has a new id
     assert c.get("/cases/").status_code == 200
     assert c.get("/api/compounds/").status_code == 200
 
@@ -138,7 +140,8 @@ def test_a_device_is_asked_for_even_when_not_enforced(settings, clock):
     device, _codes = with_device("viewer1")
     c = login("viewer1")
     assert c.get("/")["Location"].startswith(VERIFY)
-    assert c.post(VERIFY, {"code": code_for(device)}).status_code == 302
+    r = c.post(VERIFY, {"code": code_for(device), "next": "https://evil.example/"})
+    assert r.status_code == 302 and r["Location"] == "/"  # never off the site
     assert c.get("/").status_code == 200
 
 
