@@ -16,6 +16,7 @@ urlpatterns = [
     path("governance/publish/", views.publish, name="publish"),
     path("governance/surveys/", views.surveys, name="surveys"),
     path("governance/surveys/open/", views.open_surveys, name="open-surveys"),
+    path("governance/surveys/<int:pk>/poster/", views.survey_poster, name="survey-poster"),
     path("governance/scores.xlsx", views.export, name="export"),
     path("governance/inspections/new/", views.inspect, name="inspect"),
     path("governance/inspections/<int:pk>/", views.inspection, name="inspection"),

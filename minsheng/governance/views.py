@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,6 +16,7 @@ from minsheng.accounts.roles import EXPORT
 from minsheng.governance import access, actions, exchange, services
 from minsheng.governance.forms import InspectionForm, ObjectionForm, PeriodForm, SurveyForm
 from minsheng.governance.models import Scheme, SchemeItem, Scorecard, Survey
+from minsheng.lib import qr
 from minsheng.lib.http import download
 from minsheng.places.scope import scope_of
 
@@ -117,6 +119,15 @@ def surveys(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     return render(request, "governance/surveys.html", {
         "rows": rows[:1000], "managed": access.managed_schemes_for(request.user)})
+
+
+@login_required
+def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    """A compound's questionnaire as a printable page: its QR code and link, to post up."""
+    sv = access.access_managed_survey(request.user, pk)
+    link = request.build_absolute_uri(reverse("governance:survey", args=[sv.token]))
+    return render(request, "governance/survey_poster.html", {
+        "survey": sv, "link": link, "qr": qr.svg(link, title=sv.compound.name)})
 
 
 @login_required
