@@ -159,6 +159,7 @@ OBJECT_ARGS = {
     ("employment:course", "pk"): "course",
     ("governance:scorecard", "pk"): "scorecard",
     ("governance:object", "pk"): "scorecard",
+    ("governance:decide", "pk"): "scorecard",
     ("governance:inspection", "pk"): "inspection",
     ("governance:photo", "pk"): "inspection",
     ("governance:task-list", "pk"): "task_list",

@@ -12,6 +12,7 @@ urlpatterns = [
     path("governance/", views.index, name="index"),
     path("governance/scorecards/<int:pk>/", views.scorecard, name="scorecard"),
     path("governance/scorecards/<int:pk>/object/", views.object_to, name="object"),
+    path("governance/scorecards/<int:pk>/decide/", views.decide, name="decide"),
     path("governance/compute/", views.compute, name="compute"),
     path("governance/publish/", views.publish, name="publish"),
     path("governance/surveys/", views.surveys, name="surveys"),
