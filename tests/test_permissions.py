@@ -160,6 +160,7 @@ OBJECT_ARGS = {
     ("employment:course", "pk"): "course",
     ("governance:scorecard", "pk"): "scorecard",
     ("governance:object", "pk"): "scorecard",
+    ("governance:decide", "pk"): "scorecard",
     ("governance:inspection", "pk"): "inspection",
     ("governance:photo", "pk"): "inspection",
     ("governance:task-list", "pk"): "task_list",
@@ -169,6 +170,7 @@ OBJECT_ARGS = {
     ("governance:takeover", "pk"): "takeover",
     ("governance:takeover-act", "pk"): "takeover_item",
     ("governance:registry-compound", "pk"): "compound",
+    ("governance:survey-poster", "pk"): "survey",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
@@ -176,7 +178,7 @@ READ_PAGES = {"places:region", "places:compound", "places:facility", "places:org
               "assistance:household", "assistance:change", "employment:registration",
               "employment:event", "employment:course",
               "governance:scorecard", "governance:inspection", "governance:task-list",
-              "governance:task", "governance:takeover"}
+              "governance:task", "governance:takeover", "governance:survey-poster"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -300,6 +302,7 @@ CANDIDATES = {
     "task": lambda: Task.objects.order_by("pk"),
     "takeover": lambda: Takeover.objects.order_by("pk"),
     "takeover_item": lambda: TakeoverItem.objects.order_by("pk"),
+    "survey": lambda: Survey.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -316,6 +319,7 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "scorecard": "scheme__region__code", "inspection": "region__code",
     "task_list": "region__code", "task": "task_list__region__code",
     "takeover": "region__code", "takeover_item": "takeover__region__code",
+    "survey": "scheme__region__code",
 }
 
 
@@ -362,6 +366,8 @@ READABLE = {
     "task": governance_access.tasks_for,
     "takeover": governance_access.takeovers_for,
     "takeover_item": governance_access.takeover_items_for,
+    "survey": lambda u: Survey.objects.filter(
+        scheme__in=governance_access.managed_schemes_for(u)),
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -410,6 +416,8 @@ def _governance_objects(year: int) -> str:
                                   results={"clean": 80})
         governance_actions.do_compute_scores(scheme, str(year))
         token = token or Survey.objects.create(scheme=scheme, compound=compound).token
+        if district == OTHER:  # a questionnaire outside 安次区, for its managers to be refused
+            Survey.objects.create(scheme=scheme, compound=compound)
         tl = TaskList.objects.create(name="清单", kind=TaskList.Kind.FEEDBACK,
                                      region_id=district.ljust(12, "0"))
         Task.objects.create(task_list=tl, number=1, area="市容", problem="问题",

@@ -112,6 +112,15 @@ def access_inspection_by_id(user, pk) -> Inspection:
     return _get(inspections_for(user), pk)
 
 
+def access_managed_survey(user, pk: int) -> Survey:
+    """A compound's questionnaire, for the managers of its scheme (others: not found)."""
+    survey = (Survey.objects.select_related("compound", "compound__region", "scheme")
+              .filter(pk=pk, scheme__in=managed_schemes_for(user)).first())
+    if survey is None:
+        raise Http404
+    return survey
+
+
 def access_survey_by_token(token: str) -> Survey:
     survey = (Survey.objects.select_related("compound", "compound__property_company", "scheme")
               .filter(token=str(token)[:40]).first())

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.masking import log
-from minsheng.governance import services
+from minsheng.governance import scoring, services
 from minsheng.governance.models import (
     Inspection,
     InspectionPhoto,
@@ -31,7 +31,11 @@ def do_compute_scores(scheme: Scheme, period_code: str, *, by=None) -> list[Scor
     period = services.parse_period(period_code)
     now = timezone.now()
     out = []
+    reviewed = {sc.company_id: sc.review for sc in Scorecard.objects.filter(
+        scheme=scheme, period=period.code, decision=Scorecard.Decision.UPHELD)}
     for company, card in services.compute(scheme, period):
+        if company.pk in reviewed:  # an upheld objection's re-scored item stays re-scored
+            card = _rescored(scheme, card, reviewed[company.pk])
         sc, _created = Scorecard.objects.update_or_create(
             scheme=scheme, period=period.code, company=company,
             defaults={"total": None if card.total is None else Decimal(str(card.total)),
@@ -63,6 +67,56 @@ def do_object(card: Scorecard, *, reason: str, by) -> Scorecard:
     card.objection, card.objected_at = reason[:2000], timezone.now()
     card.save(update_fields=["objection", "objected_at"])
     log(by, "governance.object", card, region_code=card.company.region_id)
+    return card
+
+
+def _rescored(scheme: Scheme, card: scoring.Card, review: dict) -> scoring.Card:
+    items = [scoring.Item(i.code, i.name, i.weight,
+                          review["after"] if i.code == review["item"] else i.value,
+                          {**i.evidence, "review": review} if i.code == review["item"]
+                          else i.evidence) for i in card.items]
+    return scoring.score(items, [(b[0], b[1]) for b in scheme.bands])
+
+
+def _card_of(sc: Scorecard) -> scoring.Card:
+    items = tuple(scoring.ScoredItem(i["code"], i["name"], i["weight"], i["value"],
+                                     i["points"], i["status"], i.get("evidence") or {})
+                  for i in sc.items)
+    return scoring.Card(items, None if sc.total is None else float(sc.total), sc.grade)
+
+
+@transaction.atomic
+def do_decide_objection(card: Scorecard, *, upheld: bool, reason: str, by,
+                        item: str = "", value: float | None = None) -> Scorecard:
+    """The district decides a company's objection, once. Upheld: the item is re-scored (a
+    measure 0–100) and the total and grade recomputed, the old ones kept in `review`; rejected:
+    the reason is recorded."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("请填写处理理由"))
+    card = Scorecard.objects.select_for_update().select_related("scheme", "company").get(
+        pk=card.pk)
+    if card.objected_at is None:
+        raise ValidationError(_("该考评结果没有异议"))
+    if card.decision:
+        raise ValidationError(_("该异议已处理"))
+    if upheld:
+        codes = {i["code"]: i for i in card.items}
+        if item not in codes:
+            raise ValidationError(_("请选择要复核的考评项目"))
+        if value is None or not 0 <= value <= 100:
+            raise ValidationError(_("复核测得值须在0到100之间"))
+        review = {"item": item, "before": codes[item]["value"], "after": round(float(value), 1),
+                  "total": None if card.total is None else float(card.total),
+                  "grade": card.grade, "reason": reason[:2000]}
+        new = _rescored(card.scheme, _card_of(card), review)
+        card.total = None if new.total is None else Decimal(str(new.total))
+        card.grade, card.items, card.review = new.grade, services.card_to_json(new), review
+    card.decision = Scorecard.Decision.UPHELD if upheld else Scorecard.Decision.REJECTED
+    card.decision_reason, card.decided_at = reason[:2000], timezone.now()
+    card.save()
+    log(by, "governance.decide_objection", card, region_code=card.scheme.region_id,
+        detail=card.decision)
     return card
 
 

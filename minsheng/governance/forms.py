@@ -18,6 +18,21 @@ class ObjectionForm(forms.Form):
                              validators=[MULTI_LINE])
 
 
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(label=_("处理结果"), choices=[("upheld", _("异议成立，复核改分")),
+                                                          ("rejected", _("异议不成立"))],
+                                 widget=forms.RadioSelect)
+    item = forms.ChoiceField(label=_("复核的考评项目"), required=False)
+    value = forms.DecimalField(label=_("复核测得值（0–100）"), required=False, min_value=0,
+                               max_value=100, max_digits=4, decimal_places=1)
+    reason = forms.CharField(label=_("处理理由"), max_length=2000, widget=forms.Textarea,
+                             validators=[MULTI_LINE])
+
+    def __init__(self, *args, items=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["item"].choices = [("", "—")] + [(i["code"], i["name"]) for i in items]
+
+
 class PeriodForm(forms.Form):
     scheme = forms.IntegerField()
     period = forms.CharField(max_length=6, validators=[SINGLE_LINE])

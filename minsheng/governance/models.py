@@ -167,6 +167,18 @@ class Scorecard(models.Model):
     objection = models.TextField(_("异议理由"), blank=True, max_length=2000)
     objected_at = models.DateTimeField(_("提出异议时间"), null=True, blank=True)
 
+    class Decision(models.TextChoices):
+        UPHELD = "upheld", _("异议成立，已复核改分")
+        REJECTED = "rejected", _("异议不成立")
+
+    decision = models.CharField(_("异议处理结果"), max_length=10, blank=True,
+                                choices=Decision.choices)
+    decision_reason = models.TextField(_("处理理由"), blank=True, max_length=2000)
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    # upheld: {"item": code, "before": value, "after": value, "total": before, "grade": before};
+    # recomputations keep the re-scored value (actions.do_compute_scores)
+    review = models.JSONField(_("复核记录"), default=dict, blank=True)
+
     class Meta:
         ordering = ["scheme", "-period", "-total"]
         verbose_name = _("物业考评结果")

@@ -81,19 +81,35 @@ def _valid_on(day: dt.date) -> Q:
             & (Q(valid_to__isnull=True) | Q(valid_to__gt=day)))
 
 
+def conditions_on(day: dt.date) -> dict[str, Q]:
+    """Conditions on places.Compound rows for how each compound was governed on `day`: by the
+    registry row valid that day for compounds with rows, by the compound's own fields for the
+    others. The one rule for the coverage figures (figures_on here, the indicator sources)."""
+    has_rows = Exists(GovernanceRecord.objects.filter(compound=OuterRef("pk")))
+    valid = GovernanceRecord.objects.filter(_valid_on(day), compound=OuterRef("pk"))
+
+    def either(rows: Q, plain: Q) -> Q:
+        return (Q(has_rows) & Q(Exists(valid.filter(rows)))) | (~Q(has_rows) & plain)
+
+    return {
+        "managed": either(~Q(form=R.NONE), ~Q(property_status="none")),
+        "with_committee": either(~Q(committee=""), ~Q(committee="")),
+        "covered": either(~Q(form=R.NONE) | ~Q(committee=""),
+                          ~Q(property_status="none") | ~Q(committee="")),
+        "party_head": either(~Q(committee="") & Q(head_is_party_secretary=True),
+                             ~Q(committee="") & Q(head_is_party_secretary=True)),
+    }
+
+
 def figures_on(prefix: str, day: dt.date) -> dict[str, int]:
     """Counts of the compounds of a region (code prefix) as governed on `day`."""
     compounds = Compound.objects.filter(region__code__startswith=prefix)
-    has_rows = GovernanceRecord.objects.filter(compound=OuterRef("pk"))
-    untouched = compounds.annotate(r=Exists(has_rows)).filter(r=False)
     rows = GovernanceRecord.objects.filter(_valid_on(day), compound__in=compounds)
-    managed_or_committee_rows = rows.filter(~Q(form=R.NONE) | ~Q(committee=""))
-    managed_or_committee_plain = untouched.filter(~Q(property_status="none") | ~Q(committee=""))
+    on = conditions_on(day)
     return {
         "compounds": compounds.count(),
-        "covered": managed_or_committee_rows.count() + managed_or_committee_plain.count(),
-        "with_committee": rows.exclude(committee="").count()
-        + untouched.exclude(committee="").count(),
+        "covered": compounds.filter(on["covered"]).count(),
+        "with_committee": compounds.filter(on["with_committee"]).count(),
         "party_branch": rows.filter(has_party_branch=True).count(),
         "full_time_cadre": rows.filter(has_party_branch=True, cadre_full_time=True).count(),
         "secretary_heads_elected": rows.filter(head_is_party_secretary=True,

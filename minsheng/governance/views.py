@@ -8,13 +8,21 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts.roles import EXPORT
 from minsheng.governance import access, actions, exchange, services
-from minsheng.governance.forms import InspectionForm, ObjectionForm, PeriodForm, SurveyForm
+from minsheng.governance.forms import (
+    DecisionForm,
+    InspectionForm,
+    ObjectionForm,
+    PeriodForm,
+    SurveyForm,
+)
 from minsheng.governance.models import Scheme, SchemeItem, Scorecard, Survey
+from minsheng.lib import qr
 from minsheng.lib.http import download
 from minsheng.places.scope import scope_of
 
@@ -39,9 +47,33 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 def scorecard(request: HttpRequest, pk: int) -> HttpResponse:
     card = access.access_scorecard_by_id(request.user, pk)
+    decide = (card.objected_at is not None and not card.decision
+              and access.can_manage(request.user, card.scheme))
     return render(request, "governance/scorecard.html", {
         "card": card, "owns": access.owns(request.user, card),
-        "form": ObjectionForm() if access.owns(request.user, card) else None})
+        "form": ObjectionForm() if access.owns(request.user, card) else None,
+        "decide": DecisionForm(items=card.items) if decide else None})
+
+
+@require_POST
+@login_required
+def decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """The district decides a company's objection (upheld: the item re-scored)."""
+    card = access.access_scorecard_by_id(request.user, pk)
+    if not access.can_manage(request.user, card.scheme):
+        raise PermissionDenied
+    form = DecisionForm(request.POST, items=card.items)
+    try:
+        if not form.is_valid():
+            raise ValidationError([e for errs in form.errors.values() for e in errs])
+        d = form.cleaned_data
+        actions.do_decide_objection(
+            card, upheld=d["decision"] == "upheld", reason=d["reason"], by=request.user,
+            item=d["item"], value=None if d["value"] is None else float(d["value"]))
+        messages.success(request, _("异议已处理"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return redirect("governance:scorecard", pk=card.pk)
 
 
 @require_POST
@@ -117,6 +149,15 @@ def surveys(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     return render(request, "governance/surveys.html", {
         "rows": rows[:1000], "managed": access.managed_schemes_for(request.user)})
+
+
+@login_required
+def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
+    """A compound's questionnaire as a printable page: its QR code and link, to post up."""
+    sv = access.access_managed_survey(request.user, pk)
+    link = request.build_absolute_uri(reverse("governance:survey", args=[sv.token]))
+    return render(request, "governance/survey_poster.html", {
+        "survey": sv, "link": link, "qr": qr.svg(link, title=sv.compound.name)})
 
 
 @login_required

@@ -18,9 +18,14 @@ facts of compounds, the life-circle coverage), in two parts:
 - valid-from: compounds and facilities carry the day they were registered (created_on, empty for
   rows from before records began), and the life-circle figures come from the latest run finished
   before the period's end. A past period that was never computed while it was current is
-  computed from the rows registered before its end. What such a computation cannot know is an
-  attribute's past value (a committee formed since, a point signed since): those read as they
-  are now. That is the one gap; the snapshot closes it for every period the job has run through.
+  computed from the rows registered before its end;
+- the governance registry's history (governance/registry.py, GovernanceRecord rows valid from a
+  day to a day): a compound's management form, committee and committee head are read as they
+  were on the period's last day (governance.registry.conditions_on), from its registry row valid
+  then, or from its fields for a compound that never changed through the registry.
+What a computation of a never-computed past period cannot know is a past value kept nowhere (a
+point signed since, a committee changed by editing the compound outside the registry): those
+read as they are now. The snapshot closes that gap for every period the job has run through.
 """
 
 from __future__ import annotations
@@ -31,9 +36,11 @@ from decimal import Decimal
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from minsheng.cases import stats as case_stats
 from minsheng.cases.models import AdminReview, Case, CaseType, Mediation
+from minsheng.governance.registry import conditions_on as governed_on
 from minsheng.indicators.periods import Period
 from minsheng.lifecircle.models import Result, Run
 from minsheng.places.models import Compound, Facility
@@ -279,6 +286,11 @@ def budget(prefix: str, period: Period) -> Iterable[Row]:
         yield region, "spending_livelihood", share.livelihood
 
 
+def stock_day(period: Period) -> dt.date:
+    """The day a stock figure of the period describes: its last day, or today while it runs."""
+    return min(period.end - dt.timedelta(days=1), timezone.localdate())
+
+
 def _registered_by(period: Period) -> Q:
     """Registry rows that existed at the end of the period (valid from created_on)."""
     return Q(created_on__isnull=True) | Q(created_on__lt=period.end)
@@ -289,12 +301,13 @@ def _registered_by(period: Period) -> Q:
                       "households_total", "population_total", "signed_service_points",
                       "smart_safety_compounds"), stock=True, covers=_has_compounds)
 def compounds(prefix: str, period: Period) -> Iterable[Row]:
+    on = governed_on(stock_day(period))
     qs = (Compound.objects.filter(region__code__startswith=prefix).filter(_registered_by(period))
           .order_by()
           .values("region_id").annotate(
-              n_total=Count("pk"), n_managed=Count("pk", filter=~Q(property_status="none")),
-              n_committee=Count("pk", filter=~Q(committee="")),
-              n_party=Count("pk", filter=~Q(committee="") & Q(head_is_party_secretary=True)),
+              n_total=Count("pk"), n_managed=Count("pk", filter=on["managed"]),
+              n_committee=Count("pk", filter=on["with_committee"]),
+              n_party=Count("pk", filter=on["party_head"]),
               n_old=Count("pk", filter=Q(is_old=True)),
               n_renovated=Count("pk", filter=~Q(renovation_class="")),
               n_households=Coalesce(Sum("households"), 0),

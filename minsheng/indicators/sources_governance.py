@@ -14,26 +14,68 @@
   compounds with registry rows carry these facts (places.Compound has no field for them).
 - *takeover_items_due*: takeover standard items whose deadline falls in the period;
   *takeover_items_on_time*: of those, passed inspection and reported done by the deadline.
+
+Missing is not zero (sources.py's `covers`): a source has data for a district and period only when
+the district kept those records by then — a rectification list imported before the period's end
+or a problem due before it; a scorecard of exactly this period (a quarterly scheme has no yearly
+grades); a registry change dated before the period's end (before the first, the registry holds
+only the state copied from the compound, without branches, cadres or managers); a takeover started
+before the period's end. Otherwise the elements get no value and the pages read "—".
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 
 from django.db.models import Count, F, Q, Sum
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
-from minsheng.governance.models import GovernanceRecord, Scorecard, TakeoverItem, Task
+from minsheng.cases.stats import aware
+from minsheng.governance.models import (
+    GovernanceRecord,
+    Scorecard,
+    Takeover,
+    TakeoverItem,
+    Task,
+    TaskList,
+)
 from minsheng.indicators.periods import Period
-from minsheng.indicators.sources import Row, _rows, source
+from minsheng.indicators.sources import Row, _rows, source, stock_day
 
 GRADES = {"优秀": "property_grade_excellent", "良好": "property_grade_good",
           "合格": "property_grade_pass", "不合格": "property_grade_fail"}
 
 
-@source("rectification", ("rectification_tasks", "rectification_done"))
+def _district(prefix: str) -> str:
+    return prefix[:6]
+
+
+def _lists_kept(prefix: str, period: Period) -> bool:
+    d = _district(prefix)
+    return TaskList.objects.filter(region__code__startswith=d,
+                                   created_at__lt=aware(period.end)).exists() \
+        or Task.objects.filter(task_list__region__code__startswith=d,
+                               deadline__lt=period.end).exists()
+
+
+def _scored(prefix: str, period: Period) -> bool:
+    d = _district(prefix)
+    return Scorecard.objects.filter(Q(scheme__region__code__startswith=d)
+                                    | Q(company__region__code__startswith=d),
+                                    period=period.id).exists()
+
+
+def _registry_kept(prefix: str, period: Period) -> bool:
+    return GovernanceRecord.objects.filter(compound__region__code__startswith=_district(prefix),
+                                           valid_from__lt=period.end).exists()
+
+
+def _takeovers_started(prefix: str, period: Period) -> bool:
+    return Takeover.objects.filter(region__code__startswith=_district(prefix),
+                                   started_on__lt=period.end).exists()
+
+
+@source("rectification", ("rectification_tasks", "rectification_done"), covers=_lists_kept)
 def rectification(prefix: str, period: Period) -> Iterable[Row]:
     qs = (Task.objects.filter(task_list__region__code__startswith=prefix,
                               deadline__gte=period.start, deadline__lt=period.end)
@@ -43,7 +85,7 @@ def rectification(prefix: str, period: Period) -> Iterable[Row]:
                                                   "rectification_done": "done"})
 
 
-@source("property_grades", ("property_graded", *GRADES.values()))
+@source("property_grades", ("property_graded", *GRADES.values()), covers=_scored)
 def property_grades(prefix: str, period: Period) -> Iterable[Row]:
     qs = (Scorecard.objects.filter(company__region__code__startswith=prefix, period=period.id)
           .exclude(grade="").order_by().values("company__region_id")
@@ -55,9 +97,9 @@ def property_grades(prefix: str, period: Period) -> Iterable[Row]:
 
 @source("governance_registry", ("gov_party_branches", "gov_full_time_cadres",
                                 "gov_secretary_heads_elected", "gov_property_managers"),
-        stock=True)
+        stock=True, covers=_registry_kept)
 def governance_registry(prefix: str, period: Period) -> Iterable[Row]:
-    day = min(period.end - dt.timedelta(days=1), timezone.localdate())
+    day = stock_day(period)
     valid = ((Q(valid_from__isnull=True) | Q(valid_from__lte=day))
              & (Q(valid_to__isnull=True) | Q(valid_to__gt=day)))
     qs = (GovernanceRecord.objects.filter(valid, compound__region__code__startswith=prefix)
@@ -73,7 +115,8 @@ def governance_registry(prefix: str, period: Period) -> Iterable[Row]:
         "gov_secretary_heads_elected": "elected", "gov_property_managers": "managers"})
 
 
-@source("takeovers", ("takeover_items_due", "takeover_items_on_time"))
+@source("takeovers", ("takeover_items_due", "takeover_items_on_time"),
+        covers=_takeovers_started)
 def takeovers(prefix: str, period: Period) -> Iterable[Row]:
     qs = (TakeoverItem.objects.filter(compound__region__code__startswith=prefix,
                                       deadline__gte=period.start, deadline__lt=period.end)

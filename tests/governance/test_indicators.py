@@ -20,6 +20,7 @@ from minsheng.governance.models import (
     TaskList,
 )
 from minsheng.indicators import services
+from minsheng.indicators.models import DataValue
 from minsheng.places.models import Compound, Organisation
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +100,41 @@ def test_registry_and_takeover_figures_match_the_records(user) -> None:
     assert got["secretary_heads_elected"].value == 2
     assert got["full_time_property_managers"].value == 6
     assert got["takeover_on_time_rate"].value == Decimal(str(round(100 * 1 / 3, 1)))
+
+
+def test_coverage_figures_read_the_registry_history(user) -> None:
+    """Last year's committee and management coverage stay last year's after this year's change,
+    even for a period never computed before the change (no snapshot to fall back on)."""
+    plain = Compound.objects.filter(region__code__startswith="131002")
+    c = plain.filter(committee="", property_status="none").order_by("pk").first()
+    assert c is not None
+    committees = plain.exclude(committee="").count()
+    managed = plain.exclude(property_status="none").count()
+    company = Organisation.objects.filter(kind=Organisation.Kind.PROPERTY_COMPANY,
+                                          region__code__startswith="131002").first()
+    with time_machine.travel(dt.datetime(2031, 6, 1, 4, tzinfo=dt.UTC), tick=False):
+        # no registry change before 2031: the registry's own figures are missing, not 0
+        services.compute(D, "2030")
+        got = services.evaluate([D], "2030", with_previous=False)[D]
+        assert got["full_time_property_managers"].value is None
+        assert got["cadre_coverage"].value is None
+        registry.do_change_governance(
+            c, on=dt.date(2031, 3, 1), by=user("district"), form="company",
+            property_company=company, committee="owners", head_is_party_secretary=True,
+            has_party_branch=True, election_date=dt.date(2031, 2, 1), street_approved=True,
+            property_managers=4)
+        c.refresh_from_db()
+        assert c.committee == "owners" and c.property_status == "company"
+        DataValue.objects.filter(period="2030").delete()  # as if never computed
+        services.compute(D, "2030")
+        services.compute(D, "2031")
+        this = services.evaluate([D], "2031", with_previous=False)[D]
+    values = {(e, p): v for e, p, v in DataValue.objects.filter(region_id=D).values_list(
+        "element_id", "period", "value")}
+    assert values[("compounds_with_committee", "2030")] == committees
+    assert values[("compounds_with_committee", "2031")] == committees + 1
+    assert values[("compounds_managed", "2030")] == managed
+    assert values[("compounds_managed", "2031")] == managed + 1
+    assert ("gov_property_managers", "2030") not in values  # missing, not 0
+    assert values[("gov_property_managers", "2031")] == 4
+    assert this["full_time_property_managers"].value == 4

@@ -189,3 +189,20 @@ def test_the_back_office_is_scoped(scheme, client_for, pingcheng_admin) -> None:
     # read-only for what the pages write
     r = d.post(reverse("admin:governance_scorecard_change", args=[card.pk]), {"grade": "优秀"})
     assert r.status_code == 403
+
+
+def test_the_survey_poster_prints_a_qr_code_of_the_link_for_managers_only(client_for) -> None:
+    scheme = Scheme.objects.create(code="qr", name="考评<script>", region_id="131002000000",
+                                   bands=[])
+    compound = Compound.objects.filter(region__code__startswith="131002").first()
+    sv = Survey.objects.create(scheme=scheme, compound=compound)
+    url = reverse("governance:survey-poster", args=[sv.pk])
+    r = client_for("district").get(url)
+    assert r.status_code == 200
+    body = r.content.decode()
+    assert '<svg' in body and 'class="qr"' in body and "<script>" not in body.split("<main")[-1]
+    assert f"/public/survey/{sv.token}/" in body
+    for name in ("street1", "property1", "resident1", "viewer1"):
+        assert client_for(name).get(url).status_code in (403, 404), name
+    assert client_for("district").get(
+        reverse("governance:survey-poster", args=[999999])).status_code == 404

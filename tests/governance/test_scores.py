@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from minsheng.cases.models import Case, CaseEvent
 from minsheng.governance import actions, scoring, services
-from minsheng.governance.models import Inspection, Scheme, SchemeItem, Survey, SurveyAnswer
+from minsheng.governance.models import (
+    Inspection,
+    Scheme,
+    SchemeItem,
+    Scorecard,
+    Survey,
+    SurveyAnswer,
+)
 from minsheng.places.models import Compound, Organisation
 
 pytestmark = pytest.mark.django_db
@@ -167,3 +176,67 @@ def test_the_cli_prints_scores_and_writes_excel(scheme: Scheme, tmp_path, capsys
         call_command("governance", "scores", "--scheme", "t-scheme", "--period", "2025Q9")
     with pytest.raises(CommandError, match="没有代码"):
         call_command("governance", "scores", "--scheme", "nope", "--period", "2025")
+
+
+def test_an_upheld_objection_rescores_the_item_and_keeps_the_history(client_for) -> None:
+    scheme = Scheme.objects.create(code="obj", name="o", region_id="131002000000",
+                                   bands=[["优秀", 90], ["合格", 60], ["不合格", 0]])
+    for code, w in (("a", 50), ("b", 50)):
+        SchemeItem.objects.create(scheme=scheme, code=code, name=code, weight=w,
+                                  source=SchemeItem.Source.INSPECTION)
+    company = Organisation.objects.filter(kind=Organisation.Kind.PROPERTY_COMPANY,
+                                          region__code__startswith="131002").first()
+    items = [{"code": "a", "name": "a", "weight": 50, "value": 50.0, "points": 25.0,
+              "status": "已评分", "evidence": {}},
+             {"code": "b", "name": "b", "weight": 50, "value": 80.0, "points": 40.0,
+              "status": "已评分", "evidence": {}}]
+    card = Scorecard.objects.create(scheme=scheme, period="2024", company=company,
+                                    total=Decimal("65.0"), grade="合格", items=items,
+                                    computed_at=timezone.now())
+    with pytest.raises(ValidationError):  # no objection yet
+        actions.do_decide_objection(card, upheld=False, reason="x", by=None)
+    actions.do_object(card, reason="a项检查当天停水", by=None)
+    url = reverse("governance:decide", args=[card.pk])
+    for name in ("property1", "street1", "resident1", "viewer1"):
+        assert client_for(name).post(url, {"decision": "rejected", "reason": "x"}).status_code \
+            in (403, 404), name
+    district = client_for("district")
+    assert "处理异议" in district.get(reverse("governance:scorecard", args=[card.pk])).content \
+        .decode()
+    for bad in ({"decision": "upheld", "reason": "r", "item": "zz", "value": "90"},
+                {"decision": "upheld", "reason": "r", "item": "a", "value": "101"},
+                {"decision": "upheld", "reason": "\x00", "item": "a", "value": "90"},
+                {"decision": "upheld", "reason": "", "item": "a", "value": "90"}):
+        district.post(url, bad)
+        card.refresh_from_db()
+        assert card.decision == "" and card.total == Decimal("65.0"), bad
+    r = district.post(url, {"decision": "upheld", "reason": "复查属实<b>", "item": "a",
+                            "value": "100"})
+    assert r.status_code == 302
+    card.refresh_from_db()
+    # by hand: a 100 × 50% = 50, b 80 × 50% = 40 → 90.0, 优秀
+    assert card.total == Decimal("90.0") and card.grade == "优秀"
+    assert card.review["before"] == 50.0 and card.review["total"] == 65.0
+    assert card.review["grade"] == "合格" and card.decision == "upheld"
+    page = district.get(reverse("governance:scorecard", args=[card.pk])).content.decode()
+    assert "复查属实&lt;b&gt;" in page and "处理异议" not in page
+    with pytest.raises(ValidationError):  # once
+        actions.do_decide_objection(card, upheld=False, reason="again", by=None)
+    # a recomputation keeps the re-scored item
+    actions.do_compute_scores(scheme, "2024")
+    card.refresh_from_db()
+    item_a = next(i for i in card.items if i["code"] == "a")
+    assert item_a["value"] == 100.0 and item_a["evidence"]["review"]["before"] == 50.0
+
+
+def test_a_rejected_objection_records_the_reason() -> None:
+    scheme = Scheme.objects.create(code="rej", name="r", region_id="131002000000", bands=[])
+    company = Organisation.objects.filter(kind=Organisation.Kind.PROPERTY_COMPANY,
+                                          region__code__startswith="131002").first()
+    card = Scorecard.objects.create(scheme=scheme, period="2024", company=company,
+                                    total=Decimal("70"), grade="", computed_at=timezone.now())
+    actions.do_object(card, reason="不服", by=None)
+    actions.do_decide_objection(card, upheld=False, reason="证据充分，维持原分", by=None)
+    card.refresh_from_db()
+    assert card.decision == "rejected" and card.decision_reason == "证据充分，维持原分"
+    assert card.total == Decimal("70") and card.review == {}

@@ -30,7 +30,14 @@ from minsheng.employment.models import (
 )
 from minsheng.employment.models import Enrolment as TrainingEnrolment
 from minsheng.governance import demo as governance_demo
-from minsheng.governance.models import GovernanceRecord, Scorecard, TakeoverItem, Task
+from minsheng.governance.models import (
+    GovernanceRecord,
+    Scorecard,
+    Takeover,
+    TakeoverItem,
+    Task,
+    TaskList,
+)
 from minsheng.indicators import formula, services
 from minsheng.indicators.models import DataElement, Indicator
 from minsheng.indicators.periods import Period
@@ -120,6 +127,36 @@ def _registered(row, period: Period) -> bool:
 def _compounds(pred: Callable[[Compound], bool]) -> Callable[[Period], Decimal]:
     return lambda p: Decimal(sum(1 for c in Compound.objects.filter(region__code__startswith=P)
                                  if _registered(c, p) and pred(c)))
+
+
+def _last_day(period: Period) -> dt.date:
+    return min(period.end - dt.timedelta(days=1), timezone.localdate())
+
+
+def _valid(r: GovernanceRecord, day: dt.date) -> bool:
+    return (r.valid_from is None or r.valid_from <= day) and (r.valid_to is None
+                                                              or r.valid_to > day)
+
+
+def _governed(pred: Callable[[str, str, bool], bool]) -> Callable[[Period], Decimal]:
+    """Compounds as governed on the period's last day: the registry row valid then for a
+    compound with rows, its own fields (property_status "none" is no management) otherwise."""
+    def count(p: Period) -> Decimal:
+        day = _last_day(p)
+        rows: dict[int, list[GovernanceRecord]] = {}
+        for r in GovernanceRecord.objects.filter(compound__region__code__startswith=P):
+            rows.setdefault(r.compound_id, []).append(r)
+        n = 0
+        for c in Compound.objects.filter(region__code__startswith=P):
+            if not _registered(c, p):
+                continue
+            if c.pk in rows:
+                valid = [r for r in rows[c.pk] if _valid(r, day)]
+                n += any(pred(r.form, r.committee, r.head_is_party_secretary) for r in valid)
+            else:
+                n += pred(c.property_status, c.committee, c.head_is_party_secretary)
+        return Decimal(n)
+    return count
 
 
 def _run(period: Period) -> Run | None:
@@ -269,16 +306,17 @@ def _employment(period: Period) -> Counter:
 EMPLOYMENT = tuple(e for name in ("employment", "employment_services", "internships_training")
                    for e in SOURCES[name][1])
 
-def _governance(period: Period) -> Counter:
+def _governance(period: Period) -> dict[str, Decimal | None]:
     """小区治理: rectification tasks due in the period and verified; the companies' scorecards of
     the period by grade; the registry rows valid on the period's last day (or today); takeover
     items due in the period and passed by their deadline."""
     def within(d) -> bool:
         return d is not None and period.start <= d < period.end
 
-    def count() -> Counter:
+    def count() -> dict[str, Decimal | None]:
         out: Counter = Counter()
-        for t in Task.objects.filter(task_list__region__code__startswith=P):
+        tasks = list(Task.objects.filter(task_list__region__code__startswith=P))
+        for t in tasks:
             if within(t.deadline):
                 out["rectification_tasks"] += 1
                 out["rectification_done"] += t.state == "verified"
@@ -289,10 +327,10 @@ def _governance(period: Period) -> Counter:
             if sc.grade:
                 out["property_graded"] += 1
                 out[grades[sc.grade]] += 1
-        day = min(period.end - dt.timedelta(days=1), timezone.localdate())
-        for r in GovernanceRecord.objects.filter(compound__region__code__startswith=P):
-            if (r.valid_from is None or r.valid_from <= day) and (
-                    r.valid_to is None or r.valid_to > day):
+        day = _last_day(period)
+        records = list(GovernanceRecord.objects.filter(compound__region__code__startswith=P))
+        for r in records:
+            if _valid(r, day):
                 out["gov_party_branches"] += r.has_party_branch
                 out["gov_full_time_cadres"] += r.has_party_branch and r.cadre_full_time
                 out["gov_secretary_heads_elected"] += (r.head_is_party_secretary and
@@ -304,7 +342,22 @@ def _governance(period: Period) -> Counter:
                 out["takeover_items_due"] += 1
                 out["takeover_items_on_time"] += (i.state == "passed" and i.done_on is not None
                                                   and i.done_on <= i.deadline)
-        return out
+        # missing is not zero: a source without records kept by the period has no values
+        end = timezone.make_aware(dt.datetime.combine(period.end, dt.time.min))
+        kept = {
+            "rectification": any(t.deadline < period.end for t in tasks) or any(
+                tl.created_at < end for tl in TaskList.objects.filter(region__code__startswith=P)),
+            "property_grades": Scorecard.objects.filter(period=period.id).filter(
+                scheme__region__code__startswith=P).exists() or any(
+                sc.company.region_id.startswith(P)
+                for sc in Scorecard.objects.filter(period=period.id).select_related("company")),
+            "governance_registry": any(r.valid_from is not None and r.valid_from < period.end
+                                       for r in records),
+            "takeovers": any(t.started_on < period.end
+                             for t in Takeover.objects.filter(region__code__startswith=P)),
+        }
+        return {e: (Decimal(out[e]) if kept[name] else None)
+                for name in kept for e in SOURCES[name][1]}
     return _memo("governance", period, count)
 
 
@@ -355,10 +408,10 @@ RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
     "spending_total": lambda p: _budget(p, livelihood=False),
     "spending_livelihood": lambda p: _budget(p, livelihood=True),
     "compounds_total": _compounds(lambda c: True),
-    "compounds_managed": _compounds(lambda c: c.property_status != "none"),
-    "compounds_with_committee": _compounds(lambda c: bool(c.committee)),
-    "committees_party_secretary": _compounds(lambda c: bool(c.committee)
-                                             and c.head_is_party_secretary),
+    "compounds_managed": _governed(lambda form, committee, head: form != "none"),
+    "compounds_with_committee": _governed(lambda form, committee, head: bool(committee)),
+    "committees_party_secretary": _governed(lambda form, committee, head: bool(committee)
+                                            and head),
     "smart_safety_compounds": _compounds(lambda c: c.smart_safety),
     "signed_service_points": lambda p: _n(
         f for f in Facility.objects.filter(region__code__startswith=P)
@@ -370,7 +423,7 @@ RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
     **{code: (lambda p, code=code: Decimal(_assistance(p)[code]))
        for code in (*ASSISTANCE_STOCK, *ASSISTANCE_FLOWS)},
     **{code: (lambda p, code=code: Decimal(_employment(p)[code])) for code in EMPLOYMENT},
-    **{code: (lambda p, code=code: Decimal(_governance(p)[code])) for code in GOVERNANCE},
+    **{code: (lambda p, code=code: _governance(p)[code]) for code in GOVERNANCE},
 }
 
 

@@ -3,12 +3,17 @@ narratives put back in their places."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from minsheng.governance import registry
+from minsheng.governance.models import Scheme, Scorecard
+from minsheng.indicators import services as indicator_services
 from minsheng.indicators.models import Indicator
-from minsheng.places.models import Region
+from minsheng.places.models import Compound, Organisation, Region
 from minsheng.reports import document, figures, services
 from minsheng.reports.document import ChartBlock, Heading, Note, Paragraph, Table
 from tests.reports.conftest import DISTRICT, YEAR
@@ -119,3 +124,30 @@ def test_figures_compare_with_last_year_and_the_target():
     assert (str(missing), bool(missing), missing.vs_prev, missing.growth) == (
         "（暂无数据）", False, "", "")
     assert bool(figures.Fig(count, Decimal(0))) is True  # zero is a figure
+
+
+def test_the_governance_figures_or_no_data(anci, user):
+    """The compounds section says the registry's and the evaluation's figures when they exist,
+    and "（暂无数据）" when the district kept none for the year."""
+    def paragraphs() -> str:
+        indicator_services.compute(DISTRICT, str(YEAR))
+        report = services.annual_report(anci, YEAR)
+        return "\n".join(b.text for b in report.blocks if isinstance(b, Paragraph))
+
+    text = paragraphs()
+    assert "小区治理登记（专职物业管理人员、党支部书记任主任、下派干部）尚未建立（暂无数据）。" in text
+    assert f"{YEAR}年物业服务企业年度考评结果：（暂无数据）。" in text
+    c = Compound.objects.filter(region__code__startswith="131002", committee="").first()
+    registry.do_change_governance(
+        c, on=dt.date(YEAR, 3, 1), by=user("district"), committee="owners",
+        head_is_party_secretary=True, has_party_branch=True, cadre_full_time=True,
+        election_date=dt.date(YEAR, 2, 1), street_approved=True, property_managers=7)
+    company = Organisation.objects.filter(kind=Organisation.Kind.PROPERTY_COMPANY,
+                                          region__code__startswith="131002").first()
+    scheme = Scheme.objects.create(code="rep", name="r", region_id=DISTRICT, bands=[])
+    Scorecard.objects.create(scheme=scheme, period=str(YEAR), company=company, grade="优秀",
+                             computed_at=timezone.now())
+    text = paragraphs()
+    assert "年末配备专职物业管理人员7人，1个小区党支部书记经选举并报街道批准担任业委会（物管会）主任" \
+        "，下派专职干部的小区占建有党支部小区的100.0%。" in text
+    assert f"{YEAR}年物业服务企业考评参评1家，其中优秀1家、不合格0家。" in text

@@ -27,6 +27,9 @@ PAGES = [
     ("district", "/budget/"),
     ("district", "/cases/"),
     ("street1", "/lifecircle/"),
+    ("district", "/governance/rectification/1/"),  # the demo's 创城 list: 40 problems as cards
+    ("district", "/governance/takeovers/1/"),
+    ("district", "/governance/surveys/1/poster/"),
     ("grid1", "/projects/99999999/"),  # 404
     ("viewer1", "/lifecircle/network/"),  # 403
     (None, "/public/projects/"),
