@@ -38,6 +38,14 @@ class OutcomeKind(models.TextChoices):
     REDIRECTED = "redirected", _("不属于受理范围（已告知去处）")
 
 
+class RatingChannel(models.TextChoices):
+    """How a resident's rating reached the platform."""
+
+    WEB = "web", _("居民网页链接")
+    SMS = "sms", _("短信评价链接")
+    CALLBACK = "callback", _("工作人员回访")
+
+
 class Holiday(models.Model):
     """A date of the working calendar that differs from Monday–Friday: a public holiday (放假) or a
     weekend date that is a make-up working day (调休上班). The district maintains it in the back
@@ -205,6 +213,9 @@ class Case(models.Model):
     rating = models.PositiveSmallIntegerField(
         _("满意度（1–5）"), null=True, blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(5)])
+    rating_channel = models.CharField(
+        _("评价渠道"), max_length=10, choices=RatingChannel.choices, blank=True,
+        help_text=_("居民网页链接、短信链接或工作人员回访"))
     reopen_count = models.PositiveSmallIntegerField(_("重新办理次数"), default=0)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="duplicates", verbose_name=_("合并到"))
@@ -255,6 +266,8 @@ class CaseEvent(models.Model):
         PRIORITY = "priority", _("调整优先级")
         EXTENSION = "extension", _("延期")
         SUPERVISION = "supervision", _("督办")
+        CALLBACK = "callback", _("回访")
+        SMS = "sms", _("短信通知")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(db_index=True)
@@ -294,6 +307,9 @@ class Extension(models.Model):
                                    on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
+    paused_clock = models.BooleanField(
+        _("申请期间暂停计时"), default=False,
+        help_text=_("申请时计时未暂停：自申请至审批计时暂停，审批后时限顺延这段工作时间"))
 
     class Meta:
         ordering = ["requested_at", "pk"]
@@ -326,6 +342,30 @@ class SupervisionOrder(models.Model):
         ordering = ["issued_at", "pk"]
         verbose_name = _("督办单")
         verbose_name_plural = _("督办单")
+
+
+class CallBack(models.Model):
+    """A staff call-back (回访) to the resident after a case was handled: who called, when, whether
+    the resident was reached and, if so, their rating and verdict (which become the case's rating
+    when the case has none yet, with RatingChannel.CALLBACK)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callbacks")
+    called_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("回访人账号"))
+    caller_name = models.CharField(_("回访人"), max_length=50)
+    called_at = models.DateTimeField(_("回访时间"), db_index=True)
+    reached = models.BooleanField(_("已联系上居民"), default=True)
+    rating = models.PositiveSmallIntegerField(
+        _("满意度（1–5）"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)])
+    fixed = models.BooleanField(_("问题已解决"), null=True, blank=True)
+    note = models.CharField(_("回访记录"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["called_at", "pk"]
+        verbose_name = _("回访记录")
+        verbose_name_plural = _("回访记录")
 
 
 class Attachment(models.Model):

@@ -54,6 +54,7 @@ from minsheng.cases.models import (
     Notification,
     OutcomeKind,
     Priority,
+    RatingChannel,
 )
 from minsheng.lib import widgets
 from minsheng.lib.http import RateLimit
@@ -68,7 +69,7 @@ RATE_WINDOW = 3600  # … per hour
 FILING_LIMIT = RateLimit("cases:file", RATE_LIMIT, RATE_WINDOW)
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
 ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge", "pause", "resume",
-           "priority", "extend", "decide", "supervise", "answer")
+           "priority", "extend", "decide", "supervise", "answer", "callback", "sms")
 PHONE = RegexValidator(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$",
                        gettext_lazy("请填写正确的联系电话（手机或座机号码）。"))
 
@@ -464,8 +465,9 @@ def track(request, token: str):
             d = form.cleaned_data
             fixed = d["fixed"] == "yes"
             try:
+                via = RatingChannel.SMS if request.GET.get("via") == "sms" else RatingChannel.WEB
                 workflow.do_rate(request.user, case, fixed=fixed, rating=d["rating"],
-                                 comment=d["comment"].strip(), token=token)
+                                 comment=d["comment"].strip(), token=token, via=via)
             except ValidationError as e:
                 form.add_error(None, e.messages)
             else:
@@ -732,7 +734,8 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
                      "description": mask_text(other.description)})
     can = {a: workflow.allowed(user, case, a) for a in ACTIONS if a != "merge"}
     can["pause"] = can["pause"] and case.paused_at is None
-    can["resume"] = can["resume"] and case.paused_at is not None
+    can["resume"] = can["resume"] and case.paused_at is not None and not any(
+        e.paused_clock and e.status == e.Status.PENDING for e in case.extensions.all())
     case.clock = _clock(case, now)  # the header shows it through cases/_clock.html
     case.late = _late(case, now, case.clock)
     ctx = {
@@ -757,6 +760,8 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         "outcome_kinds": OutcomeKind.choices,
         "extensions": list(case.extensions.all()),
         "supervisions": list(case.supervisions.select_related("organisation")),
+        "callbacks": list(case.callbacks.all()),
+        "now": timezone.localtime(now),
     }
     # the record pages' links only for those who may open them (mediation.can_view_*)
     if ctx["mediation"] is not None:
@@ -807,7 +812,43 @@ DONE = {
     "decide": gettext_lazy("已审批延期申请。"),
     "supervise": gettext_lazy("已下达督办。"),
     "answer": gettext_lazy("已答复督办。"),
+    "callback": gettext_lazy("已记录回访。"),
+    "sms": gettext_lazy("已发送评价短信。"),
 }
+
+
+def _rating_link(request, case: Case) -> str:
+    """The tracking page's address, marked so that a rating through it counts as by SMS."""
+    return request.build_absolute_uri(reverse("cases:track", args=[case.token])) + "?via=sms"
+
+
+def _called_at(raw: str) -> dt.datetime | None:
+    """The call's local date-time from the form (empty: now)."""
+    if not raw.strip():
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationError({"called_at": _("请填写回访时间。")}) from None
+    if not 2000 <= value.year <= 2100:
+        raise ValidationError({"called_at": _("请填写回访时间。")})
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _call_back(user, case: Case, p) -> None:
+    reached = p.get("reached", "1") != "0"
+    raw = p.get("rating", "")
+    rating = int(raw) if raw.isdigit() and len(raw) == 1 else None
+    fixed = {"yes": True, "no": False}.get(p.get("fixed", ""))
+    for field, value, limit in (("note", p.get("note", ""), 500),
+                                ("caller_name", p.get("caller_name", ""), 50)):
+        if len(value) > limit:
+            raise ValidationError({field: _("内容过长。")})
+        validator = MULTI_LINE if field == "note" else SINGLE_LINE
+        validator(value)
+    workflow.do_call_back(user, case, reached=reached, rating=rating, fixed=fixed,
+                          note=p.get("note", ""), caller_name=p.get("caller_name", ""),
+                          called_at=_called_at(p.get("called_at", "")))
 
 
 def _new_due(raw: str, field: str = "new_due") -> dt.datetime:
@@ -820,6 +861,17 @@ def _new_due(raw: str, field: str = "new_due") -> dt.datetime:
     if not 2000 <= value.year <= 2100:
         raise ValidationError({field: _("请填写日期。")})
     return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _sms_after_resolve(request, case: Case) -> None:
+    """A resident who filed by phone (12345) gets the rating link by SMS when the case is
+    resolved; a sender's failure is a warning (staff may send it again or call back)."""
+    if case.channel != Case.Channel.HOTLINE or not case.reporter_phone:
+        return
+    try:
+        workflow.do_send_rating_sms(None, case, _rating_link(request, case))
+    except ValidationError as e:
+        messages.warning(request, " ".join(e.messages))
 
 
 @login_required
@@ -861,6 +913,7 @@ def act(request, pk: int, action: str):
                 event = case.events.filter(action=CaseEvent.Action.RESOLVED).order_by(
                     "-at", "-pk").first()
                 save_photo(case, photo, user=user, event=event)
+            _sms_after_resolve(request, case)
         elif action == "merge":
             raw = p.get("into", "")
             if not raw.isdigit():
@@ -887,6 +940,10 @@ def act(request, pk: int, action: str):
                                   _new_due(p.get("due", ""), "due"))
         elif action == "answer":
             workflow.do_answer_supervision(user, case, p.get("answer", ""))
+        elif action == "callback":
+            _call_back(user, case, p)
+        elif action == "sms":
+            workflow.do_send_rating_sms(user, case, _rating_link(request, case))
     except ValidationError as e:
         case.refresh_from_db()
         return _detail(request, case, errors={action: e.messages}, posted=p)
