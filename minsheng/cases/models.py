@@ -217,6 +217,8 @@ class Case(models.Model):
         _("评价渠道"), max_length=10, choices=RatingChannel.choices, blank=True,
         help_text=_("居民网页链接、短信链接或工作人员回访"))
     reopen_count = models.PositiveSmallIntegerField(_("重新办理次数"), default=0)
+    support_count = models.PositiveIntegerField(
+        _("附议人数"), default=0, help_text=_("其他居民在公开页面点“我也遇到了”的次数"))
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="duplicates", verbose_name=_("合并到"))
     external_id = models.CharField(_("外部工单号"), max_length=50, blank=True, db_index=True)
@@ -366,6 +368,18 @@ class CallBack(models.Model):
         ordering = ["called_at", "pk"]
         verbose_name = _("回访记录")
         verbose_name_plural = _("回访记录")
+
+
+class Support(models.Model):
+    """A resident's "me too" (附议) on a public case: one per browser session and one per phone,
+    each kept only as a salted digest (no session key or number is stored)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supports")
+    digest = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "digest"], name="support_once")]
 
 
 class Attachment(models.Model):

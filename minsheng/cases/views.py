@@ -41,6 +41,7 @@ from minsheng.cases.access import (
     is_case_supervisor,
     org_ids_of,
     public_attachments,
+    public_case_by_number,
     queue_for,
 )
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
@@ -67,6 +68,7 @@ S = Case.Status
 RATE_LIMIT = 5  # resident filings per IP and per session …
 RATE_WINDOW = 3600  # … per hour
 FILING_LIMIT = RateLimit("cases:file", RATE_LIMIT, RATE_WINDOW)
+SUPPORT_LIMIT = RateLimit("cases:support", 30, 3600)  # "me too"s per address and session
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
 ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge", "pause", "resume",
            "priority", "extend", "decide", "supervise", "answer", "callback", "sms")
@@ -496,6 +498,59 @@ def track(request, token: str):
     # send `Origin: null` and Django's CSRF check refuses the POST.
     resp["Referrer-Policy"] = "same-origin"
     resp["Cache-Control"] = "private, no-store"
+    return resp
+
+
+class SupportForm(forms.Form):
+    phone = forms.CharField(label=gettext_lazy("手机号码（可选，同一号码只计一次）"), max_length=30,
+                            required=False, validators=[SINGLE_LINE, PHONE],
+                            widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
+
+    def clean_phone(self):
+        return re.sub(r"[\s-]+", "", self.cleaned_data.get("phone") or "")
+
+
+def public_case(request, number: str):
+    """/cases/p/<number>/ — a public case as anyone may see it (personal data masked), where a
+    resident adds "我也遇到了" (once per session and per phone, rate-limited per address)."""
+    case = public_case_by_number(number)
+    can_support = case.status in (S.ASSIGNED, S.ACCEPTED)
+    if not request.session.session_key:
+        request.session.save()
+    session_key = request.session.session_key
+    supported = case.supports.filter(
+        digest=workflow.support_digest("session", session_key)).exists()
+    form = SupportForm(request.POST if request.method == "POST" else None)
+    status, wait = 200, 0
+    if request.method == "POST":
+        if not can_support:
+            raise PermissionDenied
+        ip = client_ip(request) or ""
+        if form.is_valid() and not supported:
+            wait = SUPPORT_LIMIT.take([f"ip:{ip}", f"session:{session_key}"])
+            if wait:
+                status = 429
+                form.add_error(None, _("操作过于频繁，请稍后再试。"))
+            else:
+                try:
+                    added = workflow.do_support(case, session_key=session_key,
+                                                phone=form.cleaned_data["phone"])
+                except ValidationError as e:
+                    form.add_error(None, e.messages)
+                else:
+                    if added:
+                        messages.success(request, _("已附议，谢谢您。"))
+                    else:
+                        messages.info(request, _("该号码已附议过这件诉求。"))
+                    return redirect("cases:public", number=case.number)
+        elif supported:
+            return redirect("cases:public", number=case.number)
+    resp = render(request, "cases/public.html", {
+        "case": case, "form": form, "supported": supported, "can_support": can_support,
+        "description": mask_text(case.description), "outcome": mask_text(case.outcome),
+    }, status=status)
+    if wait:
+        resp["Retry-After"] = str(wait)
     return resp
 
 

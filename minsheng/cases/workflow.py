@@ -11,8 +11,11 @@ change. This is the only module that changes `Case.status`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +36,7 @@ from minsheng.cases.models import (
     Priority,
     RatingChannel,
     SupervisionOrder,
+    Support,
 )
 from minsheng.cases.routing import dispatcher, escalation_target, nearest_org, route
 from minsheng.lib import sms
@@ -372,6 +376,34 @@ def do_call_back(user, case: Case, *, reached: bool, rating: int | None = None,
         _notify(case, f"回访居民不满意：{case.number}")
     audit(user, "cases.callback", case, fields="reporter_phone", detail=what)
     return call
+
+
+def support_digest(kind: str, value: str) -> str:
+    """The stored form of a supporter's session or phone: a keyed hash, never the value."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"{kind}:{value}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def do_support(case: Case, *, session_key: str, phone: str = "") -> bool:
+    """A resident's "me too" (附议) on an open public case, once per session and once per phone:
+    True when counted, False when this session or phone already supported it."""
+    case = _locked(case)
+    if not (case.public and case.case_type.public) or case.status not in (S.ASSIGNED,
+                                                                          S.ACCEPTED):
+        raise ValidationError("只能附议未办结的公开诉求。")
+    keys = [support_digest("session", session_key)]
+    if phone:
+        keys.append(support_digest("phone", phone))
+    if Support.objects.filter(case=case, digest__in=keys).exists():
+        return False
+    now = _now()
+    Support.objects.bulk_create([Support(case=case, digest=k, at=now) for k in keys])
+    case.support_count += 1
+    case.save(update_fields=["support_count"])
+    if case.support_count in (5, 20, 50):
+        _notify(case, f"{case.number} 已有 {case.support_count} 位居民附议")
+    return True
 
 
 RATING_SMS = "【民生】您反映的问题（{number}）已办结，请评价办理结果：{link}"
