@@ -105,6 +105,10 @@ class CaseType(models.Model):
     admin_review = models.BooleanField(_("行政争议/复议"), default=False)
     public = models.BooleanField(_("可在公开地图显示"), default=True)
     resident_can_file = models.BooleanField(_("居民可直接提交"), default=True)
+    redirect_to = models.CharField(
+        _("不属于受理范围时的去处"), max_length=200, blank=True,
+        help_text=_("填写后不受理该类问题：提交表单和 Open311 告知居民去处（如“请立即拨打 110 报警”）"))
+    redirect_to_en = models.CharField(_("去处（英文）"), max_length=200, blank=True)
     keywords = models.CharField(_("关键词（12345 工单分类用，空格分隔）"), max_length=300, blank=True)
     attributes = models.JSONField(_("Open311 附加属性"), default=list, blank=True)
     active = models.BooleanField(_("启用"), default=True)

@@ -24,7 +24,7 @@ from django.db.models import F, Q, When
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -269,7 +269,12 @@ class _CaseForm(forms.Form):
         self.fields["compound"].queryset = compounds
 
     def clean_case_type(self):
-        return self.types[self.cleaned_data["case_type"]]
+        t = self.types[self.cleaned_data["case_type"]]
+        if t.redirect_to:  # not our remit: where to turn instead (workflow.do_file refuses too)
+            raise forms.ValidationError(_("%(name)s不属于本平台受理范围：%(where)s") % {
+                "name": t.label, "where": t.redirect_to_en if t.redirect_to_en and
+                translation.get_language() == "en" else t.redirect_to})
+        return t
 
     def clean_photo(self):
         return clean_photo(self.cleaned_data.get("photo"))
@@ -412,6 +417,7 @@ def file_case(request):
         "form": form, "district": district, "districts": _served_districts(),
         "options": options, "searched": searched, "rate_limited": status == 429,
         "rate_limit": RATE_LIMIT, "anonymous": anonymous,
+        "elsewhere": [t for t in types if t.redirect_to],
         "focus": _focus_geometry(home or (current_region(request) if not anonymous else None),
                                  district),
     }, status=status)
@@ -576,7 +582,7 @@ def patrol(request):
     if prefix:
         compounds = compounds.filter(region__code__startswith=prefix)
     show_compounds = compounds.count() <= PATROL_COMPOUNDS_MAX
-    kw = {"types": list(CaseType.objects.filter(active=True)),
+    kw = {"types": list(CaseType.objects.filter(active=True, redirect_to="")),
           "compounds": compounds if show_compounds else Compound.objects.none()}
     post = request.method == "POST"
     form = PatrolForm(request.POST if post else None, request.FILES if post else None, **kw)

@@ -149,6 +149,9 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
         raise ValidationError({"description": "请描述问题。"})
     if not case_type.active:
         raise ValidationError({"case_type": "该类别已停用。"})
+    if case_type.redirect_to:  # not our remit: the resident is told where to turn instead
+        raise ValidationError({"case_type": f"{case_type.name}不属于本平台受理范围："
+                                            f"{case_type.redirect_to}"})
     grid = None
     if lng is not None and lat is not None:
         if not (-180 <= lng <= 180 and -90 <= lat <= 90):
