@@ -161,6 +161,7 @@ class Case(models.Model):
         HOTLINE = "hotline", _("12345 热线")
         OPEN311 = "open311", _("Open311 接口")
         STAFF = "staff", _("工作人员登记")
+        DEVICE = "device", _("智能设备告警")
 
     class Verdict(models.TextChoices):
         NONE = "", _("未评价")
@@ -508,3 +509,74 @@ class ApiKey(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Device(models.Model):
+    """A smart-community device (face-recognition door, smart bin, 智慧平安 camera, smoke or water
+    sensor) registered as a facility of a compound, operated by an organisation whose device key
+    posts its alarms. `alarm_types` maps an alarm type to the case type it files ("" = record
+    only); a type not listed is refused."""
+
+    class Kind(models.TextChoices):
+        DOOR = "door", _("人脸识别门禁")
+        BIN = "bin", _("智能垃圾箱")
+        CAMERA = "camera", _("智慧平安摄像头")
+        SMOKE = "smoke", _("烟感")
+        WATER = "water", _("水浸/水压传感器")
+        OTHER = "other", _("其他")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     verbose_name=_("运维单位"))
+    code = models.CharField(_("设备编号"), max_length=64)
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, verbose_name=_("小区"))
+    alarm_types = models.JSONField(_("告警类型→诉求类别"), default=dict, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    last_seen_at = models.DateTimeField(_("最近上报"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("智能设备")
+        verbose_name_plural = _("智能设备")
+        constraints = [models.UniqueConstraint(fields=["organisation", "code"],
+                                               name="device_code_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class DeviceKey(models.Model):
+    """A key with which an organisation's devices post alarms. Only its SHA-256 is stored."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     verbose_name=_("运维单位"))
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("设备接口密钥")
+        verbose_name_plural = _("设备接口密钥")
+
+    hash = staticmethod(ApiKey.hash)
+
+
+class Alarm(models.Model):
+    """Alarms of one type from one device: a burst within the window is one row with a count (and
+    at most one case)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="alarms")
+    alarm_type = models.CharField(_("告警类型"), max_length=40)
+    first_at = models.DateTimeField(_("首次告警"), db_index=True)
+    last_at = models.DateTimeField(_("最近告警"))
+    count = models.PositiveIntegerField(_("次数"), default=1)
+    payload = models.JSONField(_("最近一次的附加数据"), default=dict, blank=True)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="alarms", verbose_name=_("诉求"))
+
+    class Meta:
+        ordering = ["-last_at"]
+        verbose_name = _("设备告警")
+        verbose_name_plural = _("设备告警")
+        indexes = [models.Index(fields=["device", "alarm_type", "last_at"])]
