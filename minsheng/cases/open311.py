@@ -339,6 +339,9 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
              "(110/119/120); a POST of one is refused with 400 saying where to call"},
             {"name": "me_too", "description": "a public request's page /cases/p/{service_request_id}/"
              " takes residents' \"me too\" (附议), once per session and phone"},
+            {"name": "device_alarms", "description": "smart-community devices post alarms to "
+             "/api/devices/alarms/ with their organisation's device key (Bearer), not through "
+             "Open311; a burst from one device within 30 minutes is one case with a count"},
         ],
     }
     return render(fmt, data, "discovery", None)

@@ -119,7 +119,7 @@ def test_discovery_json_and_xml(client):
 
 def test_discovery_documents_this_server_s_extensions(client):
     names = [e["name"] for e in client.get(f"{BASE}discovery.json").json()["extensions"]]
-    assert {"token", "not_our_remit", "me_too"} <= set(names)
+    assert {"token", "not_our_remit", "me_too", "device_alarms"} <= set(names)
     root = xml(client.get(f"{BASE}discovery.xml"))
     assert [e.findtext("name") for e in root.findall("extensions/extension")] == names
 
