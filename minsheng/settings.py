@@ -283,6 +283,14 @@ CASE_CLOCKS = {
              envint("MINSHENG_CASE_HIGH_RESOLVE_DAYS", 3)),
 }
 
+# Text messages (the rating link to residents who filed by phone): the sender class (dotted path;
+# the console sender only logs, phone masked), and for minsheng.lib.sms.HttpGatewaySender the
+# gateway's URL, bearer key and JSON body template with {phone} and {text}.
+SMS_SENDER = env("MINSHENG_SMS_SENDER", "minsheng.lib.sms.ConsoleSender")
+SMS_GATEWAY_URL = env("MINSHENG_SMS_GATEWAY_URL")
+SMS_GATEWAY_KEY = env("MINSHENG_SMS_GATEWAY_KEY")
+SMS_GATEWAY_TEMPLATE = env("MINSHENG_SMS_GATEWAY_TEMPLATE", '{"phone": "{phone}", "text": "{text}"}')
+
 # Map: boundaries, compounds and facilities are drawn as vectors; a tile layer is optional.
 MAP_TILE_URL = env("MINSHENG_MAP_TILE_URL")
 MAP_TILE_ATTRIBUTION = env("MINSHENG_MAP_TILE_ATTRIBUTION")

@@ -4,6 +4,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from minsheng.cases.devices import alarms_view
+
 admin.site.site_header = "民生 Minsheng 后台"
 admin.site.site_title = "民生 Minsheng"
 admin.site.index_title = "后台管理"
@@ -12,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("open311/v2/", include("minsheng.cases.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/devices/alarms/", alarms_view, name="device-alarms"),
     path("api/", include("minsheng.places.api")),
     path("admin/", admin.site.urls),
     path("account/", include("minsheng.accounts.urls")),

@@ -83,6 +83,7 @@ OTHER = "140213"  # 平城区: outside every 安次区 account
 PUBLIC = {
     "web:login", "web:logout", "web:healthz", "set_language",
     "cases:new", "cases:compound-search", "cases:map-data", "cases:track", "cases:track-photo",
+    "cases:public",  # a public case's public facts (masked) and its "me too" (附议)
     "projects:public", "projects:public-year", "api-schema", "employment:public",
     "projects:photo", "cases:public-photo",  # public photos of public projects and cases only
     "governance:ranking", "governance:survey",
@@ -191,6 +192,7 @@ VALUES = {
     ("cases:act", "action"): lambda o: "accept",
     ("monitoring:act", "action"): lambda o: "reveal",
     ("cases:track", "token"): lambda o: o.token,
+    ("cases:public", "number"): lambda o: o.public_number,
     ("cases:track-photo", "token"): lambda o: o.token,
     ("cases:track-photo", "pk"): lambda o: o.photo_pk,
     ("open311-token", "token"): lambda o: o.token,
@@ -268,6 +270,7 @@ class Objects:
     dataset: str
     year: int
     survey_token: str = ""
+    public_number: str = ""
 
 
 CANDIDATES = {
@@ -482,6 +485,7 @@ def objects(django_db_setup, django_db_blocker):
         photo = Attachment.objects.filter(case=public).first()
         yield Objects(token=public.token, photo_pk=photo.pk if photo else 1,
                       case_type=ct.code, case_number=str(public.pk),
+                      public_number=public.number,
                       indicator=Indicator.objects.order_by("code").first().code,
                       dataset=DataSet.objects.order_by("code").first().code, year=year,
                       survey_token=survey_token)

@@ -41,6 +41,9 @@ VIEW_REGION_CASES = "view_region_cases"  # see every case in the region, not onl
 HANDLE_CASES = "handle_cases"  # work on the cases one's organisation holds; staff case pages
 SUPERVISE_CASES = "supervise_cases"  # act on and merge any case of the region
 PATROL = "patrol"  # file cases found on patrol (巡查上报)
+# call residents back after their case was handled (回访) and record their rating; never on a case
+# one's own organisation holds (cases/workflow.py), and send the rating link by SMS
+CALL_BACK = "call_back"
 VIEW_ALL_PROJECTS = "view_all_projects"  # every project of the region's plans
 VIEW_AREA_PROJECTS = "view_area_projects"  # projects with a sub-item in one's area
 VIEW_BUDGET = "view_budget"  # the budget expenditure lines of the region
@@ -80,7 +83,8 @@ RIGHTS: dict[str, frozenset[str]] = {
     Role.DISTRICT_ADMIN: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, MANAGE_USERS, ADMIN_SITE,
                                     MANAGE_PROJECTS, MANAGE_BUDGET, VIEW_INDICATORS,
                                     APPROVE_DATA, MANAGE_REPORTS, READ_REGION, VIEW_REGION_CASES,
-                                    HANDLE_CASES, SUPERVISE_CASES, PATROL, VIEW_ALL_PROJECTS,
+                                    HANDLE_CASES, SUPERVISE_CASES, PATROL, CALL_BACK,
+                                    VIEW_ALL_PROJECTS,
                                     VIEW_BUDGET, PLAN_SERVICES, VIEW_CASE_STATS,
                                     VIEW_REGION_DISPUTES, IMPORT_CASES, VIEW_MONITORING,
                                     RECORD_MONITORING, MANAGE_MONITORING,
@@ -101,7 +105,8 @@ RIGHTS: dict[str, frozenset[str]] = {
                                       VIEW_CASE_STATS}),
     Role.STREET_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, ADMIN_SITE,
                                   VIEW_INDICATORS, READ_REGION, VIEW_REGION_CASES, HANDLE_CASES,
-                                  SUPERVISE_CASES, PATROL, VIEW_AREA_PROJECTS, PLAN_SERVICES,
+                                  SUPERVISE_CASES, PATROL, CALL_BACK, VIEW_AREA_PROJECTS,
+                                  PLAN_SERVICES,
                                   VIEW_CASE_STATS, VIEW_REGION_DISPUTES, IMPORT_CASES,
                                   VIEW_MONITORING, RECORD_MONITORING,
                                   VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
@@ -109,7 +114,7 @@ RIGHTS: dict[str, frozenset[str]] = {
                                   VIEW_EMPLOYMENT, REGISTER_EMPLOYMENT, INSPECT_COMPOUNDS}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
-                                     VIEW_AREA_PROJECTS, PLAN_SERVICES, VIEW_MONITORING,
+                                     CALL_BACK, VIEW_AREA_PROJECTS, PLAN_SERVICES, VIEW_MONITORING,
                                      RECORD_MONITORING, VIEW_HOUSEHOLDS,
                                      REGISTER_HOUSEHOLDS, VIEW_ASSISTANCE_STATS,
                                      REGISTER_EMPLOYMENT, INSPECT_COMPOUNDS}),

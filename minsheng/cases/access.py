@@ -55,6 +55,21 @@ def public_attachments() -> QuerySet[Attachment]:
         Q(event__isnull=True) | Q(event__public=True))
 
 
+def public_cases() -> QuerySet[Case]:
+    """Cases anyone may see (without personal data): public, of a public type, not merged (the
+    cases Open311 lists)."""
+    return Case.objects.filter(public=True, case_type__public=True).exclude(
+        status=Case.Status.MERGED)
+
+
+def public_case_by_number(number: str) -> Case:
+    case = public_cases().select_related("case_type", "organisation", "region").filter(
+        number=number).first()
+    if case is None:
+        raise Http404
+    return case
+
+
 def case_by_token(token: str) -> Case:
     try:
         return Case.objects.select_related("case_type", "organisation", "region").get(

@@ -21,6 +21,7 @@ from minsheng.cases.models import (
     AdminReview,
     ApiKey,
     Attachment,
+    CallBack,
     Case,
     CaseEvent,
     CaseType,
@@ -28,6 +29,7 @@ from minsheng.cases.models import (
     Mediation,
     MediationSession,
     Party,
+    RatingChannel,
     RoutingRule,
     SupervisionOrder,
 )
@@ -145,6 +147,7 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     _mediations(rng, [c for c in cases if c.case_type.mediation], now)
     _reviews(rng, [c for c in cases if c.case_type.admin_review], now)
     _outcome_kinds(cases)
+    _rating_channels(cases)
     _extensions(rng, cases[6:], now)
     _supervisions(rng, cases[6:], now)
     _due_soon(rng, cases[:3], now)
@@ -189,9 +192,40 @@ def _extensions(rng, cases: list[Case], now: dt.datetime) -> None:
         if status == Extension.Status.APPROVED:
             c.resolve_due = new_due
             moved.append(c)
+        if pending and c.paused_at is None:  # the clock stops until the decision
+            exts[-1].paused_clock = True
+            c.paused_at = asked
+            moved.append(c)
     Extension.objects.bulk_create(exts, batch_size=500)
     CaseEvent.objects.bulk_create(events, batch_size=1000)
-    Case.objects.bulk_update(moved, ["resolve_due"], batch_size=500)
+    Case.objects.bulk_update(moved, ["resolve_due", "paused_at"], batch_size=500)
+
+
+def _rating_channels(cases: list[Case]) -> None:
+    """Which way each rating came: residents who filed online rated through the web link; the
+    others (12345 callers, patrol and walk-in cases) answered a staff call-back (回访), recorded as
+    a CallBack with its private event at the time of the rating. Draws no random numbers."""
+    calls, events, rated = [], [], []
+    for c in cases:
+        at = getattr(c, "_rated_at", None)
+        if c.rating is None or at is None:
+            continue
+        rated.append(c)
+        if c.channel in (Case.Channel.RESIDENT, Case.Channel.OPEN311):
+            c.rating_channel = RatingChannel.WEB
+            continue
+        c.rating_channel = RatingChannel.CALLBACK
+        fixed = c.verdict == Case.Verdict.FIXED
+        caller = "12345热线回访组" if c.channel == Case.Channel.HOTLINE else "街道回访员"
+        calls.append(CallBack(case=c, caller_name=caller, called_at=at, reached=True,
+                              rating=c.rating, fixed=fixed))
+        events.append(CaseEvent(case=c, at=at, action=A.CALLBACK, from_status=S.RESOLVED,
+                                to_status=S.RESOLVED, organisation=c.organisation, public=False,
+                                note=f"回访（{caller}）：{c.rating} 分，"
+                                + ("问题已解决" if fixed else "问题未解决")))
+    Case.objects.bulk_update(rated, ["rating_channel"], batch_size=500)
+    CallBack.objects.bulk_create(calls, batch_size=500)
+    CaseEvent.objects.bulk_create(events, batch_size=1000)
 
 
 OUTCOMES = [  # (kind, weight, outcome text, rule, where)
@@ -286,6 +320,7 @@ def _history(rng, c: Case, now: dt.datetime, events: list[CaseEvent]) -> None:
     if rated > now:
         return
     if rng.random() < 0.75:
+        c._rated_at = rated  # when the resident answered (a call-back for phone cases)
         fixed = rng.random() < 0.9
         c.rating = rng.choice([4, 5, 5, 5]) if fixed else rng.choice([1, 2, 2, 3])
         c.verdict = Case.Verdict.FIXED if fixed else Case.Verdict.NOT_FIXED

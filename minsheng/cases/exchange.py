@@ -174,7 +174,8 @@ def can_import(user) -> bool:
 
 
 def _types() -> tuple[list[CaseType], dict[str, CaseType]]:
-    types = list(CaseType.objects.filter(active=True))
+    # types that are not our remit (110/119/120) are never filed, so never guessed either
+    types = list(CaseType.objects.filter(active=True, redirect_to=""))
     lookup: dict[str, CaseType] = {}
     for t in types:
         for key in (t.code, t.name, t.name_en):
@@ -187,7 +188,7 @@ def classify(description: str, types: list[CaseType] | None = None) -> CaseType 
     """The category whose keywords occur in the description: most keywords found, then the
     longest text matched, then the catalogue order. None when no keyword occurs."""
     if types is None:
-        types = list(CaseType.objects.filter(active=True))
+        types = list(CaseType.objects.filter(active=True, redirect_to=""))
     text = norm(description).lower()
     best, best_key = None, (0, 0)
     for t in types:

@@ -38,6 +38,14 @@ class OutcomeKind(models.TextChoices):
     REDIRECTED = "redirected", _("不属于受理范围（已告知去处）")
 
 
+class RatingChannel(models.TextChoices):
+    """How a resident's rating reached the platform."""
+
+    WEB = "web", _("居民网页链接")
+    SMS = "sms", _("短信评价链接")
+    CALLBACK = "callback", _("工作人员回访")
+
+
 class Holiday(models.Model):
     """A date of the working calendar that differs from Monday–Friday: a public holiday (放假) or a
     weekend date that is a make-up working day (调休上班). The district maintains it in the back
@@ -97,6 +105,10 @@ class CaseType(models.Model):
     admin_review = models.BooleanField(_("行政争议/复议"), default=False)
     public = models.BooleanField(_("可在公开地图显示"), default=True)
     resident_can_file = models.BooleanField(_("居民可直接提交"), default=True)
+    redirect_to = models.CharField(
+        _("不属于受理范围时的去处"), max_length=200, blank=True,
+        help_text=_("填写后不受理该类问题：提交表单和 Open311 告知居民去处（如“请立即拨打 110 报警”）"))
+    redirect_to_en = models.CharField(_("去处（英文）"), max_length=200, blank=True)
     keywords = models.CharField(_("关键词（12345 工单分类用，空格分隔）"), max_length=300, blank=True)
     attributes = models.JSONField(_("Open311 附加属性"), default=list, blank=True)
     active = models.BooleanField(_("启用"), default=True)
@@ -149,6 +161,7 @@ class Case(models.Model):
         HOTLINE = "hotline", _("12345 热线")
         OPEN311 = "open311", _("Open311 接口")
         STAFF = "staff", _("工作人员登记")
+        DEVICE = "device", _("智能设备告警")
 
     class Verdict(models.TextChoices):
         NONE = "", _("未评价")
@@ -205,7 +218,12 @@ class Case(models.Model):
     rating = models.PositiveSmallIntegerField(
         _("满意度（1–5）"), null=True, blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(5)])
+    rating_channel = models.CharField(
+        _("评价渠道"), max_length=10, choices=RatingChannel.choices, blank=True,
+        help_text=_("居民网页链接、短信链接或工作人员回访"))
     reopen_count = models.PositiveSmallIntegerField(_("重新办理次数"), default=0)
+    support_count = models.PositiveIntegerField(
+        _("附议人数"), default=0, help_text=_("其他居民在公开页面点“我也遇到了”的次数"))
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="duplicates", verbose_name=_("合并到"))
     external_id = models.CharField(_("外部工单号"), max_length=50, blank=True, db_index=True)
@@ -255,6 +273,8 @@ class CaseEvent(models.Model):
         PRIORITY = "priority", _("调整优先级")
         EXTENSION = "extension", _("延期")
         SUPERVISION = "supervision", _("督办")
+        CALLBACK = "callback", _("回访")
+        SMS = "sms", _("短信通知")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(db_index=True)
@@ -294,6 +314,9 @@ class Extension(models.Model):
                                    on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
+    paused_clock = models.BooleanField(
+        _("申请期间暂停计时"), default=False,
+        help_text=_("申请时计时未暂停：自申请至审批计时暂停，审批后时限顺延这段工作时间"))
 
     class Meta:
         ordering = ["requested_at", "pk"]
@@ -326,6 +349,42 @@ class SupervisionOrder(models.Model):
         ordering = ["issued_at", "pk"]
         verbose_name = _("督办单")
         verbose_name_plural = _("督办单")
+
+
+class CallBack(models.Model):
+    """A staff call-back (回访) to the resident after a case was handled: who called, when, whether
+    the resident was reached and, if so, their rating and verdict (which become the case's rating
+    when the case has none yet, with RatingChannel.CALLBACK)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="callbacks")
+    called_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                  on_delete=models.SET_NULL, related_name="+",
+                                  verbose_name=_("回访人账号"))
+    caller_name = models.CharField(_("回访人"), max_length=50)
+    called_at = models.DateTimeField(_("回访时间"), db_index=True)
+    reached = models.BooleanField(_("已联系上居民"), default=True)
+    rating = models.PositiveSmallIntegerField(
+        _("满意度（1–5）"), null=True, blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)])
+    fixed = models.BooleanField(_("问题已解决"), null=True, blank=True)
+    note = models.CharField(_("回访记录"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["called_at", "pk"]
+        verbose_name = _("回访记录")
+        verbose_name_plural = _("回访记录")
+
+
+class Support(models.Model):
+    """A resident's "me too" (附议) on a public case: one per browser session and one per phone,
+    each kept only as a salted digest (no session key or number is stored)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supports")
+    digest = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "digest"], name="support_once")]
 
 
 class Attachment(models.Model):
@@ -450,3 +509,74 @@ class ApiKey(models.Model):
     @staticmethod
     def hash(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Device(models.Model):
+    """A smart-community device (face-recognition door, smart bin, 智慧平安 camera, smoke or water
+    sensor) registered as a facility of a compound, operated by an organisation whose device key
+    posts its alarms. `alarm_types` maps an alarm type to the case type it files ("" = record
+    only); a type not listed is refused."""
+
+    class Kind(models.TextChoices):
+        DOOR = "door", _("人脸识别门禁")
+        BIN = "bin", _("智能垃圾箱")
+        CAMERA = "camera", _("智慧平安摄像头")
+        SMOKE = "smoke", _("烟感")
+        WATER = "water", _("水浸/水压传感器")
+        OTHER = "other", _("其他")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     verbose_name=_("运维单位"))
+    code = models.CharField(_("设备编号"), max_length=64)
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, verbose_name=_("小区"))
+    alarm_types = models.JSONField(_("告警类型→诉求类别"), default=dict, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    last_seen_at = models.DateTimeField(_("最近上报"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("智能设备")
+        verbose_name_plural = _("智能设备")
+        constraints = [models.UniqueConstraint(fields=["organisation", "code"],
+                                               name="device_code_once")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+
+class DeviceKey(models.Model):
+    """A key with which an organisation's devices post alarms. Only its SHA-256 is stored."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    digest = models.CharField(max_length=64, unique=True)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
+                                     verbose_name=_("运维单位"))
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("设备接口密钥")
+        verbose_name_plural = _("设备接口密钥")
+
+    hash = staticmethod(ApiKey.hash)
+
+
+class Alarm(models.Model):
+    """Alarms of one type from one device: a burst within the window is one row with a count (and
+    at most one case)."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="alarms")
+    alarm_type = models.CharField(_("告警类型"), max_length=40)
+    first_at = models.DateTimeField(_("首次告警"), db_index=True)
+    last_at = models.DateTimeField(_("最近告警"))
+    count = models.PositiveIntegerField(_("次数"), default=1)
+    payload = models.JSONField(_("最近一次的附加数据"), default=dict, blank=True)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="alarms", verbose_name=_("诉求"))
+
+    class Meta:
+        ordering = ["-last_at"]
+        verbose_name = _("设备告警")
+        verbose_name_plural = _("设备告警")
+        indexes = [models.Index(fields=["device", "alarm_type", "last_at"])]

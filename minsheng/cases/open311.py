@@ -58,7 +58,7 @@ from minsheng.lib.validators import control_char_message
 from minsheng.places.models import Compound
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-CHANGESET = "2026-11-23T00:00:00+08:00"  # change when the catalogue's shape or the API changes
+CHANGESET = "2026-12-04T00:00:00+08:00"  # change when the catalogue's shape or the API changes
 # settings.OPEN311_CONTACT / OPEN311_KEY_SERVICE override these
 CONTACT = "区 12345 政务服务便民热线（the district's 12345 citizen service hotline）"
 KEY_SERVICE = "Open311 接口密钥由区级管理员在后台发放（api keys are issued by the district's " \
@@ -78,7 +78,7 @@ OPEN = (S.ASSIGNED, S.ACCEPTED)
 CLOSED = (S.RESOLVED, S.CLOSED, S.MERGED)
 DATATYPES = {"string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"}
 # XML: list fields hold one child element per item, named in the singular.
-SINGULAR = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute",
+SINGULAR = {"endpoints": "endpoint", "extensions": "extension", "formats": "format", "attributes": "attribute",
             "values": "value", "updates": "update"}
 ATTRIBUTE_PARAM = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 CJK = re.compile(r"[\u3400-\u9fff]")
@@ -329,6 +329,20 @@ def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
             "type": "production",
             "formats": ["text/xml", "application/json"],
         }],
+        # what this server adds to GeoReport v2 (clients that do not know them lose nothing)
+        "extensions": [
+            {"name": "token", "description": "POST answers carry a token; GET tokens/{token} "
+             "gives the request's id, and the resident's private tracking page is "
+             "/cases/t/{token}/ (rating by web link there)"},
+            {"name": "not_our_remit", "description": "services whose description starts with "
+             "\"不属于本平台受理范围\" (Not handled here) are emergencies to call elsewhere "
+             "(110/119/120); a POST of one is refused with 400 saying where to call"},
+            {"name": "me_too", "description": "a public request's page /cases/p/{service_request_id}/"
+             " takes residents' \"me too\" (附议), once per session and phone"},
+            {"name": "device_alarms", "description": "smart-community devices post alarms to "
+             "/api/devices/alarms/ with their organisation's device key (Bearer), not through "
+             "Open311; a burst from one device within 30 minutes is one case with a count"},
+        ],
     }
     return render(fmt, data, "discovery", None)
 
@@ -343,13 +357,23 @@ def services(request: HttpRequest, fmt: str) -> HttpResponse:
     rows = [{
         "service_code": ct.code,
         "service_name": _service_name(ct, english),
-        "description": ct.description,
+        "description": _service_description(ct, english),
         "metadata": bool(_attribute_defs(ct)),
         "type": "realtime",
         "keywords": ",".join(ct.keywords.split()),
         "group": _group_label(ct, english),
     } for ct in _fileable()]
     return render(fmt, rows, "services", "service")
+
+
+def _service_description(ct: CaseType, english: bool) -> str:
+    """The type's description; for a type that is not our remit, where to turn instead (POSTs of
+    it are refused with the same words)."""
+    if not ct.redirect_to:
+        return ct.description
+    if english:
+        return f"Not handled here: {ct.redirect_to_en or ct.redirect_to}"
+    return f"不属于本平台受理范围：{ct.redirect_to}"
 
 
 def _service(code: str) -> CaseType:
@@ -499,6 +523,10 @@ def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
     ct = _fileable().filter(pk=code).first()
     if ct is None:
         raise Open311Error(400, f"service_code “{code}” 无效", "service_code is not valid")
+    if ct.redirect_to:  # not our remit: say where to turn, file nothing
+        raise Open311Error(400, f"{ct.name}不属于本平台受理范围：{ct.redirect_to}",
+                           f"{ct.name_en or ct.code} is not handled by this service: "
+                           f"{ct.redirect_to_en or ct.redirect_to}")
 
     description = p.get("description", "")
     if not description:

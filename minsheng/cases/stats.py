@@ -67,11 +67,13 @@ from django.utils.translation import gettext as _
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import (
     AdminReview,
+    CallBack,
     Case,
     CaseEvent,
     CaseType,
     Extension,
     Mediation,
+    RatingChannel,
     SupervisionOrder,
 )
 from minsheng.places.models import Organisation, Region
@@ -165,6 +167,9 @@ def case_figures(user, start, end, prefix: str | None = None) -> dict[str, Any]:
         n_hazards=Count("id", filter=Q(case_type_id=HAZARD)),
         n_hazards_fixed=Count("id", filter=Q(case_type_id=HAZARD) & Q_RESOLVED),
         n_interviews=Count("id", filter=Q(case_type_id=INTERVIEW)),
+        n_supports=Sum("support_count"),
+        n_supported=Count("id", filter=Q(support_count__gt=0)),
+        n_called_back=Count("id", filter=Q(rating_channel=RatingChannel.CALLBACK)),
     )
     return {
         "received": agg["n_received"],
@@ -188,11 +193,25 @@ def case_figures(user, start, end, prefix: str | None = None) -> dict[str, Any]:
         "hazards_found": agg["n_hazards"],
         "hazards_fixed": agg["n_hazards_fixed"],
         "enterprises_interviewed": agg["n_interviews"],
+        "rating_channels": dict(qs.exclude(rating_channel="").values_list(
+            "rating_channel").annotate(n=Count("id")).order_by("rating_channel")),
+        "callbacks": _callbacks(qs, agg["n_resolved"]),
+        "supports": {"total": agg["n_supports"] or 0, "cases": agg["n_supported"]},
         "extensions": _extensions(qs),
         "supervision": _supervision(qs),
         "outcomes": dict(qs.filter(Q_RESOLVED).exclude(outcome_kind="").values_list(
             "outcome_kind").annotate(n=Count("id")).order_by("outcome_kind")),
     }
+
+
+def _callbacks(cases, resolved: int) -> dict[str, Any]:
+    """Call-backs (回访) on the cases received in the period: calls, cases called (reached), and
+    coverage = cases with a reached call-back among the resolved ones."""
+    agg = CallBack.objects.filter(case__in=cases.values("pk")).aggregate(
+        calls=Count("id"), cases=Count("case", distinct=True),
+        reached=Count("case", filter=Q(reached=True), distinct=True))
+    agg["coverage_rate"] = _rate(agg["reached"], resolved)
+    return agg
 
 
 def _supervision(cases) -> dict[str, int]:

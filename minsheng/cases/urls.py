@@ -17,6 +17,7 @@ urlpatterns = [
     path("cases/map.geojson", views.map_data, name="map-data"),
     path("cases/t/<str:token>/", views.track, name="track"),
     path("cases/t/<str:token>/photos/<int:pk>.jpg", views.track_photo, name="track-photo"),
+    path("cases/p/<str:number>/", views.public_case, name="public"),
     path("cases/mine/", views.mine, name="mine"),
     path("cases/patrol/", views.patrol, name="patrol"),
     path("cases/queue/", views.queue, name="queue"),

@@ -24,7 +24,7 @@ from django.db.models import F, Q, When
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -41,6 +41,7 @@ from minsheng.cases.access import (
     is_case_supervisor,
     org_ids_of,
     public_attachments,
+    public_case_by_number,
     queue_for,
 )
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
@@ -54,6 +55,7 @@ from minsheng.cases.models import (
     Notification,
     OutcomeKind,
     Priority,
+    RatingChannel,
 )
 from minsheng.lib import widgets
 from minsheng.lib.http import RateLimit
@@ -66,9 +68,10 @@ S = Case.Status
 RATE_LIMIT = 5  # resident filings per IP and per session …
 RATE_WINDOW = 3600  # … per hour
 FILING_LIMIT = RateLimit("cases:file", RATE_LIMIT, RATE_WINDOW)
+SUPPORT_LIMIT = RateLimit("cases:support", 30, 3600)  # "me too"s per address and session
 PATROL_COMPOUNDS_MAX = 120  # above this the patrol form offers the map only
 ACTIONS = ("accept", "note", "transfer", "return", "resolve", "merge", "pause", "resume",
-           "priority", "extend", "decide", "supervise", "answer")
+           "priority", "extend", "decide", "supervise", "answer", "callback", "sms")
 PHONE = RegexValidator(r"^\+?[0-9][0-9\- ]{5,18}[0-9]$",
                        gettext_lazy("请填写正确的联系电话（手机或座机号码）。"))
 
@@ -266,7 +269,12 @@ class _CaseForm(forms.Form):
         self.fields["compound"].queryset = compounds
 
     def clean_case_type(self):
-        return self.types[self.cleaned_data["case_type"]]
+        t = self.types[self.cleaned_data["case_type"]]
+        if t.redirect_to:  # not our remit: where to turn instead (workflow.do_file refuses too)
+            raise forms.ValidationError(_("%(name)s不属于本平台受理范围：%(where)s") % {
+                "name": t.label, "where": t.redirect_to_en if t.redirect_to_en and
+                translation.get_language() == "en" else t.redirect_to})
+        return t
 
     def clean_photo(self):
         return clean_photo(self.cleaned_data.get("photo"))
@@ -409,6 +417,7 @@ def file_case(request):
         "form": form, "district": district, "districts": _served_districts(),
         "options": options, "searched": searched, "rate_limited": status == 429,
         "rate_limit": RATE_LIMIT, "anonymous": anonymous,
+        "elsewhere": [t for t in types if t.redirect_to],
         "focus": _focus_geometry(home or (current_region(request) if not anonymous else None),
                                  district),
     }, status=status)
@@ -464,8 +473,9 @@ def track(request, token: str):
             d = form.cleaned_data
             fixed = d["fixed"] == "yes"
             try:
+                via = RatingChannel.SMS if request.GET.get("via") == "sms" else RatingChannel.WEB
                 workflow.do_rate(request.user, case, fixed=fixed, rating=d["rating"],
-                                 comment=d["comment"].strip(), token=token)
+                                 comment=d["comment"].strip(), token=token, via=via)
             except ValidationError as e:
                 form.add_error(None, e.messages)
             else:
@@ -497,6 +507,59 @@ def track(request, token: str):
     return resp
 
 
+class SupportForm(forms.Form):
+    phone = forms.CharField(label=gettext_lazy("手机号码（可选，同一号码只计一次）"), max_length=30,
+                            required=False, validators=[SINGLE_LINE, PHONE],
+                            widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
+
+    def clean_phone(self):
+        return re.sub(r"[\s-]+", "", self.cleaned_data.get("phone") or "")
+
+
+def public_case(request, number: str):
+    """/cases/p/<number>/ — a public case as anyone may see it (personal data masked), where a
+    resident adds "我也遇到了" (once per session and per phone, rate-limited per address)."""
+    case = public_case_by_number(number)
+    can_support = case.status in (S.ASSIGNED, S.ACCEPTED)
+    if not request.session.session_key:
+        request.session.save()
+    session_key = request.session.session_key
+    supported = case.supports.filter(
+        digest=workflow.support_digest("session", session_key)).exists()
+    form = SupportForm(request.POST if request.method == "POST" else None)
+    status, wait = 200, 0
+    if request.method == "POST":
+        if not can_support:
+            raise PermissionDenied
+        ip = client_ip(request) or ""
+        if form.is_valid() and not supported:
+            wait = SUPPORT_LIMIT.take([f"ip:{ip}", f"session:{session_key}"])
+            if wait:
+                status = 429
+                form.add_error(None, _("操作过于频繁，请稍后再试。"))
+            else:
+                try:
+                    added = workflow.do_support(case, session_key=session_key,
+                                                phone=form.cleaned_data["phone"])
+                except ValidationError as e:
+                    form.add_error(None, e.messages)
+                else:
+                    if added:
+                        messages.success(request, _("已附议，谢谢您。"))
+                    else:
+                        messages.info(request, _("该号码已附议过这件诉求。"))
+                    return redirect("cases:public", number=case.number)
+        elif supported:
+            return redirect("cases:public", number=case.number)
+    resp = render(request, "cases/public.html", {
+        "case": case, "form": form, "supported": supported, "can_support": can_support,
+        "description": mask_text(case.description), "outcome": mask_text(case.outcome),
+    }, status=status)
+    if wait:
+        resp["Retry-After"] = str(wait)
+    return resp
+
+
 @login_required
 def mine(request):
     """/cases/mine/ — the cases the logged-in user filed."""
@@ -519,7 +582,7 @@ def patrol(request):
     if prefix:
         compounds = compounds.filter(region__code__startswith=prefix)
     show_compounds = compounds.count() <= PATROL_COMPOUNDS_MAX
-    kw = {"types": list(CaseType.objects.filter(active=True)),
+    kw = {"types": list(CaseType.objects.filter(active=True, redirect_to="")),
           "compounds": compounds if show_compounds else Compound.objects.none()}
     post = request.method == "POST"
     form = PatrolForm(request.POST if post else None, request.FILES if post else None, **kw)
@@ -732,7 +795,8 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
                      "description": mask_text(other.description)})
     can = {a: workflow.allowed(user, case, a) for a in ACTIONS if a != "merge"}
     can["pause"] = can["pause"] and case.paused_at is None
-    can["resume"] = can["resume"] and case.paused_at is not None
+    can["resume"] = can["resume"] and case.paused_at is not None and not any(
+        e.paused_clock and e.status == e.Status.PENDING for e in case.extensions.all())
     case.clock = _clock(case, now)  # the header shows it through cases/_clock.html
     case.late = _late(case, now, case.clock)
     ctx = {
@@ -757,6 +821,8 @@ def _detail(request, case: Case, *, personal=None, revealed=False, errors=None, 
         "outcome_kinds": OutcomeKind.choices,
         "extensions": list(case.extensions.all()),
         "supervisions": list(case.supervisions.select_related("organisation")),
+        "callbacks": list(case.callbacks.all()),
+        "now": timezone.localtime(now),
     }
     # the record pages' links only for those who may open them (mediation.can_view_*)
     if ctx["mediation"] is not None:
@@ -807,7 +873,43 @@ DONE = {
     "decide": gettext_lazy("已审批延期申请。"),
     "supervise": gettext_lazy("已下达督办。"),
     "answer": gettext_lazy("已答复督办。"),
+    "callback": gettext_lazy("已记录回访。"),
+    "sms": gettext_lazy("已发送评价短信。"),
 }
+
+
+def _rating_link(request, case: Case) -> str:
+    """The tracking page's address, marked so that a rating through it counts as by SMS."""
+    return request.build_absolute_uri(reverse("cases:track", args=[case.token])) + "?via=sms"
+
+
+def _called_at(raw: str) -> dt.datetime | None:
+    """The call's local date-time from the form (empty: now)."""
+    if not raw.strip():
+        return None
+    try:
+        value = dt.datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationError({"called_at": _("请填写回访时间。")}) from None
+    if not 2000 <= value.year <= 2100:
+        raise ValidationError({"called_at": _("请填写回访时间。")})
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _call_back(user, case: Case, p) -> None:
+    reached = p.get("reached", "1") != "0"
+    raw = p.get("rating", "")
+    rating = int(raw) if raw.isdigit() and len(raw) == 1 else None
+    fixed = {"yes": True, "no": False}.get(p.get("fixed", ""))
+    for field, value, limit in (("note", p.get("note", ""), 500),
+                                ("caller_name", p.get("caller_name", ""), 50)):
+        if len(value) > limit:
+            raise ValidationError({field: _("内容过长。")})
+        validator = MULTI_LINE if field == "note" else SINGLE_LINE
+        validator(value)
+    workflow.do_call_back(user, case, reached=reached, rating=rating, fixed=fixed,
+                          note=p.get("note", ""), caller_name=p.get("caller_name", ""),
+                          called_at=_called_at(p.get("called_at", "")))
 
 
 def _new_due(raw: str, field: str = "new_due") -> dt.datetime:
@@ -820,6 +922,17 @@ def _new_due(raw: str, field: str = "new_due") -> dt.datetime:
     if not 2000 <= value.year <= 2100:
         raise ValidationError({field: _("请填写日期。")})
     return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+def _sms_after_resolve(request, case: Case) -> None:
+    """A resident who filed by phone (12345) gets the rating link by SMS when the case is
+    resolved; a sender's failure is a warning (staff may send it again or call back)."""
+    if case.channel != Case.Channel.HOTLINE or not case.reporter_phone:
+        return
+    try:
+        workflow.do_send_rating_sms(None, case, _rating_link(request, case))
+    except ValidationError as e:
+        messages.warning(request, " ".join(e.messages))
 
 
 @login_required
@@ -861,6 +974,7 @@ def act(request, pk: int, action: str):
                 event = case.events.filter(action=CaseEvent.Action.RESOLVED).order_by(
                     "-at", "-pk").first()
                 save_photo(case, photo, user=user, event=event)
+            _sms_after_resolve(request, case)
         elif action == "merge":
             raw = p.get("into", "")
             if not raw.isdigit():
@@ -887,6 +1001,10 @@ def act(request, pk: int, action: str):
                                   _new_due(p.get("due", ""), "due"))
         elif action == "answer":
             workflow.do_answer_supervision(user, case, p.get("answer", ""))
+        elif action == "callback":
+            _call_back(user, case, p)
+        elif action == "sms":
+            workflow.do_send_rating_sms(user, case, _rating_link(request, case))
     except ValidationError as e:
         case.refresh_from_db()
         return _detail(request, case, errors={action: e.messages}, posted=p)

@@ -11,16 +11,21 @@ change. This is the only module that changes `Case.status`.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from minsheng.accounts.roles import SUPERVISE_CASES
+from minsheng.accounts.masking import log as audit
+from minsheng.accounts.roles import CALL_BACK, SUPERVISE_CASES
 from minsheng.cases.clocks import calendar, clocks_of, deadlines, extend_by_pause
 from minsheng.cases.models import (
     AdminReview,
+    CallBack,
     Case,
     CaseEvent,
     CaseType,
@@ -29,9 +34,12 @@ from minsheng.cases.models import (
     Notification,
     OutcomeKind,
     Priority,
+    RatingChannel,
     SupervisionOrder,
+    Support,
 )
 from minsheng.cases.routing import dispatcher, escalation_target, nearest_org, route
+from minsheng.lib import sms
 from minsheng.places.locate import locate
 from minsheng.places.models import Organisation, Region
 from minsheng.places.scope import scope_of
@@ -58,6 +66,10 @@ TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
     "decide": ({S.ACCEPTED}, None),  # a supervisor approves or refuses
     "supervise": ({S.ASSIGNED, S.ACCEPTED}, None),  # 督办: a supervisor orders
     "answer": ({S.ASSIGNED, S.ACCEPTED, S.RESOLVED, S.CLOSED}, None),  # the office answers
+    # 回访: staff call the resident; on a resolved case the rating closes or reopens it like the
+    # resident's own, on a closed one it is recorded (and becomes the rating if there was none)
+    "callback": ({S.RESOLVED, S.CLOSED}, None),
+    "sms": ({S.RESOLVED}, None),  # the rating link by SMS to the phone the resident gave
 }
 
 
@@ -102,6 +114,9 @@ def allowed(user, case: Case, action: str, *, token: str | None = None) -> bool:
         return user.is_authenticated and user.memberships.filter(
             organisation_id__in=case.supervisions.filter(answered_at__isnull=True).values(
                 "organisation_id")).exists()
+    if action in ("callback", "sms"):  # independent of the office that handled it
+        return scope_of(user).has_right(CALL_BACK, case.region_id) and not is_handler(user, case) \
+            and (action == "callback" or bool(case.reporter_phone))
     if action == "decide":  # never the applying office itself
         return is_supervisor(user, case) and not is_handler(user, case) and case.extensions.filter(
             status=Extension.Status.PENDING).exists()
@@ -134,6 +149,9 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
         raise ValidationError({"description": "请描述问题。"})
     if not case_type.active:
         raise ValidationError({"case_type": "该类别已停用。"})
+    if case_type.redirect_to:  # not our remit: the resident is told where to turn instead
+        raise ValidationError({"case_type": f"{case_type.name}不属于本平台受理范围："
+                                            f"{case_type.redirect_to}"})
     grid = None
     if lng is not None and lat is not None:
         if not (-180 <= lng <= 180 and -90 <= lat <= 90):
@@ -276,29 +294,145 @@ def do_resolve(user, case: Case, outcome: str, kind: str = OutcomeKind.RESOLVED,
 
 @transaction.atomic
 def do_rate(user, case: Case, *, fixed: bool, rating: int, comment: str = "",
-            token: str | None = None) -> Case:
-    """The resident's verdict, separate from open/closed: not fixed reopens the case."""
+            token: str | None = None, via: str = RatingChannel.WEB) -> Case:
+    """The resident's verdict, separate from open/closed: not fixed reopens the case. `via` says
+    which link it came by (the web page's or the SMS's)."""
     case = _locked(case)
     _check(user, case, "rate", token)
+    return _apply_rating(user, case, fixed=fixed, rating=rating, comment=comment,
+                         via=via if via in (RatingChannel.WEB, RatingChannel.SMS)
+                         else RatingChannel.WEB)
+
+
+def _apply_rating(user, case: Case, *, fixed: bool, rating: int, comment: str,
+                  via: str) -> Case:
+    """A rating of a resolved case (locked and checked by the caller): fixed closes it, not fixed
+    reopens it with a fresh resolve clock."""
     if not 1 <= int(rating) <= 5:
         raise ValidationError({"rating": "满意度为 1–5 分。"})
     before = case.status
     case.rating = int(rating)
     case.verdict = Case.Verdict.FIXED if fixed else Case.Verdict.NOT_FIXED
+    case.rating_channel = via
     if fixed:
         case.status, case.closed_at = S.CLOSED, _now()
-        case.save(update_fields=["rating", "verdict", "status", "closed_at"])
-        _event(case, A.RATED, user, from_status=before, note=comment)
+        case.save(update_fields=["rating", "verdict", "rating_channel", "status", "closed_at"])
+        _event(case, A.RATED, user if via != RatingChannel.CALLBACK else None,
+               from_status=before, note=comment)
     else:
         case.status, case.reopen_count = S.ACCEPTED, case.reopen_count + 1
         case.resolved_at = None
         case.resolve_due = max(case.resolve_due, calendar().add_days(
             _now(), clocks_of(case.case_type, case.priority)[1]))
-        case.save(update_fields=["rating", "verdict", "status", "reopen_count", "resolved_at",
-                                 "resolve_due"])
-        _event(case, A.REOPENED, user, from_status=before, note=comment or "居民评价问题未解决")
+        case.save(update_fields=["rating", "verdict", "rating_channel", "status",
+                                 "reopen_count", "resolved_at", "resolve_due"])
+        _event(case, A.REOPENED, user if via != RatingChannel.CALLBACK else None,
+               from_status=before, note=comment or "居民评价问题未解决")
         _notify(case, f"居民不满意，重新办理：{case.number}")
     return case
+
+
+@transaction.atomic
+def do_call_back(user, case: Case, *, reached: bool, rating: int | None = None,
+                 fixed: bool | None = None, note: str = "", caller_name: str = "",
+                 called_at: dt.datetime | None = None) -> CallBack:
+    """Record a call-back (回访): who called, when, whether the resident was reached and what they
+    said. A reached resident's rating of a resolved case closes or reopens it (as their own rating
+    would, channel "staff call-back"); on a closed case it becomes the case's rating when the case
+    had none, and a "not fixed" answer notifies the office. Written to the audit log (staff
+    called a resident's phone)."""
+    case = _locked(case)
+    _check(user, case, "callback")
+    now = _now()
+    called_at = called_at or now
+    if not now - dt.timedelta(days=366) <= called_at <= now + dt.timedelta(minutes=5):
+        raise ValidationError({"called_at": "回访时间须在过去一年之内。"})
+    if case.resolved_at is not None and called_at < case.resolved_at:
+        raise ValidationError({"called_at": "回访时间不能早于办结时间。"})
+    note = note.strip()[:500]
+    if reached:
+        if rating is None or not 1 <= int(rating) <= 5:
+            raise ValidationError({"rating": "满意度为 1–5 分。"})
+        if fixed is None:
+            raise ValidationError({"fixed": "请选择问题是否解决。"})
+    elif not note:
+        raise ValidationError({"note": "未联系上居民时请写明情况（如无人接听、号码停机）。"})
+    name = (caller_name.strip() or user.get_full_name() or user.get_username())[:50]
+    call = CallBack.objects.create(
+        case=case, called_by=user, caller_name=name, called_at=called_at, reached=reached,
+        rating=int(rating) if reached else None, fixed=fixed if reached else None, note=note)
+    if not reached:
+        what = f"回访未联系上居民：{note}"
+    else:
+        verdict = "问题已解决" if fixed else "问题未解决"
+        what = f"回访（{name}）：{int(rating)} 分，{verdict}" + (f"；{note}" if note else "")
+    _event(case, A.CALLBACK, user, from_status=case.status, note=what, public=False,
+           at=called_at)
+    if reached and case.status == S.RESOLVED:
+        _apply_rating(user, case, fixed=bool(fixed), rating=int(rating), comment=note,
+                      via=RatingChannel.CALLBACK)
+    elif reached and case.rating is None:
+        case.rating, case.rating_channel = int(rating), RatingChannel.CALLBACK
+        case.verdict = Case.Verdict.FIXED if fixed else Case.Verdict.NOT_FIXED
+        case.save(update_fields=["rating", "verdict", "rating_channel"])
+    if reached and not fixed and case.status == S.CLOSED:
+        _notify(case, f"回访居民不满意：{case.number}")
+    audit(user, "cases.callback", case, fields="reporter_phone", detail=what)
+    return call
+
+
+def support_digest(kind: str, value: str) -> str:
+    """The stored form of a supporter's session or phone: a keyed hash, never the value."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"{kind}:{value}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def do_support(case: Case, *, session_key: str, phone: str = "") -> bool:
+    """A resident's "me too" (附议) on an open public case, once per session and once per phone:
+    True when counted, False when this session or phone already supported it."""
+    case = _locked(case)
+    if not (case.public and case.case_type.public) or case.status not in (S.ASSIGNED,
+                                                                          S.ACCEPTED):
+        raise ValidationError("只能附议未办结的公开诉求。")
+    keys = [support_digest("session", session_key)]
+    if phone:
+        keys.append(support_digest("phone", phone))
+    if Support.objects.filter(case=case, digest__in=keys).exists():
+        return False
+    now = _now()
+    Support.objects.bulk_create([Support(case=case, digest=k, at=now) for k in keys])
+    case.support_count += 1
+    case.save(update_fields=["support_count"])
+    if case.support_count in (5, 20, 50):
+        _notify(case, f"{case.number} 已有 {case.support_count} 位居民附议")
+    return True
+
+
+RATING_SMS = "【民生】您反映的问题（{number}）已办结，请评价办理结果：{link}"
+
+
+@transaction.atomic
+def do_send_rating_sms(user, case: Case, link: str) -> CaseEvent:
+    """Send the rating link (the tracking page, marked as coming by SMS) to the phone the resident
+    gave, through the configured sender (minsheng/lib/sms.py); the sender's failure is a
+    ValidationError on the page and leaves no event. `user` None: the system sends it (on
+    resolving a case filed by phone)."""
+    case = _locked(case)
+    if user is not None:
+        _check(user, case, "sms")
+    elif case.status != S.RESOLVED:
+        raise ValidationError("诉求未办结，不能发送评价短信。")
+    if not case.reporter_phone:
+        raise ValidationError("没有居民的联系电话。")
+    try:
+        sms.send(case.reporter_phone, RATING_SMS.format(number=case.number, link=link))
+    except sms.SmsError as e:
+        raise ValidationError(f"短信未发出：{e}") from e
+    if user is not None:
+        audit(user, "cases.rating_sms", case, fields="reporter_phone")
+    return _event(case, A.SMS, user, from_status=case.status, note="已发送评价短信",
+                  public=False)
 
 
 @transaction.atomic
@@ -337,6 +471,8 @@ def do_resume(user, case: Case, note: str = "") -> Case:
     _check(user, case, "resume")
     if case.paused_at is None:
         raise ValidationError("计时未暂停。")
+    if case.extensions.filter(status=Extension.Status.PENDING, paused_clock=True).exists():
+        raise ValidationError("延期申请审批前计时保持暂停。")
     now, cal = _now(), calendar()
     seconds = cal.working_seconds(case.paused_at, now)
     case.accept_due = extend_by_pause(case.accept_due, case.paused_at, now, cal)
@@ -377,7 +513,8 @@ def do_set_priority(user, case: Case, priority: int, reason: str) -> Case:
 
 @transaction.atomic
 def do_request_extension(user, case: Case, reason: str, new_due: dt.datetime) -> Extension:
-    """The handling organisation asks to move the resolve deadline (one pending at a time)."""
+    """The handling organisation asks to move the resolve deadline (one pending at a time). The
+    clocks stop until a supervisor decides (the decision moves them by the time it took)."""
     case = _locked(case)
     _check(user, case, "extend")
     if not reason.strip():
@@ -386,8 +523,15 @@ def do_request_extension(user, case: Case, reason: str, new_due: dt.datetime) ->
         raise ValidationError({"new_due": "申请延至的时间须晚于现办结时限。"})
     if new_due > case.resolve_due + dt.timedelta(days=366):
         raise ValidationError({"new_due": "延期不能超过一年。"})
+    now = _now()
+    # the clock stops from the application to the decision (unless a pause already holds it)
+    paused_clock = case.paused_at is None
+    if paused_clock:
+        case.paused_at = now
+        case.save(update_fields=["paused_at"])
     ext = Extension.objects.create(case=case, reason=reason.strip(), old_due=case.resolve_due,
-                                   new_due=new_due, requested_by=user, requested_at=_now())
+                                   new_due=new_due, requested_by=user, requested_at=now,
+                                   paused_clock=paused_clock)
     _event(case, A.EXTENSION, user, from_status=case.status,
            note=f"申请延期至 {timezone.localtime(new_due):%Y-%m-%d %H:%M}：{reason.strip()}")
     return ext
@@ -404,9 +548,18 @@ def do_decide_extension(user, case: Case, *, approve: bool, note: str = "") -> E
     ext.status = Extension.Status.APPROVED if approve else Extension.Status.REFUSED
     ext.decided_by, ext.decided_at, ext.decision_note = user, _now(), note.strip()[:500]
     ext.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    fields = []
+    if ext.paused_clock and case.paused_at is not None:  # the clocks run again, moved
+        cal = calendar()
+        case.accept_due = extend_by_pause(case.accept_due, case.paused_at, ext.decided_at, cal)
+        case.resolve_due = extend_by_pause(case.resolve_due, case.paused_at, ext.decided_at, cal)
+        case.paused_at = None
+        fields += ["accept_due", "resolve_due", "paused_at"]
     if approve:
         case.resolve_due = max(case.resolve_due, ext.new_due)
-        case.save(update_fields=["resolve_due"])
+        fields.append("resolve_due")
+    if fields:
+        case.save(update_fields=sorted(set(fields)))
     verdict = "批准延期" if approve else "不批准延期"
     _event(case, A.EXTENSION, user, from_status=case.status,
            note=f"{verdict}（{timezone.localtime(ext.new_due):%Y-%m-%d %H:%M}）"

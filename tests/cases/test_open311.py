@@ -117,6 +117,13 @@ def test_discovery_json_and_xml(client):
     assert [f.text for f in ep.findall("formats/format")] == ["text/xml", "application/json"]
 
 
+def test_discovery_documents_this_server_s_extensions(client):
+    names = [e["name"] for e in client.get(f"{BASE}discovery.json").json()["extensions"]]
+    assert {"token", "not_our_remit", "me_too", "device_alarms"} <= set(names)
+    root = xml(client.get(f"{BASE}discovery.xml"))
+    assert [e.findtext("name") for e in root.findall("extensions/extension")] == names
+
+
 def test_services_json_and_xml(client, with_attributes):
     rows = client.get(f"{BASE}services.json").json()
     codes = [r["service_code"] for r in rows]

@@ -1,0 +1,163 @@
+"""Device alarms: smart-community devices post alarms to ``POST /api/devices/alarms/`` with their
+organisation's device key (``Authorization: Bearer <key>``), one JSON object or an array of up to
+MAX_BATCH::
+
+    {"device_id": "DOOR-0001", "type": "forced_open", "time": "2026-12-03T21:00:00+08:00",
+     "payload": {"door": "东门"}}
+
+An alarm type the device maps to a case type files a case at the device's compound (through
+workflow.do_file, channel "device"); one mapped to "" is recorded only; an unknown type, an
+unknown device or another organisation's device is refused for that item. Alarms of one type from
+one device within WINDOW of the last one are one Alarm row with a count, never a second case: a
+burst of a thousand makes one case. Each key may post RATE batches a minute (lib.http.RateLimit).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from minsheng.cases import workflow
+from minsheng.cases.models import Alarm, Case, CaseType, Device, DeviceKey
+from minsheng.lib.http import RateLimit
+
+__all__ = ["MAX_BATCH", "WINDOW", "alarms_view", "do_receive_alarms"]
+
+MAX_BATCH = 1000
+MAX_BODY = 1024 * 1024  # bytes
+WINDOW = dt.timedelta(minutes=30)
+RATE = RateLimit("devices:post", 120, 60)  # batches a minute per key
+TYPE_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-.")
+
+
+def _time(raw, now: dt.datetime) -> dt.datetime:
+    if raw in (None, ""):
+        return now
+    if not isinstance(raw, str) or len(raw) > 40:
+        raise ValidationError("time 须为 ISO 8601 时间")
+    try:
+        at = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError("time 须为 ISO 8601 时间") from None
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if not now - dt.timedelta(days=7) <= at <= now + dt.timedelta(minutes=5):
+        raise ValidationError("time 须在过去 7 天之内")
+    return at
+
+
+def _item(raw, now: dt.datetime) -> tuple[str, str, dt.datetime, dict]:
+    if not isinstance(raw, dict):
+        raise ValidationError("每条告警须为 JSON 对象")
+    code, kind = raw.get("device_id"), raw.get("type")
+    if not isinstance(code, str) or not 0 < len(code) <= 64 or not code.isprintable():
+        raise ValidationError("device_id 无效")
+    if not isinstance(kind, str) or not 0 < len(kind) <= 40 or not set(kind) <= TYPE_CHARS:
+        raise ValidationError("type 无效（小写字母、数字、_-.）")
+    payload = raw.get("payload") or {}
+    if not isinstance(payload, dict) or len(json.dumps(payload)) > 2000:
+        raise ValidationError("payload 须为 2000 字节以内的 JSON 对象")
+    return code, kind, _time(raw.get("time"), now), payload
+
+
+@transaction.atomic
+def do_receive_alarms(organisation_id: int, items: list, *,
+                      now: dt.datetime | None = None) -> list[dict]:
+    """Record a batch of alarms of one organisation's devices; one result per item, in order:
+    {"ok": true, "alarm": id, "count": n, "case": number|None} or {"ok": false, "error": …}."""
+    now = now or timezone.now()
+    parsed: list = []
+    for raw in items:
+        try:
+            parsed.append(_item(raw, now))
+        except ValidationError as e:
+            parsed.append(e.messages[0])
+    codes = {p[0] for p in parsed if isinstance(p, tuple)}
+    devices = {d.code: d for d in Device.objects.select_related("compound").filter(
+        organisation_id=organisation_id, code__in=codes, active=True)}
+    results: list[dict] = []
+    groups: dict[tuple[int, str], Alarm] = {}
+    types = {}
+    for p in parsed:
+        if isinstance(p, str):
+            results.append({"ok": False, "error": p})
+            continue
+        code, kind, at, payload = p
+        device = devices.get(code)
+        if device is None:
+            results.append({"ok": False, "error": f"没有编号为 {code} 的本单位设备"})
+            continue
+        if kind not in device.alarm_types:
+            results.append({"ok": False, "error": f"设备未登记告警类型 {kind}"})
+            continue
+        key = (device.pk, kind)
+        alarm = groups.get(key)
+        if alarm is None:
+            alarm = Alarm.objects.select_for_update().filter(
+                device=device, alarm_type=kind, last_at__gte=at - WINDOW).order_by(
+                "-last_at").first()
+            if alarm is None or (alarm.case_id and not alarm.case.is_open):
+                alarm = Alarm.objects.create(device=device, alarm_type=kind, first_at=at,
+                                             last_at=at, count=0, payload=payload)
+                target = device.alarm_types[kind]
+                if target:
+                    if target not in types:
+                        types[target] = CaseType.objects.filter(pk=target).first()
+                    if types[target] is not None:
+                        alarm.case = workflow.do_file(
+                            case_type=types[target], compound=device.compound,
+                            channel=Case.Channel.DEVICE, at=at,
+                            description=f"设备告警：{device.name}（{device.code}）{kind}")
+            groups[key] = alarm
+        alarm.count += 1
+        alarm.last_at = max(alarm.last_at, at)
+        alarm.payload = payload
+        device.last_seen_at = max(device.last_seen_at or at, at)
+        results.append({"ok": True, "alarm": alarm, "case": alarm.case})
+    for alarm in groups.values():
+        alarm.save(update_fields=["count", "last_at", "payload", "case"])
+    Device.objects.bulk_update([d for d in devices.values() if d.last_seen_at], ["last_seen_at"])
+    return [{"ok": True, "alarm": r["alarm"].pk, "count": r["alarm"].count,
+             "case": r["case"].number if r["case"] else None} if r["ok"] else r
+            for r in results]
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status, json_dumps_params={
+        "ensure_ascii": False})
+
+
+@csrf_exempt
+@require_POST
+def alarms_view(request: HttpRequest) -> JsonResponse:
+    """POST /api/devices/alarms/ — see the module docstring."""
+    auth = request.headers.get("Authorization", "")
+    raw = auth[7:].strip() if auth.startswith("Bearer ") else ""
+    key = DeviceKey.objects.filter(digest=DeviceKey.hash(raw), active=True).first() if raw \
+        else None
+    if key is None:
+        return _error(401, "缺少或无效的设备密钥（Authorization: Bearer …）")
+    wait = RATE.take([f"key:{key.pk}"])
+    if wait:
+        resp = _error(429, "请求过于频繁")
+        resp["Retry-After"] = str(wait)
+        return resp
+    if len(request.body) > MAX_BODY:
+        return _error(413, "请求过大")
+    try:
+        data = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return _error(400, "请求体须为 JSON")
+    items = data if isinstance(data, list) else [data]
+    if not items or len(items) > MAX_BATCH:
+        return _error(400, f"每次 1 至 {MAX_BATCH} 条告警")
+    results = do_receive_alarms(key.organisation_id, items)
+    return JsonResponse({"accepted": sum(r["ok"] for r in results), "results": results},
+                        json_dumps_params={"ensure_ascii": False})

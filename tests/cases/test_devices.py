@@ -1,0 +1,121 @@
+"""Device alarms at /api/devices/alarms/: registered devices of an organisation post with its key;
+a mapped alarm files a case at the device's compound; a burst of 1,000 from one device is one case
+with a count; another organisation's device, an unknown type and hostile input are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from minsheng.cases.devices import RATE
+from minsheng.cases.models import Alarm, Case, Device, DeviceKey
+from minsheng.places.models import Compound, Organisation
+
+pytestmark = pytest.mark.django_db
+URL = "/api/devices/alarms/"
+KEY = "test-device-key-1"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def device():
+    comp = Compound.objects.filter(region_id="131002001007").order_by("pk").first()
+    org = Organisation.objects.filter(kind="street_office", region_id="131002001000").first()
+    DeviceKey.objects.create(name="门禁厂商", digest=DeviceKey.hash(KEY), organisation=org)
+    return Device.objects.create(organisation=org, code="DOOR-0001", name="东门人脸门禁",
+                                 kind=Device.Kind.DOOR, compound=comp,
+                                 alarm_types={"forced_open": "street_order", "heartbeat": ""})
+
+
+def post(client, body, key=KEY):
+    return client.post(URL, json.dumps(body), content_type="application/json",
+                       headers={"authorization": f"Bearer {key}"} if key else {})
+
+
+def test_a_burst_of_a_thousand_alarms_is_one_case_with_a_count(client, device):
+    before = Case.objects.count()
+    t = timezone.now().isoformat()
+    r = post(client, [{"device_id": "DOOR-0001", "type": "forced_open", "time": t}] * 1000)
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["accepted"] == 1000
+    assert Case.objects.count() == before + 1
+    alarm = Alarm.objects.get(device=device)
+    assert alarm.count == 1000 and alarm.case.compound == device.compound
+    assert alarm.case.channel == Case.Channel.DEVICE
+    # another burst within the window counts on the same row
+    assert post(client, {"device_id": "DOOR-0001", "type": "forced_open"}).status_code == 200
+    alarm.refresh_from_db()
+    assert alarm.count == 1001 and Case.objects.count() == before + 1
+    device.refresh_from_db()
+    assert device.last_seen_at is not None
+
+
+def test_record_only_types_file_nothing(client, device):
+    before = Case.objects.count()
+    r = post(client, {"device_id": "DOOR-0001", "type": "heartbeat"})
+    assert r.json()["results"][0] == {"ok": True, "alarm": Alarm.objects.get().pk, "count": 1,
+                                      "case": None}
+    assert Case.objects.count() == before
+
+
+def test_keys_devices_and_types_are_checked(client, device):
+    assert post(client, {"device_id": "DOOR-0001", "type": "forced_open"}, key="").status_code \
+        == 401
+    assert post(client, {"device_id": "DOOR-0001", "type": "forced_open"},
+                key="wrong").status_code == 401
+    assert client.get(URL).status_code == 405
+    other = Organisation.objects.exclude(pk=device.organisation_id).first()
+    DeviceKey.objects.create(name="别的单位", digest=DeviceKey.hash("other-key"),
+                             organisation=other)
+    r = post(client, {"device_id": "DOOR-0001", "type": "forced_open"}, key="other-key")
+    assert r.status_code == 200 and r.json()["accepted"] == 0  # not its device
+    r = post(client, {"device_id": "DOOR-0001", "type": "smoke"})
+    assert r.json()["accepted"] == 0 and "smoke" in r.json()["results"][0]["error"]
+    assert not Alarm.objects.exists()
+
+
+def test_hostile_input_is_refused(client, device):
+    now = timezone.now()
+    bad = [
+        {"device_id": "<script>", "type": "forced_open"},
+        {"device_id": "DOOR\x00-0001", "type": "forced_open"},
+        {"device_id": "DOOR-0001", "type": "<b>x</b>"},
+        {"device_id": "DOOR-0001", "type": "forced_open", "time": "9999-12-31T00:00:00"},
+        {"device_id": "DOOR-0001", "type": "forced_open", "time": "0001-01-01T00:00:00"},
+        {"device_id": "DOOR-0001", "type": "forced_open",
+         "time": (now + dt.timedelta(days=1)).isoformat()},
+        {"device_id": "DOOR-0001", "type": "forced_open", "time": 10 ** 30},
+        {"device_id": 10 ** 30, "type": "forced_open"},
+        {"device_id": "DOOR-0001", "type": "forced_open", "payload": {"x": "y" * 5000}},
+        "not an object",
+    ]
+    r = post(client, bad)
+    assert r.status_code == 200 and r.json()["accepted"] == 0
+    assert not Alarm.objects.exists()
+    for body in ([], [{"device_id": "DOOR-0001", "type": "forced_open"}] * 1001):
+        assert post(client, body).status_code == 400
+    r = client.post(URL, "{not json", content_type="application/json",
+                    headers={"authorization": f"Bearer {KEY}"})
+    assert r.status_code == 400
+    r = client.post(URL, "[" * 100000, content_type="application/json",
+                    headers={"authorization": f"Bearer {KEY}"})
+    assert r.status_code in (400, 413)
+
+
+def test_each_key_is_rate_limited(client, device, monkeypatch):
+    monkeypatch.setattr(RATE, "limit", 2)
+    for _ in range(2):
+        assert post(client, {"device_id": "DOOR-0001", "type": "heartbeat"}).status_code == 200
+    r = post(client, {"device_id": "DOOR-0001", "type": "heartbeat"})
+    assert r.status_code == 429 and int(r["Retry-After"]) > 0
