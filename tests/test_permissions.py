@@ -49,7 +49,17 @@ from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
 from minsheng.employment import access as employment_access
-from minsheng.employment.models import Course, Employer, Event, Referral, Unemployment, Vacancy
+from minsheng.employment.models import (
+    Course,
+    Employer,
+    Employment,
+    Event,
+    Internship,
+    Referral,
+    Unemployment,
+    Vacancy,
+)
+from minsheng.employment.models import Enrolment as TrainingEnrolment
 from minsheng.governance import access as governance_access
 from minsheng.governance import actions as governance_actions
 from minsheng.governance.models import (
@@ -159,6 +169,10 @@ OBJECT_ARGS = {
     ("employment:event", "pk"): "event",
     ("employment:referral", "pk"): "referral",
     ("employment:course", "pk"): "course",
+    ("employment:leave", "pk"): "job",
+    ("employment:employer", "pk"): "employer",
+    ("employment:internship-end", "pk"): "internship",
+    ("employment:finish", "pk"): "training_enrolment",
     ("governance:scorecard", "pk"): "scorecard",
     ("governance:object", "pk"): "scorecard",
     ("governance:decide", "pk"): "scorecard",
@@ -177,7 +191,7 @@ OBJECT_ARGS = {
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
               "cases:detail", "projects:detail", "monitoring:case", "monitoring:alert",
               "assistance:household", "assistance:change", "employment:registration",
-              "employment:event", "employment:course",
+              "employment:event", "employment:course", "employment:employer",
               "governance:scorecard", "governance:inspection", "governance:task-list",
               "governance:task", "governance:takeover", "governance:survey-poster"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
@@ -299,6 +313,10 @@ CANDIDATES = {
     "event": lambda: Event.objects.order_by("pk"),
     "referral": lambda: Referral.objects.order_by("pk"),
     "course": lambda: Course.objects.order_by("pk"),
+    "job": lambda: Employment.objects.order_by("pk"),
+    "employer": lambda: Employer.objects.order_by("pk"),
+    "internship": lambda: Internship.objects.order_by("pk"),
+    "training_enrolment": lambda: TrainingEnrolment.objects.order_by("pk"),
     "scorecard": lambda: Scorecard.objects.order_by("pk"),
     "inspection": lambda: Inspection.objects.order_by("pk"),
     "task_list": lambda: TaskList.objects.order_by("pk"),
@@ -319,6 +337,8 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "review": "enrolment__region__code", "cycle": "region__code", "batch": "cycle__region__code",
     "unemployment": "region__code",
     "event": "region__code", "referral": "region__code", "course": "region__code",
+    "job": "region__code", "employer": "region__code", "internship": "region__code",
+    "training_enrolment": "course__region__code",
     "scorecard": "scheme__region__code", "inspection": "region__code",
     "task_list": "region__code", "task": "task_list__region__code",
     "takeover": "region__code", "takeover_item": "takeover__region__code",
@@ -363,6 +383,10 @@ READABLE = {
     "event": employment_access.events_for,
     "referral": employment_access.referrals_for,
     "course": employment_access.courses_for,
+    "job": employment_access.employments_for,
+    "employer": employment_access.employers_for,
+    "internship": employment_access.internships_for,
+    "training_enrolment": employment_access.enrolments_for,
     "scorecard": governance_access.scorecards_for,
     "inspection": governance_access.inspections_for,
     "task_list": governance_access.task_lists_for,
@@ -506,8 +530,13 @@ def _employment_outside(other: Region, compound: Compound) -> None:
     Event.objects.create(name="平城区招聘会", kind="fair", region=other, held_on=today)
     Referral.objects.create(person=person, region=community, vacancy=vacancy, referred_on=today,
                             updated_on=today)
-    Course.objects.create(name="平城区培训班", occupation="电工", provider="平城区职校",
-                          region=other, starts_on=today, ends_on=today, hours=40)
+    course = Course.objects.create(name="平城区培训班", occupation="电工", provider="平城区职校",
+                                   region=other, starts_on=today, ends_on=today, hours=40)
+    TrainingEnrolment.objects.create(course=course, person=person, region=community)
+    Employment.objects.create(person=person, region=community, employed_on=today,
+                              employer=employer)
+    Internship.objects.create(person=person, region=community, host=employer, basis="youth",
+                              starts_on=today, months=6, monthly_allowance=2000)
 
 
 # --- the matrix ----------------------------------------------------------------------------

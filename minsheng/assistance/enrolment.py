@@ -76,6 +76,16 @@ def procedure_for(region_code: str, on: dt.date) -> Procedure:
     return Procedure(region_id=code, valid_from=on, source="默认设置")
 
 
+def can_decide(user, e: Enrolment, on: dt.date | None = None) -> bool:
+    """区民政局 decides; so does the street where the region's procedure in force delegates the
+    decision to it (审核确认权下放街道)."""
+    if access.has_right(user, DECIDE_ASSISTANCE, e.region_id):
+        return True
+    on = on or timezone.localdate()
+    return (procedure_for(e.region_id, on).street_decides
+            and access.has_right(user, REVIEW_ASSISTANCE, e.region_id))
+
+
 def review_months(enrolment: Enrolment, proc: Procedure) -> int:
     """By category: any member able to work → quarterly; partly able, ill or disabled →
     half-yearly; no one able to work → yearly (individual programmes: the person alone)."""
@@ -206,11 +216,12 @@ def do_answer_objection(user, objection: Objection, *, answer: str, upheld: bool
 @transaction.atomic
 def do_decide(user, e: Enrolment, *, enrol: bool, reason: str = "", on: dt.date | None = None,
               request=None) -> Enrolment:
-    """区民政局's decision. Refusing always needs written reasons; enrolling needs them when the
-    computed result was not 符合 (a staff override) or an objection was upheld."""
-    if not access.has_right(user, DECIDE_ASSISTANCE, e.region_id):
-        raise PermissionDenied("审核确认由区民政局办理。")
+    """区民政局's decision (or the street's, where delegated: can_decide). Refusing always needs
+    written reasons; enrolling needs them when the computed result was not 符合 (a staff
+    override) or an objection was upheld."""
     on = on or timezone.localdate()
+    if not can_decide(user, e, on):
+        raise PermissionDenied("审核确认由区民政局办理（或已下放审核确认权的街道）。")
     reason = _text(reason, "reason")
     if enrol:
         if e.state != E.PUBLICISED:

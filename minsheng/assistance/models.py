@@ -350,7 +350,8 @@ class Procedure(models.Model):
     """Local procedure settings of a region from a date (configuration, never code): the length
     of the 公示, the review interval by category (A.2: yearly for those who cannot work and have
     no income, half-yearly for the partly able, ill or disabled, quarterly for households able to
-    work) and the day of the month by which benefits are due (the on-time indicator)."""
+    work), the day of the month by which benefits are due (the on-time indicator), and whether
+    the decision is delegated to the street (审核确认权下放: the street decides from that date)."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("适用区划"))
     valid_from = models.DateField(_("执行日期"))
@@ -361,6 +362,9 @@ class Procedure(models.Model):
         _("复核间隔：部分劳动能力、重病或残疾（月）"), default=6)
     review_months_able = models.PositiveSmallIntegerField(_("复核间隔：有劳动能力（月）"), default=3)
     payment_due_day = models.PositiveSmallIntegerField(_("每月发放截止日"), default=10)
+    street_decides = models.BooleanField(
+        _("审核确认权下放街道"), default=False,
+        help_text=_("自执行日期起，由街道（乡镇）而非区民政局作出认定或不予认定的决定"))
     source = models.CharField(_("依据"), max_length=300)
     verified = models.BooleanField(_("已核实"), default=False)
 

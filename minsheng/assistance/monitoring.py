@@ -16,7 +16,7 @@ from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.assistance import monitoring_access as access
 from minsheng.assistance import relapse
-from minsheng.assistance.models import Household, Person
+from minsheng.assistance.models import Assessment, Household, Person
 from minsheng.assistance.monitoring_models import (
     Alert,
     CaseRisk,
@@ -154,6 +154,22 @@ def do_handle_alert(user, alert: Alert, *, dismiss_reason: str = "",
     return alert
 
 
+ASSESSMENT_VALID_DAYS = 365  # an economic assessment older than a year is not reused
+
+
+def assessment_for(household: Household, on: dt.date) -> Assessment | None:
+    """The household's latest economic assessment (家庭经济状况核对) made in the year up to `on`:
+    the one record of income every programme reuses, and so does the monitoring."""
+    return (Assessment.objects.filter(household=household, assessed_on__lte=on,
+                                      assessed_on__gt=on - dt.timedelta(days=ASSESSMENT_VALID_DAYS))
+            .order_by("-assessed_on", "-pk").first())
+
+
+def annual_per_capita(assessment: Assessment) -> Decimal:
+    """The assessment's per-capita monthly income as the annual figure the monitoring lines use."""
+    return (assessment.per_capita_monthly * 12).quantize(Decimal("0.01"))
+
+
 @transaction.atomic
 def do_step(user, case: MonitoringCase, step_code: str, *, note: str = "",
             per_capita_income: Decimal | None = None, category: str = "",
@@ -175,7 +191,13 @@ def do_step(user, case: MonitoringCase, step_code: str, *, note: str = "",
             raise ValidationError({"per_capita_income": "收入不能为负数。"})
         case.per_capita_income = per_capita_income
     if step.code == "data_match" and case.per_capita_income is None:
-        raise ValidationError({"per_capita_income": "信息比对须填写家庭年人均纯收入。"})
+        assessment = assessment_for(case.household, day)
+        if assessment is None:
+            raise ValidationError({"per_capita_income": "信息比对须填写家庭年人均纯收入"
+                                   "（该户一年内没有经济状况核对可以沿用）。"})
+        case.per_capita_income = annual_per_capita(assessment)
+        note = (note + "；" if note else "") + (
+            f"收入沿用 {assessment.assessed_on} 的家庭经济状况核对")
     if category:
         if category not in MonitoringCase.Category.values:
             raise ValidationError({"category": "未知的监测类别。"})

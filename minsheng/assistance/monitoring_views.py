@@ -196,6 +196,8 @@ def case_detail(request, pk: int, revealed: dict | None = None):
                   for st in case.steps.select_related("by")], "measures": case.measures.all(),
         "risks": case.risks.all(), "reviews": case.reviews.all(),
         "alerts": case.alerts.all(), "next_step": step,
+        "assessment": monitoring.assessment_for(case.household, timezone.localdate())
+        if step is not None and step.code == "data_match" else None,
         "can_step": step is not None and access.can_take(request.user, case, step.level),
         "can_dismiss": relapse.can_dismiss(case.state) and access.can_take(
             request.user, case, relapse.DISMISS_LEVEL),

@@ -49,6 +49,7 @@ from minsheng.assistance.models import (
 from minsheng.assistance.standards import in_force
 from minsheng.lib import tabular
 from minsheng.lib.tabular import Column, ImportResult, Row, TableImport, csv_bytes
+from minsheng.lib.validators import check_no_control_chars
 
 __all__ = ["BANK_HEADER", "RETURN_COLUMNS", "bank_file", "do_approve_cycle",
            "do_approve_entitlements", "do_close_cycle", "do_export_batch", "do_generate",
@@ -160,6 +161,33 @@ def do_approve_entitlements(user, cycle: Cycle, ids: list[int] | None = None) ->
     n = qs.update(state=Entitlement.State.APPROVED)
     masking.log(user, AuditLog.Action.UPDATE, cycle, detail=f"批量审批待遇 {n} 条")
     return n
+
+
+@transaction.atomic
+def do_reject_entitlement(user, entitlement: Entitlement, reason: str) -> Entitlement:
+    """Reject one entitlement of a cycle before it is paid (wrong amount, the household moved,
+    died …), with a written reason; the rest of the cycle goes on. Not once its payee has a
+    payment in the cycle: that is corrected through the bank return and a grievance."""
+    _check(user, entitlement.cycle)
+    cycle = Cycle.objects.select_for_update().get(pk=entitlement.cycle_id)
+    if cycle.state not in (C.TO_APPROVE, C.APPROVED):
+        raise ValidationError("只有待审批或已审批、未发放的周期中的待遇可以驳回。")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("驳回须写明理由。")
+    if len(reason) > 200:
+        raise ValidationError("驳回理由不能超过200字。")
+    check_no_control_chars(reason)
+    ent = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
+    if ent.state == Entitlement.State.REJECTED:
+        raise ValidationError("该待遇已驳回。")
+    if Payment.objects.filter(cycle=cycle, person_id=ent.payee_id).exists():
+        raise ValidationError("该领取人本周期已导出发放，不能再驳回。")
+    ent.state, ent.reject_reason = Entitlement.State.REJECTED, reason
+    ent.save(update_fields=["state", "reject_reason"])
+    masking.log(user, AuditLog.Action.UPDATE, ent, region_code=ent.region_id,
+                detail=f"驳回待遇：{reason}")
+    return ent
 
 
 @transaction.atomic

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts.roles import DECIDE_ASSISTANCE, REVIEW_ASSISTANCE
-from minsheng.assistance import access, payments
+from minsheng.assistance import access, configuration, payments
 from minsheng.assistance import enrolment as en
 from minsheng.assistance.models import (
     Cycle,
@@ -24,13 +24,16 @@ from minsheng.assistance.models import (
     Objection,
     Payment,
     PaymentBatch,
+    Procedure,
     Programme,
     Review,
+    Standard,
 )
 from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.lib.validators import SINGLE_LINE
+from minsheng.places.models import Region
 
 
 class ApplyForm(forms.Form):
@@ -80,7 +83,7 @@ def enrolment_detail(request, pk: int):
     e = access.access_enrolment_by_id(request.user, pk)
     S = e.State
     street = access.has_right(request.user, REVIEW_ASSISTANCE, e.region_id)
-    decide = access.has_right(request.user, DECIDE_ASSISTANCE, e.region_id)
+    decide = en.can_decide(request.user, e)
     return render(request, "assistance/enrolment_detail.html", {
         "e": e, "events": e.events.select_related("actor"), "objections": e.objections.all(),
         "can_review": street and e.state == S.APPLIED,
@@ -89,6 +92,8 @@ def enrolment_detail(request, pk: int):
         "can_decide": decide and e.state == S.PUBLICISED,
         "can_refuse": decide and e.state in (S.APPLIED, S.REVIEWED, S.PUBLICISED),
         "today": timezone.localdate(),
+        "entitlements": e.entitlements.select_related("cycle").order_by("-cycle__month")[:12],
+        "can_reject": access.has_right(request.user, DECIDE_ASSISTANCE, e.region_id),
     })
 
 
@@ -225,7 +230,10 @@ def cycle_act(request, pk: int):
           "export": lambda: payments.do_export_batch(request.user, c, request=request),
           "retry": lambda: payments.do_export_batch(request.user, c, retry=True,
                                                     request=request),
-          "close": lambda: payments.do_close_cycle(request.user, c)}.get(step)
+          "close": lambda: payments.do_close_cycle(request.user, c),
+          "reject": lambda: payments.do_reject_entitlement(
+              request.user, _entitlement_of(c, request.POST.get("entitlement")),
+              request.POST.get("reason", ""))}.get(step)
     if do is None:
         raise PermissionDenied
     try:
@@ -235,6 +243,13 @@ def cycle_act(request, pk: int):
     else:
         messages.success(request, _("已办理。"))
     return redirect("assistance:cycle", pk=c.pk)
+
+
+def _entitlement_of(cycle: Cycle, pk) -> Entitlement:
+    try:
+        return Entitlement.objects.select_related("cycle").get(cycle=cycle, pk=int(pk))
+    except (Entitlement.DoesNotExist, TypeError, ValueError):
+        raise ValidationError(_("本周期没有该待遇。")) from None
 
 
 @login_required
@@ -272,3 +287,71 @@ def batch_reconcile(request, pk: int):
 
 __all__ = ["apply", "batch_file", "batch_reconcile", "cycle_act", "cycle_detail", "cycle_list",
            "enrolment_act", "enrolment_detail", "review_done", "review_list"]
+
+
+# --- local rules as dated configuration (救助标准, 办理规则) --------------------------------
+
+def _config_regions(user):
+    return Region.objects.filter(
+        access._q(access.prefixes_with(user, DECIDE_ASSISTANCE), "code"),
+        level__in=(Region.Level.DISTRICT, Region.Level.STREET)).order_by("code")
+
+
+class StandardForm(forms.ModelForm):
+    class Meta:
+        model = Standard
+        fields = ["region", "programme", "area", "valid_from", "amount", "multiplier", "source",
+                  "verified"]
+        widgets = {"valid_from": widgets.DateInput()}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = _config_regions(user)
+        self.fields["source"].validators.append(SINGLE_LINE)
+
+
+class ProcedureForm(forms.ModelForm):
+    class Meta:
+        model = Procedure
+        fields = ["region", "valid_from", "publicity_days", "review_months_unable",
+                  "review_months_partial", "review_months_able", "payment_due_day",
+                  "street_decides", "source", "verified"]
+        widgets = {"valid_from": widgets.DateInput()}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = _config_regions(user)
+        self.fields["source"].validators.append(SINGLE_LINE)
+
+
+@login_required
+def standards_page(request):
+    """The region's standards and procedure rules with their history; 区民政局 adds a new row
+    from a date (configuration.py), never edits one."""
+    if not access.can_decide(request.user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    what = request.POST.get("what", "")
+    sform = StandardForm(request.POST if what == "standard" else None, user=request.user,
+                         prefix="s", initial={"valid_from": today})
+    pform = ProcedureForm(request.POST if what == "procedure" else None, user=request.user,
+                          prefix="p", initial={"valid_from": today})
+    if request.method == "POST":
+        form, do = {"standard": (sform, configuration.do_add_standard),
+                    "procedure": (pform, configuration.do_add_procedure)}.get(what, (None, None))
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                do(request.user, **form.cleaned_data)
+            except ValidationError as err:
+                for m in err.messages:
+                    form.add_error(None, m)
+            else:
+                messages.success(request, _("已保存，自执行日期起生效。"))
+                return redirect("assistance:standards")
+    regions = _config_regions(request.user).values("code")
+    return render(request, "assistance/standards.html", {
+        "standards": Standard.objects.filter(region__in=regions).select_related("region"),
+        "procedures": Procedure.objects.filter(region__in=regions).select_related("region"),
+        "sform": sform, "pform": pform})

@@ -23,6 +23,7 @@ urlpatterns = [
     path("assistance/households/<int:pk>/grievance/", views.grievance_new, name="grievance"),
     path("assistance/enrolments/<int:pk>/", pv.enrolment_detail, name="enrolment"),
     path("assistance/enrolments/<int:pk>/act/", pv.enrolment_act, name="enrolment-act"),
+    path("assistance/standards/", pv.standards_page, name="standards"),
     path("assistance/reviews/", pv.review_list, name="reviews"),
     path("assistance/reviews/<int:pk>/done/", pv.review_done, name="review-done"),
     path("assistance/cycles/", pv.cycle_list, name="cycles"),

@@ -210,6 +210,32 @@ def access_course_by_id(user, pk) -> Course:
     return _get(courses_for(user), pk)
 
 
+def access_employer_by_id(user, pk) -> Employer:
+    return _get(employers_for(user), pk)
+
+
+def access_employment_by_id(user, pk) -> Employment:
+    return _get(employments_for(user), pk)
+
+
+def access_enrolment_by_id(user, pk) -> Enrolment:
+    return _get(enrolments_for(user), pk)
+
+
+def managed_employers(user) -> QuerySet[Employer]:
+    """The employers the service may edit (those of the regions it serves)."""
+    p = service_prefixes(user)
+    if not p:
+        return Employer.objects.none()
+    return Employer.objects.filter(_q(p)).select_related("region")
+
+
+def open_vacancies(user, today: dt.date) -> QuerySet[Vacancy]:
+    """Vacancies the user reads that are posted and not closed on `today`."""
+    return vacancies_for(user).filter(Q(closes_on__isnull=True) | Q(closes_on__gte=today),
+                                      posted_on__lte=today)
+
+
 def can_update_referral(user, referral: Referral) -> bool:
     """The service of the seeker's region, or the employer the vacancy is its own."""
     return can_manage(user, referral.region_id) or referral.vacancy.employer_id in employer_ids(user)

@@ -36,7 +36,8 @@ from minsheng.places.models import Region, district_code
 __all__ = ["do_add_referral", "do_create_course", "do_create_event", "do_end_internship",
            "do_end_unemployment", "do_enrol", "do_finish_enrolment", "do_leave_employment",
            "do_post_vacancy", "do_register_employment", "do_register_unemployment",
-           "do_save_employer", "do_start_internship", "do_update_referral", "find_person"]
+           "do_save_employer", "do_start_internship", "do_update_event", "do_update_referral",
+           "find_person"]
 
 
 def today() -> dt.date:
@@ -221,11 +222,45 @@ def do_create_event(user, *, employers=(), vacancies=(), **fields) -> Event:
         raise PermissionDenied("您无权举办该招聘活动。")
     if fields.get("agreements", 0) > fields.get("visitors", 0):
         raise ValidationError("达成意向人数不能多于入场人数")
+    if fields.get("held_on") and fields["held_on"].year < 1950:
+        raise ValidationError("举办日期不合理")
     ev = Event.objects.create(**fields)
     ev.employers.set(employers)
     ev.vacancies.set(vacancies)
+    ev.employers.add(*{v.employer_id for v in vacancies})
     masking.log(user, AuditLog.Action.CREATE, ev, detail=f"招聘活动：{ev.name}")
     return ev
+
+
+def hired_at(event: Event) -> int:
+    """Referrals made at the event that ended in hiring: agreements the records prove."""
+    return event.referrals.filter(status=Referral.Status.HIRED).count()
+
+
+@transaction.atomic
+def do_update_event(user, event: Event, *, employers=None, vacancies=None, **fields) -> Event:
+    """Change an event: its details, who came and what was on offer, attendance and agreements.
+    Agreements never exceed attendance, nor fall below the referrals hired at the event."""
+    if not can_manage(user, event.region_id):
+        raise PermissionDenied("您无权修改该招聘活动。")
+    region = fields.get("region")
+    if region is not None and not can_manage(user, region.code):
+        raise PermissionDenied("您无权在该区划举办招聘活动。")
+    for k, v in fields.items():
+        setattr(event, k, v)
+    if event.agreements > event.visitors:
+        raise ValidationError("达成意向人数不能多于入场人数")
+    hired = hired_at(event)
+    if event.agreements < hired:
+        raise ValidationError(f"达成意向人数不能少于本场推荐录用的 {hired} 人")
+    event.save()
+    if employers is not None:
+        event.employers.set(employers)
+    if vacancies is not None:
+        event.vacancies.set(vacancies)
+        event.employers.add(*{v.employer_id for v in vacancies})
+    masking.log(user, AuditLog.Action.UPDATE, event, detail=f"招聘活动：{event.name}")
+    return event
 
 
 @transaction.atomic
@@ -307,6 +342,8 @@ def do_end_internship(user, internship: Internship, *, ended_on: dt.date, retain
                       ) -> Internship:
     if not can_manage(user, internship.region_id):
         raise PermissionDenied("您无权办理该见习结业。")
+    if internship.ended_on is not None:
+        raise ValidationError("该见习已结束")
     _not_future(ended_on, "结束日期")
     if ended_on < internship.starts_on:
         raise ValidationError("结束日期早于开始日期")

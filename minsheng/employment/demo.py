@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import Counter
 from decimal import Decimal
 
 from django.db import transaction
@@ -44,6 +45,8 @@ JOBS = ["普工", "仓库管理员", "叉车司机", "收银员", "客服专员"
         "厨师", "保洁员", "保安员", "育婴员", "养老护理员", "网络运维", "质检员", "快递员", "文员"]
 DESIRED = ["普工", "仓储物流", "文员", "销售", "餐饮服务", "保洁", "保安", "驾驶员", "电工", "会计",
            "护理", "电商运营", "不限"]
+SKILLS = ["电脑操作", "驾驶证C1", "叉车证", "电工证", "焊工证", "收银", "烹饪", "育婴", "护理",
+          "仓库管理", "客服"]
 OCCUPATIONS = [("育婴员", "五级"), ("养老护理员", "四级"), ("电工", "四级"), ("焊工", "五级"),
                ("中式烹调师", "四级"), ("电子商务师", "四级"), ("家政服务员", "五级"),
                ("叉车司机", "专项"), ("保安员", "五级")]
@@ -77,6 +80,8 @@ def generate(district6: str = "131002", *, n: int = 4000, progress=print) -> dic
         progress(f"{district.name}: 就业服务演示数据已存在，跳过生成")
         return {}
     rng = random.Random(f"minsheng-employment-{district6}")  # noqa: S311 - not security
+    # skills come from a generator of their own, so the rest of the demo stays as it was
+    skill_rng = random.Random(f"minsheng-skills-{district6}")  # noqa: S311 - not security
     today = timezone.localdate()
     start = dt.date(today.year - 1, 1, 1)
     communities = list(Region.objects.filter(code__startswith=district6,
@@ -132,6 +137,7 @@ def generate(district6: str = "131002", *, n: int = 4000, progress=print) -> dic
             reason="graduate" if graduate else rng.choice(
                 ["contract_end", "dismissed", "resigned", "business_closed", "other"]),
             desired_work=rng.choice(DESIRED),
+            skills="、".join(skill_rng.sample(SKILLS, skill_rng.randint(0, 2))),
             graduate_year=rng.choice([first.year, first.year - 1]) if graduate else None,
             veteran=rng.random() < 0.05, hard_to_employ=age >= 40 and rng.random() < 0.3,
             out_of_poverty=rng.random() < 0.08, disabled=rng.random() < 0.03,
@@ -224,6 +230,18 @@ def generate(district6: str = "131002", *, n: int = 4000, progress=print) -> dic
                                   updated_on=min(today, on + dt.timedelta(days=10)),
                                   generated=True))
     Referral.objects.bulk_create(referrals)
+    # an event's figures agree with its referrals: those hired there reached an agreement there,
+    # and everyone referred there came in (agreements ≤ visitors, hired ≤ agreements)
+    at, hired = Counter(), Counter()
+    for r in referrals:
+        if r.event is not None:
+            at[r.event.pk] += 1
+            hired[r.event.pk] += r.status == "hired"
+    changed = [ev for ev in events if ev.agreements < hired[ev.pk] or ev.visitors < at[ev.pk]]
+    for ev in changed:
+        ev.visitors = max(ev.visitors, at[ev.pk])
+        ev.agreements = max(ev.agreements, hired[ev.pk])
+    Event.objects.bulk_update(changed, ["visitors", "agreements"])
 
     # internships: graduates within two years and unemployed youth, once each
     rates = {r.valid_from.year: r.minimum_wage for r in LocalRate.objects.filter(region=district)}

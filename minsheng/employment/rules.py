@@ -161,3 +161,112 @@ def birth_of_id(number: str) -> dt.date | None:
         return dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return None
+
+
+# --- matching a job-seeker to a vacancy (人岗匹配) ------------------------------------------
+# A score out of 100 with its reasons, so the worker sees why a vacancy is suggested:
+# desired work against the vacancy's title and requirements (40), skills (20), distance by the
+# region codes (same community 20, street 15, district 10), and the priority groups the vacancy
+# is meant for (20: 公益性岗位 for 就业困难人员, 零就业家庭, 残疾人 and 脱贫劳动力; 见习岗位 for
+# graduates within two years of leaving school and youth of 16–24).
+
+W_WORK, W_SKILLS, W_PLACE, W_PRIORITY = 40, 20, 20, 20
+PUBLIC_WELFARE, INTERNSHIP = "public_welfare", "internship"
+_SEPARATORS = "，,、；;/ 　\t|"
+
+
+@dataclass(frozen=True)
+class Seeker:
+    region_code: str
+    desired_work: str = ""
+    skills: str = ""
+    birth_date: dt.date | None = None
+    graduate_year: int | None = None
+    hard_to_employ: bool = False
+    zero_employment_household: bool = False
+    disabled: bool = False
+    out_of_poverty: bool = False
+    veteran: bool = False
+
+
+@dataclass(frozen=True)
+class Opening:
+    region_code: str
+    title: str
+    requirements: str = ""
+    kind: str = "regular"
+
+
+@dataclass(frozen=True)
+class Match:
+    score: int
+    reasons: tuple[str, ...]
+
+
+def _bigrams(text: str) -> set[str]:
+    """Character bigrams (Chinese has no spaces), single characters for one-character words."""
+    out: set[str] = set()
+    for word in _terms(text):
+        out |= {word} if len(word) == 1 else {word[i:i + 2] for i in range(len(word) - 1)}
+    return out
+
+
+def _terms(text: str) -> list[str]:
+    for sep in _SEPARATORS:
+        text = text.replace(sep, " ")
+    return [t for t in text.lower().split() if t]
+
+
+def _overlap(wanted: str, offered: str) -> float:
+    """The share of the wanted text's bigrams found in the offered text (0–1)."""
+    want = _bigrams(wanted)
+    if not want:
+        return 0.0
+    return len(want & _bigrams(offered)) / len(want)
+
+
+def match(seeker: Seeker, opening: Opening, *, on: dt.date) -> Match:
+    reasons: list[str] = []
+    offered = f"{opening.title} {opening.requirements}"
+    work = _overlap(seeker.desired_work, offered)
+    score = round(W_WORK * work)
+    if work:
+        reasons.append(f"求职意向相符 {round(work * 100)}%")
+    skills = _terms(seeker.skills)
+    if skills:
+        hit = [s for s in skills if _overlap(s, offered) >= 0.5]
+        if hit:
+            score += round(W_SKILLS * len(hit) / len(skills))
+            reasons.append("技能：" + "、".join(hit))
+    a, b = seeker.region_code, opening.region_code
+    if a and b:
+        if a == b:
+            score += W_PLACE
+            reasons.append("同一社区")
+        elif a[:9] == b[:9]:
+            score += W_PLACE - 5
+            reasons.append("同一街道")
+        elif a[:6] == b[:6]:
+            score += W_PLACE - 10
+            reasons.append("本区")
+    if opening.kind == PUBLIC_WELFARE and (seeker.hard_to_employ or seeker.zero_employment_household
+                                           or seeker.disabled or seeker.out_of_poverty):
+        score += W_PRIORITY
+        reasons.append("公益性岗位优先安置困难群体")
+    elif opening.kind == INTERNSHIP:
+        graduate = (seeker.graduate_year is not None
+                    and on <= add_years(left_school_on(seeker.graduate_year), GRADUATE_YEARS))
+        young = (seeker.birth_date is not None
+                 and YOUTH_AGES[0] <= age_on(seeker.birth_date, on) <= YOUTH_AGES[1])
+        if graduate or young:
+            score += W_PRIORITY
+            reasons.append("见习岗位面向高校毕业生和青年")
+    return Match(min(score, 100), tuple(reasons))
+
+
+def suggest(seeker: Seeker, openings, *, on: dt.date, limit: int = 5, minimum: int = 20):
+    """The best-scoring (opening, Match) pairs, best first, at least `minimum` points each."""
+    scored = [(o, match(seeker, o_key, on=on)) for o, o_key in openings]
+    scored = [(o, m) for o, m in scored if m.score >= minimum]
+    scored.sort(key=lambda om: -om[1].score)
+    return scored[:limit]

@@ -6,6 +6,7 @@ and shows only public vacancies and events (no person is reachable from it)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import reduce
 from operator import or_
 
@@ -14,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.core.validators import MaxValueValidator
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -22,8 +24,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts.masking import can_unmask, personal_values
-from minsheng.employment import access, actions, exchange
-from minsheng.employment.models import Employer, Employment, Referral, Unemployment, Vacancy
+from minsheng.employment import access, actions, exchange, rules
+from minsheng.employment.models import (
+    Course,
+    Employer,
+    Employment,
+    Event,
+    Referral,
+    Unemployment,
+    Vacancy,
+)
 from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
@@ -90,6 +100,8 @@ class RegisterForm(forms.Form):
     reason = forms.ChoiceField(label=gettext_lazy("失业原因"), choices=Unemployment.Reason.choices)
     desired_work = forms.CharField(label=gettext_lazy("求职意向"), max_length=100, required=False,
                                    validators=[SINGLE_LINE])
+    skills = forms.CharField(label=gettext_lazy("技能特长（以顿号分隔）"), max_length=200,
+                             required=False, validators=[SINGLE_LINE])
     graduate_year = forms.IntegerField(label=gettext_lazy("离校年份（高校毕业生）"), required=False,
                                        min_value=1950, max_value=2100)
     veteran = forms.BooleanField(label=gettext_lazy("退役军人"), required=False)
@@ -124,7 +136,7 @@ def register(request):
             u = actions.do_register_unemployment(
                 request.user, person, region=d["region"], registered_on=d["registered_on"],
                 reason=d["reason"], desired_work=d["desired_work"],
-                graduate_year=d["graduate_year"], veteran=d["veteran"],
+                skills=d["skills"], graduate_year=d["graduate_year"], veteran=d["veteran"],
                 hard_to_employ=d["hard_to_employ"], out_of_poverty=d["out_of_poverty"],
                 disabled=d["disabled"], zero_employment_household=d["zero_employment_household"])
         except ValidationError as e:
@@ -162,11 +174,46 @@ class ReferForm(forms.Form):
         ).order_by("-posted_on") if access.service_prefixes(user) else Vacancy.objects.none()
 
 
+def seeker_of(u: Unemployment) -> rules.Seeker:
+    return rules.Seeker(
+        region_code=u.region_id, desired_work=u.desired_work, skills=u.skills,
+        birth_date=u.person.birth_date, graduate_year=u.graduate_year,
+        hard_to_employ=u.hard_to_employ, zero_employment_household=u.zero_employment_household,
+        disabled=u.disabled, out_of_poverty=u.out_of_poverty, veteran=u.veteran)
+
+
+def opening_of(v: Vacancy) -> rules.Opening:
+    return rules.Opening(region_code=v.region_id, title=v.title, requirements=v.requirements,
+                         kind=v.kind)
+
+
+SUGGEST_FROM = 500  # the most recent open vacancies scored for a job-seeker
+
+
+def suggestions(user, u: Unemployment, today) -> list:
+    """Open vacancies the user may refer to, scored for this job-seeker (rules.match), best
+    first, without those the person was already referred to."""
+    done = set(Referral.objects.filter(person=u.person).values_list("vacancy_id", flat=True))
+    vacs = [v for v in access.open_vacancies(user, today).order_by("-posted_on", "-pk")
+            [:SUGGEST_FROM] if v.pk not in done]
+    return rules.suggest(seeker_of(u), [(v, opening_of(v)) for v in vacs], on=today)
+
+
+class LeaveForm(forms.Form):
+    left_on = forms.DateField(label=gettext_lazy("离岗日期"), widget=widgets.DateInput())
+    reason = forms.ChoiceField(label=gettext_lazy("离岗原因"), choices=Employment.Left.choices)
+
+
 def _registration_page(request, u: Unemployment, *, revealed: bool = False, employed=None,
-                       end=None, refer=None):
+                       end=None, refer=None, leave=None):
     today = timezone.localdate()
     can_refer = access.can_manage(request.user, u.region_id) and u.ended_on is None
+    job = Employment.objects.filter(ends=u).first()
     return render(request, "employment/registration.html", {
+        "suggestions": suggestions(request.user, u, today) if can_refer else [],
+        "leave_form": (leave or LeaveForm(initial={"left_on": today}))
+        if job and job.left_on is None and access.can_register(request.user, job.region_id)
+        else None,
         "refer_form": (refer or ReferForm(user=request.user)) if can_refer else None,
         "reg": u, "personal": personal_values(request.user, u.person, unmask=revealed,
                                             request=request),
@@ -174,7 +221,7 @@ def _registration_page(request, u: Unemployment, *, revealed: bool = False, empl
         "can_register": access.can_register(request.user, u.region_id),
         "employed_form": employed or EmployedForm(initial={"employed_on": today}),
         "end_form": end or EndForm(initial={"ended_on": today}),
-        "job": Employment.objects.filter(ends=u).first(),
+        "job": job,
         "referrals": access.referrals_for(request.user).filter(person=u.person)})
 
 
@@ -304,27 +351,6 @@ def vacancies(request):
         "page": page, "form": form, "kind": kind, "kinds": Vacancy.Kind.choices})
 
 
-@login_required
-def events(request):
-    _readers_only(request)
-    qs = access.events_for(request.user).annotate(
-        n_employers=Count("employers", distinct=True), n_vacancies=Count("vacancies", distinct=True))
-    return render(request, "employment/events.html", {"events": qs.order_by("-held_on")[:200]})
-
-
-@login_required
-def event(request, pk: int):
-    """The fair page: who came, which vacancies were on offer, what came of the referrals."""
-    ev = access.access_event_by_id(request.user, pk)
-    vacs = ev.vacancies.select_related("employer").order_by("employer__name", "title")
-    refs = access.referrals_for(request.user).filter(event=ev)
-    outcome = dict.fromkeys(Referral.Status.values, 0)
-    for s in refs.values_list("status", flat=True):
-        outcome[s] += 1
-    return render(request, "employment/event.html", {
-        "ev": ev, "employers": ev.employers.order_by("name"), "vacancies": vacs,
-        "positions": sum(v.positions for v in vacs),
-        "outcome": [(Referral.Status(s).label, n) for s, n in outcome.items()]})
 
 
 @login_required
@@ -404,24 +430,11 @@ def internships(request):
     n_ended = ended.count()
     return render(request, "employment/internships.html", {
         "page": page, "rows": rows, "n_ended": n_ended, "form": form,
+        "end_form": EndInternshipForm(initial={"ended_on": timezone.localdate()})
+        if can_start else None,
         "n_retained": ended.filter(retained=True).count()})
 
 
-@login_required
-def training(request):
-    _readers_only(request)
-    qs = access.courses_for(request.user).annotate(
-        n=Count("enrolments"), n_done=Count("enrolments", filter=Q(enrolments__completed=True)),
-        n_cert=Count("enrolments", filter=~Q(enrolments__certificate="")))
-    return render(request, "employment/training.html", {"courses": qs.order_by("-starts_on")[:300]})
-
-
-@login_required
-def course(request, pk: int):
-    c = access.access_course_by_id(request.user, pk)
-    rows = [(e, personal_values(request.user, e.person))
-            for e in access.enrolments_for(request.user).filter(course=c)]
-    return render(request, "employment/course.html", {"c": c, "rows": rows})
 
 
 class ImportForm(forms.Form):
@@ -486,3 +499,335 @@ def public_jobs(request):
     return render(request, "employment/public.html", {
         "vacancies": vacs, "upcoming": evs.filter(held_on__gte=today).order_by("held_on")[:20],
         "past": evs.filter(held_on__lt=today).order_by("-held_on")[:10]})
+
+
+# --- the service's own records: leaving a job, employers, events, courses, internships -------
+
+def _sane_date(value) -> None:
+    if value is not None and not 1950 <= value.year <= 2100:
+        raise ValidationError(_("日期不合理"))
+
+
+def _regions(user):
+    prefixes = access.service_prefixes(user)
+    if not prefixes:
+        return Region.objects.none()
+    return Region.objects.filter(
+        reduce(or_, (Q(code__startswith=p) for p in prefixes)),
+        level__in=(Region.Level.DISTRICT, Region.Level.STREET, Region.Level.COMMUNITY)
+    ).order_by("code")
+
+
+def _errors_to(form, e: ValidationError) -> None:
+    for m in e.messages:
+        form.add_error(None, m)
+
+
+def _single_line(form, *names) -> None:
+    for name in names:
+        form.fields[name].validators.append(SINGLE_LINE)
+
+
+@login_required
+@require_POST
+def leave(request, pk: int):
+    """A registered job ends (离岗): the person counts as employed no longer from that day."""
+    job = access.access_employment_by_id(request.user, pk)
+    if not access.can_register(request.user, job.region_id):
+        raise PermissionDenied
+    form = LeaveForm(request.POST)
+    u = job.ends
+    if form.is_valid():
+        try:
+            actions.do_leave_employment(request.user, job, left_on=form.cleaned_data["left_on"],
+                                        reason=form.cleaned_data["reason"])
+        except ValidationError as e:
+            _errors_to(form, e)
+        else:
+            messages.success(request, _("已登记离岗。"))
+            return redirect("employment:registration", pk=u.pk) if u else redirect(
+                "employment:home")
+    if u is None:
+        messages.error(request, "；".join(m for ms in form.errors.values() for m in ms))
+        return redirect("employment:home")
+    return _registration_page(request, u, leave=form)
+
+
+class EmployerForm(forms.ModelForm):
+    class Meta:
+        model = Employer
+        fields = ["name", "credit_code", "region", "industry", "internship_base"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = _regions(user)
+        _single_line(self, "name", "credit_code", "industry")
+
+
+@login_required
+def employers(request):
+    """The employers of the region; the service adds one here."""
+    _readers_only(request)
+    can_add = bool(access.service_prefixes(request.user))
+    form = EmployerForm(request.POST or None, user=request.user) if can_add else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                e = actions.do_save_employer(request.user, **form.cleaned_data)
+            except ValidationError as err:
+                _errors_to(form, err)
+            else:
+                messages.success(request, _("用人单位已登记。"))
+                return redirect("employment:employer", pk=e.pk)
+    qs = access.employers_for(request.user).annotate(
+        n_vacancies=Count("vacancies", distinct=True)).order_by("name")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "employment/employers.html", {"page": page, "form": form})
+
+
+@login_required
+def employer(request, pk: int):
+    e = access.access_employer_by_id(request.user, pk)
+    can_edit = access.can_manage(request.user, e.region_id)
+    form = EmployerForm(request.POST or None, instance=e, user=request.user) if can_edit else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            fields = {k: form.cleaned_data[k] for k in EmployerForm.Meta.fields}
+            try:
+                actions.do_save_employer(request.user, Employer.objects.get(pk=e.pk), **fields)
+            except ValidationError as err:
+                _errors_to(form, err)
+            else:
+                messages.success(request, _("用人单位已保存。"))
+                return redirect("employment:employer", pk=e.pk)
+    return render(request, "employment/employer.html", {
+        "e": e, "form": form,
+        "vacancies": access.vacancies_for(request.user).filter(employer=e)
+        .order_by("-posted_on")[:100]})
+
+
+class EventForm(forms.ModelForm):
+    class Meta:
+        model = Event
+        fields = ["name", "kind", "region", "held_on", "venue", "employers", "vacancies",
+                  "visitors", "agreements", "public"]
+        widgets = {"held_on": widgets.DateInput(),
+                   "employers": forms.CheckboxSelectMultiple,
+                   "vacancies": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["region"].queryset = _regions(user)
+        self.fields["employers"].queryset = access.managed_employers(user).order_by("name")
+        recent = access.vacancies_for(user).filter(
+            posted_on__gte=today - dt.timedelta(days=120))
+        if self.instance.pk:
+            recent = recent | access.vacancies_for(user).filter(events=self.instance)
+        self.fields["vacancies"].queryset = recent.distinct().order_by("employer__name", "title")
+        self.fields["employers"].required = self.fields["vacancies"].required = False
+        self.fields["held_on"].validators.append(_sane_date)
+        _single_line(self, "name", "venue")
+
+
+@login_required
+def events(request):
+    _readers_only(request)
+    can_add = bool(access.service_prefixes(request.user))
+    form = EventForm(request.POST or None, user=request.user,
+                     initial={"held_on": timezone.localdate()}) if can_add else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            d = dict(form.cleaned_data)
+            try:
+                ev = actions.do_create_event(request.user, employers=d.pop("employers"),
+                                             vacancies=d.pop("vacancies"), **d)
+            except ValidationError as e:
+                _errors_to(form, e)
+            else:
+                messages.success(request, _("招聘活动已登记。"))
+                return redirect("employment:event", pk=ev.pk)
+    qs = access.events_for(request.user).annotate(
+        n_employers=Count("employers", distinct=True), n_vacancies=Count("vacancies", distinct=True))
+    return render(request, "employment/events.html", {"events": qs.order_by("-held_on")[:200],
+                                                      "form": form})
+
+
+@login_required
+def event(request, pk: int):
+    """The fair page: who came, which vacancies were on offer, what came of the referrals; the
+    service records attendance and agreements here."""
+    ev = access.access_event_by_id(request.user, pk)
+    can_edit = access.can_manage(request.user, ev.region_id)
+    form = EventForm(request.POST or None, instance=ev, user=request.user) if can_edit else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            d = dict(form.cleaned_data)
+            try:
+                actions.do_update_event(request.user, Event.objects.get(pk=ev.pk),
+                                        employers=d.pop("employers"),
+                                        vacancies=d.pop("vacancies"), **d)
+            except ValidationError as e:
+                _errors_to(form, e)
+            else:
+                messages.success(request, _("招聘活动已保存。"))
+                return redirect("employment:event", pk=ev.pk)
+        ev = Event.objects.select_related("region").get(pk=ev.pk)  # not the form's edits
+    vacs = ev.vacancies.select_related("employer").order_by("employer__name", "title")
+    refs = access.referrals_for(request.user).filter(event=ev)
+    outcome = dict.fromkeys(Referral.Status.values, 0)
+    for s in refs.values_list("status", flat=True):
+        outcome[s] += 1
+    return render(request, "employment/event.html", {
+        "ev": ev, "employers": ev.employers.order_by("name"), "vacancies": vacs, "form": form,
+        "hired": outcome[Referral.Status.HIRED],
+        "positions": sum(v.positions for v in vacs),
+        "outcome": [(Referral.Status(s).label, n) for s, n in outcome.items()]})
+
+
+class CourseForm(forms.ModelForm):
+    class Meta:
+        model = Course
+        fields = ["name", "occupation", "level", "provider", "region", "starts_on", "ends_on",
+                  "hours", "subsidy_per_person"]
+        widgets = {"starts_on": widgets.DateInput(), "ends_on": widgets.DateInput()}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = _regions(user)
+        self.fields["hours"].validators.append(MaxValueValidator(10000))
+        self.fields["subsidy_per_person"].min_value = 0
+        for name in ("starts_on", "ends_on"):
+            self.fields[name].validators.append(_sane_date)
+        _single_line(self, "name", "occupation", "level", "provider")
+
+
+@login_required
+def training(request):
+    _readers_only(request)
+    can_add = bool(access.service_prefixes(request.user))
+    form = CourseForm(request.POST or None, user=request.user) if can_add else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                c = actions.do_create_course(request.user, **form.cleaned_data)
+            except ValidationError as e:
+                _errors_to(form, e)
+            else:
+                messages.success(request, _("培训班已开设。"))
+                return redirect("employment:course", pk=c.pk)
+    qs = access.courses_for(request.user).annotate(
+        n=Count("enrolments"), n_done=Count("enrolments", filter=Q(enrolments__completed=True)),
+        n_cert=Count("enrolments", filter=~Q(enrolments__certificate="")))
+    return render(request, "employment/training.html", {
+        "courses": qs.order_by("-starts_on")[:300], "form": form})
+
+
+class EnrolForm(forms.Form):
+    id_number = forms.CharField(label=gettext_lazy("学员身份证号"), max_length=18,
+                                validators=[SINGLE_LINE])
+
+
+class FinishForm(forms.Form):
+    completed = forms.BooleanField(label=gettext_lazy("结业"), required=False)
+    certificate = forms.CharField(label=gettext_lazy("证书编号"), max_length=50, required=False,
+                                  validators=[SINGLE_LINE])
+    employed_within_6m = forms.NullBooleanField(
+        label=gettext_lazy("结业6个月内就业"), required=False,
+        widget=forms.Select(choices=[("unknown", gettext_lazy("未跟踪")),
+                                     ("true", gettext_lazy("是")), ("false", gettext_lazy("否"))]))
+
+    def clean(self):
+        d = super().clean()
+        if d.get("certificate") and not d.get("completed"):
+            raise ValidationError(_("未结业的学员不能登记证书"))
+        return d
+
+
+@login_required
+def course(request, pk: int):
+    """A course's trainees; the service enrols a person by ID number here."""
+    c = access.access_course_by_id(request.user, pk)
+    can_edit = access.can_manage(request.user, c.region_id)
+    form = EnrolForm(request.POST or None) if can_edit else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            person = access.person_in_scope(request.user, form.cleaned_data["id_number"])
+            if person is None:
+                form.add_error("id_number", _("在您的服务范围内没有登记此身份证号的人员"))
+            else:
+                try:
+                    actions.do_enrol(request.user, c, person)
+                except ValidationError as e:
+                    _errors_to(form, e)
+                else:
+                    messages.success(request, _("已报名。"))
+                    return redirect("employment:course", pk=c.pk)
+    rows = [(e, personal_values(request.user, e.person),
+             FinishForm(initial={"completed": e.completed, "certificate": e.certificate,
+                                 "employed_within_6m": e.employed_within_6m},
+                        prefix=f"e{e.pk}") if can_edit else None)
+            for e in access.enrolments_for(request.user).filter(course=c)]
+    return render(request, "employment/course.html", {"c": c, "rows": rows, "form": form})
+
+
+@login_required
+@require_POST
+def finish(request, pk: int):
+    """Completion, certificate and the 6-month follow-up of one trainee; the subsidy follows."""
+    e = access.access_enrolment_by_id(request.user, pk)
+    if not access.can_manage(request.user, e.course.region_id):
+        raise PermissionDenied
+    form = FinishForm(request.POST, prefix=f"e{e.pk}")
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            actions.do_finish_enrolment(request.user, e, completed=d["completed"],
+                                        certificate=d["certificate"],
+                                        employed_within_6m=d["employed_within_6m"])
+        except ValidationError as err:
+            messages.error(request, "；".join(err.messages))
+        else:
+            messages.success(request, _("已登记结业情况。"))
+    else:
+        messages.error(request, "；".join(m for ms in form.errors.values() for m in ms))
+    return redirect("employment:course", pk=e.course_id)
+
+
+class EndInternshipForm(forms.Form):
+    ended_on = forms.DateField(label=gettext_lazy("结束日期"), widget=widgets.DateInput())
+    retained = forms.BooleanField(label=gettext_lazy("期满留用"), required=False)
+
+
+@login_required
+@require_POST
+def end_internship(request, pk: int):
+    i = access.access_internship_by_id(request.user, pk)
+    if not access.can_manage(request.user, i.region_id):
+        raise PermissionDenied
+    form = EndInternshipForm(request.POST)
+    if form.is_valid() and i.ended_on is None:
+        try:
+            actions.do_end_internship(request.user, i, ended_on=form.cleaned_data["ended_on"],
+                                      retained=form.cleaned_data["retained"])
+        except ValidationError as err:
+            messages.error(request, "；".join(err.messages))
+        else:
+            messages.success(request, _("见习已结束。"))
+    elif i.ended_on is not None:
+        messages.error(request, _("该见习已结束"))
+    else:
+        messages.error(request, "；".join(m for ms in form.errors.values() for m in ms))
+    return redirect("employment:internships")

@@ -175,3 +175,26 @@ def test_review_intervals_follow_the_members_ability_to_work(home):
     home.members.filter(name="甲").update(labour_capacity="partial")
     assert en.review_months(e, proc) == 6
     assert en.add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_street_decides_where_and_from_when_the_region_delegates_it(home, client_for):
+    """Delegation is dated configuration of the region (Procedure.street_decides): before its
+    date the street may not decide, after it the street (of that region only) may."""
+    street_code = home.region.parent_id
+    Procedure.objects.create(region_id=street_code, valid_from=dt.date(2026, 6, 12),
+                             publicity_days=5, street_decides=True, source="测试：下放文件")
+    e = en.do_apply(u("community1"), home, programme="dibao", consent_on=dt.date(2026, 6, 1))
+    en.do_street_review(u("street1"), e, "入户核实")
+    en.do_publicise(u("street1"), e, start=dt.date(2026, 6, 1))
+    with pytest.raises(PermissionDenied):
+        en.do_decide(u("street1"), e, enrol=True, on=dt.date(2026, 6, 11))  # not yet delegated
+    for other in ("street2", "community1", "dept-housing"):
+        with pytest.raises(PermissionDenied):
+            en.do_decide(u(other), e, enrol=True, on=dt.date(2026, 6, 12))
+    assert "审核确认" in client_for("street1").get(f"/assistance/enrolments/{e.pk}/").content.decode()
+    en.do_decide(u("street1"), e, enrol=True, on=dt.date(2026, 6, 12))
+    e.refresh_from_db()
+    assert e.state == "enrolled" and e.decided_on == dt.date(2026, 6, 12)
+    # the district keeps its power where the street has it
+    assert en.can_decide(u("civil1"), e)

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from minsheng.accounts.models import AuditLog
+from minsheng.assistance import actions
 from minsheng.assistance import monitoring as mon
 from minsheng.assistance import monitoring_access as access
 from minsheng.assistance.models import Household, Person
@@ -316,3 +317,28 @@ def test_thresholds_are_shown_with_source_and_verified_flag(client_for):
     body = r.content.decode()
     assert r.status_code == 200 and "未核实" in body and "演示数据" in body
     assert client_for("property1").get("/assistance/monitoring/thresholds/").status_code == 403
+
+
+def test_data_matching_reuses_the_household_s_economic_assessment(user):
+    """信息比对 without a typed income takes the household's latest economic assessment of the
+    past year (per-capita monthly × 12); with none, it asks for the figure."""
+    revival = user("revival1")
+    h = _household(number="T-ASSESS")
+    at = timezone.now() - dt.timedelta(days=10)
+    a = mon.do_report_alert(revival, h, channel="cadre_visit", risk="illness",
+                            event_date=timezone.localdate() - dt.timedelta(days=11), at=at)
+    case = mon.do_handle_alert(revival, a, at=at).case
+    for code in ("home_check", "consent"):
+        case = mon.do_step(revival, case, code, at=at)
+    with pytest.raises(ValidationError, match="经济状况核对"):
+        mon.do_step(revival, case, "data_match", at=at)
+    head = h.members.get()
+    actions.do_record_assessment(user("community1"), h,
+                                 assessed_on=timezone.localdate() - dt.timedelta(days=30),
+                                 incomes=[(head, "wages", Decimal("6000"))])
+    assessment = mon.assessment_for(h, timezone.localdate())
+    case = mon.do_step(revival, case, "data_match", at=at + dt.timedelta(days=5))
+    assert case.per_capita_income == assessment.per_capita_monthly * 12
+    assert "沿用" in case.steps.get(step="data_match").note
+    # an assessment older than a year is not reused
+    assert mon.assessment_for(h, timezone.localdate() + dt.timedelta(days=400)) is None

@@ -199,3 +199,39 @@ def test_a_wrong_bank_return_is_refused_whole(setup):
     with pytest.raises(ImportRejected) as e:
         pay.do_reconcile(civil, batch, "\n".join(lines[:-1]).encode(), "return.csv")
     assert "缺少 1 笔" in str(e.value.errors[0])
+
+
+@time_machine.travel(NOW, tick=False)
+def test_one_entitlement_is_rejected_with_a_reason_before_it_is_paid(setup, client_for):
+    civil = u("civil1")
+    cycle = pay.do_open_cycle(civil, DISTRICT, dt.date(2026, 6, 1))
+    pay.do_generate(civil, cycle)
+    ent = Entitlement.objects.get(cycle=cycle, enrolment=setup["tekun"])
+    with pytest.raises(ValidationError):
+        pay.do_reject_entitlement(civil, ent, "  ")  # a written reason
+    with pytest.raises(ValidationError):
+        pay.do_reject_entitlement(civil, ent, "理由\x00")  # control characters
+    with pytest.raises(PermissionDenied):
+        pay.do_reject_entitlement(u("street1"), ent, "已死亡")
+    # through the page (the enrolment page's form posts to the cycle's act)
+    c = client_for("civil1")
+    r = c.post(f"/assistance/cycles/{cycle.pk}/act/",
+               {"step": "reject", "entitlement": ent.pk, "reason": "=户籍已迁出<b>"})
+    ent.refresh_from_db()
+    assert r.status_code == 302 and ent.state == "rejected" and ent.reject_reason.startswith("=")
+    assert AuditLog.objects.filter(object_type="assistance.entitlement",
+                                   object_id=str(ent.pk)).exists()
+    with pytest.raises(ValidationError):
+        pay.do_reject_entitlement(civil, ent, "再次")  # once
+    # another cycle's entitlement number is not this cycle's
+    c.post(f"/assistance/cycles/{cycle.pk}/act/", {"step": "reject", "entitlement": "x",
+                                                  "reason": "r"})
+    pay.do_approve_cycle(civil, cycle)
+    assert pay.do_approve_entitlements(civil, cycle) == 3  # the rejected one stays out
+    pay.do_export_batch(civil, cycle)
+    assert not Payment.objects.filter(cycle=cycle, person=ent.payee).exists()
+    paid = Entitlement.objects.get(cycle=cycle, enrolment=setup["orphan"])
+    with pytest.raises(ValidationError):
+        pay.do_reject_entitlement(civil, paid, "导出后")  # its payee is in a batch already
+    page = c.get(f"/assistance/enrolments/{setup['tekun'].pk}/").content.decode()
+    assert "=户籍已迁出&lt;b&gt;" in page
