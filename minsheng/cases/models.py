@@ -219,7 +219,9 @@ class Case(models.Model):
         verbose_name_plural = _("诉求")
         indexes = [
             models.Index(fields=["organisation", "status", "created_at"]),
-            models.Index(fields=["region", "created_at"]),
+            # region by prefix (LIKE '131002%' in any collation: pattern ops) and time
+            models.Index(fields=["region", "created_at"], name="case_region_prefix_created",
+                         opclasses=["varchar_pattern_ops", "timestamptz_ops"]),
             models.Index(fields=["case_type", "created_at"]),
             models.Index(fields=["status", "accept_due"]),
             models.Index(fields=["status", "resolve_due"]),
