@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from minsheng.accounts.models import AuditLog
 from minsheng.cases import workflow
+from minsheng.cases.access import cases_for, cases_in
 from minsheng.cases.models import Case, CaseEvent, CaseType, Notification
 from minsheng.places.models import Compound, Organisation
 
@@ -575,8 +576,6 @@ def test_a_dispute_opens_for_its_mediation_committee(client_for, comp):
 def test_cases_in_is_cases_for_narrowed_to_the_prefix(user, username, prefix):
     """The list's fast path (a region grant covering the prefix reads the region alone) shows
     exactly the cases of the general scope narrowed to the prefix — no more, no fewer."""
-    from minsheng.cases.access import cases_for, cases_in
-
     u = user(username)
     want = set(cases_for(u).filter(region__code__startswith=prefix).values_list("pk", flat=True))
     assert set(cases_in(u, prefix).values_list("pk", flat=True)) == want
