@@ -40,6 +40,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/siting_bench.py
 	scripts/with-postgres $(BIN)/python bench/cases_bench.py --seconds 15
 	scripts/with-postgres $(BIN)/python bench/indicators_bench.py
+	scripts/with-postgres $(BIN)/python bench/province_bench.py
 	$(BIN)/python bench/assistance_cycle_bench.py
 	$(BIN)/python bench/device_alarms_bench.py
 	scripts/with-postgres $(BIN)/python bench/assistance_cycle_bench.py

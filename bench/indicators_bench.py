@@ -73,7 +73,7 @@ CASE_COLUMNS = (
     "lat, lng, address, reporter_id, reporter_name, reporter_phone, organisation_id, assignee_id, "
     "created_at, accept_due, resolve_due, accepted_at, resolved_at, closed_at, escalation_level, "
     "overdue, outcome, verdict, rating, reopen_count, duplicate_of_id, external_id, attributes, "
-    "public, generated")
+    "public, generated, priority, outcome_kind, outcome_rule, outcome_redirect")
 
 
 def bulk_load(n: int, year: int) -> int:
@@ -101,7 +101,8 @@ def bulk_load(n: int, year: int) -> int:
             c.created_at + d.shift, c.accept_due + d.shift, c.resolve_due + d.shift,
             c.accepted_at + d.shift, c.resolved_at + d.shift, c.closed_at + d.shift,
             c.escalation_level, c.overdue, c.outcome, c.verdict, c.rating, c.reopen_count, NULL,
-            '', '{{}}'::jsonb, c.public, true
+            '', '{{}}'::jsonb, c.public, true, c.priority, c.outcome_kind, c.outcome_rule,
+            c.outcome_redirect
         FROM generate_series(1, %(k)s) g CROSS JOIN s
         JOIN cases_case c ON c.id = s.ids[1 + g %% array_length(s.ids, 1)]
         CROSS JOIN LATERAL (SELECT %(start)s::timestamptz
@@ -115,17 +116,17 @@ def bulk_load(n: int, year: int) -> int:
         """
         cur.execute(f"""
         WITH s AS MATERIALIZED ({seeds})
-        INSERT INTO cases_mediation (case_id, committee_id, mediator_id, matter, agreement,
-            outcome, referral, amount, concluded_at)
-        SELECT nc.id, m.committee_id, NULL, m.matter, m.agreement, m.outcome, m.referral,
+        INSERT INTO cases_mediation (case_id, region_id, committee_id, mediator_id, matter,
+            agreement, outcome, referral, amount, concluded_at)
+        SELECT nc.id, nc.region_id, m.committee_id, NULL, m.matter, m.agreement, m.outcome, m.referral,
             m.amount, m.concluded_at + (nc.created_at - c.created_at)
         {copies} JOIN cases_mediation m ON m.case_id = c.id WHERE nc.number LIKE 'B%%'
         """.replace("%%", "%"))
         cur.execute(f"""
         WITH s AS MATERIALIZED ({seeds})
-        INSERT INTO cases_adminreview (case_id, kind, respondent, accepted, accepted_at,
-            concluded_at, outcome, by_dispute_centre, amount_recovered)
-        SELECT nc.id, r.kind, r.respondent, r.accepted,
+        INSERT INTO cases_adminreview (case_id, region_id, kind, respondent, accepted,
+            accepted_at, concluded_at, outcome, by_dispute_centre, amount_recovered)
+        SELECT nc.id, nc.region_id, r.kind, r.respondent, r.accepted,
             r.accepted_at + (nc.created_at - c.created_at),
             r.concluded_at + (nc.created_at - c.created_at), r.outcome, r.by_dispute_centre,
             r.amount_recovered
@@ -168,7 +169,7 @@ RAW_CASES_ELEMENTS = (
     "cases_rating_sum", "cases_with_verdict", "cases_fixed", "cases_escalated",
     "disputes_received", "legal_aid_consultations", "hazards_found", "enterprises_interviewed",
     "civilised_city_problems", "property_repairs_resolved")
-RAW_MEDIATION = """
+RAW_MEDIATION_JOINED = """
 SELECT c.region_id, count(*), count(*) FILTER (WHERE m.outcome = 'settled'),
     coalesce(sum(m.amount), 0)
 FROM cases_mediation m JOIN cases_case c ON c.id = m.case_id
@@ -176,12 +177,16 @@ WHERE c.region_id LIKE %(prefix)s AND m.outcome IN ('settled', 'failed')
     AND m.concluded_at >= %(start)s AND m.concluded_at < %(end)s
 GROUP BY c.region_id
 """
+# The raw SQL on the region each mediation and review carries (cases migration 0009), as
+# Minsheng's sources now read them; the JOINED forms are the old schema's, kept as line (b0).
+RAW_MEDIATION = (RAW_MEDIATION_JOINED.replace("JOIN cases_case c ON c.id = m.case_id", "")
+                 .replace("c.region_id", "m.region_id"))
 RAW_MEDIATION_ELEMENTS = ("disputes_mediated", "disputes_settled", "mediation_amount")
 CONCLUDED = "r.concluded_at >= %(start)s AND r.concluded_at < %(end)s AND r.outcome <> ''"
 ACCEPTED = ("r.kind = 'reconsideration' AND r.accepted "
             "AND r.accepted_at >= %(start)s AND r.accepted_at < %(end)s")
 RECON = f"{CONCLUDED} AND r.kind = 'reconsideration'"
-RAW_REVIEWS = f"""
+RAW_REVIEWS_JOINED = f"""
 SELECT c.region_id,
     count(*) FILTER (WHERE {ACCEPTED}),
     count(*) FILTER (WHERE {RECON}),
@@ -194,6 +199,8 @@ FROM cases_adminreview r JOIN cases_case c ON c.id = r.case_id
 WHERE c.region_id LIKE %(prefix)s AND (({ACCEPTED}) OR ({CONCLUDED}))
 GROUP BY c.region_id
 """  # noqa: S608 - constants, no input
+RAW_REVIEWS = (RAW_REVIEWS_JOINED.replace("JOIN cases_case c ON c.id = r.case_id", "")
+               .replace("c.region_id", "r.region_id"))
 RAW_REVIEWS_ELEMENTS = ("recon_accepted", "recon_concluded", "recon_corrected", "recon_settled",
                         "recon_amount_recovered", "admin_disputes_concluded",
                         "admin_disputes_by_centre")
@@ -201,7 +208,11 @@ RAW = ((RAW_CASES, RAW_CASES_ELEMENTS), (RAW_MEDIATION, RAW_MEDIATION_ELEMENTS),
        (RAW_REVIEWS, RAW_REVIEWS_ELEMENTS))
 
 
-def raw_sql(period) -> list[tuple]:
+RAW_JOINED = ((RAW_CASES, RAW_CASES_ELEMENTS), (RAW_MEDIATION_JOINED, RAW_MEDIATION_ELEMENTS),
+              (RAW_REVIEWS_JOINED, RAW_REVIEWS_ELEMENTS))
+
+
+def raw_sql(period, raw=RAW) -> list[tuple]:
     from django.db import connection
 
     from minsheng.cases import stats as case_stats
@@ -210,7 +221,7 @@ def raw_sql(period) -> list[tuple]:
               "end": case_stats.aware(period.end)}
     out = []
     with connection.cursor() as cur:
-        for sql, _elements in RAW:
+        for sql, _elements in raw:
             cur.execute(sql, params)
             out.append(cur.fetchall())
     return out
@@ -387,6 +398,8 @@ def main() -> None:
         "(b) raw SQL: one GROUP BY region per table (ceiling)": lambda: raw_sql(period),
         "(b') raw SQL, cases by region+type+status summed in Python":
             lambda: raw_sql_fine(period),
+        "(b0) raw SQL, mediations and reviews joined to cases (old schema)":
+            lambda: raw_sql(period, RAW_JOINED),
         "(a') Minsheng sources only (ORM GROUP BYs, rows consumed)":
             lambda: sources_only(period),
     }, r).items())
@@ -418,8 +431,10 @@ def main() -> None:
 
     compared, bad, show = check(period, raw_sql(period))
     compared2, bad2, _show = check(period, raw_sql_fine(period))
+    bad2 += check(period, raw_sql(period, RAW_JOINED))[1]  # the copied regions are the cases'
+
     print(f"\ncheck: {compared:,} (region, case element) values compared, {bad} differ from (b), "
-          f"{bad2} from (b')")
+          f"{bad2} from (b') or (b0)")
     bad += bad2
     print(f"{'district ' + DISTRICT:<34} {'raw SQL':>18} {'compute':>18}")
     for e, want, got in show:

@@ -237,7 +237,9 @@ class Case(models.Model):
         verbose_name_plural = _("诉求")
         indexes = [
             models.Index(fields=["organisation", "status", "created_at"]),
-            models.Index(fields=["region", "created_at"]),
+            # region by prefix (LIKE '131002%' in any collation: pattern ops) and time
+            models.Index(fields=["region", "created_at"], name="case_region_prefix_created",
+                         opclasses=["varchar_pattern_ops", "timestamptz_ops"]),
             models.Index(fields=["case_type", "created_at"]),
             models.Index(fields=["status", "accept_due"]),
             models.Index(fields=["status", "resolve_due"]),
@@ -414,6 +416,13 @@ class Notification(models.Model):
         ordering = ["-created_at"]
 
 
+def copy_case_region(row) -> None:
+    """A mediation's or review's region is its case's, always: their save() is the one place
+    that sets it (a case never changes region); bulk writers copy case.region_id alike."""
+    if row.case_id is not None:
+        row.region_id = row.case.region_id
+
+
 class Mediation(models.Model):
     class Outcome(models.TextChoices):
         PENDING = "pending", _("调解中")
@@ -427,6 +436,10 @@ class Mediation(models.Model):
         ADMIN = "admin", _("转行政处理")
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="mediation")
+    # The case's region, copied on save (a case never changes region): the indicator sources
+    # count mediations by region without joining back to every case (bench/indicators_bench.py).
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+",
+                               editable=False, verbose_name=_("所在区划"))
     committee = models.ForeignKey(Organisation, on_delete=models.PROTECT,
                                   verbose_name=_("调解委员会"))
     mediator = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -443,6 +456,12 @@ class Mediation(models.Model):
     class Meta:
         verbose_name = _("调解")
         verbose_name_plural = _("调解")
+        indexes = [models.Index(fields=["region", "concluded_at"], name="mediation_region_concl",
+                                opclasses=["varchar_pattern_ops", "timestamptz_ops"])]
+
+    def save(self, *args, **kwargs):
+        copy_case_region(self)
+        super().save(*args, **kwargs)
 
 
 class Party(models.Model):
@@ -481,6 +500,8 @@ class AdminReview(models.Model):
         WITHDRAWN = "withdrawn", _("申请人撤回")
 
     case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="admin_review")
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+",
+                               editable=False, verbose_name=_("所在区划"))  # as Mediation.region
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     respondent = models.CharField(_("被申请机关"), max_length=100, blank=True)
     accepted = models.BooleanField(_("已受理"), default=False)
@@ -490,6 +511,14 @@ class AdminReview(models.Model):
                                blank=True)
     by_dispute_centre = models.BooleanField(_("由矛盾纠纷调处中心化解"), default=False)
     amount_recovered = models.DecimalField(_("挽回金额（元）"), **MONEY, null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["region", "concluded_at"], name="review_region_concl",
+                                opclasses=["varchar_pattern_ops", "timestamptz_ops"])]
+
+    def save(self, *args, **kwargs):
+        copy_case_region(self)
+        super().save(*args, **kwargs)
 
 
 class ApiKey(models.Model):

@@ -205,13 +205,15 @@ def cases(prefix: str, period: Period) -> Iterable[Row]:
 @source("mediation", ("disputes_mediated", "disputes_settled", "mediation_amount"),
         covers=_cases_recorded)
 def mediation(prefix: str, period: Period) -> Iterable[Row]:
-    qs = (Mediation.objects.filter(case__region__code__startswith=prefix,
+    """By the region each mediation carries (its case's, copied on save): no join back to the
+    cases, which took half of compute's time over a million cases (bench/indicators_bench.py)."""
+    qs = (Mediation.objects.filter(region__code__startswith=prefix,
                                    outcome__in=("settled", "failed"))
           .filter(_between("concluded_at", period))
-          .order_by().values("case__region_id").annotate(
+          .order_by().values("region_id").annotate(
               mediated=Count("pk"), settled=Count("pk", filter=Q(outcome="settled")),
               amount=Coalesce(Sum("amount"), Decimal(0))))
-    return _rows(qs, "case__region_id", {"disputes_mediated": "mediated",
+    return _rows(qs, "region_id", {"disputes_mediated": "mediated",
                                          "disputes_settled": "settled",
                                          "mediation_amount": "amount"})
 
@@ -220,20 +222,20 @@ def mediation(prefix: str, period: Period) -> Iterable[Row]:
                     "recon_amount_recovered", "admin_disputes_concluded",
                     "admin_disputes_by_centre"), covers=_cases_recorded)
 def reviews(prefix: str, period: Period) -> Iterable[Row]:
-    base = AdminReview.objects.filter(case__region__code__startswith=prefix).order_by()
+    base = AdminReview.objects.filter(region__code__startswith=prefix).order_by()  # as mediation
     recon = Q(kind="reconsideration")
     concluded = _between("concluded_at", period) & ~Q(outcome="")
     accepted = (base.filter(recon, accepted=True).filter(_between("accepted_at", period))
-                .values("case__region_id").annotate(n=Count("pk")))
-    yield from _rows(accepted, "case__region_id", {"recon_accepted": "n"})
-    done = (base.filter(concluded).values("case__region_id").annotate(
+                .values("region_id").annotate(n=Count("pk")))
+    yield from _rows(accepted, "region_id", {"recon_accepted": "n"})
+    done = (base.filter(concluded).values("region_id").annotate(
         recon=Count("pk", filter=recon),
         corrected=Count("pk", filter=recon & Q(outcome="corrected")),
         settled=Count("pk", filter=recon & Q(outcome="settled")),
         amount=Coalesce(Sum("amount_recovered", filter=recon), Decimal(0)),
         disputes=Count("pk", filter=Q(kind="dispute")),
         centre=Count("pk", filter=Q(kind="dispute", by_dispute_centre=True))))
-    yield from _rows(done, "case__region_id", {
+    yield from _rows(done, "region_id", {
         "recon_concluded": "recon", "recon_corrected": "corrected", "recon_settled": "settled",
         "recon_amount_recovered": "amount", "admin_disputes_concluded": "disputes",
         "admin_disputes_by_centre": "centre"})

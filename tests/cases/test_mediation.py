@@ -237,3 +237,13 @@ def test_a_mediator_unmasks_only_the_parties_of_mediations_assigned_to_them(case
     assert c.post(f"/compounds/{compound.pk}/reveal/").status_code in (403, 404)
     assert c.get(f"/api/compounds/{compound.pk}/personal/").status_code in (403, 404)
     assert not mediation.can_unmask_parties(user("mediator1"), dispute(1).mediation)
+
+
+def test_mediations_and_reviews_carry_their_cases_region():
+    """The indicator sources count mediations and reviews by the region they carry (no join to
+    the cases): it is their case's, for the demo's rows and for a newly filed dispute."""
+    dispute()
+    assert Mediation.objects.count() and AdminReview.objects.count()
+    for model in (Mediation, AdminReview):
+        for region, case_region in model.objects.values_list("region_id", "case__region_id"):
+            assert region == case_region

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from minsheng.accounts.models import AuditLog
 from minsheng.cases import workflow
+from minsheng.cases.access import cases_for, cases_in
 from minsheng.cases.models import Case, CaseEvent, CaseType, Notification
 from minsheng.places.models import Compound, Organisation
 
@@ -566,3 +567,15 @@ def test_a_dispute_opens_for_its_mediation_committee(client_for, comp):
     assert c.post(f"/cases/{case.pk}/accept/").status_code == 302
     case.refresh_from_db()
     assert case.status == S.ACCEPTED
+
+
+@pytest.mark.parametrize(("username", "prefix"), [
+    ("district", "131002"), ("district", "131002001"), ("street1", "131002001"),
+    ("street1", "131002002"), ("street1", "131002"), ("dept1", "131002"), ("property1", "131002"),
+    ("mediator1", "131002001"), ("viewer1", "131002001")])
+def test_cases_in_is_cases_for_narrowed_to_the_prefix(user, username, prefix):
+    """The list's fast path (a region grant covering the prefix reads the region alone) shows
+    exactly the cases of the general scope narrowed to the prefix — no more, no fewer."""
+    u = user(username)
+    want = set(cases_for(u).filter(region__code__startswith=prefix).values_list("pk", flat=True))
+    assert set(cases_in(u, prefix).values_list("pk", flat=True)) == want
