@@ -30,10 +30,10 @@ from minsheng.assistance.models import (
 from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
-from minsheng.lib.validators import SINGLE_LINE
+from minsheng.lib.validators import SINGLE_LINE, InputChecked
 
 
-class ApplyForm(forms.Form):
+class ApplyForm(InputChecked, forms.Form):
     programme = forms.ChoiceField(label=gettext_lazy("项目"), choices=Programme.choices)
     person = forms.ModelChoiceField(label=gettext_lazy("保障对象（特困、孤儿必选）"),
                                     queryset=None, required=False)
@@ -152,7 +152,7 @@ def review_done(request, pk: int):
 
 # --- payment cycles ------------------------------------------------------------------------
 
-class OpenCycleForm(forms.Form):
+class OpenCycleForm(InputChecked, forms.Form):
     region = forms.ModelChoiceField(label=gettext_lazy("区县"), queryset=None)
     month = forms.DateField(label=gettext_lazy("发放月份（任一天）"),
                             widget=widgets.DateInput())
@@ -246,7 +246,7 @@ def batch_file(request, pk: int, fmt: str):
     return download(content, name, ctype)
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(InputChecked, forms.Form):
     file = forms.FileField(label=gettext_lazy("银行回盘文件 (.xlsx / .csv)"))
 
 

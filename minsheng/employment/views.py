@@ -27,7 +27,7 @@ from minsheng.employment.models import Employer, Employment, Referral, Unemploym
 from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
-from minsheng.lib.validators import SINGLE_LINE
+from minsheng.lib.validators import SINGLE_LINE, InputChecked
 from minsheng.places.models import Region
 
 
@@ -78,7 +78,7 @@ GROUPS = {
 }
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(InputChecked, forms.Form):
     name = forms.CharField(label=gettext_lazy("姓名"), max_length=50, validators=[SINGLE_LINE])
     id_number = forms.CharField(label=gettext_lazy("身份证号"), max_length=18,
                                 validators=[SINGLE_LINE])
@@ -136,7 +136,7 @@ def register(request):
     return render(request, "employment/register.html", {"form": form})
 
 
-class EmployedForm(forms.Form):
+class EmployedForm(InputChecked, forms.Form):
     employed_on = forms.DateField(label=gettext_lazy("就业日期"),
                                   widget=widgets.DateInput())
     kind = forms.ChoiceField(label=gettext_lazy("就业形式"), choices=Employment.Kind.choices)
@@ -144,14 +144,14 @@ class EmployedForm(forms.Form):
                                     required=False, validators=[SINGLE_LINE])
 
 
-class EndForm(forms.Form):
+class EndForm(InputChecked, forms.Form):
     ended_on = forms.DateField(label=gettext_lazy("注销日期"),
                                widget=widgets.DateInput())
     reason = forms.ChoiceField(label=gettext_lazy("注销原因"), choices=[
         c for c in Unemployment.End.choices if c[0] != Unemployment.End.EMPLOYED])
 
 
-class ReferForm(forms.Form):
+class ReferForm(InputChecked, forms.Form):
     vacancy = forms.ModelChoiceField(label=gettext_lazy("推荐岗位"), queryset=Vacancy.objects.none())
 
     def __init__(self, *args, user, **kwargs):
@@ -255,7 +255,7 @@ def end(request, pk: int):
     return _registration_page(request, u, end=form)
 
 
-class VacancyForm(forms.ModelForm):
+class VacancyForm(InputChecked, forms.ModelForm):
     class Meta:
         model = Vacancy
         fields = ["employer", "title", "kind", "positions", "wage_min", "wage_max",
@@ -353,7 +353,7 @@ def referral_update(request, pk: int):
     return redirect("employment:referrals")
 
 
-class InternshipForm(forms.Form):
+class InternshipForm(InputChecked, forms.Form):
     id_number = forms.CharField(label=gettext_lazy("见习人员身份证号"), max_length=18,
                                 validators=[SINGLE_LINE])
     host = forms.ModelChoiceField(label=gettext_lazy("见习单位"), queryset=Employer.objects.none())
@@ -424,7 +424,7 @@ def course(request, pk: int):
     return render(request, "employment/course.html", {"c": c, "rows": rows})
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputChecked, forms.Form):
     region = forms.ModelChoiceField(label=gettext_lazy("登记的区划"), queryset=Region.objects.none())
     file = forms.FileField(label=gettext_lazy("月度登记表 (.xlsx)"))
 
