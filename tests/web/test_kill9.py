@@ -10,6 +10,7 @@ counted. Runs in both passes (the PostgreSQL one sets DATABASE_URL): ~25 s each.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -93,10 +94,8 @@ class Server:
 
     def kill(self) -> None:
         if self.proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)  # gunicorn, its workers, the cluster
-            except ProcessLookupError:
-                pass
             self.proc.wait(10)
             self.proc = None
 
