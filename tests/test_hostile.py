@@ -24,6 +24,7 @@ import minsheng
 from minsheng.assistance.models import ChangeRequest, Household
 from minsheng.cases.models import CaseType, Mediation
 from minsheng.indicators.models import DataElement
+from minsheng.lib.tabular import TableImport
 from minsheng.lib.text import control_char
 from minsheng.lib.validators import InputChecked, NoControlChars
 from minsheng.places.models import Compound
@@ -190,3 +191,54 @@ def _date(form_class, args, name: str) -> int:
             assert dt.date(1900, 1, 1) <= got <= dt.date(2200, 12, 31), (
                 form_class.__qualname__, name, value, got)
     return 1
+
+
+# ── imports: every column parser of every TableImport ────────────────────────────────────────
+
+IMPORT_MODULES = ("exchange", "monitoring_exchange", "payments", "rectification")
+
+
+def all_imports() -> list[type[TableImport]]:
+    for m in pkgutil.walk_packages(minsheng.__path__, "minsheng."):
+        if m.name.rsplit(".", 1)[-1] in IMPORT_MODULES:
+            importlib.import_module(m.name)
+    seen, todo = [], [TableImport]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.columns:
+                seen.append(sub)
+    return sorted(seen, key=lambda c: f"{c.__module__}.{c.__qualname__}")
+
+
+IMPORTS = all_imports()
+
+
+def test_the_walk_finds_the_imports() -> None:
+    assert len(IMPORTS) >= 5
+
+
+@pytest.mark.parametrize("importer", IMPORTS, ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_hostile_cells_in_every_import_column_are_row_errors(importer) -> None:
+    """Each column's parser answers every hostile cell with a row error (the all-or-nothing
+    import then writes nothing) or a value, never an exception, never a number that is not
+    finite. (Control characters are refused earlier, by lib.tabular's reader for every cell:
+    tests/lib/test_tabular.py.)"""
+    imp = importer.__new__(importer)
+    TableImport.__init__(imp)
+    imp.use_mapping(dict(enumerate(importer.columns)))
+    values = [*FORM_TEXTS, *NUMBERS, *EXTREME_DATES, SURROGATE]
+    for value in values:
+        imp.errors = []
+        try:
+            row = imp.parse(2, [value] * len(importer.columns))
+        except AttributeError:  # a parse that needs what the importer's constructor sets
+            pytest.skip("parse needs the importer's own state")
+        refused = {e.column for e in imp.errors}
+        for col in importer.columns:
+            got = row.val.get(col.key)
+            if isinstance(got, float) and col.header not in refused:
+                assert math.isfinite(got), (importer.__qualname__, col.header, value, got)
+            if isinstance(got, Decimal) and col.header not in refused:
+                assert got.is_finite() and abs(got) < Decimal(10) ** 14, (
+                    importer.__qualname__, col.header, value)
