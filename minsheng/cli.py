@@ -9,6 +9,7 @@
     minsheng osm_sample FILE [--district C] a sample area from an OpenStreetMap extract
     minsheng lifecircle coverage --osm F --compounds C --facilities F --out O   (no database)
     minsheng budget share FILE              livelihood spending share of a budget file
+    minsheng photos check                   re-encode or quarantine progress photos stored unchecked
     minsheng report annual --region CODE --year YYYY --format docx|pdf|html|xlsx --out FILE
                                             the annual livelihood report from the database
     minsheng assistance template FILE.xlsx  the household import template

@@ -7,14 +7,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts import two_factor
-from minsheng.lib.validators import SINGLE_LINE
+from minsheng.lib.validators import SINGLE_LINE, InputChecked
 
 TOO_LONG = _("验证码最多 %(limit_value)d 个字符：请只填手机上显示的 6 位数字，或一个 8 位恢复码。")
 BAD_SHAPE = _("请填写验证器应用上显示的 6 位数字，或一个 8 位恢复码（形如 abcd-efgh）。")
 APP_ONLY = _("请填写验证器应用上显示的 6 位数字。")
 
 
-class CodeForm(forms.Form):
+class CodeForm(InputChecked, forms.Form):
     """A code after the password: 6 digits from the app or an 8-character recovery code. Any other
     shape (markup, control characters, too long) is refused here, before any device is asked and
     without counting as a wrong code."""
@@ -45,7 +45,7 @@ class SetupForm(CodeForm):
         self.fields["code"].widget.attrs.update({"inputmode": "numeric"})
 
 
-class TurnOffForm(forms.Form):
+class TurnOffForm(InputChecked, forms.Form):
     code = forms.CharField(
         label=_("验证码或恢复码"), required=False, max_length=two_factor.MAX_INPUT,
         validators=[SINGLE_LINE], error_messages={"max_length": TOO_LONG},

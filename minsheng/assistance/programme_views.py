@@ -32,11 +32,11 @@ from minsheng.assistance.models import (
 from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
-from minsheng.lib.validators import SINGLE_LINE
+from minsheng.lib.validators import SINGLE_LINE, InputChecked
 from minsheng.places.models import Region
 
 
-class ApplyForm(forms.Form):
+class ApplyForm(InputChecked, forms.Form):
     programme = forms.ChoiceField(label=gettext_lazy("项目"), choices=Programme.choices)
     person = forms.ModelChoiceField(label=gettext_lazy("保障对象（特困、孤儿必选）"),
                                     queryset=None, required=False)
@@ -157,7 +157,7 @@ def review_done(request, pk: int):
 
 # --- payment cycles ------------------------------------------------------------------------
 
-class OpenCycleForm(forms.Form):
+class OpenCycleForm(InputChecked, forms.Form):
     region = forms.ModelChoiceField(label=gettext_lazy("区县"), queryset=None)
     month = forms.DateField(label=gettext_lazy("发放月份（任一天）"),
                             widget=widgets.DateInput())
@@ -261,7 +261,7 @@ def batch_file(request, pk: int, fmt: str):
     return download(content, name, ctype)
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(InputChecked, forms.Form):
     file = forms.FileField(label=gettext_lazy("银行回盘文件 (.xlsx / .csv)"))
 
 
@@ -297,7 +297,7 @@ def _config_regions(user):
         level__in=(Region.Level.DISTRICT, Region.Level.STREET)).order_by("code")
 
 
-class StandardForm(forms.ModelForm):
+class StandardForm(InputChecked, forms.ModelForm):
     class Meta:
         model = Standard
         fields = ["region", "programme", "area", "valid_from", "amount", "multiplier", "source",
@@ -310,7 +310,7 @@ class StandardForm(forms.ModelForm):
         self.fields["source"].validators.append(SINGLE_LINE)
 
 
-class ProcedureForm(forms.ModelForm):
+class ProcedureForm(InputChecked, forms.ModelForm):
     class Meta:
         model = Procedure
         fields = ["region", "valid_from", "publicity_days", "review_months_unable",

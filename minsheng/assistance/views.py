@@ -31,7 +31,7 @@ from minsheng.assistance.models import (
 from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
-from minsheng.lib.validators import SINGLE_LINE
+from minsheng.lib.validators import SINGLE_LINE, InputChecked
 from minsheng.places.models import Region
 from minsheng.places.regionswitch import current_prefix
 
@@ -143,7 +143,7 @@ def _person_fields(required: bool) -> dict[str, forms.Field]:
     return fields
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(InputChecked, forms.Form):
     number = forms.CharField(label=gettext_lazy("户编号"), max_length=32, validators=[SINGLE_LINE])
     region = forms.ModelChoiceField(label=gettext_lazy("所在社区/村"), queryset=Region.objects.none())
     area = forms.ChoiceField(label=gettext_lazy("城乡"), choices=Household.Area.choices)
@@ -193,7 +193,7 @@ def household_new(request):
         "form": form, "title": _("登记家庭户"), "cancel": reverse("assistance:households")})
 
 
-class ChangeForm(forms.Form):
+class ChangeForm(InputChecked, forms.Form):
     reason = forms.CharField(label=gettext_lazy("变更原因"), max_length=300,
                              validators=[SINGLE_LINE])
 
@@ -328,7 +328,7 @@ def _money_field(label) -> forms.DecimalField:
                               decimal_places=2, required=False)
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(InputChecked, forms.Form):
     assessed_on = forms.DateField(label=gettext_lazy("核对日期"),
                                   widget=widgets.DateInput())
     months = forms.IntegerField(label=gettext_lazy("收入计算期（月）"), min_value=1, max_value=24,
@@ -386,7 +386,7 @@ def assessment_new(request, pk: int):
         "cancel": reverse("assistance:household", args=[h.pk])})
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputChecked, forms.Form):
     file = forms.FileField(label=gettext_lazy("家庭户登记表 (.xlsx / .csv)"))
 
 

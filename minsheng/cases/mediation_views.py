@@ -45,6 +45,7 @@ from minsheng.cases.mediation import (
 from minsheng.cases.models import AdminReview, Mediation, Party
 from minsheng.lib import widgets
 from minsheng.lib.http import download
+from minsheng.lib.validators import InputChecked
 
 
 def _download(content: bytes, ctype: str, filename: str) -> HttpResponse:
@@ -62,7 +63,7 @@ def _form_errors(form: forms.Form, err: ValidationError) -> None:
 # --- mediation -------------------------------------------------------------------------------
 
 
-class MediationForm(forms.Form):
+class MediationForm(InputChecked, forms.Form):
     mediator = forms.ModelChoiceField(label=gettext_lazy("调解员"), queryset=None, required=False)
     matter = forms.CharField(label=gettext_lazy("纠纷主要事实、争议事项"), required=False,
                              widget=forms.Textarea(attrs={"rows": 3}))
@@ -78,7 +79,7 @@ class MediationForm(forms.Form):
             lambda u: u.get_full_name() or u.get_username())
 
 
-class PartyForm(forms.Form):
+class PartyForm(InputChecked, forms.Form):
     party = forms.IntegerField(required=False, widget=forms.HiddenInput)
     role = forms.ChoiceField(label=gettext_lazy("身份"), choices=Party.Role.choices)
     name = forms.CharField(label=gettext_lazy("姓名/名称"), max_length=100)
@@ -88,13 +89,13 @@ class PartyForm(forms.Form):
     address = forms.CharField(label=gettext_lazy("住址"), max_length=200, required=False)
 
 
-class SessionForm(forms.Form):
+class SessionForm(InputChecked, forms.Form):
     held_at = forms.DateTimeField(label=gettext_lazy("时间"), widget=widgets.DateTimeInput())
     place = forms.CharField(label=gettext_lazy("地点"), max_length=100, required=False)
     notes = forms.CharField(label=gettext_lazy("调解记录"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ConcludeForm(forms.Form):
+class ConcludeForm(InputChecked, forms.Form):
     outcome = forms.ChoiceField(label=gettext_lazy("调解结果"), choices=[
         (Mediation.Outcome.SETTLED, Mediation.Outcome.SETTLED.label),
         (Mediation.Outcome.FAILED, Mediation.Outcome.FAILED.label)])
@@ -235,7 +236,7 @@ def _aware_date(d: dt.date | None) -> dt.datetime | None:
     return stats.aware(d) if d else None
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(InputChecked, forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("类型"), choices=AdminReview.Kind.choices)
     respondent = forms.CharField(label=gettext_lazy("被申请机关"), max_length=100, required=False)
     accepted = forms.BooleanField(label=gettext_lazy("已受理"), required=False)

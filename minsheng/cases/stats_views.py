@@ -31,6 +31,7 @@ from minsheng.cases.views import filter_cases  # the list page's own filters
 from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
+from minsheng.lib.validators import InputChecked
 from minsheng.places.coords import CRS_LABELS
 from minsheng.places.regionswitch import current_prefix, current_region
 from minsheng.places.scope import scope_of
@@ -48,7 +49,7 @@ def _download(content: bytes, ctype: str, filename: str) -> HttpResponse:
 # --- statistics ------------------------------------------------------------------------------
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(InputChecked, forms.Form):
     period = forms.ChoiceField(label=gettext_lazy("统计周期"), required=False, choices=[
         ("year", gettext_lazy("年度")), ("quarter", gettext_lazy("季度")),
         ("month", gettext_lazy("月度")), ("custom", gettext_lazy("自定义"))])
@@ -140,7 +141,7 @@ def figures_json(request):
 # --- hotline import and export ---------------------------------------------------------------
 
 
-class HotlineImportForm(forms.Form):
+class HotlineImportForm(InputChecked, forms.Form):
     crs = forms.ChoiceField(
         label=gettext_lazy("坐标系"),
         choices=[("", gettext_lazy("— 请选择文件所用的坐标系 —"))]

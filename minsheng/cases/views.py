@@ -60,7 +60,7 @@ from minsheng.cases.models import (
 )
 from minsheng.lib import widgets
 from minsheng.lib.http import RateLimit
-from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
+from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE, InputChecked
 from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
 from minsheng.places.regionswitch import current_prefix, current_region
 from minsheng.places.scope import compounds_for, scope_of
@@ -248,7 +248,7 @@ def _rate_record(request) -> None:
 # forms
 
 
-class _CaseForm(forms.Form):
+class _CaseForm(InputChecked, forms.Form):
     case_type = forms.ChoiceField(label=gettext_lazy("问题类别"))
     description = forms.CharField(
         label=gettext_lazy("问题描述"), max_length=2000, validators=[MULTI_LINE],
@@ -322,7 +322,7 @@ class PatrolForm(_CaseForm):
         self.fields["photo"].widget.attrs.update({"accept": "image/*", "capture": "environment"})
 
 
-class RateForm(forms.Form):
+class RateForm(InputChecked, forms.Form):
     rating = forms.TypedChoiceField(
         label=gettext_lazy("满意度"), coerce=int, widget=forms.RadioSelect,
         choices=[(5, gettext_lazy("5 分 非常满意")), (4, gettext_lazy("4 分 满意")),
@@ -508,7 +508,7 @@ def track(request, token: str):
     return resp
 
 
-class SupportForm(forms.Form):
+class SupportForm(InputChecked, forms.Form):
     phone = forms.CharField(label=gettext_lazy("手机号码（可选，同一号码只计一次）"), max_length=30,
                             required=False, validators=[SINGLE_LINE, PHONE],
                             widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel"}))
@@ -612,7 +612,7 @@ def patrol(request):
 # organisations: queue and notifications; supervisors: the list
 
 
-class QueueFilter(forms.Form):
+class QueueFilter(InputChecked, forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("状态"), required=False, choices=[
         ("", gettext_lazy("全部")), (S.ASSIGNED, S.ASSIGNED.label), (S.ACCEPTED, S.ACCEPTED.label)])
     type = forms.ChoiceField(label=gettext_lazy("类别"), required=False)
@@ -671,7 +671,7 @@ def notifications_read(request):
     return redirect(reverse("cases:queue") + "#notifications")
 
 
-class ListFilter(forms.Form):
+class ListFilter(InputChecked, forms.Form):
     status = forms.ChoiceField(label=gettext_lazy("状态"), required=False,
                                choices=[("", gettext_lazy("全部"))] + list(S.choices))
     type = forms.ChoiceField(label=gettext_lazy("类别"), required=False)

@@ -37,7 +37,7 @@ from minsheng.employment.models import (
 from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
-from minsheng.lib.validators import SINGLE_LINE
+from minsheng.lib.validators import SINGLE_LINE, InputChecked
 from minsheng.places.models import Region
 
 
@@ -88,7 +88,7 @@ GROUPS = {
 }
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(InputChecked, forms.Form):
     name = forms.CharField(label=gettext_lazy("姓名"), max_length=50, validators=[SINGLE_LINE])
     id_number = forms.CharField(label=gettext_lazy("身份证号"), max_length=18,
                                 validators=[SINGLE_LINE])
@@ -148,7 +148,7 @@ def register(request):
     return render(request, "employment/register.html", {"form": form})
 
 
-class EmployedForm(forms.Form):
+class EmployedForm(InputChecked, forms.Form):
     employed_on = forms.DateField(label=gettext_lazy("就业日期"),
                                   widget=widgets.DateInput())
     kind = forms.ChoiceField(label=gettext_lazy("就业形式"), choices=Employment.Kind.choices)
@@ -156,14 +156,14 @@ class EmployedForm(forms.Form):
                                     required=False, validators=[SINGLE_LINE])
 
 
-class EndForm(forms.Form):
+class EndForm(InputChecked, forms.Form):
     ended_on = forms.DateField(label=gettext_lazy("注销日期"),
                                widget=widgets.DateInput())
     reason = forms.ChoiceField(label=gettext_lazy("注销原因"), choices=[
         c for c in Unemployment.End.choices if c[0] != Unemployment.End.EMPLOYED])
 
 
-class ReferForm(forms.Form):
+class ReferForm(InputChecked, forms.Form):
     vacancy = forms.ModelChoiceField(label=gettext_lazy("推荐岗位"), queryset=Vacancy.objects.none())
 
     def __init__(self, *args, user, **kwargs):
@@ -199,7 +199,7 @@ def suggestions(user, u: Unemployment, today) -> list:
     return rules.suggest(seeker_of(u), [(v, opening_of(v)) for v in vacs], on=today)
 
 
-class LeaveForm(forms.Form):
+class LeaveForm(InputChecked, forms.Form):
     left_on = forms.DateField(label=gettext_lazy("离岗日期"), widget=widgets.DateInput())
     reason = forms.ChoiceField(label=gettext_lazy("离岗原因"), choices=Employment.Left.choices)
 
@@ -302,7 +302,7 @@ def end(request, pk: int):
     return _registration_page(request, u, end=form)
 
 
-class VacancyForm(forms.ModelForm):
+class VacancyForm(InputChecked, forms.ModelForm):
     class Meta:
         model = Vacancy
         fields = ["employer", "title", "kind", "positions", "wage_min", "wage_max",
@@ -379,7 +379,7 @@ def referral_update(request, pk: int):
     return redirect("employment:referrals")
 
 
-class InternshipForm(forms.Form):
+class InternshipForm(InputChecked, forms.Form):
     id_number = forms.CharField(label=gettext_lazy("见习人员身份证号"), max_length=18,
                                 validators=[SINGLE_LINE])
     host = forms.ModelChoiceField(label=gettext_lazy("见习单位"), queryset=Employer.objects.none())
@@ -437,7 +437,7 @@ def internships(request):
 
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputChecked, forms.Form):
     region = forms.ModelChoiceField(label=gettext_lazy("登记的区划"), queryset=Region.objects.none())
     file = forms.FileField(label=gettext_lazy("月度登记表 (.xlsx)"))
 
@@ -553,7 +553,7 @@ def leave(request, pk: int):
     return _registration_page(request, u, leave=form)
 
 
-class EmployerForm(forms.ModelForm):
+class EmployerForm(InputChecked, forms.ModelForm):
     class Meta:
         model = Employer
         fields = ["name", "credit_code", "region", "industry", "internship_base"]
@@ -610,7 +610,7 @@ def employer(request, pk: int):
         .order_by("-posted_on")[:100]})
 
 
-class EventForm(forms.ModelForm):
+class EventForm(InputChecked, forms.ModelForm):
     class Meta:
         model = Event
         fields = ["name", "kind", "region", "held_on", "venue", "employers", "vacancies",
@@ -693,7 +693,7 @@ def event(request, pk: int):
         "outcome": [(Referral.Status(s).label, n) for s, n in outcome.items()]})
 
 
-class CourseForm(forms.ModelForm):
+class CourseForm(InputChecked, forms.ModelForm):
     class Meta:
         model = Course
         fields = ["name", "occupation", "level", "provider", "region", "starts_on", "ends_on",
@@ -733,12 +733,12 @@ def training(request):
         "courses": qs.order_by("-starts_on")[:300], "form": form})
 
 
-class EnrolForm(forms.Form):
+class EnrolForm(InputChecked, forms.Form):
     id_number = forms.CharField(label=gettext_lazy("学员身份证号"), max_length=18,
                                 validators=[SINGLE_LINE])
 
 
-class FinishForm(forms.Form):
+class FinishForm(InputChecked, forms.Form):
     completed = forms.BooleanField(label=gettext_lazy("结业"), required=False)
     certificate = forms.CharField(label=gettext_lazy("证书编号"), max_length=50, required=False,
                                   validators=[SINGLE_LINE])
@@ -806,7 +806,7 @@ def finish(request, pk: int):
     return redirect("employment:course", pk=e.course_id)
 
 
-class EndInternshipForm(forms.Form):
+class EndInternshipForm(InputChecked, forms.Form):
     ended_on = forms.DateField(label=gettext_lazy("结束日期"), widget=widgets.DateInput())
     retained = forms.BooleanField(label=gettext_lazy("期满留用"), required=False)
 

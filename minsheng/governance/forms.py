@@ -7,18 +7,18 @@ from django.utils.translation import gettext_lazy as _
 from minsheng.governance.models import Inspection
 from minsheng.lib import widgets
 from minsheng.lib.images import clean_image
-from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
+from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE, InputChecked
 
 SCORE_CHOICES = [(5, _("非常满意")), (4, _("满意")), (3, _("一般")), (2, _("不满意")),
                  (1, _("非常不满意"))]
 
 
-class ObjectionForm(forms.Form):
+class ObjectionForm(InputChecked, forms.Form):
     reason = forms.CharField(label=_("异议理由"), max_length=2000, widget=forms.Textarea,
                              validators=[MULTI_LINE])
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(InputChecked, forms.Form):
     decision = forms.ChoiceField(label=_("处理结果"), choices=[("upheld", _("异议成立，复核改分")),
                                                           ("rejected", _("异议不成立"))],
                                  widget=forms.RadioSelect)
@@ -33,12 +33,12 @@ class DecisionForm(forms.Form):
         self.fields["item"].choices = [("", "—")] + [(i["code"], i["name"]) for i in items]
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(InputChecked, forms.Form):
     scheme = forms.IntegerField()
     period = forms.CharField(max_length=6, validators=[SINGLE_LINE])
 
 
-class InspectionForm(forms.Form):
+class InspectionForm(InputChecked, forms.Form):
     """The checklist: one 0–100 score per inspection item of the scheme, photos, a note."""
 
     kind = forms.ChoiceField(label=_("方式"), choices=Inspection.Kind.choices)
@@ -70,7 +70,7 @@ class InspectionForm(forms.Form):
         return {it.code: self.cleaned_data[f"item_{it.code}"] for it in self.items}
 
 
-class SurveyForm(forms.Form):
+class SurveyForm(InputChecked, forms.Form):
     household = forms.CharField(label=_("楼栋-单元-门牌号"), max_length=40,
                                 validators=[SINGLE_LINE],
                                 help_text=_("例如 3-2-501；每户只能填写一次"))

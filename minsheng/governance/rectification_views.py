@@ -19,19 +19,19 @@ from minsheng.governance.models import Task, TaskList
 from minsheng.lib.http import download
 from minsheng.lib.images import clean_image
 from minsheng.lib.tabular import ImportRejected, show_rejection
-from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
+from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE, InputChecked
 from minsheng.places.scope import scope_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputChecked, forms.Form):
     name = forms.CharField(label=gettext_lazy("清单名称"), max_length=100, validators=[SINGLE_LINE])
     kind = forms.ChoiceField(label=gettext_lazy("类别"), choices=TaskList.Kind.choices)
     file = forms.FileField(label=gettext_lazy("Excel 文件"))
 
 
-class EvidenceForm(forms.Form):
+class EvidenceForm(InputChecked, forms.Form):
     evidence = forms.CharField(label=gettext_lazy("整改情况"), max_length=2000, required=False,
                                widget=forms.Textarea(attrs={"rows": 4}), validators=[MULTI_LINE])
     photo = forms.FileField(label=gettext_lazy("照片"), required=False,
@@ -41,7 +41,7 @@ class EvidenceForm(forms.Form):
         return clean_image(self.cleaned_data.get("photo"))
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(InputChecked, forms.Form):
     passed = forms.TypedChoiceField(choices=[("1", "1"), ("0", "0")], coerce=lambda v: v == "1")
     reason = forms.CharField(max_length=300, required=False, validators=[SINGLE_LINE])
 

@@ -16,11 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from minsheng.governance import access, registry
 from minsheng.governance.models import GovernanceRecord
 from minsheng.lib import widgets
-from minsheng.lib.validators import SINGLE_LINE
+from minsheng.lib.validators import SINGLE_LINE, InputChecked
 from minsheng.places.scope import can_edit
 
 
-class ChangeForm(forms.ModelForm):
+class ChangeForm(InputChecked, forms.ModelForm):
     on = forms.DateField(label=_("变更日期"), widget=widgets.DateInput())
 
     class Meta:

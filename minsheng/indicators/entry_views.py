@@ -40,6 +40,7 @@ from minsheng.lib.tabular import (
     file_error,
     read_table,
 )
+from minsheng.lib.validators import InputChecked
 from minsheng.places.models import Region
 
 S = Completion.State
@@ -197,7 +198,7 @@ def _label(el: DataElement) -> str:
     return f"{_name(el)}（{el.unit}）" if el.unit else _name(el)
 
 
-class ReturnForm(forms.Form):
+class ReturnForm(InputChecked, forms.Form):
     """One text field per data element; the service does the checking (so the clerk's input is
     kept exactly as typed and the messages are the service's)."""
 
@@ -470,7 +471,7 @@ def _shown(errors: list[RowError]) -> list[dict]:
             for e in errors]
 
 
-class UploadForm(forms.Form):
+class UploadForm(InputChecked, forms.Form):
     file = forms.FileField(label=gettext_lazy("填好的 Excel 文件 (.xlsx)"))
 
 

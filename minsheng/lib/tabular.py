@@ -274,6 +274,10 @@ def number(lo: float | None = None, hi: float | None = None) -> Callable[[str], 
     return parse
 
 
+# the largest exact number an import takes: money columns hold 16 digits, 2 after the point
+MAX_DECIMAL = Decimal(10) ** 14
+
+
 def decimal(t: str, what: str = "数字") -> Decimal:
     """An exact number (thousands separators allowed); `what` names it in the message."""
     s = norm(t).replace(",", "").replace("，", "").replace(" ", "")
@@ -283,6 +287,8 @@ def decimal(t: str, what: str = "数字") -> Decimal:
         raise CellError(f"应为{what}，收到“{t}”") from None
     if not v.is_finite():
         raise CellError(f"应为{what}，收到“{t}”")
+    if abs(v) >= MAX_DECIMAL:  # more than any column holds (PostgreSQL would refuse it: a 500)
+        raise CellError(f"{what}过大，收到“{t[:30]}”")
     return v
 
 

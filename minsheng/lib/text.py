@@ -4,8 +4,8 @@ rule for invisible control characters in text that people type or send.
 Numbers and dates are used by the progress briefing, the mediation agreement and the annual report.
 
 Control characters. Text from a form, the JSON API, Open311 or an imported table must not carry
-control characters (Unicode Cc) or the bidirectional overrides that make text display other than
-it reads: they break the Excel exports (openpyxl refuses them) and hide what a case says. Tab and
+control characters (Unicode Cc), lone surrogates or the bidirectional overrides that make text
+display other than it reads: they break the Excel exports (openpyxl refuses them) and hide what a case says. Tab and
 line breaks are allowed in multi-line fields (descriptions, notes), never in single-line ones.
 `control_char` finds the first such character (the rule; `lib.validators` raises it as a Chinese
 ValidationError for forms, serializers and Open311); `replace_control_chars` is for writers that
@@ -19,12 +19,14 @@ import re
 
 __all__ = ["CONTROL_CHARS", "chinese_number", "control_char", "date_text", "replace_control_chars"]
 
-# Control characters (Unicode Cc) but tab and line breaks, and the bidirectional overrides and
-# isolates. Also the rule of lib.tabular's importers.
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Control characters (Unicode Cc) but tab and line breaks, the bidirectional overrides and
+# isolates, and lone surrogates (JSON's "\ud800" escapes: no UTF-8 can hold them, so no page,
+# export or database encoding can either). Also the rule of lib.tabular's importers.
+CONTROL_CHARS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # ... and in a single-line field, tab and the line breaks too.
 _SINGLE_LINE_CHARS = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def control_char(value: str, *, multiline: bool = False) -> str | None:

@@ -10,13 +10,14 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from minsheng.lib.validators import InputChecked
 from minsheng.places.models import FacilityCategory
 
 MAX_K = 50
 MAX_VACANT = 200
 
 
-class NetworkForm(forms.Form):
+class NetworkForm(InputChecked, forms.Form):
     file = forms.FileField(label=gettext_lazy("OpenStreetMap 文件（.osm / .osm.pbf）"))
     with_places = forms.BooleanField(
         label=gettext_lazy("同时导入文件中的小区（有名称的居住区）和设施"), required=False,
@@ -35,7 +36,7 @@ class CategoryField(forms.ModelChoiceField):
                                                         "lv": obj.level}
 
 
-class SitingForm(forms.Form):
+class SitingForm(InputChecked, forms.Form):
     category = CategoryField(FacilityCategory.objects.order_by("order", "code"),
                              label=gettext_lazy("设施类别"), empty_label=None)
     k = forms.IntegerField(

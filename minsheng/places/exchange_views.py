@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
+from minsheng.lib.validators import InputChecked
 from minsheng.places import exchange, scope
 from minsheng.places.coords import CRS_LABELS
 from minsheng.places.regionswitch import current_prefix
@@ -34,7 +35,7 @@ KIND_LABELS = {
 }
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputChecked, forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("导入内容"), choices=list(KIND_LABELS.items()))
     crs = forms.ChoiceField(
         label=gettext_lazy("坐标系"), choices=[("", gettext_lazy("— 请选择文件所用的坐标系 —"))]

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from minsheng.accounts.masking import can_unmask, mask, personal_values
 from minsheng.accounts.roles import EXPORT
+from minsheng.lib.validators import InputChecked
 from minsheng.places import actions, scope
 from minsheng.places.coords import haversine_m
 from minsheng.places.models import (
@@ -120,7 +121,7 @@ def map_data(request, layer: str):
     return JsonResponse({"type": "FeatureCollection", "features": features})
 
 
-class CompoundFilterForm(forms.Form):
+class CompoundFilterForm(InputChecked, forms.Form):
     q = forms.CharField(label=gettext_lazy("搜索"), required=False)
     community = forms.ChoiceField(label=gettext_lazy("社区/村"), required=False)
     status = forms.ChoiceField(
@@ -205,7 +206,7 @@ def compound_reveal(request, pk: int):
     })
 
 
-class CompoundForm(forms.ModelForm):
+class CompoundForm(InputChecked, forms.ModelForm):
     class Meta:
         model = Compound
         fields = [

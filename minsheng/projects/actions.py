@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
+from minsheng.lib import images
 from minsheng.lib.money import format_amount
 from minsheng.projects.access import can_manage, can_manage_budget, can_report, can_review
 from minsheng.projects.budget import read_budget_file
@@ -24,14 +25,15 @@ from minsheng.projects.models import (
     ExpenditureLine,
     Milestone,
     Plan,
+    ProgressPhoto,
     ProgressReport,
     Project,
     SubItem,
 )
 from minsheng.projects.services import checklist_for, money_of, today
 
-__all__ = ["do_add_sub_item", "do_create_project", "do_import_expenditure", "do_review",
-           "do_submit_progress", "do_tick_checklist"]
+__all__ = ["do_add_sub_item", "do_create_project", "do_import_expenditure", "do_reencode_photo",
+           "do_review", "do_submit_progress", "do_tick_checklist"]
 
 
 @transaction.atomic
@@ -176,3 +178,40 @@ def do_import_expenditure(user, region_code: str, year: int, content: bytes, fil
         ExpenditureLine(region_id=region_code, year=year, code=ln.code, name=ln.name,
                         amount=ln.amount) for ln in lines])
     return len(lines)
+
+
+# a stored photo may predate the upload limit: allow more bytes, the pixel limit still holds
+STORED_PHOTO_MAX_BYTES = 32 * 1024 * 1024
+
+
+def do_reencode_photo(photo: ProgressPhoto) -> bool:
+    """Make a progress photo safe to serve; True when it is (now) CLEAN.
+
+    A PENDING photo (stored before uploads were checked) goes through lib.images.clean_image:
+    a real image is replaced by its re-encoded JPEG (the old file deleted once committed); anything
+    else (PHP, HTML, SVG named .jpg, a pixel bomb) is QUARANTINED: kept for inspection, never
+    served, audited. A missing file stays PENDING (a restore may bring it back)."""
+    with transaction.atomic():
+        ph = ProgressPhoto.objects.select_for_update().filter(pk=photo.pk).first()
+        if ph is None or ph.state != ProgressPhoto.Check.PENDING:
+            return ph is not None and ph.state == ProgressPhoto.Check.CLEAN
+        old = ph.image.name
+        try:
+            with ph.image.open("rb") as f:
+                clean = images.clean_image(f, max_bytes=STORED_PHOTO_MAX_BYTES)
+        except FileNotFoundError:
+            return False
+        except ValidationError as e:
+            ph.state = ProgressPhoto.Check.QUARANTINED
+            ph.save(update_fields=["state"])
+            masking.log(None, "projects.photo_quarantined", ph,
+                        region_code=ph.report.project.plan.region_id,
+                        detail=f"{old}: {e.messages[0]}")
+            return False
+        storage = ph.image.storage
+        ph.image.save(clean.name(), clean.file(), save=False)
+        ph.state = ProgressPhoto.Check.CLEAN
+        ph.save(update_fields=["image", "state"])
+        transaction.on_commit(lambda: storage.delete(old))
+    photo.refresh_from_db()
+    return True

@@ -272,7 +272,8 @@ def _photos(district: Region) -> None:
         if last is None:
             continue
         photo = images.labelled_photo(p.name, p.pk)
-        ph = ProgressPhoto(report=last, caption=f"演示照片（生成）：{p.name}", public=True)
+        ph = ProgressPhoto(report=last, caption=f"演示照片（生成）：{p.name}", public=True,
+                           state=ProgressPhoto.Check.CLEAN)  # lib.images' own JPEG
         ph.image.save(photo.name(), photo.file(), save=True)
 
 

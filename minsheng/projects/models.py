@@ -238,12 +238,22 @@ class ProgressReport(models.Model):
 
 
 class ProgressPhoto(models.Model):
+    class Check(models.TextChoices):
+        # stored before uploads were checked (or by any path that did not re-encode): served
+        # only after actions.do_reencode_photo has made it CLEAN
+        PENDING = "pending", _("待检查")
+        CLEAN = "clean", _("已重新编码")
+        QUARANTINED = "quarantined", _("已隔离（不是图片）")
+
     report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="photos")
     # the progress form stores lib.images.clean_image's re-encoded JPEG; the validator refuses
     # anything but a real image where a file comes in another way (the back office)
     image = models.FileField(_("照片"), upload_to="progress/%Y/%m/", validators=[validate_image])
     caption = models.CharField(_("说明"), max_length=100, blank=True)
     public = models.BooleanField(_("可公开"), default=True)
+    # whether `image` holds lib.images' re-encoding: only CLEAN bytes are ever served
+    state = models.CharField(_("检查"), max_length=12, choices=Check.choices,
+                             default=Check.PENDING, editable=False)
 
 
 class ExpenditureLine(models.Model):

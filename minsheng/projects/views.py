@@ -21,12 +21,20 @@ from django.views.decorators.http import require_POST
 from minsheng.lib import images, widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
+from minsheng.lib.validators import InputChecked
 from minsheng.places.models import Region, district_code
 from minsheng.places.regionswitch import current_region
 from minsheng.projects import access, actions, exchange, services
 from minsheng.projects.briefing import briefing_docx
 from minsheng.projects.budget import BudgetFileError
-from minsheng.projects.models import Area, ChecklistItem, Plan, ProgressReport, Project
+from minsheng.projects.models import (
+    Area,
+    ChecklistItem,
+    Plan,
+    ProgressPhoto,
+    ProgressReport,
+    Project,
+)
 from minsheng.projects.progress import FLAG_LABELS, FLAG_ORDER
 
 
@@ -114,13 +122,15 @@ def project_detail(request, pk: int):
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 
 
-class ProgressForm(forms.Form):
+class ProgressForm(InputChecked, forms.Form):
     as_of = forms.DateField(label=gettext_lazy("截至日期"), widget=widgets.DateInput())
     percent = forms.DecimalField(label=gettext_lazy("累计完成（%）"), min_value=0, max_value=100,
                                  decimal_places=2)
+    # as many digits as the columns hold (PostgreSQL refuses more with a 500)
     quantity_done = forms.DecimalField(label=gettext_lazy("累计完成数量"), min_value=0,
-                                       required=False, decimal_places=2)
-    spent = forms.DecimalField(label=gettext_lazy("累计支出（元）"), min_value=0, decimal_places=2)
+                                       required=False, max_digits=14, decimal_places=2)
+    spent = forms.DecimalField(label=gettext_lazy("累计支出（元）"), min_value=0, max_digits=16,
+                               decimal_places=2)
     overspend_reason = forms.CharField(label=gettext_lazy("超出已下达资金的说明"), required=False,
                                        max_length=300)
     correction_reason = forms.CharField(
@@ -153,7 +163,8 @@ def progress_new(request, pk: int):
                     overspend_reason=d["overspend_reason"],
                     correction_reason=d["correction_reason"])
                 if d.get("photo"):
-                    report.photos.create(image=d["photo"].file())
+                    report.photos.create(image=d["photo"].file(),
+                                         state=ProgressPhoto.Check.CLEAN)
         except ValidationError as e:
             for field, errs in e.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
@@ -223,7 +234,7 @@ def gantt(request):
     })
 
 
-class ImportForm(forms.Form):
+class ImportForm(InputChecked, forms.Form):
     file = forms.FileField(label=gettext_lazy("项目清单 (.xlsx)"))
 
 
@@ -278,7 +289,7 @@ def briefing(request):
     return _download(*briefing_docx(request.user, plan, _at(request)))
 
 
-class BudgetImportForm(forms.Form):
+class BudgetImportForm(InputChecked, forms.Form):
     year = forms.IntegerField(label=gettext_lazy("年度"), min_value=2000, max_value=2100)
     file = forms.FileField(label=gettext_lazy("一般公共预算支出表 (.xlsx / .csv)"),
                            help_text=gettext_lazy("每行一个功能分类科目：科目编码、科目名称、金额（元；表头写“万元”则按万元）。"))
@@ -346,6 +357,10 @@ def photo(request, pk: int):
     the others for staff within scope only, cached privately. Uploads are never served from
     MEDIA_ROOT directly (nothing there is listable or guessable)."""
     ph, public = access.access_photo_by_id(request.user, pk)
+    # bytes stored before uploads were checked are re-encoded first (or quarantined): only
+    # lib.images' JPEGs leave this view
+    if ph.state != ProgressPhoto.Check.CLEAN and not actions.do_reencode_photo(ph):
+        raise Http404
     try:
         resp = FileResponse(ph.image.open("rb"), content_type="image/jpeg")
     except FileNotFoundError:  # the record outlived its file (a restore without media/)

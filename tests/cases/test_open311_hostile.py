@@ -18,22 +18,13 @@ from django.test import Client
 from minsheng.cases import workflow
 from minsheng.cases.models import ApiKey, Case, CaseType
 from minsheng.places.models import Compound
+from tests.hostile import DATES, TEXTS
 
 pytestmark = pytest.mark.django_db
 
 BASE = "/open311/v2/"
 KEY = "hostile-key"
 FORMATS = ("json", "xml")
-LONG = "长" * 100_000
-
-DATES = ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00Z", "9999-12-31", "0001-01-01",
-         "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "0000-00-00", "2026-13-45",
-         "2026-02-30T25:61:61Z", "2026-01-01T00:00:00+99:00", "+275760-09-13T00:00:00Z",
-         "99999999999999999999", "2026-01-01T00:00:00 08:00", "1e400", "\x00", "２０２６-０１-０１"]
-
-# hostile values for text parameters
-TEXTS = ["\x00", "a\x00b", "\x01\x02\x1b\x7f", "\ufffe\uffff", "<script>alert(1)</script>",
-         "]]><x/>&amp;&#0;", "' OR 1=1 --", "%00", "%s%n", LONG, "\u202e\u200b", "𝕏😀"]
 
 
 def parse(resp, fmt: str):

@@ -12,52 +12,7 @@ import pytest
 
 from minsheng.lib import tabular
 from minsheng.lib.tabular import ImportRejected, read_table
-
-CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
-    'package/2006/content-types"><Default Extension="rels" ContentType="application/'
-    'vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType='
-    '"application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/'
-    'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName='
-    '"/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-    'spreadsheetml.worksheet+xml"/></Types>')
-RELS = (
-    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
-    'org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
-    'openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target='
-    '"xl/workbook.xml"/></Relationships>')
-WORKBOOK = (
-    '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
-    'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
-    'relationships"><sheets><sheet name="小区" sheetId="1" r:id="rId1"/></sheets></workbook>')
-WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.'
-    'org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
-    'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target='
-    '"worksheets/sheet1.xml"/></Relationships>')
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats'
-        '.org/spreadsheetml/2006/main"><sheetData>')
-TAIL = "</sheetData></worksheet>"
-
-
-def row(n: int, text: str) -> str:
-    return f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>{text}</t></is></c></row>'
-
-
-def xlsx(sheet_chunks) -> bytes:
-    """An .xlsx written part by part, the sheet streamed from `sheet_chunks` (str pieces)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", CONTENT_TYPES)
-        z.writestr("_rels/.rels", RELS)
-        z.writestr("xl/workbook.xml", WORKBOOK)
-        z.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
-        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
-            f.write(HEAD.encode())
-            for chunk in sheet_chunks:
-                f.write(chunk.encode())
-            f.write(TAIL.encode())
-    return buf.getvalue()
+from tests.hostile import row, xlsx, zip_bomb
 
 
 def refused(content: bytes, name: str = "小区.xlsx") -> tuple[str, float, int]:
@@ -78,9 +33,7 @@ def test_a_small_xlsx_built_here_reads_as_a_table() -> None:
 
 
 def test_a_zip_bomb_xlsx_is_refused_quickly_without_decompressing_it() -> None:
-    cell = "这是一段重复很多次的文字" * 40
-    rows = (row(n, cell) for n in range(1, 130_000))  # ~190 MB of sheet XML
-    bomb = xlsx(rows)
+    bomb = zip_bomb()  # ~190 MB of sheet XML
     assert len(bomb) < 2 * 1024 * 1024  # a few hundred KB to an upload
     message, seconds, peak = refused(bomb)
     assert "解压" in message
