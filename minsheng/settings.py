@@ -252,6 +252,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "民生 Minsheng places API: regions, grids, compounds, facilities, organisations.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # every operation documents its 400/403/404 answers (tested by schemathesis)
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "minsheng.places.api.document_errors"],
 }
 
 # Background work (django-q2 with the database as its broker: no Redis needed, works on SQLite and

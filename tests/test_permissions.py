@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from minsheng.accounts import roles
 from minsheng.assistance import monitoring_access
 from minsheng.assistance.access import (
     changes_for,
@@ -94,12 +95,80 @@ PUBLIC = {
     "web:login", "web:logout", "web:healthz", "set_language",
     "cases:new", "cases:compound-search", "cases:map-data", "cases:track", "cases:track-photo",
     "cases:public",  # a public case's public facts (masked) and its "me too" (附议)
-    "projects:public", "projects:public-year", "api-schema", "employment:public",
+    "projects:public", "projects:public-year", "api-schema", "api-not-found", "employment:public",
     "projects:photo", "cases:public-photo",  # public photos of public projects and cases only
     "governance:ranking", "governance:survey",
     "open311-root", "open311-discovery", "open311-services", "open311-service",
     "open311-requests", "open311-request", "open311-token", "open311:*",
 }
+# --- the rights each URL needs (accounts/roles.py) --------------------------------------------
+# url name (or "namespace:*" for every name of a namespace without its own entry) → the rights of
+# which an account must hold at least one, over some region, to be let in; SIGNED_IN: any account
+# (a list filtered to the account's scope). An account holding none of them is refused (login
+# redirect, 403, 404 or 405) on GET and POST, for an exact entry, and for a namespace's entry on
+# the URLs with an object (a namespace's lists may answer an empty list); an account holding one
+# over the object's region (or anywhere, for a page without an object) opens an exact entry's
+# GET (not 403/404). A URL name that is neither here nor in PUBLIC
+# fails test_every_url_declares_its_right: a new URL declares what it needs, in this one table.
+SIGNED_IN = frozenset({"*signed-in*"})
+NEEDS: dict[str, frozenset[str]] = {
+    "web:home": SIGNED_IN, "api-root": SIGNED_IN, "cases:mine": SIGNED_IN,
+    "cases:notifications-read": SIGNED_IN, "places:switch-region": SIGNED_IN,
+    "admin:*": frozenset({roles.ADMIN_SITE}),
+    "places:*": frozenset({roles.READ_REGION, roles.SERVE_COMPOUNDS}),
+    "places:import": frozenset({roles.EDIT_PLACES}),
+    "places:compound-new": frozenset({roles.EDIT_PLACES}),
+    "places:export": frozenset({roles.EXPORT}),
+    # the API's lists are filtered to the scope (empty without a reading right)
+    **dict.fromkeys(("region-list", "compound-list", "facility-list", "organisation-list",
+                     "grid-list"), SIGNED_IN),
+    **dict.fromkeys(("region-detail", "compound-detail", "facility-detail", "facility-personal",
+                     "organisation-detail", "grid-detail", "grid-personal"),
+                    frozenset({roles.READ_REGION, roles.SERVE_COMPOUNDS})),
+    # personal fields in clear (accounts/masking.can_unmask)
+    **dict.fromkeys(("compound-personal", "organisation-personal"),
+                    frozenset({roles.VIEW_PERSONAL})),
+    "cases:*": frozenset({roles.HANDLE_CASES, roles.VIEW_REGION_CASES, roles.SUPERVISE_CASES,
+                          roles.PATROL, roles.IMPORT_CASES}),
+    "cases:patrol": frozenset({roles.PATROL}),
+    "casestats:*": frozenset({roles.VIEW_CASE_STATS, roles.IMPORT_CASES,
+                              roles.VIEW_REGION_DISPUTES, roles.HANDLE_CASES}),
+    "casestats:stats": frozenset({roles.VIEW_CASE_STATS}),
+    "projects:*": frozenset({roles.VIEW_ALL_PROJECTS, roles.VIEW_AREA_PROJECTS,
+                             roles.REPORT_PROGRESS, roles.MANAGE_PROJECTS, roles.VIEW_BUDGET,
+                             roles.MANAGE_BUDGET}),
+    "lifecircle:*": frozenset({roles.PLAN_SERVICES, roles.READ_REGION, roles.SERVE_COMPOUNDS}),
+    "lifecircle:siting": frozenset({roles.PLAN_SERVICES}),
+    "indicators:*": frozenset({roles.VIEW_INDICATORS, roles.ENTER_DATA, roles.APPROVE_DATA}),
+    "indicators:dashboard": frozenset({roles.VIEW_INDICATORS}),
+    "reports:*": frozenset({roles.VIEW_INDICATORS, roles.MANAGE_REPORTS}),
+    "monitoring:*": frozenset({roles.VIEW_MONITORING, roles.RECORD_MONITORING,
+                               roles.MANAGE_MONITORING}),
+    "assistance:*": frozenset({roles.VIEW_HOUSEHOLDS, roles.REGISTER_HOUSEHOLDS,
+                               roles.APPROVE_HOUSEHOLD_CHANGES, roles.REVIEW_ASSISTANCE,
+                               roles.DECIDE_ASSISTANCE, roles.VIEW_ASSISTANCE_STATS}),
+    "employment:*": frozenset({roles.MANAGE_EMPLOYMENT, roles.REGISTER_EMPLOYMENT,
+                               roles.VIEW_EMPLOYMENT, roles.EMPLOYER_PORTAL}),
+    "governance:*": frozenset({roles.MANAGE_GOVERNANCE, roles.INSPECT_COMPOUNDS,
+                               roles.SERVE_COMPOUNDS}),
+}
+EVERY_RIGHT = frozenset(v for k, v in vars(roles).items() if k.isupper() and isinstance(v, str))
+
+
+def needs(name: str) -> frozenset[str] | None:
+    """The rights a URL name needs (its own entry, else its namespace's), None if undeclared."""
+    if name in NEEDS:
+        return NEEDS[name]
+    return NEEDS.get(name.rsplit(":", 1)[0] + ":*") if ":" in name else None
+
+
+def _holds(user, rights: frozenset[str], code: str | None = None) -> bool:
+    if rights == SIGNED_IN:
+        return user is not None
+    s = scope.scope_of(user)
+    return any(s.has_right(r, code) for r in rights)
+
+
 # The back office: only its front page and the app index pages (the rest is Django's own).
 ADMIN_KEPT = {"admin:index", "admin:app_list"}
 SKIPPED_PREFIXES = ("i18n/", "static/", "media/")
@@ -213,6 +282,7 @@ VALUES = {
     ("open311-service", "code"): lambda o: o.case_type,
     ("open311-request", "sid"): lambda o: o.case_number,
     ("open311:*", "path"): lambda o: "nothing-here.json",
+    ("api-not-found", "rest"): lambda o: "nothing-here/",
     ("projects:public-year", "region_code"): lambda o: "131002000000",
     ("projects:public-year", "year"): lambda o: o.year,
     ("indicators:detail", "code"): lambda o: o.indicator,
@@ -555,12 +625,13 @@ def _url(p: Pattern, kwargs: dict) -> str:
 
 
 def _requests(p: Pattern, objs: Objects, user):
-    """(url, object kind or None, "inside"/"outside"/None) for one pattern and account."""
+    """(url, "inside"/"outside"/None, the object's region code or None) for one pattern and
+    account."""
     fixed = {a: (VALUES.get((p.name, a)) or VALUES[("*", a)])(objs)
              for a in p.args if (p.name, a) not in OBJECT_ARGS}
     kinds = {OBJECT_ARGS[(p.name, a)] for a in p.args if (p.name, a) in OBJECT_ARGS}
     if not kinds:
-        yield _url(p, fixed), None
+        yield _url(p, fixed), None, None
         return
     [kind] = kinds  # one object per URL
     key = "code" if kind == "region" else "pk"
@@ -572,16 +643,28 @@ def _requests(p: Pattern, objs: Objects, user):
         for a in p.args:
             if (p.name, a) in OBJECT_ARGS:
                 args[a] = getattr(obj, key)
-        yield _url(p, args), where
+        code = type(obj).objects.filter(pk=obj.pk).values_list(REGION_OF[kind], flat=True).first()
+        yield _url(p, args), where, code
 
 
-def _check(p: Pattern, username, method: str, url: str, where, r, failures: list) -> None:
+def _check(p: Pattern, username, method: str, url: str, where, r, failures: list,
+           user=None, code: str | None = None) -> None:
     who = username or "anonymous"
     status = r.status_code
     if status >= 500:
         failures.append(f"{who} {method} {url}: {status}")
         return
     public = p.name in PUBLIC
+    rights = needs(p.name)
+    if not public and rights is not None and user is not None:
+        refused = _login_redirect(r) or status in (403, 404, 405)
+        exact = p.name in NEEDS and rights != SIGNED_IN
+        if (exact or where is not None) and not _holds(user, rights) and not refused:
+            failures.append(f"{who} {method} {url}: {status}, but holds none of "
+                            f"{sorted(rights)} (NEEDS in tests/test_permissions.py)")
+        if (exact and method == "GET" and where != "outside" and _holds(user, rights, code)
+                and status in (403, 404)):
+            failures.append(f"{who} GET {url}: {status}, but holds {sorted(rights)} there")
     if username is None and not public and not (_login_redirect(r) or status in (401, 403, 404,
                                                                                  405)):
         failures.append(f"anonymous {method} {url}: {status}, expected a login redirect or 403")
@@ -590,6 +673,16 @@ def _check(p: Pattern, username, method: str, url: str, where, r, failures: list
         failures.append(f"{who} {method} {url} (outside the scope): {status}")
     if where == "inside" and method == "GET" and p.name in READ_PAGES and status != 200:
         failures.append(f"{who} GET {url} (its own): {status}, expected 200")
+
+
+def test_every_url_declares_its_right():
+    undeclared = sorted({p.name for p in patterns() if p.name not in PUBLIC and needs(p.name) is None})
+    assert not undeclared, (
+        f"these URLs declare no right: {undeclared}. Add each (or its namespace, 'ns:*') to "
+        f"NEEDS in tests/test_permissions.py with the rights of accounts/roles.py it needs")
+    unknown = {n: sorted(r - EVERY_RIGHT) for n, r in NEEDS.items()
+               if r != SIGNED_IN and r - EVERY_RIGHT}
+    assert not unknown, f"NEEDS names rights accounts/roles.py does not define: {unknown}"
 
 
 def test_every_url_pattern_can_be_filled():
@@ -611,9 +704,9 @@ def test_the_permission_matrix(username, objects, client_for):
     ordered = sorted(patterns(), key=lambda p: p.name == "web:logout")  # logging out comes last
     for p in ordered:
         assert not unfillable(p), f"{p.route}: run test_every_url_pattern_can_be_filled"
-        for url, where in _requests(p, objects, user):
-            _check(p, username, "GET", url, where, c.get(url), failures)
-            _check(p, username, "POST", url, where, c.post(url, {}), failures)
+        for url, where, code in _requests(p, objects, user):
+            _check(p, username, "GET", url, where, c.get(url), failures, user, code)
+            _check(p, username, "POST", url, where, c.post(url, {}), failures, user, code)
     assert not failures, "\n".join(failures)
 
 
@@ -639,7 +732,7 @@ def test_a_session_owing_a_second_factor_reaches_nothing_else(username, owed, ob
     for p in sorted(patterns(), key=lambda p: p.name == "web:logout"):
         if p.name in TWO_FACTOR_OPEN or p.name == f"accounts:two-factor-{owed}":
             continue
-        for url, _where in _requests(p, objects, user):
+        for url, _where, _code in _requests(p, objects, user):
             for method in ("GET", "POST"):
                 r = getattr(c, method.lower())(url, {})
                 to_page = r.status_code == 302 and r["Location"].startswith(page)

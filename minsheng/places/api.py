@@ -5,15 +5,19 @@ places/actions.py, which checks the editing right over the source and the target
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
@@ -62,6 +66,17 @@ class MaskedSerializer(serializers.ModelSerializer):
                 f.validators.append(MULTI_LINE if isinstance(model_field, models.TextField)
                                     else SINGLE_LINE)
         return fields
+
+    def to_internal_value(self, data):
+        # DRF's CharField turns a JSON number into text; the schema says string, so refuse it
+        if hasattr(data, "items") and not hasattr(data, "getlist"):
+            message = str(serializers.CharField.default_error_messages["invalid"])
+            bad = {name: [message] for name, f in self.fields.items()
+                   if isinstance(f, serializers.CharField) and not f.read_only
+                   and data.get(name) is not None and not isinstance(data.get(name), str)}
+            if bad:
+                raise ValidationError(bad)
+        return super().to_internal_value(data)
 
     def _model_field(self, name: str):
         try:
@@ -159,7 +174,33 @@ class OrganisationSerializer(MaskedSerializer):
         read_only_fields = ["generated"]
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """true/false (or 1/0), anything else refused (400); django-filter's own ignores it and
+    answers the unfiltered list."""
+
+    widget = forms.TextInput
+    default_error_messages = {"invalid": forms.ChoiceField.default_error_messages["invalid_choice"]}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        word = str(value).strip().lower()
+        if word in ("true", "1"):
+            return True
+        if word in ("false", "0"):
+            return False
+        raise DjangoValidationError(self.error_messages["invalid"], code="invalid",
+                                    params={"value": str(value)[:50]})
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class RegionFilter(django_filters.FilterSet):
+    FILTER_DEFAULTS = {**django_filters.filterset.FILTER_FOR_DBFIELD_DEFAULTS,
+                       models.BooleanField: {"filter_class": StrictBooleanFilter}}
+
     within = django_filters.CharFilter(method="filter_within", label="区划代码（含下级）")
 
     def filter_within(self, qs, name, value):
@@ -203,6 +244,10 @@ class RegionListFilter(django_filters.FilterSet):
         fields = ["level", "parent"]
 
 
+PERSONAL = {"type": "object", "description": "个人信息字段名 → 明文（没有个人信息字段时为空）",
+            "additionalProperties": {"type": "string", "nullable": True}}
+
+
 class ScopedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """List/detail/create/update; the queryset is the user's scope, writes need EDIT_PLACES there."""
 
@@ -229,7 +274,8 @@ class ScopedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         except IntegrityError as e:
             raise ValidationError({"name": _("同一区划内已有同名记录。")}) from e
 
-    @extend_schema(description="个人信息字段（明文）。需要查看个人信息的权限，每次访问写入审计日志。")
+    @extend_schema(description="个人信息字段（明文）。需要查看个人信息的权限，每次访问写入审计日志。",
+                   responses={200: PERSONAL})
     @action(detail=True, methods=["get"])
     def personal(self, request, pk=None, format=None):
         obj = self.get_object()
@@ -240,6 +286,8 @@ class ScopedViewSet(mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.R
         return Response(personal_values(request.user, obj, unmask=True, request=request))
 
 
+@extend_schema_view(retrieve=extend_schema(parameters=[OpenApiParameter(
+    "id", str, OpenApiParameter.PATH, description="12 位区划代码")]))
 class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = RegionSerializer
     filterset_class = RegionListFilter
@@ -279,6 +327,39 @@ class GridViewSet(ScopedViewSet):
     search_fields = ["name"]
 
 
+ERROR = {"type": "object", "required": ["detail"], "properties": {"detail": {"type": "string"}}}
+FIELD_ERRORS = {"type": "object", "description": "字段名 → 错误信息列表（non_field_errors：整体错误）",
+                "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}},
+                                                   {"type": "object"}, {"type": "string"}]}}
+# What any operation of the API may answer beside its success, documented once for all:
+# 400 a parameter, filter or field the API refuses; 403 not signed in or without the right;
+# 404 outside the user's scope (the same as missing), or a page past the end.
+ERRORS = {
+    "400": ("请求有误：字段、过滤参数或分页参数无效", "FieldErrors"),
+    "403": ("未登录，或没有这项操作的权限", "Error"),
+    "404": ("不存在或不在您的管辖范围内（二者不加区分）", "Error"),
+}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular post-processing hook (settings.SPECTACULAR_SETTINGS): every operation
+    documents the error answers DRF gives (ERRORS) with their bodies."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas.setdefault("Error", ERROR)
+    schemas.setdefault("FieldErrors", FIELD_ERRORS)
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            for status, (description, name) in ERRORS.items():
+                responses.setdefault(status, {
+                    "description": description,
+                    "content": {"application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{name}"}}}})
+    return result
+
+
 router = DefaultRouter()
 router.register("regions", RegionViewSet, basename="region")
 router.register("compounds", CompoundViewSet, basename="compound")
@@ -286,4 +367,12 @@ router.register("facilities", FacilityViewSet, basename="facility")
 router.register("organisations", OrganisationViewSet, basename="organisation")
 router.register("grids", GridViewSet, basename="grid")
 
-urlpatterns = [path("", include(router.urls))]
+@csrf_exempt  # writes nothing: any method gets the same JSON 404
+def not_found(request, rest=""):
+    """A path under /api/ that names no endpoint (e.g. /api/grids/0.5/) answers like the API's
+    own 404s, in JSON, not with the site's HTML page."""
+    return JsonResponse({"detail": str(NotFound.default_detail)}, status=404)
+
+
+urlpatterns = [path("", include(router.urls)),
+               re_path(r"^(?P<rest>.*)$", not_found, name="api-not-found")]
