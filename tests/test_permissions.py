@@ -100,6 +100,7 @@ PUBLIC = {
     "governance:ranking", "governance:survey",
     "open311-root", "open311-discovery", "open311-services", "open311-service",
     "open311-requests", "open311-request", "open311-token", "open311:*",
+    "device-alarms",  # devices authenticate with their organisation's key, never a session
 }
 # --- the rights each URL needs (accounts/roles.py) --------------------------------------------
 # url name (or "namespace:*" for every name of a namespace without its own entry) → the rights of
@@ -114,6 +115,8 @@ SIGNED_IN = frozenset({"*signed-in*"})
 NEEDS: dict[str, frozenset[str]] = {
     "web:home": SIGNED_IN, "api-root": SIGNED_IN, "cases:mine": SIGNED_IN,
     "cases:notifications-read": SIGNED_IN, "places:switch-region": SIGNED_IN,
+    # one's own second factor (accounts/two_factor): every signed-in account, as itself
+    "accounts:*": SIGNED_IN,
     "admin:*": frozenset({roles.ADMIN_SITE}),
     "places:*": frozenset({roles.READ_REGION, roles.SERVE_COMPOUNDS}),
     "places:import": frozenset({roles.EDIT_PLACES}),
