@@ -33,7 +33,7 @@ POST_LUA = """
 local i = 0
 request = function()
   i = i + 1
-  local body = "api_key=cluster-key-" .. (i %% 50) .. "&service_code=environment" ..
+  local body = "api_key=cluster-key-" .. (i %% 300) .. "&service_code=environment" ..
     "&lat=39.52&long=116.69&description=%%E5%%9E%%83%%E5%%9C%%BE+bench+" .. i
   return wrk.format("POST", "%s", {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
 end

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
 
-KEYS = 60  # one Open311 key per load client (the rate limit counts per key), a few spare
+KEYS = 300  # six Open311 keys per load client (the rate limit counts per key)
 
 
 def main() -> None:  # noqa: PLR0915

@@ -94,6 +94,17 @@ def login(url: str) -> tuple[http.client.HTTPConnection, str]:
     return conn, "; ".join(f"{k}={v}" for k, v in cookies.items())
 
 
+def retry(func, *args, attempts: int = 5):
+    for attempt in range(attempts):
+        try:
+            return func(*args)
+        except (AssertionError, OSError, http.client.HTTPException):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2)
+    return None
+
+
 def test_load_with_a_server_and_a_worker_killed_mid_run():
     run = uuid.uuid4().hex[:8]
     results: list[tuple[float, float, int, str | None, str]] = []  # start, seconds, status, sid, upstream
@@ -108,7 +119,8 @@ def test_load_with_a_server_and_a_worker_killed_mid_run():
             n += 1
             start = time.monotonic()
             try:
-                status, data, upstream = post_case(conn, f"cluster-key-{i}", f"c{run}-{i}-{n}")
+                key = f"cluster-key-{i + CLIENTS * (n % 6)}"  # 6 keys a client, under the limit
+                status, data, upstream = post_case(conn, key, f"c{run}-{i}-{n}")
             except (OSError, http.client.HTTPException):
                 status, data, upstream = 0, None, ""
                 conn.close()
@@ -117,8 +129,9 @@ def test_load_with_a_server_and_a_worker_killed_mid_run():
             with lock:
                 results.append((start - t0, time.monotonic() - start, status, sid, upstream))
 
-    def reader() -> None:
-        conn, cookie = login(URL)
+    sessions = [retry(login, URL) for _ in range(2)]  # before the load: a log-in is slow on purpose
+
+    def reader(conn, cookie: str) -> None:
         while time.monotonic() < stop:
             for path in ("/cases/", "/indicators/"):
                 start = time.monotonic()
@@ -135,12 +148,12 @@ def test_load_with_a_server_and_a_worker_killed_mid_run():
                     reads.append((path, status, time.monotonic() - start))
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
-    threads += [threading.Thread(target=reader) for _ in range(2)]
+    threads += [threading.Thread(target=reader, args=session) for session in sessions]
     for t in threads:
         t.start()
-    killed_at = SECONDS / 3
-    time.sleep(killed_at)
+    time.sleep(SECONDS / 3)
     part("kill", "app1")
+    killed_at = time.monotonic() - t0  # measured after the kill: starting bash takes a while
     part("kill", "worker1")
     time.sleep(SECONDS / 6)
     restarted_at = time.monotonic() - t0
@@ -185,8 +198,11 @@ def test_load_with_a_server_and_a_worker_killed_mid_run():
     assert during and sum(1 for r in during if r[3]) > 0.9 * len(during), "nginx did not route around"
     assert not through_dead
     assert not escalated_twice
-    assert reads_ok > 0.9 * len(reads)
-    assert errors < 0.02 * len(results)
+    assert reads and reads_ok > 0.9 * len(reads)
+    # the only failures allowed: requests in flight on the killed server (nginx does not resend a
+    # POST the dead server may have acted on; the client got a 502 and no id, so nothing is lost)
+    unexpected = [r for r in results if not r[3] and not r[0] <= killed_at + 1 <= r[0] + r[1] + 1]
+    assert not unexpected, f"{len(unexpected)} failures outside the kill: {unexpected[:5]}"
 
 
 def test_a_rate_limited_key_is_limited_across_both_app_servers():
