@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: bench demo test lint test-sqlite test-postgres sysdeps messages compile-messages clean
+.PHONY: bench demo test lint test-sqlite test-postgres sysdeps messages compile-messages clean cluster-test
 
 demo: $(VENV)/.installed
 	$(BIN)/minsheng demo --port $(PORT)
@@ -44,6 +44,18 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/assistance_cycle_bench.py
 	$(BIN)/python bench/device_alarms_bench.py
 	scripts/with-postgres $(BIN)/python bench/assistance_cycle_bench.py
+	scripts/cluster down >/dev/null
+	MINSHENG_PYTHON=$(abspath $(BIN))/python scripts/cluster up
+	$(BIN)/python bench/open311_cluster_bench.py; rc=$$?; scripts/cluster down; exit $$rc
+
+# Not part of `make test`: a local cluster (PostgreSQL, Redis, two gunicorn app servers, two
+# workers, nginx; scripts/cluster installs the Debian packages when missing) under load while an
+# app server and a worker are killed, then taken down again (docs/deploy.md).
+cluster-test: $(VENV)/.installed
+	scripts/cluster down >/dev/null
+	MINSHENG_PYTHON=$(abspath $(BIN))/python scripts/cluster up
+	MINSHENG_CLUSTER_URL=http://127.0.0.1:8660 $(BIN)/python -m pytest -s tests/cluster; \
+	  rc=$$?; scripts/cluster down; exit $$rc
 
 messages: $(VENV)/.installed
 	cd minsheng && DJANGO_SETTINGS_MODULE=minsheng.settings ../$(BIN)/django-admin makemessages -l en --ignore 'static/*' --ignore 'locale/*'

@@ -149,6 +149,20 @@ else:
         }
     }
 
+# An optional PostgreSQL read replica: dashboards and exports (lib.replica.REPLICA_VIEWS) read from
+# it, except in a request that wrote and for REPLICA_PIN_SECONDS after a browser's last write
+# (a cookie pins it to the primary), so no page shows data older than its own write.
+REPLICA_URL = env("MINSHENG_REPLICA_URL")
+REPLICA_PIN_SECONDS = envint("MINSHENG_REPLICA_PIN_SECONDS", 10)
+if REPLICA_URL:
+    if not DATABASE_URL:
+        raise ImproperlyConfigured(
+            "MINSHENG_REPLICA_URL 须与 DATABASE_URL 一起使用（a read replica needs DATABASE_URL）")
+    DATABASES["replica"] = dj_database_url.parse(REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["minsheng.lib.replica.ReplicaRouter"]
+    MIDDLEWARE.insert(1, "minsheng.lib.replica.ReplicaMiddleware")
+
 # The cache holds the rate limits (lib.http.RateLimit), so every process of `minsheng serve` must
 # share it: the database (table `minsheng_cache`, made by `createcachetable`, which `demo`, `serve`
 # and the tests run after `migrate`), or Redis when MINSHENG_REDIS_URL is set.
@@ -228,6 +242,30 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = envpath("MINSHENG_MEDIA_ROOT", VAR_DIR / "media")
 MEDIA_URL = "media/"
+# Uploaded files on an S3-compatible object store (django-storages) when a bucket is named: every
+# app server then sees the same files. They are never public: a view checks access, then
+# redirects to a signed URL that expires after FILE_URL_SECONDS (lib.files.serve).
+S3_BUCKET = env("MINSHENG_S3_BUCKET")
+FILE_URL_SECONDS = envint("MINSHENG_FILE_URL_SECONDS", 60)
+if S3_BUCKET:
+    if importlib.util.find_spec("storages") is None:
+        raise ImproperlyConfigured(
+            "已设置 MINSHENG_S3_BUCKET，但未安装 django-storages[s3]"
+            "（MINSHENG_S3_BUCKET is set but django-storages[s3] is not installed）")
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": S3_BUCKET,
+        "endpoint_url": env("MINSHENG_S3_ENDPOINT_URL") or None,
+        "access_key": env("MINSHENG_S3_ACCESS_KEY") or None,
+        "secret_key": env("MINSHENG_S3_SECRET_KEY") or None,
+        "region_name": env("MINSHENG_S3_REGION") or None,
+        "addressing_style": env("MINSHENG_S3_ADDRESSING_STYLE", "path"),
+        "querystring_auth": True, "querystring_expire": FILE_URL_SECONDS,
+        "default_acl": None, "file_overwrite": False, "signature_version": "s3v4",
+    }}
+# Local files behind nginx: the view checks access and answers with X-Accel-Redirect to this
+# internal location (nginx serves MEDIA_ROOT there, see deploy/nginx-minsheng.conf); empty: the
+# application sends the file itself.
+X_ACCEL_PREFIX = env("MINSHENG_X_ACCEL_PREFIX")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
@@ -258,10 +296,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Background work (django-q2 with the database as its broker: no Redis needed, works on SQLite and
-# PostgreSQL). `minsheng demo` and `minsheng serve` start a worker cluster beside the web server.
+# PostgreSQL; with MINSHENG_REDIS_URL, Redis is the broker). `minsheng demo` and `minsheng serve` start a worker cluster beside the web server.
 Q_CLUSTER = {
     "name": "minsheng",
-    "orm": "default",
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
     "workers": envint("MINSHENG_WORKERS", 1),
     "timeout": 1800,
     "retry": 3600,

@@ -92,7 +92,7 @@ OTHER = "140213"  # 平城区: outside every 安次区 account
 
 # Open to anyone on purpose (docs/architecture.md, "Deliberate public reads").
 PUBLIC = {
-    "web:login", "web:logout", "web:healthz", "set_language",
+    "web:login", "web:logout", "web:healthz", "web:readyz", "set_language",
     "cases:new", "cases:compound-search", "cases:map-data", "cases:track", "cases:track-photo",
     "cases:public",  # a public case's public facts (masked) and its "me too" (附议)
     "projects:public", "projects:public-year", "api-schema", "api-not-found", "employment:public",

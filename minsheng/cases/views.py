@@ -21,7 +21,7 @@ from django.core.validators import RegexValidator
 from django.db import transaction
 from django.db.models import Case as DbCase
 from django.db.models import F, Q, When
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -59,6 +59,7 @@ from minsheng.cases.models import (
     RatingChannel,
 )
 from minsheng.lib import widgets
+from minsheng.lib.files import serve
 from minsheng.lib.http import RateLimit
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE, InputChecked
 from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
@@ -1020,11 +1021,10 @@ def act(request, pk: int, action: str):
 
 
 def _photo_response(att: Attachment, thumb: bool):
+    if not thumb:  # the file itself: streamed, X-Accel or a signed URL (lib.files)
+        return serve(att.image, "image/jpeg")
     try:
-        if thumb:
-            resp = HttpResponse(thumbnail(att), content_type="image/jpeg")
-        else:
-            resp = FileResponse(att.image.open("rb"), content_type="image/jpeg")
+        resp = HttpResponse(thumbnail(att), content_type="image/jpeg")
     except FileNotFoundError:  # the record outlived its file (a restore without media/)
         raise Http404 from None
     resp["Cache-Control"] = "private, max-age=86400"
@@ -1047,7 +1047,8 @@ def public_photo(request, pk: int):
     att = public_attachments().only("pk", "case_id", "image").filter(pk=pk).first()
     if att is not None:
         resp = _photo_response(att, request.GET.get("thumb") == "1")
-        resp["Cache-Control"] = "public, max-age=86400"
+        if resp.status_code == 200:  # a signed URL's redirect stays uncached
+            resp["Cache-Control"] = "public, max-age=86400"
         return resp
     if not request.user.is_authenticated:
         raise Http404

@@ -627,11 +627,22 @@ def system_escalate_supervision(order: SupervisionOrder,
     return order
 
 
+def _is_overdue(case: Case, now: dt.datetime) -> bool:
+    """The rule of sla.overdue() for one locked case."""
+    if case.paused_at is not None:
+        return False
+    return (case.status == S.ASSIGNED and case.accept_due < now) or (
+        case.status == S.ACCEPTED and case.resolve_due < now)
+
+
 @transaction.atomic
 def system_escalate(case: Case, now: dt.datetime | None = None) -> Case | None:
-    """Overdue: flag it and move it to the parent region's office (sla.py calls this)."""
+    """Overdue: flag it and move it to the parent region's office (sla.py calls this). Checked
+    again under the row lock: a worker that listed the case before another escalated it (which
+    moves the deadline on) does nothing, so an overdue case escalates once per lapse; the whole
+    escalation (case, event, notification) commits or none of it does."""
     case = _locked(case)
-    if case.status not in TRANSITIONS["escalate"][0]:
+    if case.status not in TRANSITIONS["escalate"][0] or not _is_overdue(case, now or _now()):
         return None
     target = escalation_target(case.organisation)
     before_org = case.organisation

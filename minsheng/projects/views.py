@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.lib import images, widgets
+from minsheng.lib.files import serve
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
 from minsheng.lib.validators import InputChecked
@@ -361,13 +362,8 @@ def photo(request, pk: int):
     # lib.images' JPEGs leave this view
     if ph.state != ProgressPhoto.Check.CLEAN and not actions.do_reencode_photo(ph):
         raise Http404
-    try:
-        resp = FileResponse(ph.image.open("rb"), content_type="image/jpeg")
-    except FileNotFoundError:  # the record outlived its file (a restore without media/)
-        raise Http404 from None
-    resp["Cache-Control"] = "public, max-age=86400" if public else "private, max-age=86400"
-    resp["X-Content-Type-Options"] = "nosniff"
-    return resp
+    return serve(ph.image, "image/jpeg",
+                 cache="public, max-age=86400" if public else "private, max-age=86400")
 
 
 def public_projects(request, region_code: str | None = None, year: int | None = None):

@@ -3,20 +3,42 @@
 
 from __future__ import annotations
 
+import logging
+
+from django.utils.module_loading import import_string
 from django_q.models import Schedule
 
-__all__ = ["SCHEDULES", "ensure_schedules"]
+from minsheng.lib.locks import once_per_tick
+
+__all__ = ["SCHEDULES", "ensure_schedules", "run"]
+
+log = logging.getLogger(__name__)
 
 # name → (dotted function the worker calls, every N minutes)
 SCHEDULES: dict[str, tuple[str, int]] = {
     "cases-sla": ("minsheng.cases.sla.check", 1),  # escalate overdue cases
     "indicators": ("minsheng.indicators.jobs.refresh", 10),  # this year, quarter and month
 }
+# How long a run may hold its lock before another worker may assume it died (django-q2 kills a
+# task after Q_CLUSTER["timeout"], 30 minutes).
+LOCK_SECONDS = 1800
+
+
+def run(name: str):
+    """What the schedules call: the job `name`, once per tick across every worker of every
+    server (lib.locks); a tick already run, or a run still going, is skipped."""
+    func, minutes = SCHEDULES[name]
+    with once_per_tick(name, every=minutes * 60, ttl=LOCK_SECONDS) as mine:
+        if not mine:
+            log.info("job %s: already run this tick or still running elsewhere; skipped", name)
+            return None
+        return import_string(func)()
 
 
 def ensure_schedules() -> None:
     """Create or update every schedule the worker cluster runs (idempotent)."""
-    for name, (func, minutes) in SCHEDULES.items():
+    for name, (_func, minutes) in SCHEDULES.items():
         Schedule.objects.update_or_create(
-            name=name, defaults={"func": func, "schedule_type": Schedule.MINUTES,
-                                 "minutes": minutes, "repeats": -1})
+            name=name, defaults={"func": "minsheng.web.jobs.run", "args": repr(name),
+                                 "schedule_type": Schedule.MINUTES, "minutes": minutes,
+                                 "repeats": -1})

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db import connection
 from django.db.models import Count
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -146,7 +144,3 @@ def first_actions(user) -> list[dict]:
     return out[:5]
 
 
-def healthz(request):
-    with connection.cursor() as cur:
-        cur.execute("SELECT 1")
-    return HttpResponse("ok", content_type="text/plain")

@@ -255,8 +255,8 @@ def test_the_refresh_job_computes_current_periods_and_is_scheduled():
         assert services.as_of(D, parse(p)) is not None, p
     ensure_schedules()
     ensure_schedules()
-    assert Schedule.objects.filter(name="indicators", func="minsheng.indicators.jobs.refresh"
-                                   ).count() == 1
+    assert Schedule.objects.filter(name="indicators", func="minsheng.web.jobs.run",
+                                   args="'indicators'").count() == 1
 
 
 @pytest.mark.django_db
