@@ -6,13 +6,24 @@ state changes only through the workflow, with events)."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+import secrets
+
+from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.roles import MANAGE_USERS
 from minsheng.cases.access import cases_for
-from minsheng.cases.models import ApiKey, Case, CaseType, Holiday, RoutingRule
+from minsheng.cases.models import (
+    Alarm,
+    ApiKey,
+    Case,
+    CaseType,
+    Device,
+    DeviceKey,
+    Holiday,
+    RoutingRule,
+)
 from minsheng.places.admin import (
     CheckedFormAdmin,
     GlobalConfigAdmin,
@@ -130,13 +141,23 @@ class CaseAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(ApiKey)
-class ApiKeyAdmin(DistrictConfigAdmin):
-    """A key files cases for its organisation; a key without one (the demo client's) is the
-    system administrator's."""
+class IssuedKeyAdmin(DistrictConfigAdmin):
+    """A key is made here, not typed: on adding, a random key is drawn, only its SHA-256 is
+    stored, and the key itself is shown once to the administrator who issued it (who hands it
+    to the client or the device's operator); it cannot be read back later, only replaced."""
 
     list_display = ["name", "organisation", "active", "created_at"]
-    readonly_fields = ["digest"]
+    exclude = ["digest"]
+
+    def save_model(self, request, obj, form, change):
+        raw = None
+        if not change:
+            raw = secrets.token_urlsafe(24)
+            obj.digest = type(obj).hash(raw)
+        super().save_model(request, obj, form, change)
+        if raw:
+            messages.warning(request, _("新密钥（只显示这一次，请立即交给使用方妥善保存）：%(key)s")
+                             % {"key": raw})
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).select_related("organisation")
@@ -152,3 +173,83 @@ class ApiKeyAdmin(DistrictConfigAdmin):
 
     def refusals(self, request, data):
         return self.organisation_refusal(request, data.get("organisation"), required=True)
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(IssuedKeyAdmin):
+    """A key files cases for its organisation through Open311; a key without one (the demo
+    client's) is the system administrator's."""
+
+
+@admin.register(DeviceKey)
+class DeviceKeyAdmin(IssuedKeyAdmin):
+    """A key lets its organisation's devices post alarms (`/api/devices/alarms/`)."""
+
+
+@admin.register(Device)
+class DeviceAdmin(DistrictConfigAdmin):
+    """A smart-community device of a compound, operated by an organisation of the district; its
+    alarm types map to case types (an alarm type mapped to nothing is recorded only)."""
+
+    list_display = ["code", "name", "kind", "compound", "organisation", "active", "last_seen_at"]
+    list_filter = ["kind", "active"]
+    search_fields = ["code", "name"]
+    raw_id_fields = ["compound"]
+    readonly_fields = ["last_seen_at"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("organisation", "compound")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(within_q(request.user, MANAGE_USERS, "compound__region__code"))
+
+    def owns(self, request, obj) -> bool:
+        return request.user.is_superuser or holds(request.user, MANAGE_USERS,
+                                                  obj.compound.region_id)
+
+    def refusals(self, request, data):
+        out = self.organisation_refusal(request, data.get("organisation"), required=True)
+        compound = data.get("compound")
+        if compound is not None and not request.user.is_superuser and not holds(
+                request.user, MANAGE_USERS, compound.region_id):
+            out["compound"] = _("只能选择本人管辖区划内的小区。")
+        mapping = data.get("alarm_types")
+        if mapping is not None:
+            known = set(CaseType.objects.values_list("code", flat=True))
+            if not isinstance(mapping, dict) or any(
+                    not isinstance(k, str) or not isinstance(v, str | type(None))
+                    or (v and v not in known) for k, v in mapping.items()):
+                out["alarm_types"] = _("告警类型须写成 {\"告警类型\": \"诉求类别代码\"}，类别代码须已存在。")
+        return out
+
+
+@admin.register(Alarm)
+class AlarmAdmin(admin.ModelAdmin):
+    """Alarms as the devices sent them (a burst is one row with its count): read-only, within
+    the reader's district."""
+
+    list_display = ["device", "alarm_type", "first_at", "last_at", "count", "case"]
+    list_filter = ["alarm_type"]
+    date_hierarchy = "first_at"
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("device", "case")
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(within_q(request.user, MANAGE_USERS, "device__compound__region__code"))
+
+    def has_module_permission(self, request):
+        return admin_allowed(request) and (request.user.is_superuser
+                                           or scope_of(request.user).has_right(MANAGE_USERS))
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

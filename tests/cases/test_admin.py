@@ -129,3 +129,78 @@ def test_the_superuser_changes_the_clocks(client_for, case_type):
     assert r.status_code == 302, r.content.decode()[:3000]
     case_type.refresh_from_db()
     assert case_type.accept_hours == 48
+
+
+def _issued_key(response) -> str:
+    """The key shown once after issuing (the admin's message), from the followed response."""
+    import re
+    text = response.content.decode()
+    m = re.search(r"请立即交给使用方妥善保存）：([A-Za-z0-9_\-]{20,})", text)
+    assert m, text[:3000]
+    return m.group(1)
+
+
+def test_issuing_keys_shows_each_once_and_stores_only_its_digest(client_for):
+    """Two keys in a row (the second used to hit the unique empty digest), each usable."""
+    org = org_in(ANCI)
+    c = client_for("district")
+    keys = []
+    for name in ("第一把", "第二把"):
+        r = c.post("/admin/cases/apikey/add/", {"name": name, "organisation": org.pk,
+                                                "active": "on"}, follow=True)
+        assert r.status_code == 200
+        keys.append(_issued_key(r))
+    assert keys[0] != keys[1]
+    for name, raw in zip(("第一把", "第二把"), keys, strict=True):
+        stored = ApiKey.objects.get(name=name)
+        assert stored.digest == ApiKey.hash(raw) and raw not in stored.digest
+    # the change page never shows it again
+    page = c.get(f"/admin/cases/apikey/{ApiKey.objects.get(name='第一把').pk}/change/")
+    assert keys[0] not in page.content.decode()
+
+
+def test_device_keys_and_devices_stay_inside_the_district(client_for):
+    from minsheng.cases.models import Device, DeviceKey
+    from minsheng.places.models import Compound
+    c = client_for("district")
+    r = c.post("/admin/cases/devicekey/add/", {"name": "越界", "organisation": org_in(PINGCHENG).pk,
+                                               "active": "on"})
+    assert r.status_code in (200, 403) and not DeviceKey.objects.filter(name="越界").exists()
+    r = c.post("/admin/cases/devicekey/add/", {"name": "门禁厂商", "organisation": org_in(ANCI).pk,
+                                               "active": "on"}, follow=True)
+    raw = _issued_key(r)
+    assert DeviceKey.objects.get(name="门禁厂商").digest == DeviceKey.hash(raw)
+
+    mine = Compound.objects.filter(region__code__startswith=ANCI).order_by("pk").first()
+    theirs = Compound.objects.filter(region__code__startswith=PINGCHENG).order_by("pk").first()
+    kind = Device.Kind.values[0]
+    code = CaseType.objects.order_by("code").first().code
+    base = {"organisation": org_in(ANCI).pk, "name": "东门", "kind": kind, "active": "on"}
+    r = c.post("/admin/cases/device/add/", {**base, "code": "X-1", "compound": theirs.pk,
+                                            "alarm_types": json.dumps({"door": code})})
+    assert r.status_code in (200, 403) and not Device.objects.filter(code="X-1").exists()
+    r = c.post("/admin/cases/device/add/", {**base, "code": "X-2", "compound": mine.pk,
+                                            "alarm_types": json.dumps({"door": "没有这个类别"})})
+    assert r.status_code == 200 and "类别代码须已存在" in r.content.decode()
+    assert not Device.objects.filter(code="X-2").exists()
+    r = c.post("/admin/cases/device/add/", {**base, "code": "X-3", "compound": mine.pk,
+                                            "alarm_types": json.dumps({"door": code})})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert Device.objects.get(code="X-3").alarm_types == {"door": code}
+
+
+def test_alarms_are_read_only_and_scoped(client_for):
+    from django.utils import timezone
+
+    from minsheng.cases.models import Alarm, Device
+    from minsheng.places.models import Compound
+    theirs = Compound.objects.filter(region__code__startswith=PINGCHENG).order_by("pk").first()
+    device = Device.objects.create(organisation=org_in(PINGCHENG), code="P-1", name="平城门禁",
+                                   kind=Device.Kind.values[0], compound=theirs)
+    now = timezone.now()
+    alarm = Alarm.objects.create(device=device, alarm_type="door-forced", first_at=now,
+                                 last_at=now)
+    c = client_for("district")
+    assert "平城门禁" not in c.get("/admin/cases/alarm/").content.decode()
+    assert c.get(f"/admin/cases/alarm/{alarm.pk}/change/").status_code in (302, 403, 404)
+    assert c.get("/admin/cases/alarm/add/").status_code == 403
