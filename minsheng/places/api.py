@@ -331,11 +331,14 @@ ERROR = {"type": "object", "required": ["detail"], "properties": {"detail": {"ty
 FIELD_ERRORS = {"type": "object", "description": "字段名 → 错误信息列表（non_field_errors：整体错误）",
                 "additionalProperties": {"oneOf": [{"type": "array", "items": {"type": "string"}},
                                                    {"type": "object"}, {"type": "string"}]}}
+# DRF answers a refusal that names no field (ValidationError("…")) as a bare list of messages
+REFUSAL = {"oneOf": [{"$ref": "#/components/schemas/FieldErrors"},
+                     {"type": "array", "items": {"type": "string"}}]}
 # What any operation of the API may answer beside its success, documented once for all:
 # 400 a parameter, filter or field the API refuses; 403 not signed in or without the right;
 # 404 outside the user's scope (the same as missing), or a page past the end.
 ERRORS = {
-    "400": ("请求有误：字段、过滤参数或分页参数无效", "FieldErrors"),
+    "400": ("请求有误：字段、过滤参数或分页参数无效", "Refusal"),
     "403": ("未登录，或没有这项操作的权限", "Error"),
     "404": ("不存在或不在您的管辖范围内（二者不加区分）", "Error"),
 }
@@ -347,6 +350,7 @@ def document_errors(result, generator, request, public):
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas.setdefault("Error", ERROR)
     schemas.setdefault("FieldErrors", FIELD_ERRORS)
+    schemas.setdefault("Refusal", REFUSAL)
     for item in result.get("paths", {}).values():
         for method, operation in item.items():
             if method not in ("get", "post", "put", "patch", "delete"):

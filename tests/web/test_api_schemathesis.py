@@ -64,8 +64,22 @@ def _configure(schema):
     return schema
 
 
+def _without_security(raw: dict) -> dict:
+    """The API takes a session cookie OR basic auth; this test signs every request in itself
+    (anonymous included), so the schema's security requirements are dropped: otherwise a
+    negative example "without the session cookie" but with basic auth counts as a schema
+    violation the API accepted, which it rightly does."""
+    for item in raw.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict):
+                operation.pop("security", None)
+    raw.pop("security", None)
+    raw.get("components", {}).pop("securitySchemes", None)
+    return raw
+
+
 api_schema = _configure(schemathesis.openapi.from_dict(
-    SchemaGenerator().get_schema(request=None, public=True)))
+    _without_security(SchemaGenerator().get_schema(request=None, public=True))))
 open311_schema = _configure(schemathesis.openapi.from_path(str(OPEN311_YAML)))
 
 
@@ -113,8 +127,11 @@ def real_ids(db):
 @api_schema.parametrize()
 @HYPOTHESIS
 def test_api(case, account, real_ids):
-    if case.method not in API_ROLES[account]:
-        pytest.skip(f"{case.method} is not tried as {account or 'anonymous'} (API_ROLES)")
+    # the operation's own method decides (a negative example may send another, e.g. TRACE,
+    # which must then be refused; skipping on it would skip the whole operation)
+    method = case.operation.method.upper()
+    if method not in API_ROLES[account]:
+        pytest.skip(f"{method} is not tried as {account or 'anonymous'} (API_ROLES)")
     value = (case.path_parameters or {}).get("id")
     collection = case.path.split("/")[2]
     # an integer id (a negative example sends something else: it must stay refused); a region's
