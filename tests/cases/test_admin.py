@@ -6,12 +6,14 @@ its own district's rules and keys. Tried through the admin's forms with the test
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.forms.models import model_to_dict
+from django.utils import timezone
 
-from minsheng.cases.models import ApiKey, CaseType, RoutingRule
-from minsheng.places.models import Organisation
+from minsheng.cases.models import Alarm, ApiKey, CaseType, Device, DeviceKey, RoutingRule
+from minsheng.places.models import Compound, Organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +135,6 @@ def test_the_superuser_changes_the_clocks(client_for, case_type):
 
 def _issued_key(response) -> str:
     """The key shown once after issuing (the admin's message), from the followed response."""
-    import re
     text = response.content.decode()
     m = re.search(r"请立即交给使用方妥善保存）：([A-Za-z0-9_\-]{20,})", text)
     assert m, text[:3000]
@@ -160,8 +161,6 @@ def test_issuing_keys_shows_each_once_and_stores_only_its_digest(client_for):
 
 
 def test_device_keys_and_devices_stay_inside_the_district(client_for):
-    from minsheng.cases.models import Device, DeviceKey
-    from minsheng.places.models import Compound
     c = client_for("district")
     r = c.post("/admin/cases/devicekey/add/", {"name": "越界", "organisation": org_in(PINGCHENG).pk,
                                                "active": "on"})
@@ -190,10 +189,6 @@ def test_device_keys_and_devices_stay_inside_the_district(client_for):
 
 
 def test_alarms_are_read_only_and_scoped(client_for):
-    from django.utils import timezone
-
-    from minsheng.cases.models import Alarm, Device
-    from minsheng.places.models import Compound
     theirs = Compound.objects.filter(region__code__startswith=PINGCHENG).order_by("pk").first()
     device = Device.objects.create(organisation=org_in(PINGCHENG), code="P-1", name="平城门禁",
                                    kind=Device.Kind.values[0], compound=theirs)
