@@ -276,6 +276,10 @@ REST_FRAMEWORK = {
         "minsheng.accounts.middleware.PasswordOnlyBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON without NaN or lone surrogates (a 400, never a 500 on the way out); forms as DRF's
+    "DEFAULT_PARSER_CLASSES": ["minsheng.lib.http.StrictJSONParser",
+                               "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_POST
 from minsheng.cases import workflow
 from minsheng.cases.models import Alarm, Case, CaseType, Device, DeviceKey
 from minsheng.lib.http import RateLimit
+from minsheng.lib.text import json_loads
 
 __all__ = ["MAX_BATCH", "WINDOW", "alarms_view", "do_receive_alarms"]
 
@@ -152,7 +153,7 @@ def alarms_view(request: HttpRequest) -> JsonResponse:
     if len(request.body) > MAX_BODY:
         return _error(413, "请求过大")
     try:
-        data = json.loads(request.body)
+        data = json_loads(request.body)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return _error(400, "请求体须为 JSON")
     items = data if isinstance(data, list) else [data]

@@ -53,7 +53,7 @@ from minsheng.cases import workflow
 from minsheng.cases.clocks import clocks_of
 from minsheng.cases.models import ApiKey, Attachment, Case, CaseEvent, CaseType
 from minsheng.lib.http import RateLimit
-from minsheng.lib.text import control_char
+from minsheng.lib.text import control_char, json_loads
 from minsheng.lib.validators import control_char_message
 from minsheng.places.models import Compound
 
@@ -418,7 +418,7 @@ def _post_params(request: HttpRequest) -> tuple[dict[str, str], dict[str, list[s
     sources: list[Any] = [request.GET]
     if request.content_type == "application/json":
         try:
-            body = json.loads(request.body or b"{}")
+            body = json_loads(request.body or b"{}")
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise Open311Error(400, "JSON 格式错误", "malformed JSON body") from None
         if not isinstance(body, dict):

@@ -3,6 +3,8 @@
 - `download(content, filename, content_type)`: a file response whose Chinese name survives every
   browser: an ASCII fallback `filename="…"` plus the RFC 5987 `filename*=UTF-8''…` that modern
   browsers prefer (RFC 6266 §4.3).
+- `StrictJSONParser`: the API's JSON parser (settings.REST_FRAMEWORK): `lib.text.json_loads`,
+  so a lone surrogate or NaN in a body is a 400 with a message, never a 500 on the way out.
 - `RateLimit`: a sliding-window limit over the Django cache, shared by every process that shares
   the cache (the database cache by default, Redis when configured); used by the resident form (5 filings an hour per address and per session) and by
   Open311 POSTs (N a minute per API key or address).
@@ -17,10 +19,15 @@ import time
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import JSONParser
 
-__all__ = ["RateLimit", "content_disposition", "download"]
+from minsheng.lib.text import json_loads
+
+__all__ = ["RateLimit", "StrictJSONParser", "content_disposition", "download"]
 
 _UNSAFE = re.compile(r'[^A-Za-z0-9._\- ]+')
 
@@ -159,3 +166,14 @@ class RateLimit:
             if slot not in taken and cache.add(slot, 1, timeout):
                 return slot
         return None
+
+
+class StrictJSONParser(JSONParser):
+    """DRF's JSON parser with `lib.text.json_loads`: no NaN/Infinity, no lone surrogates."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            return json_loads(stream.read().decode(encoding))
+        except (ValueError, UnicodeDecodeError, RecursionError) as e:
+            raise ParseError(f"JSON 格式错误：{e}") from None

@@ -111,6 +111,16 @@ def test_hostile_input_is_refused(client, device):
     r = client.post(URL, "[" * 100000, content_type="application/json",
                     headers={"authorization": f"Bearer {KEY}"})
     assert r.status_code in (400, 413)
+    # a lone surrogate (JSON's "\ud800" escape) in a value, a payload key or NaN: a 400, never
+    # a 500 when the answer echoes it
+    for raw in ('[{"device_id": "DOOR-0001", "type": "x\\ud800"}]',
+                '[{"device_id": "DOOR-0001", "type": "forced_open", "payload": {"\\udfff": 1}}]',
+                '[{"device_id": "DOOR-0001", "type": "forced_open", "payload": {"t": NaN}}]'):
+        r = client.post(URL, raw, content_type="application/json",
+                        headers={"authorization": f"Bearer {KEY}"})
+        assert r.status_code == 400, raw
+        assert "JSON" in r.content.decode("utf-8")
+    assert not Alarm.objects.exists()
 
 
 def test_each_key_is_rate_limited(client, device, monkeypatch):
