@@ -12,10 +12,15 @@ recovery codes for when the phone is lost.
   throttle (a wait that doubles after each failure). django-axes is not used for codes: its
   counter is reset by every successful password sign-in, which would give fresh guesses.
 - The writers (`do_*`) are audited through masking.log.
+- Recovery codes are stored as keyed digests (`stored_code`: HMAC-SHA256 under SECRET_KEY and the
+  user's id, 80 bits in django-otp's 16-character token field), never in clear: someone who reads
+  the database or a backup cannot sign in with them. They are shown once, when made.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from base64 import b32encode
 
@@ -127,8 +132,17 @@ def new_codes(user) -> list[str]:
     StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
     device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
+    StaticToken.objects.bulk_create(StaticToken(device=device, token=stored_code(user.pk, c))
+                                    for c in codes)
     return codes
+
+
+def stored_code(user_id: int, code: str) -> str:
+    """What is kept of a recovery code: a keyed digest (16 base32 characters, django-otp's token
+    field), so the codes cannot be read back from the database or a backup."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"recovery:{user_id}:{code}".encode(),
+                   hashlib.sha256).digest()
+    return b32encode(mac[:10]).decode().lower()
 
 
 def shown(code: str) -> str:
@@ -224,8 +238,9 @@ def check_code(request, code: str) -> tuple[bool, str | None]:
     kind = kind_of(code)
     if kind is None:
         return False, None
+    token = stored_code(user.pk, code) if kind == "recovery" else code
     for device in devices_of(user, kind):
-        verified = otp_verify_token(user, device.persistent_id, code)
+        verified = otp_verify_token(user, device.persistent_id, token)
         if verified is not None:
             request.session.cycle_key()  # a new session id for the verified session
             otp_login(request, verified)

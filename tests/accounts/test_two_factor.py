@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import importlib
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django_otp.oath import TOTP
@@ -163,6 +165,18 @@ def test_a_recovery_code_works_once(clock):
     assert StaticToken.objects.filter(device__user__username="street2").count() == 9
 
 
+def test_recovery_codes_are_not_kept_in_clear():
+    """Someone who reads the database (or a backup) cannot sign in with what is stored."""
+    _device, codes = with_device("street2")
+    stored = set(StaticToken.objects.filter(device__user__username="street2")
+                 .values_list("token", flat=True))
+    assert len(stored) == 10 and not stored & set(codes)
+    assert all(len(t) == 16 for t in stored)
+    # a stored digest typed as a code is refused like any wrong code
+    c = login("street2")
+    assert c.post(VERIFY, {"code": sorted(stored)[0]}).status_code == 400
+
+
 def test_regenerating_codes_voids_the_old_ones(clock):
     _device, old = with_device("grid1")
     c = login("grid1")
@@ -286,3 +300,17 @@ def test_the_setup_page_draws_the_qr_code_without_script_and_in_english(enforced
     assert "<svg" in page and "<path" in page
     assert "<script>" not in page and "onerror" not in page
     assert "Set up two-factor sign-in" in page
+
+
+def test_codes_stored_in_clear_before_are_digested_by_the_migration(clock):
+    """0005 turns a code stored in clear (8 characters) into its digest; it still signs in."""
+    migration = importlib.import_module("minsheng.accounts.migrations.0005_recovery_codes_digested")
+    _device, _codes = with_device("street2")
+    static = StaticToken.objects.filter(device__user__username="street2").first().device
+    static.token_set.all().delete()
+    static.token_set.create(token="abcd2345")
+    migration.digest(apps, None)
+    assert list(static.token_set.values_list("token", flat=True)) == [
+        two_factor.stored_code(static.user_id, "abcd2345")]
+    c = login("street2")
+    assert c.post(VERIFY, {"code": "abcd-2345"}).status_code == 302
