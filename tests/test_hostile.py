@@ -18,11 +18,12 @@ from decimal import Decimal
 
 import pytest
 from django import forms
+from django.contrib import admin
 from django.contrib.auth import get_user_model
 
 import minsheng
 from minsheng.assistance.models import ChangeRequest, Household
-from minsheng.cases.models import CaseType, Mediation
+from minsheng.cases.models import CaseType, Holiday, Mediation
 from minsheng.indicators.models import DataElement
 from minsheng.lib.tabular import TableImport
 from minsheng.lib.text import control_char
@@ -242,3 +243,33 @@ def test_hostile_cells_in_every_import_column_are_row_errors(importer) -> None:
             if isinstance(got, Decimal) and col.header not in refused:
                 assert got.is_finite() and abs(got) < Decimal(10) ** 14, (
                     importer.__qualname__, col.header, value)
+
+
+def test_every_back_office_form_checks_its_input(rf) -> None:
+    """Each model admin of the back office (its change form, add form and inlines) has the checks
+    of InputChecked, as every form of the site: the back office is an input path too."""
+    request = rf.get("/admin/")
+    request.user = get_user_model().objects.get(username="admin")
+    assert len(admin.site._registry) > 30
+    for model, model_admin in admin.site._registry.items():
+        objects = [o for o in (model.objects.first(),) if o is not None]
+        if model_admin.has_add_permission(request):
+            objects.append(None)  # the add form
+        for obj in objects:
+            form = model_admin.get_form(request, obj)
+            assert issubclass(form, InputChecked), (model, obj)
+        for inline in model_admin.get_inline_instances(request):
+            assert issubclass(inline.get_formset(request).form, InputChecked), (model, inline)
+
+
+@pytest.mark.parametrize("value", ["\x07响铃", "元旦\u202e", "第一行\n第二行"])
+def test_the_back_office_refuses_control_characters(client_for, value) -> None:
+    before = Holiday.objects.count()
+    r = client_for("admin").post("/admin/cases/holiday/add/", {
+        "date": "2031-01-01", "kind": "holiday", "year": "2031", "name": value, "source": "测试"})
+    assert r.status_code == 200  # the form again, with its error
+    assert "控制字符" in r.content.decode() or "只能填一行文字" in r.content.decode()
+    assert Holiday.objects.count() == before
+    r = client_for("admin").post("/admin/cases/holiday/add/", {
+        "date": "2031-01-01", "kind": "holiday", "year": "2031", "name": "元旦", "source": "测试"})
+    assert r.status_code == 302 and Holiday.objects.count() == before + 1

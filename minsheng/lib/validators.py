@@ -121,3 +121,16 @@ class InputChecked:
     def full_clean(self):
         check_fields(self.fields)
         super().full_clean()
+
+
+def check_admin_forms(site) -> None:
+    """Give every back-office form of `site` (each model admin's, its add form's and its inlines')
+    the checks of `InputChecked`, as every form of the site has: called once all admin modules are
+    loaded (web.apps), so a model admin added later is checked without a line of its own."""
+    for model_admin in site._registry.values():
+        for holder in (model_admin, *model_admin.inlines):
+            for attr in ("form", "add_form"):
+                form = getattr(holder, attr, None)
+                if form is not None and not issubclass(form, InputChecked):
+                    setattr(holder, attr, type(f"Checked{form.__name__}", (InputChecked, form),
+                                               {"__module__": form.__module__}))
