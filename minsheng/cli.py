@@ -26,10 +26,21 @@ import sys
 
 from django.core.management import execute_from_command_line
 
+from minsheng.lib.text import control_char
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
-    execute_from_command_line(["minsheng", *(sys.argv[1:] if argv is None else argv)])
+    args = sys.argv[1:] if argv is None else argv
+    # Bytes that are not UTF-8 arrive as lone surrogates (surrogateescape), and a control
+    # character cannot be meant: refused before any command reads the database or a file.
+    for arg in args:
+        ch = control_char(arg)
+        if ch is not None:
+            sys.stderr.write(f"minsheng: 参数含有无法识别的字符（U+{ord(ch):04X}），"
+                             "请检查输入（文件名和代码须为 UTF-8 文本）。\n")
+            sys.exit(2)
+    execute_from_command_line(["minsheng", *args])
 
 
 if __name__ == "__main__":

@@ -516,6 +516,9 @@ class Table:
 def read_bytes(file: bytes | IO[bytes] | Path, *, max_bytes: int = MAX_BYTES) -> bytes:
     """The file's content; ImportRejected when it is larger than `max_bytes`."""
     if isinstance(file, Path):
+        if not file.is_file():  # missing, a directory, a device
+            raise ImportRejected([file_error(_("找不到文件，或它不是普通文件：%(name)s")
+                                             % {"name": file.name})])
         with file.open("rb") as f:
             content = f.read(max_bytes + 1)
     elif isinstance(file, bytes | bytearray):

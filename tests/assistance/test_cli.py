@@ -145,3 +145,13 @@ def test_a_disguised_file_is_refused(tmp_path, standards):
 def test_standards_are_listed_with_their_source_and_verification(standards):
     text = run("standards")
     assert "低保标准" in text and "800.00 元" in text and "未核实" in text and "已核实" in text
+
+
+def test_standards_of_one_region_only(standards):
+    """`--region` narrows the list to the region's codes (it used to fail on every value)."""
+    text = run("standards", "--region", "131002")
+    assert "低保标准" in text and "131002" in text
+    assert "140213" not in text
+    assert "低保标准" not in run("standards", "--region", "140213")
+    with pytest.raises(CommandError, match="区划代码"):
+        run("standards", "--region", "<script>")

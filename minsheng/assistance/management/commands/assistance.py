@@ -87,7 +87,9 @@ class Command(BaseCommand):
         qs = Standard.objects.select_related("region").order_by("region_id", "programme", "area",
                                                                 "valid_from")
         if region:
-            qs = qs.filter(region_id__startswith=region.rstrip("0") or region)
+            if not region.isascii() or not region.isdigit() or len(region) > 12:
+                raise CommandError(f"区划代码应为数字（至多12位），收到“{region[:40]}”")
+            qs = qs.filter(region__code__startswith=region.rstrip("0") or region)
         if not qs.exists():
             self.stdout.write("没有救助标准。")
             return

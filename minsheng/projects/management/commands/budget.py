@@ -17,8 +17,9 @@ class Command(BaseCommand):
         share.add_argument("--classes", type=Path, help="民生科目配置 JSON（默认随软件附带）")
 
     def handle(self, *args, action, file, classes=None, **opts):
-        if not file.exists():
-            raise CommandError(f"找不到文件：{file}")
+        for path in (file, classes):
+            if path is not None and not path.is_file():  # missing, or a directory
+                raise CommandError(f"找不到文件，或它不是普通文件：{path}")
         try:
             result = share_of_file(file, load_livelihood_classes(classes) if classes else None)
         except BudgetFileError as e:
