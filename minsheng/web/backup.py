@@ -5,14 +5,17 @@
 - ``database.sqlite3`` (SQLite, copied by SQLite's online backup API: a consistent snapshot of
   what is committed, WAL included, while the server keeps running) or ``database.dump``
   (PostgreSQL, ``pg_dump -Fc`` in the same snapshot the row counts are taken in);
-- ``media/…``: every file under MEDIA_ROOT;
+- ``media/…``: every uploaded file: under MEDIA_ROOT, or every object of the S3-compatible
+  store when uploads go there (settings.S3_BUCKET; a cluster), downloaded by the storage API;
 - ``manifest.json``: the row count of every table, the latest applied migration of every app and
   the sha256 of every other member.
 
 `restore(path)` checks every checksum and refuses a backup made by newer code (a migration this
 code does not have) before it changes anything; then it replaces the database in one transaction
 (SQLite: the backup API again, into the live file; PostgreSQL: ``pg_restore --single-transaction``)
-and the media folder by renaming a fully written copy into place. Stop `minsheng serve` first.
+and the media folder by renaming a fully written copy into place (an object store: every object
+of the archive is written back under its name and objects the archive does not hold are removed,
+after the database). Stop `minsheng serve` first.
 Used by the `backup` and `restore` commands.
 """
 
@@ -33,9 +36,13 @@ from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import storages
 from django.db import connections
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
+
+from minsheng.lib.files import is_remote
 
 __all__ = ["BackupError", "backup", "read_manifest", "restore"]
 
@@ -68,6 +75,55 @@ def _engine(database: dict) -> str:
 
 def _media_root(media_root: Path | str | None) -> Path:
     return Path(media_root if media_root is not None else settings.MEDIA_ROOT)
+
+
+def _remote_storage(media_root: Path | str | None):
+    """The object store uploads go to, when they do not go to a local folder (None: a folder).
+    An explicit `media_root` always means the folder."""
+    if media_root is not None:
+        return None
+    storage = storages["default"]
+    return storage if is_remote(storage) else None
+
+
+def _stored_names(storage, prefix: str = "") -> Iterator[str]:
+    """Every object name of the store, walked with the storage API (django-storages lists an S3
+    prefix as directories and files)."""
+    dirs, files = storage.listdir(prefix)
+    for name in sorted(files):
+        yield f"{prefix}{name}"
+    for d in sorted(dirs):
+        yield from _stored_names(storage, f"{prefix}{d}/")
+
+
+def _download(storage, into: Path) -> None:
+    for name in _stored_names(storage):
+        if not _safe_name(name):
+            raise BackupError(f"存储中的对象名无法写入备份：{name}")
+        target = into.joinpath(*PurePosixPath(name).parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with storage.open(name, "rb") as src, target.open("wb") as dst:
+            shutil.copyfileobj(src, dst, CHUNK)
+
+
+def _upload(media: Path, storage) -> None:
+    """The restored files into the object store under their own names; objects the archive does
+    not hold are removed, so the store matches the restored database."""
+    keep = set()
+    for file in sorted(media.rglob("*")):
+        if not file.is_file():
+            continue
+        name = str(PurePosixPath(*file.relative_to(media).parts))
+        keep.add(name)
+        if storage.exists(name):
+            storage.delete(name)
+        with file.open("rb") as f:
+            saved = storage.save(name, File(f, name=name))
+        if saved != name:
+            raise BackupError(f"恢复文件 {name} 时存储改用了其他名称（{saved}）。")
+    for name in list(_stored_names(storage)):
+        if name not in keep:
+            storage.delete(name)
 
 
 def _pg_tool(name: str) -> str:
@@ -189,11 +245,16 @@ def backup(path: Path | str, *, database: dict | None = None,
            media_root: Path | str | None = None) -> dict:
     """Write the database and the uploaded files to the archive `path`; returns the manifest."""
     path = Path(path)
+    remote = _remote_storage(media_root)
     database, media = _database(database), _media_root(media_root)
     engine = _engine(database)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent, prefix=".backup-") as tmp:
         work = Path(tmp)
+        if remote is not None:  # the objects come down first, into the work folder
+            media = work / MEDIA
+            media.mkdir()
+            _download(remote, media)
         if engine == "sqlite":
             counts, migrations = _backup_sqlite(database, work)
             members = {SQLITE_MEMBER: work / SQLITE_MEMBER}
@@ -327,6 +388,7 @@ def restore(path: Path | str, *, database: dict | None = None,
     """Replace the database and the uploaded files with the archive `path`; returns its manifest.
 
     Nothing changes unless every checksum matches and the code knows every migration in it."""
+    remote = _remote_storage(media_root)
     database, media = _database(database), _media_root(media_root)
     engine = _engine(database)
     try:
@@ -348,5 +410,8 @@ def restore(path: Path | str, *, database: dict | None = None,
             _restore_sqlite(database, work / SQLITE_MEMBER, manifest)
         else:
             _restore_postgres(database, work / POSTGRES_MEMBER)
-        _swap_media(work / MEDIA, media)
+        if remote is not None:
+            _upload(work / MEDIA, remote)
+        else:
+            _swap_media(work / MEDIA, media)
     return manifest

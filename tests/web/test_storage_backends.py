@@ -4,23 +4,18 @@ moto's server) a redirect to a signed URL that expires; the access checks come f
 
 from __future__ import annotations
 
-import socket
 import urllib.request
 
-import boto3
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import storages
 from django.test import Client
-from moto.server import ThreadedMotoServer
 
 from minsheng.cases.models import Attachment
 from minsheng.lib.files import is_remote
 from minsheng.lib.images import labelled_photo
+from tests.web.conftest import S3_PORT
 
 pytestmark = pytest.mark.django_db
-
-S3_PORT = 8641
 
 
 def _public_attachment(storage_media=None) -> Attachment:
@@ -50,34 +45,6 @@ def test_local_files_are_streamed_by_default(client_for):
     r = client_for("district").get(f"/cases/photos/{att.pk}.jpg")
     assert r.status_code == 200 and "X-Accel-Redirect" not in r
     assert b"".join(r.streaming_content)[:3] == b"\xff\xd8\xff"
-
-
-@pytest.fixture(scope="module")
-def moto_s3():
-    with socket.socket() as s:
-        if s.connect_ex(("127.0.0.1", S3_PORT)) == 0:
-            pytest.skip(f"port {S3_PORT} is taken")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=S3_PORT, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{S3_PORT}"
-    server.stop()
-
-
-@pytest.fixture
-def s3(settings, moto_s3, monkeypatch):
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-        monkeypatch.setenv(name, value)
-    boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1", aws_access_key_id="k",
-                 aws_secret_access_key="s").create_bucket(Bucket="minsheng-test")
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
-            "bucket_name": "minsheng-test", "endpoint_url": moto_s3, "access_key": "k",
-            "secret_key": "s", "region_name": "us-east-1", "addressing_style": "path",
-            "querystring_auth": True, "querystring_expire": 60, "default_acl": None,
-            "signature_version": "s3v4",
-            "file_overwrite": False}}}
-    settings.FILE_URL_SECONDS = 60
-    yield storages["default"]
 
 
 def test_s3_photos_redirect_to_a_signed_expiring_url_after_the_check(s3, client_for):
