@@ -33,9 +33,10 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "minsheng.settings")
     args = sys.argv[1:] if argv is None else argv
     # Bytes that are not UTF-8 arrive as lone surrogates (surrogateescape), and a control
-    # character cannot be meant: refused before any command reads the database or a file.
+    # character cannot be meant: refused before any command reads the database or a file. Line
+    # breaks and tabs are text (the code of `shell -c` is several lines).
     for arg in args:
-        ch = control_char(arg)
+        ch = control_char(arg, multiline=True)
         if ch is not None:
             sys.stderr.write(f"minsheng: 参数含有无法识别的字符（U+{ord(ch):04X}），"
                              "请检查输入（文件名和代码须为 UTF-8 文本）。\n")

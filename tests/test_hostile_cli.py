@@ -190,3 +190,12 @@ def test_markup_and_formulas_in_an_imported_file_are_kept_as_text(tmp_path, valu
     assert run("places", "import", "compounds", path, "--crs", "wgs84", "--user", "district") \
         is None
     assert Compound.objects.filter(region=comm, name=value.strip()).exists()
+
+
+def test_a_control_character_argument_is_refused_but_a_line_break_is_text() -> None:
+    # A bell in a region code is never meant; the code given to `shell -c` runs over lines.
+    assert "U+0007" in run("assistance", "standards", "--region", "131002\x07")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        main(["shell", "-c", "x = 6\nprint(x * 7)"])
+    assert out.getvalue().splitlines()[-1] == "42"

@@ -14,14 +14,14 @@ from pathlib import Path
 import django
 from django.core.management import call_command
 
-from minsheng.lib.http import RateLimit
-
 ROOT = Path(__file__).resolve().parent.parent.parent
 NOW = 1_000_000.0  # one instant, inside one fixed window, for every process
 
 
 def _use_sqlite_file(path: str) -> None:
-    """This process (a fresh interpreter) runs Minsheng on the SQLite file `path`."""
+    """This process (a fresh interpreter) runs Minsheng on the SQLite file `path`. Nothing of
+    Minsheng is imported at the top of this module: the child imports it to find its target,
+    and a module that reads the settings on import would fix them before this runs."""
     os.environ["MINSHENG_SQLITE_PATH"] = path
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("MINSHENG_REDIS_URL", None)
@@ -36,6 +36,8 @@ def _make_cache_table(path: str) -> None:
 
 def _take_many(path: str, times: int, start, results) -> None:
     _use_sqlite_file(path)
+    from minsheng.lib.http import RateLimit  # noqa: PLC0415 (settings read only after the above)
+
     limit = RateLimit("cross-process", 10, 60)
     start.wait()
     results.put(sum(limit.take(["ip:198.51.100.1"], now=NOW) == 0 for _ in range(times)))
