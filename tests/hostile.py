@@ -133,3 +133,54 @@ def csv_with(header: list[str], rows: list[list[object]]) -> bytes:
     for r in rows:
         w.writerow(r)
     return out.getvalue().encode("utf-8", "surrogatepass")
+
+
+# ── whole import files: a good row and one with a hostile cell ──────────────────────────────
+
+# one of each kind: control characters, a lone surrogate, numbers and dates a database cannot
+# hold, markup and a formula (kept as text)
+WHOLE_FILE = ["\x00", "\x01\x1b", "\u202e\u200b", SURROGATE, "99999999999999999999", "9" * 400,
+              "1e400", "-1", "nan", "0001-01-01", "9999-12-31", "2026-02-30", XSS[1], FORMULAS[0]]
+
+
+def attack_whole_file(header: list[str], good: list, second: list, run, count,
+                      values=WHOLE_FILE) -> list[str]:
+    """Each column of `second` (a good row other than `good`) in turn holds each hostile value,
+    and the .csv of [good, second] goes through the import's whole `run` (`run(content,
+    filename)`). The import either takes both rows (`count()` grows by 2) or refuses the file
+    with lib.tabular.ImportRejected naming row 3 (or the file) and writes nothing: anything else
+    — another exception, one row of the two written — is returned as a finding. Each try runs in
+    a savepoint rolled back afterwards, so every value meets the same data."""
+    from django.db import transaction  # noqa: PLC0415 (Django is set up by the time this runs)
+
+    from minsheng.lib.tabular import ImportRejected  # noqa: PLC0415
+
+    findings = []
+    with transaction.atomic():  # the two good rows alone are taken, or the attack proves nothing
+        before = count()
+        run(csv_with(header, [good, second]), "whole.csv")
+        assert count() == before + 2, "the good file was not taken whole"
+        transaction.set_rollback(True)
+    for i, column in enumerate(header):
+        for value in values:
+            bad = list(second)
+            bad[i] = value
+            with transaction.atomic():
+                before = count()
+                try:
+                    run(csv_with(header, [good, bad]), "whole.csv")
+                except ImportRejected as e:
+                    if count() != before:
+                        findings.append(f"{column}={value!r}: refused but wrote "
+                                        f"{count() - before}")
+                    elif not any(err.row in (3, 0) for err in e.errors):
+                        findings.append(f"{column}={value!r}: refused without naming row 3: "
+                                        f"{[str(err) for err in e.errors][:3]}")
+                except Exception as e:  # noqa: BLE001 - any other exception is the finding
+                    findings.append(f"{column}={value!r}: {type(e).__name__}: {e}"[:300])
+                else:
+                    if count() != before + 2:
+                        findings.append(f"{column}={value!r}: took the file, wrote "
+                                        f"{count() - before} rows of 2")
+                transaction.set_rollback(True)
+    return findings

@@ -23,6 +23,7 @@ from minsheng.assistance.monitoring_models import Alert, MonitoringCase
 from minsheng.lib.tabular import ImportRejected, csv_bytes
 from minsheng.places.demo import id_number
 from minsheng.places.models import Region
+from tests.hostile import attack_whole_file
 
 pytestmark = pytest.mark.django_db
 S = MonitoringCase.State
@@ -342,3 +343,14 @@ def test_data_matching_reuses_the_household_s_economic_assessment(user):
     assert "沿用" in case.steps.get(step="data_match").note
     # an assessment older than a year is not reused
     assert mon.assessment_for(h, timezone.localdate() + dt.timedelta(days=400)) is None
+
+
+def test_a_whole_list_with_one_hostile_cell_is_taken_whole_or_refused_whole(user):
+    p = _household(number="W-0001").members.first()
+    q = _household(number="W-0002").members.first()
+    day = (timezone.localdate() - dt.timedelta(days=3)).isoformat()
+    findings = attack_whole_file(
+        HEAD, [p.id_number, p.name, 20000, day, "住院"], [q.id_number, q.name, 30000, day, "门诊"],
+        lambda content, name: import_list(user("revival1"), "medical", content, name),
+        Alert.objects.count)
+    assert not findings, "\n".join(findings)

@@ -15,9 +15,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from minsheng.accounts.models import AuditLog
 from minsheng.assistance import actions
-from minsheng.assistance.exchange import template_bytes
+from minsheng.assistance.exchange import import_households, template_bytes
 from minsheng.assistance.models import ChangeRequest, Household, Person, Supporter
 from minsheng.places.models import Region
+from tests.hostile import attack_whole_file
 
 pytestmark = pytest.mark.django_db
 
@@ -290,3 +291,15 @@ def test_a_grievance_is_a_case_linked_to_the_household(homes, client_for):
     c.post(f"/assistance/households/{h.pk}/grievance/", {"about": "payment",
                                                           "description": "坏\u202e字"})
     assert h.grievances.count() == 1
+
+
+def test_a_whole_file_with_one_hostile_cell_is_taken_whole_or_refused_whole(user):
+    comm1 = community_of("community1").code
+    header = [c.value for c in openpyxl.load_workbook(io.BytesIO(template_bytes())).worksheets[0][1]]
+    good = import_row("W-1", "甲", "户主", "131002197001011231", comm1)
+    second = import_row("W-2", "乙", "户主", "131002197001011232", comm1)
+    findings = attack_whole_file(
+        header[:len(good)], good, second,
+        lambda content, name: import_households(user("community1"), content, name),
+        Household.objects.count)
+    assert not findings, "\n".join(findings)

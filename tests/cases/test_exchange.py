@@ -17,6 +17,7 @@ from minsheng.cases.models import Case, CaseEvent, CaseType
 from minsheng.places import coords
 from minsheng.places.exchange import ImportRejected
 from minsheng.places.models import Compound, Region
+from tests.hostile import attack_whole_file
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -290,3 +291,17 @@ def test_export_of_an_old_row_with_a_control_character_does_not_fail(client_for)
     header, rows = _export(client_for("district"))
     row = next(r for r in rows if r[0] == number)
     assert row[header.index("诉求内容")] == "路灯\ufffd不亮\n已两天"
+
+
+def test_a_whole_file_with_one_hostile_cell_is_taken_whole_or_refused_whole(user):
+    s1 = street(0)
+    a, b = unique_compound(s1, 0), unique_compound(s1, 1)
+    good = ["12345-W1", "2024-06-01 08:30", "物业维修", "单元门禁坏了", "某路1号", a.lng, a.lat, "",
+            "王芳", "13812345678"]
+    second = ["12345-W2", "2024-06-01 09:15", "environment", "垃圾没人清运", "", b.lng, b.lat,
+              b.name, "李强", "0316-1234567"]
+    findings = attack_whole_file(
+        HEADERS, good, second,
+        lambda content, name: exchange.import_hotline(user("street1"), content, name, "wgs84"),
+        Case.objects.count)
+    assert not findings, "\n".join(findings)

@@ -17,6 +17,7 @@ from minsheng.employment import exchange
 from minsheng.employment.models import Employment, Unemployment
 from minsheng.lib.tabular import ImportRejected
 from tests.employment.conftest import id_for
+from tests.hostile import attack_whole_file
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2031, 6, 15, 4, 0, tzinfo=dt.UTC)
@@ -169,3 +170,16 @@ def test_export_masked_unless_asked_and_allowed(client_for, make_person, communi
     assert not [r for r in cells("employ1", "?unmask=1") if r[1] == p.id_number]  # no right
     for who in ("dept1", "employer1", "resident1", "grid1"):
         assert client_for(who).get(reverse("employment:export")).status_code == 403, who
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_whole_file_with_one_hostile_cell_is_taken_whole_or_refused_whole(community):
+    header = [c.value for c in openpyxl.load_workbook(
+        io.BytesIO(exchange.template()))[exchange.SHEET][1]]
+    good = row(id_for(dt.date(1981, 3, 1)), community)
+    second = row(id_for(dt.date(1981, 3, 2)), community)
+    findings = attack_whole_file(
+        header[:len(good)], good, second,
+        lambda content, name: exchange.import_registers(None, D, content, name),
+        Unemployment.objects.count)
+    assert not findings, "\n".join(findings)

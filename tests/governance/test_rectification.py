@@ -20,6 +20,7 @@ from minsheng.governance import rectification
 from minsheng.governance.models import Task, TaskList
 from minsheng.lib.tabular import ImportRejected
 from minsheng.places.models import Organisation, Region
+from tests.hostile import attack_whole_file
 
 pytestmark = pytest.mark.django_db
 DISTRICT = "131002000000"
@@ -167,3 +168,16 @@ def test_the_district_imports_on_the_page_and_sees_the_problems(client_for) -> N
                                       {"name": "x", "kind": "feedback", "file": f}
                                       ).status_code == 403
     assert timezone.localdate()  # the page's dates are the local ones
+
+
+def test_a_whole_list_with_one_hostile_cell_is_taken_whole_or_refused_whole(user) -> None:
+    s1, s2 = street_offices()
+    due = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
+    findings = attack_whole_file(
+        ["领域/区域", "问题", "责任单位", "整改时限"],
+        ["市容环境", "背街小巷垃圾堆放", s1.name, due], ["交通秩序", "非机动车乱停", s2.name, due],
+        lambda content, name: rectification.do_import_list(
+            content, name, name="创城问题清单", kind=TaskList.Kind.CIVILISED_CITY,
+            region_code=DISTRICT, by=user("district"), allowed=lambda code: True),
+        Task.objects.count)
+    assert not findings, "\n".join(findings)

@@ -31,6 +31,7 @@ from minsheng.projects.models import (
     SubItem,
 )
 from minsheng.projects.services import checklist_for
+from tests.hostile import attack_whole_file
 
 pytestmark = pytest.mark.django_db
 
@@ -393,3 +394,15 @@ def organisation_of(username: str) -> str:
 def test_export_needs_the_export_right(user, exported_plan):
     with pytest.raises(PermissionError):
         export_projects(user("resident1"), exported_plan, dt.date(2031, 6, 30))
+
+
+def test_a_whole_list_with_one_hostile_cell_is_taken_whole_or_refused_whole(user, plan):
+    good = project("老旧小区改造", 序号="1", 目标数量=3, 单位="个", 节点1="完成设计",
+                   节点1日期="2031-04-30", 节点1权重=100, **{"区级资金（元）": 1_500_000})
+    second = project("社区养老服务站", 序号="2", 领域="养老服务", 牵头单位="区民政局", 节点1="建成运营",
+                     节点1日期="2031-06-30", 节点1权重=100, **{"中央资金（元）": 800_000})
+    findings = attack_whole_file(
+        [h.rstrip("*") for h in HEADERS], good, second,
+        lambda content, name: import_projects(user("district"), plan, content, name),
+        Project.objects.count)
+    assert not findings, "\n".join(findings)
