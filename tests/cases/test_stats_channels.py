@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db.models import Max
 
 from minsheng.cases import stats, workflow
 from minsheng.cases.devices import do_receive_alarms, do_receive_heartbeats
-from minsheng.cases.models import Case, CaseType, Device
+from minsheng.cases.models import Alarm, Case, CaseType, Device
 from minsheng.places.models import Compound, Organisation
 
 pytestmark = pytest.mark.django_db
@@ -71,8 +72,7 @@ def test_call_back_coverage_and_ratings_per_channel(user, client_for):
     assert client_for("resident1").get("/cases/stats/").status_code == 403
 
 
-@pytest.fixture
-def devices():
+def make_devices() -> dict:
     """Devices of street1's compound (a door, a camera, a smoke sensor never heard from, a
     disabled door) and a door of 平城区, operated by their streets' offices."""
     ours = Organisation.objects.get(kind="street_office", region_id="131002001000")
@@ -95,35 +95,71 @@ def devices():
     }
 
 
-def test_alarms_per_device_type_and_devices_offline_in_the_readers_region(devices, user,
-                                                                            client_for):
-    ours, theirs = devices["orgs"]
-    earlier = (NOW - dt.timedelta(minutes=20)).isoformat()
+FIELDS = ("devices", "offline", "records", "alarms", "cases")
+
+
+def figures(u, prefix=None, now=None) -> dict:
+    """Per device kind, the figures as numbers (zero for a kind without a row), and the totals."""
+    f = stats.device_figures(u, START, END, prefix, now=now)
+    by = {r["code"]: r for r in f["by_kind"]}
+    out = {k: {x: by.get(k, {}).get(x, 0) for x in FIELDS} for k in Device.Kind.values}
+    out["total"] = {x: f[x] for x in FIELDS}
+    return out
+
+
+def added(after: dict, before: dict) -> dict:
+    return {k: {x: after[k][x] - before[k][x] for x in FIELDS} for k in after
+            if any(after[k][x] != before[k][x] for x in FIELDS)}
+
+
+def test_alarms_per_device_type_and_devices_offline_in_the_readers_region(user, client_for):
+    """Against the demo's own devices (all long silent in 2030): what the test's devices add."""
+    district, street2 = user("district"), user("street2")
     with time_machine.travel(NOW, tick=False):
+        before, before2 = figures(district), figures(street2)
+        before_switch = figures(district, "131002002")
+        devices = make_devices()
+        ours, theirs = devices["orgs"]
+        earlier = (NOW - dt.timedelta(minutes=20)).isoformat()
         do_receive_heartbeats(ours.pk, [{"device_id": "D-1"}])
         do_receive_alarms(ours.pk, [{"device_id": "D-1", "type": "forced_open"}] * 3)
         # the camera was last heard of 20 minutes ago: over its kind's 15 minutes
         do_receive_alarms(ours.pk, [{"device_id": "C-1", "type": "motion", "time": earlier}] * 2)
         do_receive_alarms(theirs.pk, [{"device_id": "P-1", "type": "forced_open"}] * 7)
-        figures = stats.device_figures(user("district"), START, END)
-        by = {r["code"]: r for r in figures["by_kind"]}
-        assert by["door"] == {"code": "door", "name": "人脸识别门禁", "devices": 1, "offline": 0,
-                              "records": 1, "alarms": 3, "cases": 1}
-        assert by["camera"] == {"code": "camera", "name": "智慧平安摄像头", "devices": 1,
-                                "offline": 1, "records": 1, "alarms": 2, "cases": 0}
-        assert by["smoke"]["devices"] == 1 and by["smoke"]["offline"] == 1
-        assert (figures["devices"], figures["offline"], figures["alarms"]) == (3, 2, 5)
-        # 平城区's door and its 7 alarms are not 安次区's; another street's staff see none of ours
-        assert stats.device_figures(user("street2"), START, END)["by_kind"] == []
-        # the region switcher narrows it
-        assert stats.device_figures(user("district"), START, END, "131002002")["devices"] == 0
+        assert added(figures(district), before) == {
+            "door": {"devices": 1, "offline": 0, "records": 1, "alarms": 3, "cases": 1},
+            "camera": {"devices": 1, "offline": 1, "records": 1, "alarms": 2, "cases": 0},
+            "smoke": {"devices": 1, "offline": 1, "records": 0, "alarms": 0, "cases": 0},
+            "total": {"devices": 3, "offline": 2, "records": 2, "alarms": 5, "cases": 1}}
+        # 平城区's door and its 7 alarms are not 安次区's (nor counted above); another street's
+        # staff see none of street1's devices, and the region switcher narrows it likewise
+        assert figures(street2) == before2
+        assert figures(district, "131002002") == before_switch
         page = client_for("street1").get("/cases/stats/?period=year&year=2030")
         assert page.status_code == 200
         text = page.content.decode()
-        assert "智能设备" in text and "智慧平安摄像头" in text
+        assert "智能设备" in text and "东门" not in text and "智慧平安摄像头" in text
         assert client_for("resident1").get("/cases/stats/figures.json").status_code == 403
-        data = client_for("district").get("/cases/stats/figures.json?period=year&year=2030").json()
-        assert data["devices"]["offline"] == 2
+        data = client_for("district").get("/cases/stats/figures.json?period=year&year=2030")
+        assert data.json()["devices"]["offline"] == before["total"]["offline"] + 2
     # later the door falls silent too (its kind's 30 minutes)
     later = NOW + dt.timedelta(minutes=31)
-    assert stats.device_figures(user("district"), START, END, now=later)["offline"] == 3
+    assert figures(district, now=later)["total"]["offline"] == before["total"]["offline"] + 3
+
+
+def test_the_demo_has_devices_some_offline_with_alarms_and_cases(user):
+    """The demo's devices (built minutes before the tests, relative to today): at the time they
+    were last heard from, about one in six is silent past its kind's setting; alarms of the
+    last 90 days show per type, and some cases came by a device."""
+    demo = Device.objects.filter(code__startswith="CAM-")
+    assert demo.count() >= 10
+    built = Device.objects.filter(organisation=demo.first().organisation).aggregate(
+        t=Max("last_seen_at"))["t"]
+    f = stats.device_figures(user("district"), built - dt.timedelta(days=91),
+                             built + dt.timedelta(days=1), now=built)
+    assert f["devices"] >= 16 and 0 < f["offline"] < f["devices"] / 3
+    assert f["alarms"] > f["records"] > 0 and f["cases"] >= 1
+    assert {r["code"] for r in f["by_kind"]} >= {"camera", "door", "bin"}
+    device_cases = Case.objects.filter(channel=Case.Channel.DEVICE, alarms__isnull=False)
+    assert device_cases.exists() and not device_cases.exclude(reporter_phone="").exists()
+    assert not Alarm.objects.filter(last_at__gt=built + dt.timedelta(minutes=5)).exists()
