@@ -97,8 +97,12 @@ def do_receive_alarms(organisation_id: int, items: list, *,
         except ValidationError as e:
             parsed.append(e.messages[0])
     codes = {p[0] for p in parsed if isinstance(p, tuple)}
-    devices = {d.code: d for d in Device.objects.select_related("compound").filter(
-        organisation_id=organisation_id, code__in=codes, active=True)}
+    # The devices' rows are locked (in one order, so two batches never wait on each other in a
+    # circle) until this batch commits: a concurrent batch of the same device waits here and then
+    # finds the alarm row this one wrote, so a burst spread over many POSTs is still one case.
+    devices = {d.code: d for d in Device.objects.select_related("compound").select_for_update(
+        of=("self",)).filter(organisation_id=organisation_id, code__in=codes, active=True)
+        .order_by("pk")}
     results: list[dict] = []
     groups: dict[tuple[int, str], Alarm] = {}
     types = {}

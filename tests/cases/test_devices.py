@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 
 import pytest
 import time_machine
 import yaml
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
-from minsheng.cases.devices import RATE, offline
+from minsheng.cases.devices import RATE, do_receive_alarms, offline
 from minsheng.cases.models import Alarm, Case, Device, DeviceKey, DeviceSilence
 from minsheng.places.models import Compound, Organisation
 
@@ -220,3 +222,79 @@ def test_the_device_openapi_document_describes_both_endpoints(client):
     assert doc["components"]["schemas"]["Heartbeat"]["required"] == ["device_id"]
     assert client.post("/api/devices/openapi.yaml").status_code == 405
 
+
+# --- concurrent bursts (PostgreSQL) ------------------------------------------------------------
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql",
+                                   reason="row locks: the PostgreSQL pass (scripts/with-postgres)")
+
+
+def _in_thread(fn):
+    """Run fn in its own thread, so its own connection, committed as a server worker's would be."""
+    out: dict = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except BaseException as e:  # noqa: BLE001 - re-raised in the test's thread
+            out["error"] = e
+        finally:
+            connection.close()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(120)
+    if "error" in out:
+        raise out["error"]
+    return out.get("value")
+
+
+@postgres_only
+def test_a_burst_over_concurrent_posts_from_one_device_is_one_case():
+    """Eight batches of 125 alarms from one device at the same instant, each in its own connection
+    and transaction (as from eight server workers): the device's row lock makes them one alarm
+    record counting 1,000 and one case, never one case per batch."""
+    n, size = 8, 125
+
+    def setup():
+        comp = Compound.objects.filter(region_id="131002001007").order_by("pk").first()
+        org = Organisation.objects.filter(kind="street_office", region_id="131002001000").first()
+        key = DeviceKey.objects.create(name="并发测试", digest=DeviceKey.hash("burst-key"),
+                                       organisation=org)
+        dev = Device.objects.create(organisation=org, code="BURST-1", name="并发门禁",
+                                    kind=Device.Kind.DOOR, compound=comp,
+                                    alarm_types={"forced_open": "street_order"})
+        return org.pk, dev.pk, key.pk
+
+    org_id, dev_id, key_id = _in_thread(setup)
+    barrier, errors = threading.Barrier(n), []
+
+    def burst():
+        try:
+            barrier.wait(30)
+            results = do_receive_alarms(org_id, [{"device_id": "BURST-1",
+                                                  "type": "forced_open"}] * size)
+            assert all(r["ok"] for r in results)
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+        finally:
+            connection.close()
+
+    try:
+        threads = [threading.Thread(target=burst) for _ in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not errors, errors
+        rows = _in_thread(lambda: list(Alarm.objects.filter(device_id=dev_id).values_list(
+            "count", "case_id")))
+        assert len(rows) == 1 and rows[0][0] == n * size and rows[0][1] is not None
+    finally:
+        def cleanup():
+            cases = list(Alarm.objects.filter(device_id=dev_id).exclude(case=None).values_list(
+                "case_id", flat=True))
+            Device.objects.filter(pk=dev_id).delete()
+            Case.objects.filter(pk__in=cases).delete()
+            DeviceKey.objects.filter(pk=key_id).delete()
+        _in_thread(cleanup)
