@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from minsheng.cases.devices import alarms_view
+from minsheng.cases.devices import alarms_view, heartbeats_view, openapi_view
 
 admin.site.site_header = "民生 Minsheng 后台"
 admin.site.site_title = "民生 Minsheng"
@@ -15,6 +15,8 @@ urlpatterns = [
     path("open311/v2/", include("minsheng.cases.open311_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/devices/alarms/", alarms_view, name="device-alarms"),
+    path("api/devices/heartbeats/", heartbeats_view, name="device-heartbeats"),
+    path("api/devices/openapi.yaml", openapi_view, name="device-openapi"),
     path("api/", include("minsheng.places.api")),
     path("admin/", admin.site.urls),
     path("account/", include("minsheng.accounts.urls")),

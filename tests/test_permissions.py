@@ -101,6 +101,8 @@ PUBLIC = {
     "open311-root", "open311-discovery", "open311-services", "open311-service",
     "open311-requests", "open311-request", "open311-token", "open311:*",
     "device-alarms",  # devices authenticate with their organisation's key, never a session
+    "device-heartbeats",  # likewise
+    "device-openapi",  # the device intake's OpenAPI document (no data)
 }
 # --- the rights each URL needs (accounts/roles.py) --------------------------------------------
 # url name (or "namespace:*" for every name of a namespace without its own entry) → the rights of

@@ -20,7 +20,7 @@ from minsheng.accounts.roles import (
     VIEW_CASE_STATS,
     VIEW_REGION_CASES,
 )
-from minsheng.cases.models import Attachment, Case, CaseEvent
+from minsheng.cases.models import Attachment, Case, CaseEvent, Device
 from minsheng.places.scope import scope_of
 
 
@@ -38,6 +38,24 @@ def cases_for(user) -> QuerySet[Case]:
     if orgs:
         held = CaseEvent.objects.filter(organisation_id__in=orgs).values("case_id")
         q |= Q(organisation_id__in=orgs) | Q(pk__in=held)
+    return qs.filter(q)
+
+
+def devices_for(user) -> QuerySet[Device]:
+    """The smart devices a user's figures count, as cases_for counts cases: those of compounds in
+    the regions where the user sees every case, and those their own organisations operate."""
+    qs = Device.objects.all()
+    s = scope_of(user)
+    if s.everything:
+        return qs
+    if not user.is_authenticated:
+        return qs.none()
+    q = Q(pk__in=[])
+    for g in s.grants_with(VIEW_REGION_CASES):
+        q |= Q(compound__region__code__startswith=g.prefix)
+    orgs = {g.organisation_id for g in s.grants_with(HANDLE_CASES) if g.organisation_id}
+    if orgs:
+        q |= Q(organisation_id__in=orgs)
     return qs.filter(q)
 
 

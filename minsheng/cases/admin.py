@@ -9,11 +9,14 @@ from __future__ import annotations
 import secrets
 
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.db.models import BooleanField, Q, When
+from django.db.models import Case as DbCase
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from minsheng.accounts.roles import MANAGE_USERS
 from minsheng.cases.access import cases_for
+from minsheng.cases.devices import offline_q
 from minsheng.cases.models import (
     Alarm,
     ApiKey,
@@ -21,6 +24,7 @@ from minsheng.cases.models import (
     CaseType,
     Device,
     DeviceKey,
+    DeviceSilence,
     Holiday,
     RoutingRule,
 )
@@ -191,14 +195,21 @@ class DeviceAdmin(DistrictConfigAdmin):
     """A smart-community device of a compound, operated by an organisation of the district; its
     alarm types map to case types (an alarm type mapped to nothing is recorded only)."""
 
-    list_display = ["code", "name", "kind", "compound", "organisation", "active", "last_seen_at"]
+    list_display = ["code", "name", "kind", "compound", "organisation", "active", "last_seen_at",
+                    "is_offline"]
     list_filter = ["kind", "active"]
     search_fields = ["code", "name"]
     raw_id_fields = ["compound"]
     readonly_fields = ["last_seen_at"]
 
+    @admin.display(description=gettext_lazy("离线"), boolean=True, ordering="offline")
+    def is_offline(self, obj) -> bool:
+        return obj.offline
+
     def get_queryset(self, request):
-        qs = super().get_queryset(request).select_related("organisation", "compound")
+        qs = super().get_queryset(request).select_related("organisation", "compound").annotate(
+            offline=DbCase(When(offline_q(), active=True, then=True), default=False,
+                           output_field=BooleanField()))
         if request.user.is_superuser:
             return qs
         return qs.filter(within_q(request.user, MANAGE_USERS, "compound__region__code"))
@@ -221,6 +232,15 @@ class DeviceAdmin(DistrictConfigAdmin):
                     or (v and v not in known) for k, v in mapping.items()):
                 out["alarm_types"] = _("告警类型须写成 {\"告警类型\": \"诉求类别代码\"}，类别代码须已存在。")
         return out
+
+
+@admin.register(DeviceSilence)
+class DeviceSilenceAdmin(GlobalConfigAdmin):
+    """How long each kind of device may stay silent before it counts as offline (one setting for
+    every district; a kind without a row uses the default)."""
+
+    list_display = ["kind", "minutes"]
+    list_editable = ["minutes"]
 
 
 @admin.register(Alarm)

@@ -17,14 +17,18 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from minsheng.cases.devices import silences
 from minsheng.cases.models import (
     AdminReview,
+    Alarm,
     ApiKey,
     Attachment,
     CallBack,
     Case,
     CaseEvent,
     CaseType,
+    Device,
+    DeviceKey,
     Extension,
     Mediation,
     MediationSession,
@@ -33,12 +37,13 @@ from minsheng.cases.models import (
     RoutingRule,
     SupervisionOrder,
 )
-from minsheng.cases.routing import nearest_org, route
+from minsheng.cases.routing import dispatcher, nearest_org, route
 from minsheng.lib.images import labelled_photo
 from minsheng.places.demo import phone_number
 from minsheng.places.models import Compound, Organisation, Region
 
 DEMO_API_KEY = "minsheng-demo-key"
+DEMO_DEVICE_KEY = "minsheng-demo-device-key"
 S = Case.Status
 A = CaseEvent.Action
 
@@ -155,8 +160,102 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     public = sorted((c for c in cases if c.public and c.case_type.public),
                     key=lambda c: c.created_at, reverse=True)
     _photos(public[:36:3])  # recent ones: Open311's default list covers the last 90 days
+    n_devices = _devices(rng, district, cases, now)
+    progress(f"{district.name}: 智能设备 {n_devices} 台（含离线设备）及其告警")
     progress(f"{district.name}: 生成去年以来的诉求 {len(cases)} 件及办理记录（含调解、复议、隐患）")
     return len(cases)
+
+
+# kind → (code prefix, name, alarm type → case type or "" for record only)
+DEVICES = {
+    Device.Kind.CAMERA: ("CAM", "智慧平安摄像头", {"fire_lane_blocked": "safety_hazard",
+                                                 "loitering": "", "camera_blocked": ""}),
+    Device.Kind.DOOR: ("DOOR", "人脸识别门禁", {"forced_open": "safety_hazard",
+                                              "held_open": "", "stranger": ""}),
+    Device.Kind.BIN: ("BIN", "智能垃圾箱", {"overflow": "environment", "full": ""}),
+    Device.Kind.SMOKE: ("SMK", "独立式烟感", {"smoke": "safety_hazard", "battery_low": ""}),
+    Device.Kind.WATER: ("WTR", "水浸传感器", {"water_leak": "property_repair",
+                                          "pressure_low": ""}),
+}
+
+
+def demo_device_key(organisation: Organisation) -> None:
+    DeviceKey.objects.get_or_create(digest=DeviceKey.hash(DEMO_DEVICE_KEY), defaults={
+        "name": "演示设备平台（minsheng-demo-device-key）", "organisation": organisation})
+
+
+def _devices(rng, district: Region, cases: list[Case], now: dt.datetime) -> int:
+    """Smart devices in compounds without a property company (智慧平安小区: a camera in each, doors,
+    bins, smoke and water sensors in some), operated by the district's office with the demo
+    device key. Most were heard from minutes ago; about one in six has fallen silent past its
+    kind's setting (one never reported), so "devices offline" has something to show. Each has
+    record-only alarm bursts over the last 90 days, and a few of the generated hazard,
+    environment and repair cases at their compounds came from a device's alarm."""
+    operator = dispatcher(district)
+    demo_device_key(operator)
+    # compounds where a recent case could have come by a device's alarm first, then others
+    mapped = {t for _p, _n, types in DEVICES.values() for t in types.values() if t}
+    recent = {c.compound_id for c in cases[6:] if c.case_type_id in mapped and c.channel in (
+        Case.Channel.PATROL, Case.Channel.RESIDENT) and c.created_at > now - dt.timedelta(days=90)}
+    compounds = list(Compound.objects.in_region(district.code).filter(
+        property_company__isnull=True).order_by("pk"))
+    rng.shuffle(compounds)
+    compounds.sort(key=lambda c: c.pk not in recent)
+    compounds = sorted(compounds[:16], key=lambda c: c.pk)
+    silence = silences()
+    devices: list[Device] = []
+    for k, comp in enumerate(compounds):
+        kinds = [Device.Kind.CAMERA] + [kind for kind, every, at in (
+            (Device.Kind.DOOR, 2, 0), (Device.Kind.BIN, 3, 0), (Device.Kind.SMOKE, 4, 1),
+            (Device.Kind.WATER, 5, 2)) if k % every == at]
+        for kind in kinds:
+            prefix, name, types = DEVICES[kind]
+            silent = len(devices) % 6 == 5
+            seen = (now - silence[kind] - dt.timedelta(hours=rng.uniform(1, 240)) if silent
+                    else now - dt.timedelta(minutes=rng.uniform(0.5, 5)))
+            devices.append(Device(
+                organisation=operator, code=f"{prefix}-{comp.pk:05d}", compound=comp, kind=kind,
+                name=f"{comp.name}{name}", alarm_types=types,
+                last_seen_at=None if len(devices) == 11 else seen))
+    Device.objects.bulk_create(devices)
+    alarms: list[Alarm] = []
+    for d in devices:
+        quiet = [t for t, target in d.alarm_types.items() if not target]
+        for _ in range(rng.randint(2, 9)):
+            first = now - dt.timedelta(days=rng.uniform(0.5, 90))
+            if d.last_seen_at is None or first > d.last_seen_at:
+                continue  # a device says nothing after it fell silent
+            alarms.append(Alarm(device=d, alarm_type=rng.choice(quiet), first_at=first,
+                                last_at=min(now, first + dt.timedelta(minutes=rng.randint(0, 25))),
+                                count=rng.randint(1, 60)))
+    # a generated case at a device's compound, of the type one of its alarms files, came by it
+    taken: set[int] = set()
+    by_place = {}
+    for c in sorted(cases[6:], key=lambda c: c.created_at, reverse=True):  # [:6]: re-dated
+        if c.channel in (Case.Channel.PATROL, Case.Channel.RESIDENT) and \
+                c.created_at > now - dt.timedelta(days=90):
+            by_place.setdefault((c.compound_id, c.case_type_id), []).append(c)
+    for d in devices:
+        for kind, target in d.alarm_types.items():
+            c = next((c for c in by_place.get((d.compound_id, target), []) if c.pk not in taken
+                      and d.last_seen_at and c.created_at < d.last_seen_at), None)
+            if c is None:
+                continue
+            taken.add(c.pk)
+            c.channel, c.reporter_name, c.reporter_phone = Case.Channel.DEVICE, "", ""
+            c.description = f"设备告警：{d.name}（{d.code}）{kind}"
+            c.external_id = ""
+            alarms.append(Alarm(device=d, alarm_type=kind, first_at=c.created_at,
+                                last_at=min(now, c.created_at + dt.timedelta(
+                                    minutes=rng.randint(0, 20))),
+                                count=rng.randint(1, 12), case=c))
+            Case.objects.filter(pk=c.pk).update(
+                channel=c.channel, reporter_name="", reporter_phone="", description=c.description,
+                external_id="")
+            CaseEvent.objects.filter(case=c, action=A.CREATED).update(
+                note=c.get_channel_display())
+    Alarm.objects.bulk_create(alarms, batch_size=500)
+    return len(devices)
 
 
 def _extensions(rng, cases: list[Case], now: dt.datetime) -> None:

@@ -574,6 +574,28 @@ class Device(models.Model):
         return f"{self.name}（{self.code}）"
 
 
+class DeviceSilence(models.Model):
+    """How long a device of a kind may stay silent (no heartbeat, no alarm) before it counts as
+    offline. The system administrator edits it in the back office; a kind without a row uses
+    DEFAULT_MINUTES."""
+
+    DEFAULT_MINUTES = 60
+
+    kind = models.CharField(_("设备类型"), max_length=10, choices=Device.Kind.choices, unique=True)
+    minutes = models.PositiveIntegerField(
+        _("静默多久算离线（分钟）"), default=DEFAULT_MINUTES,
+        validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 31)],
+        help_text=_("超过这段时间没有心跳也没有告警的设备计为离线"))
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = _("设备离线判定")
+        verbose_name_plural = _("设备离线判定")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.minutes}"
+
+
 class DeviceKey(models.Model):
     """A key with which an organisation's devices post alarms. Only its SHA-256 is stored."""
 

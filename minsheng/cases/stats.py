@@ -36,6 +36,16 @@ Definitions (one place, so the page, the JSON and the indicators agree):
   transferred or returned to (an escalation does not move the responsibility, so letting a case
   go overdue does not clean an organisation's record). Ranked by on-time rate; an organisation
   with fewer than MIN_SAMPLE resolved cases in the period is listed as 样本不足, not ranked.
+- Call-backs and ratings by channel: per channel the case came by (hotline, walk-in, patrol …),
+  the resolved cases received in the period, those with a call-back that reached the resident
+  (coverage = reached / resolved) and the rated ones with their mean rating; per channel the
+  rating came by (web link, SMS link, staff call-back), the rated cases, their mean rating and
+  the share the resident called fixed.
+- Devices: the devices counted are devices_for(user) (compounds in the user's case regions, or
+  operated by the user's organisations) in the region prefix. Alarms per device type: the alarm
+  records (a burst within the window is one record) whose first alarm falls in the period, the
+  alarms they count and the cases they filed. Devices offline: *now* (not the period), the
+  active devices silent longer than their kind's setting (devices.offline_q).
 - Heat map: case points binned to ~250 m squares (SQL FLOOR of lat/lng over the cell size, GROUP
   BY the cell), returned as GeoJSON polygons with their count and a colour.
 """
@@ -51,6 +61,7 @@ from django.db.models import (
     Avg,
     Count,
     DurationField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -64,13 +75,16 @@ from django.db.models.functions import Cast, Coalesce, Floor, Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minsheng.cases.access import cases_for
+from minsheng.cases.access import cases_for, devices_for
+from minsheng.cases.devices import offline_q
 from minsheng.cases.models import (
     AdminReview,
+    Alarm,
     CallBack,
     Case,
     CaseEvent,
     CaseType,
+    Device,
     Extension,
     Mediation,
     RatingChannel,
@@ -230,6 +244,60 @@ def _extensions(cases) -> dict[str, int]:
         pending=Count("id", filter=Q(status=ES.PENDING)),
         cases=Count("case", filter=Q(status=ES.APPROVED), distinct=True))
     return agg
+
+
+def callbacks_by_channel(user, start, end, prefix: str | None = None) -> list[dict[str, Any]]:
+    """Per channel the cases came by: resolved, reached by a call-back (coverage), rated."""
+    reached = CallBack.objects.filter(case=OuterRef("pk"), reached=True)
+    rows = {r["channel"]: r for r in (
+        received(user, start, end, prefix).annotate(has_callback=Exists(reached)).values("channel")
+        .annotate(n=Count("id"), resolved=Count("id", filter=Q_RESOLVED),
+                  called=Count("id", filter=Q_RESOLVED & Q(has_callback=True)),
+                  rated=Count("id", filter=Q(rating__isnull=False)),
+                  mean=Avg("rating", filter=Q(rating__isnull=False))).order_by())}
+    return [{"code": v, "name": str(label), "n": r["n"], "resolved": r["resolved"],
+             "called_back": r["called"], "coverage_rate": _rate(r["called"], r["resolved"]),
+             "rated": r["rated"],
+             "mean_rating": round(r["mean"], 2) if r["mean"] is not None else None}
+            for v, label in Case.Channel.choices if (r := rows.get(v))]
+
+
+def ratings_by_channel(user, start, end, prefix: str | None = None) -> list[dict[str, Any]]:
+    """Per channel the rating came by (web link, SMS link, staff call-back)."""
+    rows = {r["rating_channel"]: r for r in (
+        received(user, start, end, prefix).filter(rating__isnull=False)
+        .exclude(rating_channel="").values("rating_channel")
+        .annotate(n=Count("id"), mean=Avg("rating"),
+                  with_verdict=Count("id", filter=~Q(verdict="")),
+                  fixed=Count("id", filter=Q(verdict=Case.Verdict.FIXED))).order_by())}
+    return [{"code": v, "name": str(label), "n": r["n"], "mean_rating": round(r["mean"], 2),
+             "fixed_rate": _rate(r["fixed"], r["with_verdict"])}
+            for v, label in RatingChannel.choices if (r := rows.get(v))]
+
+
+def device_figures(user, start, end, prefix: str | None = None,
+                   now: dt.datetime | None = None) -> dict[str, Any]:
+    """Alarms per device type in the period and devices offline now (module docstring)."""
+    devices = devices_for(user)
+    p = _prefix(prefix)
+    if p:
+        devices = devices.filter(compound__region__code__startswith=p)
+    counts = {r["kind"]: r for r in devices.filter(active=True).values("kind").annotate(
+        n=Count("id"), offline=Count("id", filter=offline_q(now))).order_by()}
+    alarms = {r["device__kind"]: r for r in Alarm.objects.filter(
+        device__in=devices.values("pk"), first_at__gte=aware(start), first_at__lt=aware(end))
+        .values("device__kind").annotate(records=Count("id"), alarms=Sum("count"),
+                                         cases=Count("case")).order_by()}
+    rows = []
+    for v, label in Device.Kind.choices:
+        c, a = counts.get(v, {}), alarms.get(v, {})
+        if c or a:
+            rows.append({"code": v, "name": str(label), "devices": c.get("n", 0),
+                         "offline": c.get("offline", 0), "records": a.get("records", 0),
+                         "alarms": a.get("alarms") or 0, "cases": a.get("cases", 0)})
+    return {"by_kind": rows, "devices": sum(r["devices"] for r in rows),
+            "offline": sum(r["offline"] for r in rows), "alarms": sum(r["alarms"] for r in rows),
+            "records": sum(r["records"] for r in rows), "cases": sum(r["cases"] for r in rows)}
 
 
 def by_category(user, start, end, prefix: str | None = None) -> list[dict[str, Any]]:
@@ -486,6 +554,9 @@ def summary(user, start, end, prefix: str | None = None) -> dict[str, Any]:
         "mediation": mediation_figures(user, start, end, prefix),
         "reviews": review_figures(user, start, end, prefix),
         "ranking": responsiveness_ranking(user, start, end, prefix),
+        "callbacks_by_channel": callbacks_by_channel(user, start, end, prefix),
+        "ratings_by_channel": ratings_by_channel(user, start, end, prefix),
+        "devices": device_figures(user, start, end, prefix),
     }
 
 
@@ -540,5 +611,6 @@ def period_bounds(kind: str, *, year: int | None = None, quarter: int | None = N
 __all__ = [
     "MIN_SAMPLE", "aware", "all_cases", "received", "case_figures", "by_category", "by_status",
     "by_channel", "by_child_region", "monthly_trend", "mediation_figures", "review_figures",
-    "responsiveness_ranking", "heat_cells", "summary", "as_json", "period_bounds",
+    "responsiveness_ranking", "callbacks_by_channel", "ratings_by_channel", "device_figures",
+    "heat_cells", "summary", "as_json", "period_bounds",
 ]

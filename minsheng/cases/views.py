@@ -46,7 +46,7 @@ from minsheng.cases.access import (
     queue_for,
 )
 from minsheng.cases.attachments import ACCEPT, clean_photo, save_photo, thumbnail
-from minsheng.cases.duplicates import near_duplicates
+from minsheng.cases.duplicates import ME_TOO_RADIUS_M, near_duplicates, open_nearby
 from minsheng.cases.mediation import can_view_mediation, can_view_review
 from minsheng.cases.models import (
     Attachment,
@@ -370,7 +370,9 @@ def _search_compounds(district: Region, q: str, limit: int = 20):
 
 
 def file_case(request):
-    """/cases/new/ — a resident files a request (login optional)."""
+    """/cases/new/ — a resident files a request (login optional). Open public cases of the same
+    category nearby are shown first, each with its "我也遇到了" (posted to its public page, which
+    counts it); `file_anyway=1` files regardless."""
     district = _district(request)
     if district is None:
         return render(request, "cases/new.html", {"district": None})
@@ -385,6 +387,7 @@ def file_case(request):
     limited = not is_case_staff(user)
     status, wait = 200, 0
     searched = None
+    nearby, support_phone = [], ""
     if request.method == "POST" and request.POST.get("find"):
         # the no-JavaScript compound search: show the matches, keep what was typed
         form = FileForm(initial=request.POST.dict(), **kw)
@@ -398,12 +401,21 @@ def file_case(request):
         if form.is_valid():
             profile = _profile(user) if not anonymous else None
             d = form.cleaned_data
+            phone = d["phone"] or (profile.phone if profile else "")
+            # a resident first sees the same problem already reported nearby (附议 instead of a
+            # duplicate); "file anyway" files regardless
+            if limited and request.POST.get("file_anyway") != "1":
+                nearby = [{"case": c, "distance": round(m), "description": mask_text(
+                    c.description)} for c, m in open_nearby(
+                    d["case_type"], lat=d.get("lat"), lng=d.get("lng"), compound=d.get("compound"))]
+                support_phone = phone
+        if form.is_valid() and not nearby:
             # staff filing for a walk-in resident: 工作人员登记; otherwise 居民线上提交
             channel = Case.Channel.RESIDENT if limited else Case.Channel.STAFF
             case = _file(request, form, channel=channel, address=d["address"],
                          reporter_name=d["name"] or (profile.real_name if profile else "")
                          or (user.get_full_name() if not anonymous else ""),
-                         reporter_phone=d["phone"] or (profile.phone if profile else ""))
+                         reporter_phone=phone)
             if case is not None:
                 if limited:
                     _rate_record(request)
@@ -420,6 +432,9 @@ def file_case(request):
         "options": options, "searched": searched, "rate_limited": status == 429,
         "rate_limit": RATE_LIMIT, "anonymous": anonymous,
         "elsewhere": [t for t in types if t.redirect_to],
+        "nearby": nearby, "support_phone": support_phone,
+        "me_too_radius": round(ME_TOO_RADIUS_M), "supports_for_priority":
+        workflow.SUPPORTS_FOR_PRIORITY,
         "focus": _focus_geometry(home or (current_region(request) if not anonymous else None),
                                  district),
     }, status=status)

@@ -47,6 +47,7 @@ from minsheng.places.scope import scope_of
 S = Case.Status
 A = CaseEvent.Action
 CLOSE_AFTER_DAYS = 7
+SUPPORTS_FOR_PRIORITY = 5  # residents' voices (附议) that raise a 一般 case to 优先
 
 # action → (states it may start from, state it leads to; None = unchanged)
 TRANSITIONS: dict[str, tuple[set[str], str | None]] = {
@@ -390,7 +391,8 @@ def support_digest(kind: str, value: str) -> str:
 @transaction.atomic
 def do_support(case: Case, *, session_key: str, phone: str = "") -> bool:
     """A resident's "me too" (附议) on an open public case, once per session and once per phone:
-    True when counted, False when this session or phone already supported it."""
+    True when counted, False when this session or phone already supported it. The
+    SUPPORTS_FOR_PRIORITY-th voice raises a 一般 case to 优先 (with its shorter clocks)."""
     case = _locked(case)
     if not (case.public and case.case_type.public) or case.status not in (S.ASSIGNED,
                                                                           S.ACCEPTED):
@@ -404,8 +406,10 @@ def do_support(case: Case, *, session_key: str, phone: str = "") -> bool:
     Support.objects.bulk_create([Support(case=case, digest=k, at=now) for k in keys])
     case.support_count += 1
     case.save(update_fields=["support_count"])
-    if case.support_count in (5, 20, 50):
+    if case.support_count in (SUPPORTS_FOR_PRIORITY, 20, 50):
         _notify(case, f"{case.number} 已有 {case.support_count} 位居民附议")
+    if case.support_count >= SUPPORTS_FOR_PRIORITY and case.priority > Priority.HIGH:
+        _reprioritise(case, Priority.HIGH, f"{case.support_count} 位居民附议")
     return True
 
 
@@ -498,6 +502,13 @@ def do_set_priority(user, case: Case, priority: int, reason: str) -> Case:
         raise ValidationError({"reason": "调整优先级必须写明原因。"})
     if priority == case.priority:
         return case
+    return _reprioritise(case, priority, reason.strip(), user)
+
+
+def _reprioritise(case: Case, priority: int, reason: str, user=None) -> Case:
+    """The one place a filed case's priority changes (staff's choice, or the residents' voices):
+    neither clock restarts, each takes the shorter of its old deadline and the new priority's
+    counted from filing; logged, and an urgent case notifies at once. The caller holds the lock."""
     accept_due, resolve_due = deadlines(case.case_type, case.created_at, priority)
     before = case.get_priority_display()
     case.priority = priority
@@ -505,7 +516,7 @@ def do_set_priority(user, case: Case, priority: int, reason: str) -> Case:
                                          min(case.resolve_due, resolve_due))
     case.save(update_fields=["priority", "accept_due", "resolve_due"])
     _event(case, A.PRIORITY, user, from_status=case.status,
-           note=f"{before} → {case.get_priority_display()}：{reason.strip()}")
+           note=f"{before} → {case.get_priority_display()}：{reason}")
     if priority == Priority.URGENT:
         _notify(case, f"【紧急】{case.number} 调整为紧急")
     return case

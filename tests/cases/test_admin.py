@@ -12,7 +12,15 @@ import pytest
 from django.forms.models import model_to_dict
 from django.utils import timezone
 
-from minsheng.cases.models import Alarm, ApiKey, CaseType, Device, DeviceKey, RoutingRule
+from minsheng.cases.models import (
+    Alarm,
+    ApiKey,
+    CaseType,
+    Device,
+    DeviceKey,
+    DeviceSilence,
+    RoutingRule,
+)
 from minsheng.places.models import Compound, Organisation
 
 pytestmark = pytest.mark.django_db
@@ -199,3 +207,31 @@ def test_alarms_are_read_only_and_scoped(client_for):
     assert "平城门禁" not in c.get("/admin/cases/alarm/").content.decode()
     assert c.get(f"/admin/cases/alarm/{alarm.pk}/change/").status_code in (302, 403, 404)
     assert c.get("/admin/cases/alarm/add/").status_code == 403
+
+
+def test_the_silence_of_each_device_kind_is_the_system_administrators(client_for):
+    """Every district reads how long a device may stay silent; only the system administrator
+    changes it; the device list says which devices are offline."""
+    row = DeviceSilence.objects.get(kind=Device.Kind.CAMERA)
+    c = client_for("district")
+    assert c.get("/admin/cases/devicesilence/").status_code == 200
+    r = c.post(f"/admin/cases/devicesilence/{row.pk}/change/", {"kind": row.kind,
+                                                                 "minutes": 999})
+    assert r.status_code == 403
+    row.refresh_from_db()
+    assert row.minutes == 15
+    a = client_for("admin")
+    for bad in ("0", "-5", "abc", "99999999"):
+        r = a.post(f"/admin/cases/devicesilence/{row.pk}/change/", {"kind": row.kind,
+                                                                     "minutes": bad})
+        assert r.status_code == 200, bad  # the form again, with its error
+    r = a.post(f"/admin/cases/devicesilence/{row.pk}/change/", {"kind": row.kind,
+                                                                 "minutes": "45"})
+    assert r.status_code == 302
+    row.refresh_from_db()
+    assert row.minutes == 45
+    mine = Compound.objects.filter(region__code__startswith=ANCI).order_by("pk").first()
+    Device.objects.create(organisation=org_in(ANCI), code="SILENT-1", name="从未上报的摄像头",
+                          kind=Device.Kind.CAMERA, compound=mine)
+    page = c.get("/admin/cases/device/?q=SILENT-1").content.decode()
+    assert "从未上报的摄像头" in page and 'alt="True"' in page

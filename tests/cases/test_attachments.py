@@ -66,7 +66,7 @@ def upload(data: bytes, name="photo.jpg", content_type="image/jpeg") -> SimpleUp
 def form_data(comp, photo=None):
     data = {"district": "131002000000", "case_type": "roof_leak",
             "description": "顶楼漏水，墙皮脱落", "compound": comp.pk, "name": "刘先生",
-            "phone": "13800001111"}
+            "phone": "13800001111", "file_anyway": "1"}
     if photo is not None:
         data["photo"] = photo
     return data

@@ -11,8 +11,10 @@ from django.core.cache import cache
 from django.test import Client
 
 from minsheng.cases import stats, workflow
-from minsheng.cases.models import Case, CaseType, Support
+from minsheng.cases.duplicates import open_nearby
+from minsheng.cases.models import Case, CaseEvent, CaseType, Priority, Support
 from minsheng.cases.views import SUPPORT_LIMIT
+from minsheng.places.coords import haversine_m
 from minsheng.places.models import Compound
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +107,84 @@ def test_me_too_is_rate_limited_per_address(monkeypatch):
     assert r.status_code == 429 and int(r["Retry-After"]) > 0
     cases[2].refresh_from_db()
     assert cases[2].support_count == 0
+
+
+# --- me too while filing ------------------------------------------------------------------------
+
+
+def filing(comp, **kw) -> dict:
+    data = {"district": "131002000000", "case_type": "street_order", "description": "路边占道摆摊",
+            "compound": comp.pk, "name": "李先生", "phone": "13700002222"}
+    data.update(kw)
+    return data
+
+
+def test_a_resident_filing_sees_the_same_problem_nearby_and_adds_their_voice():
+    existing = open_case()
+    comp = existing.compound
+    n = Case.objects.count()
+    c = Client()
+    r = c.post("/cases/new/", filing(comp))
+    assert r.status_code == 200 and Case.objects.count() == n  # shown first, not filed
+    page = r.content.decode()
+    assert existing.number in page and "我也遇到了（附议）" in page and "仍然提交新诉求" in page
+    assert 'name="file_anyway" value="1"' in page
+    # the other resident's phone and name stay hidden (description masked as on the public page)
+    assert "13812345678" not in page and "13900001111" not in page and "王女士" not in page
+    # adding their voice goes through the public page's "me too" (once per session and phone)
+    assert c.post(f"/cases/p/{existing.number}/", {"phone": "13700002222"}).status_code == 302
+    existing.refresh_from_db()
+    assert existing.support_count == 1 and Case.objects.count() == n
+    # "file anyway" files regardless
+    r = c.post("/cases/new/", filing(comp, file_anyway="1"))
+    assert r.status_code == 302 and Case.objects.count() == n + 1
+
+
+def test_only_open_public_cases_of_the_category_within_reach_are_offered(user, client_for):
+    existing = open_case()
+    comp = existing.compound
+    # another category at the same place: filed at once
+    r = Client().post("/cases/new/", filing(comp, case_type="noise", description="夜间施工噪音"))
+    assert r.status_code == 302
+    # the same category a kilometre away or more: filed at once
+    far = next(o for o in Compound.objects.filter(region__code__startswith="131002").exclude(
+        lat__isnull=True).order_by("pk") if haversine_m(o.lng, o.lat, comp.lng, comp.lat) > 1000)
+    assert Client().post("/cases/new/", filing(far)).status_code == 302
+    # staff registering a walk-in resident are not held up
+    assert client_for("street1").post("/cases/new/", filing(comp)).status_code == 302
+    # private, handled and merged cases are not offered
+    Case.objects.filter(compound=comp, case_type_id="street_order",
+                        status__in=[Case.Status.ASSIGNED, Case.Status.ACCEPTED]).exclude(
+        pk=existing.pk).update(status=Case.Status.CLOSED)
+    Case.objects.filter(pk=existing.pk).update(public=False)
+    nearby = open_nearby(existing.case_type, compound=comp)
+    assert existing.pk not in [c.pk for c, _m in nearby]
+    Case.objects.filter(pk=existing.pk).update(public=True)
+    assert existing.pk in [c.pk for c, _m in open_nearby(existing.case_type, compound=comp)]
+    workflow.do_accept(user("street1"), existing)
+    workflow.do_resolve(user("street1"), existing, "已清理")
+    assert existing.pk not in [c.pk for c, _m in open_nearby(existing.case_type, compound=comp)]
+
+
+def test_five_voices_raise_a_case_to_priority_with_its_shorter_clock():
+    case = open_case()
+    assert case.priority == Priority.NORMAL
+    due = case.resolve_due
+    for k in range(workflow.SUPPORTS_FOR_PRIORITY - 1):
+        workflow.do_support(case, session_key=f"s-{k}")
+    case.refresh_from_db()
+    assert case.priority == Priority.NORMAL and case.support_count == 4
+    workflow.do_support(case, session_key="s-5")
+    case.refresh_from_db()
+    assert case.priority == Priority.HIGH and case.support_count == 5
+    assert case.resolve_due <= due
+    event = case.events.get(action=CaseEvent.Action.PRIORITY)
+    assert event.actor is None and "5 位居民附议" in event.note
+    workflow.do_support(case, session_key="s-6")  # raised once, not again
+    assert case.events.filter(action=CaseEvent.Action.PRIORITY).count() == 1
+    # an urgent case is never lowered by voices
+    urgent = open_case(priority=Priority.URGENT)
+    for k in range(6):
+        workflow.do_support(urgent, session_key=f"u-{k}")
+    urgent.refresh_from_db()
+    assert urgent.priority == Priority.URGENT

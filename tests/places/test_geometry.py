@@ -202,7 +202,7 @@ def test_the_resident_form_files_a_case_in_a_district_with_a_broken_outline(
     r = Client().post("/cases/new/", {
         "district": "131002000000", "case_type": "street_order", "description": "人行道上乱停车",
         "compound": "", "lat": f"{compound.lat:.6f}", "lng": f"{compound.lng:.6f}",
-        "name": "王女士", "phone": "13912345678", "address": "3号楼南侧"})
+        "name": "王女士", "phone": "13912345678", "address": "3号楼南侧", "file_anyway": "1"})
     assert r.status_code == 302, r.content.decode()[:2000]
     assert Case.objects.count() == n + 1
     assert Case.objects.latest("pk").region_id == COMM1

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from minsheng.accounts.demo import DEMO_PASSWORD, create_demo_accounts
 from minsheng.assistance.demo import generate as generate_assistance
 from minsheng.assistance.monitoring_demo import generate as generate_monitoring
-from minsheng.cases.demo import DEMO_API_KEY
+from minsheng.cases.demo import DEMO_API_KEY, DEMO_DEVICE_KEY
 from minsheng.cases.demo import generate as generate_cases
 from minsheng.employment.demo import generate as generate_employment
 from minsheng.governance.demo import generate as generate_governance
@@ -88,6 +88,7 @@ class Command(BaseCommand):
             say(f"两步验证：已提供，未强制（演示账号只用密码即可登录）；登录后在 {url}account/2fa/ "
                 "设置。minsheng serve 默认对可查看个人信息的账号和后台账号强制要求。")
         say(f"Open311 GeoReport v2：{url}open311/v2/discovery.json，演示 API 密钥 {DEMO_API_KEY}")
+        say(f"智能设备告警与心跳：{url}api/devices/openapi.yaml，演示设备密钥 {DEMO_DEVICE_KEY}")
         if no_serve:
             return
         run(host=host, port=port, workers=2)
