@@ -73,7 +73,8 @@ CASE_COLUMNS = (
     "lat, lng, address, reporter_id, reporter_name, reporter_phone, organisation_id, assignee_id, "
     "created_at, accept_due, resolve_due, accepted_at, resolved_at, closed_at, escalation_level, "
     "overdue, outcome, verdict, rating, reopen_count, duplicate_of_id, external_id, attributes, "
-    "public, generated, priority, outcome_kind, outcome_rule, outcome_redirect")
+    "public, generated, priority, outcome_kind, outcome_rule, outcome_redirect, rating_channel, "
+    "support_count")
 
 
 def bulk_load(n: int, year: int) -> int:
@@ -102,7 +103,7 @@ def bulk_load(n: int, year: int) -> int:
             c.accepted_at + d.shift, c.resolved_at + d.shift, c.closed_at + d.shift,
             c.escalation_level, c.overdue, c.outcome, c.verdict, c.rating, c.reopen_count, NULL,
             '', '{{}}'::jsonb, c.public, true, c.priority, c.outcome_kind, c.outcome_rule,
-            c.outcome_redirect
+            c.outcome_redirect, c.rating_channel, c.support_count
         FROM generate_series(1, %(k)s) g CROSS JOIN s
         JOIN cases_case c ON c.id = s.ids[1 + g %% array_length(s.ids, 1)]
         CROSS JOIN LATERAL (SELECT %(start)s::timestamptz

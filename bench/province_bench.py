@@ -103,7 +103,7 @@ def load_cases(codes: list[str], per_district: int, year: int) -> int:
             c.accepted_at + x.shift, c.resolved_at + x.shift, c.closed_at + x.shift,
             c.escalation_level, c.overdue, c.outcome, c.verdict, c.rating, c.reopen_count, NULL,
             '', '{{}}'::jsonb, c.public, true, c.priority, c.outcome_kind, c.outcome_rule,
-            c.outcome_redirect
+            c.outcome_redirect, c.rating_channel, c.support_count
         FROM generate_series(1, %(k)s) g CROSS JOIN s
         JOIN bench_codes d ON d.i = g %% %(n)s
         JOIN cases_case c ON c.id = s.ids[1 + (g / %(n)s) %% array_length(s.ids, 1)]
@@ -243,6 +243,10 @@ def list_bench(repeats: int) -> None:
             with CaptureQueriesContext(connection) as ctx:
                 r = client.get(url)
             assert r.status_code == 200, (url, r.status_code)
+            if label == "first page":  # where the page's SQL time goes: its slowest queries
+                slow = sorted(ctx.captured_queries, key=lambda q: -float(q["time"]))[:4]
+                print(f"   {who}: {len(ctx.captured_queries)} queries; slowest: " + "; ".join(
+                    f"{float(q['time']) * 1000:.0f} ms {q['sql'][:160]!r}" for q in slow))
             view = timed(lambda url=url, client=client: client.get(url), repeats)
             sql_times = []
             for _ in range(repeats):
@@ -328,7 +332,8 @@ def main() -> None:
           f"(indexes {idx}); {version.split(',')[0]}")
     if not args.skip_list:
         list_bench(args.repeats)
-    refresh_bench(codes, year, args.refresh_repeats)
+    if args.refresh_repeats:
+        refresh_bench(codes, year, args.refresh_repeats)
 
 
 if __name__ == "__main__":

@@ -127,3 +127,25 @@ def test_make_bench_runs_every_benchmark():
     bench = makefile.split("\nbench:", 1)[1].split("\n\n", 1)[0]
     scripts = sorted(p.name for p in (ROOT / "bench").glob("*_bench.py"))
     assert scripts and [s for s in scripts if f"bench/{s}" not in bench] == []
+
+
+def test_the_case_benchmarks_copy_every_required_column():
+    """The indicator and province benchmarks copy cases in SQL by a column list: a new NOT NULL
+    column without a database default fails their bulk load (as rating_channel once did), found
+    only when `make bench` runs. This finds it in the suite."""
+    import sys  # noqa: PLC0415
+
+    from django.db import models  # noqa: PLC0415
+
+    from minsheng.cases.models import Case  # noqa: PLC0415
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from indicators_bench import CASE_COLUMNS  # noqa: PLC0415
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    listed = {c.strip() for c in CASE_COLUMNS.split(",")}
+    missing = [f.column for f in Case._meta.concrete_fields
+               if not f.null and not f.primary_key and f.column not in listed
+               and f.db_default is models.NOT_PROVIDED]
+    assert missing == [], f"add {missing} to CASE_COLUMNS and the copies' SELECTs in bench/"
