@@ -47,7 +47,8 @@ def index(request: HttpRequest) -> HttpResponse:
     figures = registry.figures_on(prefix, today) if prefix is not None else None
     return render(request, "governance/registry.html", {
         "compounds": compounds.select_related("region", "property_company")
-        .order_by("region_id", "name")[:300], "figures": figures})
+        .order_by("region_id", "name")[:300], "figures": figures,
+        "to_approve": access.elections_to_approve(request.user).order_by("held_on")[:50]})
 
 
 @login_required
