@@ -167,6 +167,9 @@ NEEDS: dict[str, frozenset[str]] = {
                      "governance:election-submit", "governance:cadre-end"),
                     frozenset({roles.EDIT_PLACES})),
     "governance:election-approve": frozenset({roles.APPROVE_ELECTIONS}),
+    # the district defines its evaluation schemes
+    **dict.fromkeys(("governance:scheme-new", "governance:scheme-edit"),
+                    frozenset({roles.MANAGE_GOVERNANCE})),
 }
 EVERY_RIGHT = frozenset(v for k, v in vars(roles).items() if k.isupper() and isinstance(v, str))
 
@@ -278,6 +281,7 @@ OBJECT_ARGS = {
     ("governance:election-submit", "pk"): "election",
     ("governance:election-approve", "pk"): "election",
     ("governance:cadre-end", "pk"): "cadre",
+    ("governance:scheme-edit", "pk"): "scheme",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
@@ -285,7 +289,8 @@ READ_PAGES = {"places:region", "places:compound", "places:facility", "places:org
               "assistance:household", "assistance:change", "employment:registration",
               "employment:event", "employment:course", "employment:employer",
               "governance:scorecard", "governance:inspection", "governance:task-list",
-              "governance:task", "governance:takeover", "governance:survey-poster"}
+              "governance:task", "governance:takeover", "governance:survey-poster",
+              "governance:scheme-edit"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -419,6 +424,7 @@ CANDIDATES = {
     "survey": lambda: Survey.objects.order_by("pk"),
     "election": lambda: Election.objects.order_by("pk"),
     "cadre": lambda: Cadre.objects.order_by("pk"),
+    "scheme": lambda: Scheme.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -439,6 +445,7 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "takeover": "region__code", "takeover_item": "takeover__region__code",
     "survey": "scheme__region__code",
     "election": "compound__region__code", "cadre": "compound__region__code",
+    "scheme": "region__code",
 }
 
 
@@ -493,6 +500,7 @@ READABLE = {
         scheme__in=governance_access.managed_schemes_for(u)),
     "election": governance_access.elections_for,
     "cadre": governance_access.cadres_for,
+    "scheme": governance_access.managed_schemes_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 

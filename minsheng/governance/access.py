@@ -33,7 +33,7 @@ from minsheng.governance.models import (
     Task,
     TaskList,
 )
-from minsheng.places.models import Compound, code_prefix
+from minsheng.places.models import Compound, Region, code_prefix
 from minsheng.places.scope import Scope, can_edit, scope_of
 
 
@@ -66,6 +66,18 @@ def managed_schemes_for(user) -> QuerySet[Scheme]:
     if s.everything:
         return Scheme.objects.all()
     return Scheme.objects.filter(_within(_prefixes(s, MANAGE_GOVERNANCE), "region__code"))
+
+
+def access_managed_scheme_by_id(user, pk) -> Scheme:
+    """A scheme the user may change (MANAGE_GOVERNANCE over its region); others: not found."""
+    return _get(managed_schemes_for(user), pk)
+
+
+def scheme_regions_for(user) -> QuerySet[Region]:
+    """Regions where the user may define a scheme (the districts, for the system administrator)."""
+    if scope_of(user).everything:
+        return Region.objects.filter(level=Region.Level.DISTRICT).order_by("code")
+    return Region.objects.filter(code__in=import_regions(user)).order_by("code")
 
 
 def scorecards_for(user) -> QuerySet[Scorecard]:

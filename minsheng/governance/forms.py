@@ -6,7 +6,14 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.governance.models import Cadre, CommitteeMember, Election, Inspection
+from minsheng.governance.models import (
+    Cadre,
+    CommitteeMember,
+    Election,
+    Inspection,
+    Scheme,
+    SchemeItem,
+)
 from minsheng.lib import widgets
 from minsheng.lib.images import clean_image
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE, InputChecked
@@ -188,3 +195,91 @@ class CadreForm(InputChecked, forms.ModelForm):
         if day > timezone.localdate():
             raise forms.ValidationError(_("下派日期不能晚于今天"))
         return day
+
+
+ITEM_ROWS = 10
+BAND_ROWS = 6
+
+
+class SchemeForm(InputChecked, forms.Form):
+    """A scheme: name, period, items (code, name, weight, source, metric) and grade bands (name,
+    minimum), highest first; empty rows are skipped. Code and region only for a new scheme."""
+
+    code = forms.SlugField(label=_("代码"), max_length=40,
+                           help_text=_("字母、数字和连字符，如 property-2026；创建后不能修改"))
+    region = forms.ChoiceField(label=_("发布区划"))
+    name = forms.CharField(label=_("名称"), max_length=100, validators=[SINGLE_LINE])
+    period = forms.ChoiceField(label=_("考评周期"), choices=Scheme.Period.choices)
+
+    def __init__(self, *args, scheme: Scheme | None = None, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scheme = scheme
+        if scheme is not None:
+            del self.fields["code"], self.fields["region"]
+            self.initial.update({"name": scheme.name, "period": scheme.period})
+        else:
+            self.fields["region"].choices = [(r.code, r.name) for r in regions]
+        items = list(scheme.items.all()) if scheme is not None else []
+        for i in range(ITEM_ROWS):
+            it = items[i] if i < len(items) else None
+            self.fields[f"i{i}_code"] = forms.SlugField(
+                label=_("项目代码"), max_length=40, required=False,
+                initial=it.code if it else "")
+            self.fields[f"i{i}_name"] = forms.CharField(
+                label=_("考评项目"), max_length=100, required=False, validators=[SINGLE_LINE],
+                initial=it.name if it else "")
+            self.fields[f"i{i}_weight"] = forms.DecimalField(
+                label=_("分值"), required=False, min_value=0, max_value=100, max_digits=4,
+                decimal_places=1, initial=it.weight if it else None)
+            self.fields[f"i{i}_source"] = forms.ChoiceField(
+                label=_("评分来源"), required=False,
+                choices=[("", "—"), *SchemeItem.Source.choices],
+                initial=it.source if it else "")
+            self.fields[f"i{i}_metric"] = forms.ChoiceField(
+                label=_("计算指标"), required=False,
+                choices=[("", "—"), *SchemeItem.Metric.choices],
+                initial=it.metric if it else "")
+        bands = list(scheme.bands) if scheme is not None else [
+            ["优秀", 90], ["良好", 80], ["合格", 60], ["不合格", 0]]
+        for i in range(BAND_ROWS):
+            b = bands[i] if i < len(bands) else None
+            self.fields[f"b{i}_name"] = forms.CharField(
+                label=_("等次"), max_length=10, required=False, validators=[SINGLE_LINE],
+                initial=b[0] if b else "")
+            self.fields[f"b{i}_min"] = forms.DecimalField(
+                label=_("最低分"), required=False, min_value=0, max_value=100, max_digits=4,
+                decimal_places=1, initial=b[1] if b else None)
+
+    def head(self):
+        return [self[n] for n in ("code", "region", "name", "period") if n in self.fields]
+
+    def item_rows(self):
+        return [[self[f"i{i}_{f}"] for f in ("code", "name", "weight", "source", "metric")]
+                for i in range(ITEM_ROWS)]
+
+    def band_rows(self):
+        return [[self[f"b{i}_{f}"] for f in ("name", "min")] for i in range(BAND_ROWS)]
+
+    def clean(self):
+        d = super().clean()
+        for i in range(ITEM_ROWS):
+            row = [d.get(f"i{i}_{f}") for f in ("code", "name", "weight", "source")]
+            if any(v not in (None, "") for v in row) and any(v in (None, "") for v in row):
+                self.add_error(f"i{i}_name", _("请填写项目代码、名称、分值和评分来源"))
+        for i in range(BAND_ROWS):
+            row = [d.get(f"b{i}_name"), d.get(f"b{i}_min")]
+            if any(v not in (None, "") for v in row) and any(v in (None, "") for v in row):
+                self.add_error(f"b{i}_name", _("请同时填写等次名称和最低分"))
+        return d
+
+    def items(self) -> list[dict]:
+        d = self.cleaned_data
+        return [{"code": d[f"i{i}_code"], "name": d[f"i{i}_name"].strip(),
+                 "weight": d[f"i{i}_weight"], "source": d[f"i{i}_source"],
+                 "metric": d[f"i{i}_metric"]}
+                for i in range(ITEM_ROWS) if d.get(f"i{i}_code")]
+
+    def bands(self) -> list[tuple[str, object]]:
+        d = self.cleaned_data
+        return [(d[f"b{i}_name"].strip(), d[f"b{i}_min"]) for i in range(BAND_ROWS)
+                if (d.get(f"b{i}_name") or "").strip()]
