@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts.masking import can_unmask, personal_values
-from minsheng.governance import access, committees, registry
+from minsheng.governance import access, committees
 from minsheng.governance.forms import CadreForm, DayForm, ElectionForm
 from minsheng.governance.models import Cadre, CommitteeMember, Election
 
@@ -33,6 +33,8 @@ def _committee(request: HttpRequest, pk: int, *, unmask: bool = False) -> HttpRe
     past = [m for m in members if m not in current]
     shown = _members(request, members, unmask=unmask)
     editable = access.can_edit_registry(request.user, c)
+    asked = DayForm(request.GET or None, label=_("查看某日在任成员"))
+    on = asked.cleaned_data["on"] if asked.is_bound and asked.is_valid() else None
     elections = list(Election.objects.filter(compound=c).prefetch_related("members")
                      .order_by("-held_on", "-pk"))
     return render(request, "governance/committee.html", {
@@ -43,7 +45,10 @@ def _committee(request: HttpRequest, pk: int, *, unmask: bool = False) -> HttpRe
         and any(m.phone for m in members),
         "elections": [(e, access.can_approve(request.user, e)) for e in elections],
         "cadres": Cadre.objects.filter(compound=c).order_by("-started_on", "pk"),
-        "figures": registry.figures_on(c.region_id, today)})
+        "asked": asked if asked.is_bound else DayForm(label=_("查看某日在任成员")), "on": on,
+        "on_members": [x for x in shown if on and x[0].started_on <= on
+                       and (x[0].ended_on is None or x[0].ended_on > on)],
+        "on_cadres": committees.cadres_on(c, on) if on else []})
 
 
 @login_required

@@ -237,3 +237,24 @@ def test_election_form_refuses_hostile_input(client_for) -> None:
         page = community.get(reverse("governance:registry-committee", args=[c.pk]))
         assert "<b>张</b>" not in page.content.decode()
     assert Election.objects.filter(compound=c).count() == 1
+
+
+def test_the_pages_show_the_committee_and_the_figures_as_of_a_past_day(client_for,
+                                                                      user) -> None:
+    c = _compound(committee="")
+    street = user("street1")
+    with time_machine.travel(NOW, tick=False):
+        _elected(c, held=dt.date(2025, 3, 10), approved=dt.date(2025, 4, 1), secretary=True,
+                 by=street)
+        _elected(c, held=dt.date(2026, 3, 1), approved=dt.date(2026, 3, 15), secretary=False,
+                 by=street, name="赵主任")
+        s1 = client_for("street1")
+        page = reverse("governance:registry-committee", args=[c.pk])
+        then = s1.get(page, {"on": "2025-12-31"}).content.decode()
+        on_day = then.split('class="on-day"')[1].split("</ul>")[0]
+        assert "张主任" in on_day and "赵主任" not in on_day
+        assert s1.get(page, {"on": "<script>"}).status_code == 200  # refused, not an error
+        last_year = registry.figures_on(_street1().code[:9], dt.date(2025, 12, 31))
+        shown = s1.get(reverse("governance:registry"), {"on": "2025-12-31"}).content.decode()
+        assert "2025-12-31" in shown
+        assert f"经选举任主任 {last_year['secretary_heads_elected']} 个" in shown
