@@ -64,6 +64,9 @@ from minsheng.employment.models import Enrolment as TrainingEnrolment
 from minsheng.governance import access as governance_access
 from minsheng.governance import actions as governance_actions
 from minsheng.governance.models import (
+    Cadre,
+    CommitteeMember,
+    Election,
     Inspection,
     Scheme,
     SchemeItem,
@@ -208,6 +211,19 @@ NEEDS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("places:compounds", "places:facilities", "places:organisations",
                      "places:grids", "places:map", "places:map-data", "places:template"),
                     SIGNED_IN),
+    # a compound's committee, elections and cadres (governance/committee_views.py): read where
+    # one manages or inspects, recorded by who edits the compound's places, members' phones in
+    # clear for who unmasks personal data there, an election approved by its street only
+    "governance:registry-committee": frozenset({roles.MANAGE_GOVERNANCE,
+                                                roles.INSPECT_COMPOUNDS}),
+    "governance:registry-committee-reveal": frozenset({roles.VIEW_PERSONAL}),
+    **dict.fromkeys(("governance:election-new", "governance:cadre-new",
+                     "governance:election-submit", "governance:cadre-end"),
+                    frozenset({roles.EDIT_PLACES})),
+    "governance:election-approve": frozenset({roles.APPROVE_ELECTIONS}),
+    # the district defines its evaluation schemes
+    **dict.fromkeys(("governance:scheme-new", "governance:scheme-edit"),
+                    frozenset({roles.MANAGE_GOVERNANCE})),
 }
 EVERY_RIGHT = frozenset(v for k, v in vars(roles).items() if k.isupper() and isinstance(v, str))
 
@@ -312,6 +328,14 @@ OBJECT_ARGS = {
     ("governance:takeover-act", "pk"): "takeover_item",
     ("governance:registry-compound", "pk"): "compound",
     ("governance:survey-poster", "pk"): "survey",
+    ("governance:registry-committee", "pk"): "compound",
+    ("governance:registry-committee-reveal", "pk"): "compound",
+    ("governance:election-new", "pk"): "compound",
+    ("governance:cadre-new", "pk"): "compound",
+    ("governance:election-submit", "pk"): "election",
+    ("governance:election-approve", "pk"): "election",
+    ("governance:cadre-end", "pk"): "cadre",
+    ("governance:scheme-edit", "pk"): "scheme",
 }
 # Pages whose GET a reader of the object opens.
 READ_PAGES = {"places:region", "places:compound", "places:facility", "places:organisation",
@@ -319,7 +343,8 @@ READ_PAGES = {"places:region", "places:compound", "places:facility", "places:org
               "assistance:household", "assistance:change", "employment:registration",
               "employment:event", "employment:course", "employment:employer",
               "governance:scorecard", "governance:inspection", "governance:task-list",
-              "governance:task", "governance:takeover", "governance:survey-poster"}
+              "governance:task", "governance:takeover", "governance:survey-poster",
+              "governance:scheme-edit"}
 # (url name or "*", argument) → fixed values (no scope in them). Callables take the objects.
 VALUES = {
     ("*", "fmt"): lambda o: "json",
@@ -451,6 +476,9 @@ CANDIDATES = {
     "takeover": lambda: Takeover.objects.order_by("pk"),
     "takeover_item": lambda: TakeoverItem.objects.order_by("pk"),
     "survey": lambda: Survey.objects.order_by("pk"),
+    "election": lambda: Election.objects.order_by("pk"),
+    "cadre": lambda: Cadre.objects.order_by("pk"),
+    "scheme": lambda: Scheme.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
     "region": "code", "compound": "region__code", "facility": "region__code",
@@ -470,6 +498,8 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "task_list": "region__code", "task": "task_list__region__code",
     "takeover": "region__code", "takeover_item": "takeover__region__code",
     "survey": "scheme__region__code",
+    "election": "compound__region__code", "cadre": "compound__region__code",
+    "scheme": "region__code",
 }
 
 
@@ -522,6 +552,9 @@ READABLE = {
     "takeover_item": governance_access.takeover_items_for,
     "survey": lambda u: Survey.objects.filter(
         scheme__in=governance_access.managed_schemes_for(u)),
+    "election": governance_access.elections_for,
+    "cadre": governance_access.cadres_for,
+    "scheme": governance_access.managed_schemes_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}
 
@@ -581,6 +614,18 @@ def _governance_objects(year: int) -> str:
                                      started_on=timezone.localdate())
         TakeoverItem.objects.create(takeover=to, compound=compound, standard="cleaning",
                                     requirement="清理", deadline=timezone.localdate())
+        # a submitted election with a member, and a cadre, at the district's first compound (by
+        # region: 安次区's first street and community) and at the one above
+        first = Compound.objects.filter(region__code__startswith=district).order_by(
+            "region_id", "pk").first()
+        for at in {first, compound}:
+            election = Election.objects.create(compound=at, committee="owners",
+                                               held_on=timezone.localdate(), turnout=60,
+                                               state=Election.State.SUBMITTED)
+            CommitteeMember.objects.create(compound=at, election=election, name="主任",
+                                           role="chair", phone="13812345678")
+            Cadre.objects.create(compound=at, name="干部", unit="区委组织部",
+                                 started_on=timezone.localdate())
     return token
 
 

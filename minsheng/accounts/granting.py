@@ -9,7 +9,8 @@ A membership (organisation, role, region) may be granted only
   A right covers the narrower rights in COVERS: who sees all projects of a region may let others
   see those of an area, who manages projects may let a department report progress, who reads the
   region may let a property company read the compounds it manages there, who approves data may
-  let others enter it. Without this a district administrator could grant no street staff.
+  let others enter it, who runs governance may let a street approve its elections. Without
+  this a district administrator could grant no street staff.
 The system administrator grants anything.
 """
 
@@ -19,7 +20,9 @@ from django.utils.translation import gettext as _
 
 from minsheng.accounts.roles import (
     APPROVE_DATA,
+    APPROVE_ELECTIONS,
     ENTER_DATA,
+    MANAGE_GOVERNANCE,
     MANAGE_PROJECTS,
     MANAGE_USERS,
     READ_REGION,
@@ -37,6 +40,7 @@ COVERS: dict[str, frozenset[str]] = {
     MANAGE_PROJECTS: frozenset({REPORT_PROGRESS}),
     READ_REGION: frozenset({SERVE_COMPOUNDS}),
     APPROVE_DATA: frozenset({ENTER_DATA}),
+    MANAGE_GOVERNANCE: frozenset({APPROVE_ELECTIONS}),
 }
 
 

@@ -17,6 +17,7 @@ PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "cases.party": ("phone", "id_number"),
     "assistance.person": ("id_number", "phone", "bank_account"),
     "assistance.payment": ("account",),
+    "governance.committeemember": ("phone",),
 }
 # employment/ records no personal field of its own: its people are assistance.Person rows
 

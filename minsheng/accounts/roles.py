@@ -75,6 +75,10 @@ EMPLOYER_PORTAL = "employer_portal"  # an employer: its own vacancies and the re
 # publication); inspect the property companies' compounds of one's area on a phone
 MANAGE_GOVERNANCE = "manage_governance"
 INSPECT_COMPOUNDS = "inspect_compounds"
+# the street office approves the owners' and management committees' elections of its street
+# (the 法定程序, governance/committees.py): held by street staff only, granted by the district's
+# governance managers (accounts/granting.COVERS)
+APPROVE_ELECTIONS = "approve_elections"
 # The rights that read personal data unmasked: whoever holds one anywhere signs in with a second
 # factor when two-factor sign-in is enforced (accounts/two_factor.py)
 PERSONAL_DATA_RIGHTS = frozenset({VIEW_PERSONAL, VIEW_PARTIES})
@@ -111,7 +115,8 @@ RIGHTS: dict[str, frozenset[str]] = {
                                   VIEW_MONITORING, RECORD_MONITORING,
                                   VIEW_HOUSEHOLDS, REGISTER_HOUSEHOLDS, APPROVE_HOUSEHOLD_CHANGES,
                                   REVIEW_ASSISTANCE, VIEW_ASSISTANCE_STATS,
-                                  VIEW_EMPLOYMENT, REGISTER_EMPLOYMENT, INSPECT_COMPOUNDS}),
+                                  VIEW_EMPLOYMENT, REGISTER_EMPLOYMENT, INSPECT_COMPOUNDS,
+                                  APPROVE_ELECTIONS}),
     Role.COMMUNITY_STAFF: frozenset({EDIT_PLACES, VIEW_PERSONAL, EXPORT, VIEW_INDICATORS,
                                      READ_REGION, VIEW_REGION_CASES, HANDLE_CASES, PATROL,
                                      CALL_BACK, VIEW_AREA_PROJECTS, PLAN_SERVICES, VIEW_MONITORING,

@@ -5,6 +5,9 @@
 - INSPECT_COMPOUNDS (street and community staff): record and read inspections of the compounds of
   their area; read the schemes that apply there (a district's scheme applies in its streets).
 - a property company's members (SERVE_COMPOUNDS): their own company's scorecards and inspections.
+- the registry (compounds' governance, committees, elections, cadres): read where one manages or
+  inspects; changed where one also edits places (EDIT_PLACES, the right that edits compounds);
+  an election approved only by the street office of the compound's street (APPROVE_ELECTIONS).
 - everybody: the published ranking (public page, no personal data) and a compound's survey by its
   token.
 """
@@ -17,8 +20,10 @@ from operator import or_
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from minsheng.accounts.roles import INSPECT_COMPOUNDS, MANAGE_GOVERNANCE
+from minsheng.accounts.roles import APPROVE_ELECTIONS, INSPECT_COMPOUNDS, MANAGE_GOVERNANCE
 from minsheng.governance.models import (
+    Cadre,
+    Election,
     Inspection,
     Scheme,
     Scorecard,
@@ -28,8 +33,8 @@ from minsheng.governance.models import (
     Task,
     TaskList,
 )
-from minsheng.places.models import Compound, code_prefix
-from minsheng.places.scope import Scope, scope_of
+from minsheng.places.models import Compound, Region, code_prefix
+from minsheng.places.scope import Scope, can_edit, scope_of
 
 
 def _prefixes(s: Scope, right: str) -> list[str]:
@@ -61,6 +66,18 @@ def managed_schemes_for(user) -> QuerySet[Scheme]:
     if s.everything:
         return Scheme.objects.all()
     return Scheme.objects.filter(_within(_prefixes(s, MANAGE_GOVERNANCE), "region__code"))
+
+
+def access_managed_scheme_by_id(user, pk) -> Scheme:
+    """A scheme the user may change (MANAGE_GOVERNANCE over its region); others: not found."""
+    return _get(managed_schemes_for(user), pk)
+
+
+def scheme_regions_for(user) -> QuerySet[Region]:
+    """Regions where the user may define a scheme (the districts, for the system administrator)."""
+    if scope_of(user).everything:
+        return Region.objects.filter(level=Region.Level.DISTRICT).order_by("code")
+    return Region.objects.filter(code__in=import_regions(user)).order_by("code")
 
 
 def scorecards_for(user) -> QuerySet[Scorecard]:
@@ -256,6 +273,43 @@ def registry_prefix(user) -> str | None:
 
 def access_registry_compound_by_id(user, pk) -> Compound:
     return _get(registry_compounds_for(user), pk)
+
+
+def can_edit_registry(user, compound: Compound) -> bool:
+    """Records the compound's governance changes, elections and cadres (EDIT_PLACES there)."""
+    return can_edit(user, compound.region_id)
+
+
+def elections_for(user) -> QuerySet[Election]:
+    return Election.objects.filter(compound__in=registry_compounds_for(user)).select_related(
+        "compound", "compound__region")
+
+
+def cadres_for(user) -> QuerySet[Cadre]:
+    return Cadre.objects.filter(compound__in=registry_compounds_for(user)).select_related(
+        "compound")
+
+
+def access_election_by_id(user, pk) -> Election:
+    return _get(elections_for(user), pk)
+
+
+def access_cadre_by_id(user, pk) -> Cadre:
+    return _get(cadres_for(user), pk)
+
+
+def can_approve(user, election: Election) -> bool:
+    """The street office of the compound's street approves (APPROVE_ELECTIONS there)."""
+    return scope_of(user).has_right(APPROVE_ELECTIONS, election.compound.region_id)
+
+
+def elections_to_approve(user) -> QuerySet[Election]:
+    """Submitted elections the user may approve."""
+    s = scope_of(user)
+    qs = Election.objects.filter(state=Election.State.SUBMITTED).select_related("compound")
+    if s.everything:
+        return qs
+    return qs.filter(_within(_prefixes(s, APPROVE_ELECTIONS), "compound__region__code"))
 
 
 def nav(user) -> dict[str, bool]:

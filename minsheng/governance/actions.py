@@ -185,3 +185,74 @@ def do_answer_survey(survey: Survey, *, household: str, answers: dict[str, int],
                 answers=answers, answered_on=day or timezone.localdate())
     except IntegrityError:
         raise ValidationError(_("该户已经填写过本问卷")) from None
+
+
+def scheme_problems(weights: list[Decimal], bands: list[tuple[str, Decimal]]) -> list[str]:
+    """What is wrong with a scheme's weights and grade bands (empty when it can score): every
+    weight positive and together 100 points; bands named once each, minima between 0 and 100,
+    strictly falling in the order given and ending at 0, so that every total gets a grade
+    (scoring.grade_of)."""
+    out = []
+    if not weights:
+        out.append(_("请至少设置一个考评项目"))
+    if any(w <= 0 for w in weights):
+        out.append(_("每个考评项目的分值须大于0"))
+    total = sum(weights, Decimal(0))
+    if weights and total != 100:
+        out.append(_("各项分值合计应为100分，现为%(t)s分") % {"t": f"{total.normalize():f}"})
+    if not bands:
+        out.append(_("请至少设置一个等次"))
+        return out
+    names = [n for n, _m in bands]
+    if any(not n for n in names) or len(set(names)) != len(names):
+        out.append(_("等次名称不能为空，也不能重复"))
+    minima = [m for _n, m in bands]
+    if any(not 0 <= m <= 100 for m in minima):
+        out.append(_("等次最低分须在0到100之间"))
+    if any(a <= b for a, b in zip(minima, minima[1:], strict=False)):
+        out.append(_("等次须按最低分从高到低排列"))
+    if minima[-1] != 0:
+        out.append(_("最后一个等次的最低分应为0分"))
+    return out
+
+
+@transaction.atomic
+def do_save_scheme(scheme: Scheme | None, *, by, items: list[dict],
+                   bands: list[tuple[str, Decimal]], name: str, period: str,
+                   code: str = "", region_id: str = "") -> Scheme:
+    """Create a scheme (code and region given) or change one's name, period, bands and items.
+    Items are matched by code: kept ones updated, new ones added, missing ones removed (their
+    past scorecards keep the items they were computed with). All or nothing."""
+    S = SchemeItem.Source
+    problems = scheme_problems([Decimal(str(i["weight"])) for i in items],
+                               [(str(n), Decimal(str(m))) for n, m in bands])
+    codes = [i["code"] for i in items]
+    if len(set(codes)) != len(codes):
+        problems.append(_("考评项目代码不能重复"))
+    for i in items:
+        if i["source"] not in S.values:
+            problems.append(_("评分来源无效"))
+        elif i["source"] == S.CASES and i.get("metric") not in SchemeItem.Metric.values:
+            problems.append(_("诉求办理项目须选择计算指标：%(n)s") % {"n": i["name"]})
+        elif i["source"] != S.CASES and i.get("metric"):
+            problems.append(_("只有诉求办理项目才有计算指标：%(n)s") % {"n": i["name"]})
+    if problems:
+        raise ValidationError(problems)
+    if scheme is None:
+        if Scheme.objects.filter(code=code).exists():
+            raise ValidationError(_("方案代码已被使用"))
+        scheme = Scheme.objects.create(code=code, region_id=region_id, name=name, period=period,
+                                       bands=[])
+    else:
+        scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    scheme.name, scheme.period = name, period
+    scheme.bands = [[str(n), int(m) if m == int(m) else float(m)] for n, m in bands]
+    scheme.save(update_fields=["name", "period", "bands"])
+    scheme.items.exclude(code__in=codes).delete()
+    for k, i in enumerate(items):
+        SchemeItem.objects.update_or_create(scheme=scheme, code=i["code"], defaults={
+            "name": i["name"], "weight": Decimal(str(i["weight"])), "source": i["source"],
+            "metric": i.get("metric") or "", "order": k})
+    log(by, "governance.scheme", scheme, region_code=scheme.region_id,
+        detail=f"{scheme.code}: {len(items)}")
+    return scheme

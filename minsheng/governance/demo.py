@@ -1,7 +1,9 @@
 """Demo of the property-service evaluation and rectification lists for 安次区 (generated and
 labelled, deterministic): a quarterly scheme, inspections and survey answers over the last 15
 months, scorecards computed from them and from the demo's cases for last year (published) and
-this quarter, and a 创城 list of 11 areas and 40 problems partly rectified. Dates are relative to
+this quarter, a 创城 list of 11 areas and 40 problems partly rectified, and committees with their
+history (last year's elections approved by the street, this year's for some compounds, cadres sent
+down last year and some leaving this year, through committees.do_*). Dates are relative to
 today and never in the future; rows are bulk-created. Idempotent: nothing happens when the
 district already has the demo scheme."""
 
@@ -13,8 +15,11 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from minsheng.governance import actions
+from minsheng.governance import actions, committees
 from minsheng.governance.models import (
+    Cadre,
+    CommitteeMember,
+    Election,
     Inspection,
     Scheme,
     SchemeItem,
@@ -25,6 +30,7 @@ from minsheng.governance.models import (
     Task,
     TaskList,
 )
+from minsheng.places.demo import person_name, phone_number
 from minsheng.places.models import Compound, Organisation, code_prefix
 
 SRC = SchemeItem.Source
@@ -97,6 +103,8 @@ def generate(district6: str = "131002", progress=print) -> None:
     progress("整改清单：创城问题 11 个领域 40 个问题，部分已整改核验")
     n = _takeover(district, rng, today, units_company=level)
     progress(f"无物业小区接管：{n} 个无物业小区（演示生成）由一家企业接管，标准项目有时限")
+    e, k = _committees(district, rng, today)
+    progress(f"业委会/物管会：{e} 次选举经街道批准（去年和今年），下派干部 {k} 名")
 
 
 STANDARDS = [  # standard, requirement, days after the start
@@ -162,3 +170,58 @@ def _rectification(district: str, rng: random.Random, today: dt.date) -> None:
             t.return_reason = "复查仍有问题（演示）"
         tasks.append(t)
     Task.objects.bulk_create(tasks)
+
+
+CADRE_UNITS = ["区委组织部", "区住房和城乡建设局", "区民政局", "区城市管理综合行政执法局", "区财政局"]
+
+
+def _committee_members(rng: random.Random, secretary_heads: bool) -> list[dict]:
+    roles = ["chair", "vice_chair"] + ["member"] * rng.randint(3, 5)
+    return [{"name": person_name(rng), "role": r, "phone": phone_number(rng),
+             "is_party_secretary": r == "chair" and secretary_heads} for r in roles]
+
+
+def _elect(c: Compound, rng: random.Random, held: dt.date, approved: dt.date,
+           committee: str) -> None:
+    e = committees.do_record_election(
+        c, committee=committee, held_on=held, turnout=round(rng.uniform(55, 92), 1),
+        members=_committee_members(rng, rng.random() < 0.6), by=None, submit=True,
+        note="演示生成")
+    committees.do_approve_election(e, on=approved, by=None)
+
+
+def _committees(district: str, rng: random.Random, today: dt.date) -> tuple[int, int]:
+    """Two dozen compounds with last year's committee elected and approved by the street, a
+    full-time or part-time cadre sent down last year; this year half of them elect a new
+    committee and some cadres leave — so last year's figures and this year's differ."""
+    compounds = list(Compound.objects.filter(region__code__startswith=code_prefix(district))
+                     .order_by("pk")[:400])
+    if not compounds:
+        return 0, 0
+    jan1 = dt.date(today.year, 1, 1)
+    span = (today - jan1).days
+    elections, cadres = 0, []
+    for c in sorted(rng.sample(compounds, min(24, len(compounds))), key=lambda c: c.pk):
+        committee = c.committee or rng.choice(["owners", "management"])
+        held = dt.date(today.year - 1, rng.randint(3, 6), rng.randint(1, 28))
+        approved = held + dt.timedelta(days=rng.randint(7, 20))
+        _elect(c, rng, held, approved, committee)
+        elections += 1
+        cadre = committees.do_add_cadre(
+            c, name=person_name(rng), unit=rng.choice(CADRE_UNITS),
+            full_time=rng.random() < 0.75,
+            started_on=approved + dt.timedelta(days=rng.randint(10, 60)), by=None)
+        cadres.append(cadre.pk)
+        last = jan1
+        if rng.random() < 0.5:  # a new committee this year
+            held = jan1 + dt.timedelta(days=rng.randint(0, span))
+            last = min(today, held + dt.timedelta(days=rng.randint(3, 15)))
+            _elect(c, rng, held, last, committee)
+            elections += 1
+        if rng.random() < 0.3:  # the cadre goes back to the unit this year
+            end = min(today, last + dt.timedelta(days=rng.randint(0, 20)))
+            committees.do_end_cadre(cadre, on=end, by=None)
+    Election.objects.filter(note="演示生成").update(generated=True)
+    CommitteeMember.objects.filter(election__generated=True).update(generated=True)
+    Cadre.objects.filter(pk__in=cadres).update(generated=True)
+    return elections, len(cadres)

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.governance.models import Inspection
+from minsheng.governance.models import (
+    Cadre,
+    CommitteeMember,
+    Election,
+    Inspection,
+    Scheme,
+    SchemeItem,
+)
 from minsheng.lib import widgets
 from minsheng.lib.images import clean_image
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE, InputChecked
@@ -84,3 +93,193 @@ class SurveyForm(InputChecked, forms.Form):
 
     def answers(self) -> dict[str, int]:
         return {it.code: self.cleaned_data[f"item_{it.code}"] for it in self.items}
+
+
+PHONE_RE = re.compile(r"[\d+\-() ]{7,30}")
+MEMBER_ROWS = 9
+
+
+class ElectionForm(InputChecked, forms.Form):
+    """An election and the members it chose, one row each (empty rows are skipped)."""
+
+    committee = forms.ChoiceField(label=_("业委会/物管会"),
+                                  choices=Election._meta.get_field("committee").choices)
+    held_on = forms.DateField(label=_("选举日期"), widget=widgets.DateInput())
+    turnout = forms.DecimalField(label=_("参选率（%）"), min_value=0, max_value=100,
+                                 max_digits=4, decimal_places=1)
+    note = forms.CharField(label=_("说明"), max_length=200, required=False,
+                           validators=[SINGLE_LINE])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["held_on"].initial = timezone.localdate()
+        for i in range(1, MEMBER_ROWS + 1):
+            self.fields[f"m{i}_name"] = forms.CharField(
+                label=_("成员%(n)s 姓名") % {"n": i}, max_length=50, required=False,
+                validators=[SINGLE_LINE])
+            self.fields[f"m{i}_role"] = forms.ChoiceField(
+                label=_("职务"), choices=CommitteeMember.Role.choices, required=False,
+                initial=CommitteeMember.Role.CHAIR if i == 1 else CommitteeMember.Role.MEMBER)
+            self.fields[f"m{i}_secretary"] = forms.BooleanField(label=_("小区党支部书记"),
+                                                                required=False)
+            self.fields[f"m{i}_phone"] = forms.CharField(
+                label=_("联系电话"), max_length=30, required=False, validators=[SINGLE_LINE])
+
+    def head(self):
+        return [self[n] for n in ("committee", "held_on", "turnout", "note")]
+
+    def rows(self):
+        """The member rows' bound fields, for the template's table."""
+        return [[self[f"m{i}_{f}"] for f in ("name", "role", "secretary", "phone")]
+                for i in range(1, MEMBER_ROWS + 1)]
+
+    def clean_held_on(self):
+        day = self.cleaned_data["held_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("选举日期不能晚于今天"))
+        return day
+
+    def clean(self):
+        d = super().clean()
+        for i in range(1, MEMBER_ROWS + 1):
+            phone = (d.get(f"m{i}_phone") or "").strip()
+            if phone and not PHONE_RE.fullmatch(phone):
+                self.add_error(f"m{i}_phone", _("应为电话号码（如 13812345678 或 0316-1234567）"))
+            if phone and not (d.get(f"m{i}_name") or "").strip():
+                self.add_error(f"m{i}_name", _("请填写该成员的姓名"))
+        if not self.errors and not self.members():
+            raise forms.ValidationError(_("请填写选出的成员"))
+        return d
+
+    def members(self) -> list[dict]:
+        d = self.cleaned_data
+        return [{"name": d[f"m{i}_name"].strip(),
+                 "role": d[f"m{i}_role"] or CommitteeMember.Role.MEMBER,
+                 "is_party_secretary": d[f"m{i}_secretary"],
+                 "phone": (d.get(f"m{i}_phone") or "").strip()}
+                for i in range(1, MEMBER_ROWS + 1) if (d.get(f"m{i}_name") or "").strip()]
+
+
+class DayForm(InputChecked, forms.Form):
+    """A date not in the future (an approval, a cadre's last day)."""
+
+    on = forms.DateField(label=_("日期"), widget=widgets.DateInput())
+
+    def __init__(self, *args, label=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["on"].initial = timezone.localdate()
+        if label:
+            self.fields["on"].label = label
+
+    def clean_on(self):
+        day = self.cleaned_data["on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("日期不能晚于今天"))
+        return day
+
+
+class CadreForm(InputChecked, forms.ModelForm):
+    class Meta:
+        model = Cadre
+        fields = ["name", "unit", "full_time", "started_on"]
+        widgets = {"started_on": widgets.DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["started_on"].initial = timezone.localdate()
+        for name in ("name", "unit"):
+            self.fields[name].validators.append(SINGLE_LINE)
+
+    def clean_started_on(self):
+        day = self.cleaned_data["started_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("下派日期不能晚于今天"))
+        return day
+
+
+ITEM_ROWS = 10
+BAND_ROWS = 6
+
+
+class SchemeForm(InputChecked, forms.Form):
+    """A scheme: name, period, items (code, name, weight, source, metric) and grade bands (name,
+    minimum), highest first; empty rows are skipped. Code and region only for a new scheme."""
+
+    code = forms.SlugField(label=_("代码"), max_length=40,
+                           help_text=_("字母、数字和连字符，如 property-2026；创建后不能修改"))
+    region = forms.ChoiceField(label=_("发布区划"))
+    name = forms.CharField(label=_("名称"), max_length=100, validators=[SINGLE_LINE])
+    period = forms.ChoiceField(label=_("考评周期"), choices=Scheme.Period.choices)
+
+    def __init__(self, *args, scheme: Scheme | None = None, regions=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scheme = scheme
+        if scheme is not None:
+            del self.fields["code"], self.fields["region"]
+            self.initial.update({"name": scheme.name, "period": scheme.period})
+        else:
+            self.fields["region"].choices = [(r.code, r.name) for r in regions]
+        items = list(scheme.items.all()) if scheme is not None else []
+        for i in range(ITEM_ROWS):
+            it = items[i] if i < len(items) else None
+            self.fields[f"i{i}_code"] = forms.SlugField(
+                label=_("项目代码"), max_length=40, required=False,
+                initial=it.code if it else "")
+            self.fields[f"i{i}_name"] = forms.CharField(
+                label=_("考评项目"), max_length=100, required=False, validators=[SINGLE_LINE],
+                initial=it.name if it else "")
+            self.fields[f"i{i}_weight"] = forms.DecimalField(
+                label=_("分值"), required=False, min_value=0, max_value=100, max_digits=4,
+                decimal_places=1, initial=it.weight if it else None)
+            self.fields[f"i{i}_source"] = forms.ChoiceField(
+                label=_("评分来源"), required=False,
+                choices=[("", "—"), *SchemeItem.Source.choices],
+                initial=it.source if it else "")
+            self.fields[f"i{i}_metric"] = forms.ChoiceField(
+                label=_("计算指标"), required=False,
+                choices=[("", "—"), *SchemeItem.Metric.choices],
+                initial=it.metric if it else "")
+        bands = list(scheme.bands) if scheme is not None else [
+            ["优秀", 90], ["良好", 80], ["合格", 60], ["不合格", 0]]
+        for i in range(BAND_ROWS):
+            b = bands[i] if i < len(bands) else None
+            self.fields[f"b{i}_name"] = forms.CharField(
+                label=_("等次"), max_length=10, required=False, validators=[SINGLE_LINE],
+                initial=b[0] if b else "")
+            self.fields[f"b{i}_min"] = forms.DecimalField(
+                label=_("最低分"), required=False, min_value=0, max_value=100, max_digits=4,
+                decimal_places=1, initial=b[1] if b else None)
+
+    def head(self):
+        return [self[n] for n in ("code", "region", "name", "period") if n in self.fields]
+
+    def item_rows(self):
+        return [[self[f"i{i}_{f}"] for f in ("code", "name", "weight", "source", "metric")]
+                for i in range(ITEM_ROWS)]
+
+    def band_rows(self):
+        return [[self[f"b{i}_{f}"] for f in ("name", "min")] for i in range(BAND_ROWS)]
+
+    def clean(self):
+        d = super().clean()
+        for i in range(ITEM_ROWS):
+            row = [d.get(f"i{i}_{f}") for f in ("code", "name", "weight", "source")]
+            if any(v not in (None, "") for v in row) and any(v in (None, "") for v in row):
+                self.add_error(f"i{i}_name", _("请填写项目代码、名称、分值和评分来源"))
+        for i in range(BAND_ROWS):
+            row = [d.get(f"b{i}_name"), d.get(f"b{i}_min")]
+            if any(v not in (None, "") for v in row) and any(v in (None, "") for v in row):
+                self.add_error(f"b{i}_name", _("请同时填写等次名称和最低分"))
+        return d
+
+    def items(self) -> list[dict]:
+        d = self.cleaned_data
+        return [{"code": d[f"i{i}_code"], "name": d[f"i{i}_name"].strip(),
+                 "weight": d[f"i{i}_weight"], "source": d[f"i{i}_source"],
+                 "metric": d[f"i{i}_metric"]}
+                for i in range(ITEM_ROWS) if d.get(f"i{i}_code")]
+
+    def bands(self) -> list[tuple[str, object]]:
+        d = self.cleaned_data
+        return [(d[f"b{i}_name"].strip(), d[f"b{i}_min"]) for i in range(BAND_ROWS)
+                if (d.get(f"b{i}_name") or "").strip()]

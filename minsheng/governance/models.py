@@ -372,3 +372,109 @@ class GovernanceRecord(models.Model):
         verbose_name_plural = _("小区治理登记")
         constraints = [models.UniqueConstraint(fields=["compound"], condition=models.Q(
             valid_to__isnull=True), name="governance_one_open_record")]
+
+
+class Election(models.Model):
+    """An owners' or management committee's election (the 法定程序): recorded by the community or
+    street, submitted, approved by the street office of the compound's street. On approval its
+    members take office and the previous committee's terms end (committees.do_approve_election)."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交待街道审批")
+        APPROVED = "approved", _("街道已批准")
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="elections",
+                                 verbose_name=_("小区"))
+    committee = models.CharField(_("业委会/物管会"), max_length=20,
+                                 choices=[c for c in Compound.Committee.choices if c[0]])
+    held_on = models.DateField(_("选举日期"))
+    turnout = models.DecimalField(_("参选率（%）"), max_digits=4, decimal_places=1)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.DRAFT,
+                             db_index=True)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    approved_on = models.DateField(_("批准日期"), null=True, blank=True)
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="+",
+                                 verbose_name=_("审批人"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("录入人"))
+    note = models.CharField(_("说明"), max_length=200, blank=True)
+    generated = models.BooleanField(_("演示生成"), default=False)
+
+    class Meta:
+        ordering = ["compound", "-held_on", "-pk"]
+        verbose_name = _("业委会/物管会选举")
+        verbose_name_plural = _("业委会/物管会选举")
+
+    def __str__(self) -> str:
+        return f"{self.compound} {self.held_on} {self.get_committee_display()}"
+
+    @property
+    def region_id(self) -> str:
+        return self.compound.region_id
+
+
+class CommitteeMember(models.Model):
+    """A member of a compound's owners' or management committee, chosen by an election; in office
+    from the election's approval (started_on) until ended_on (exclusive; open = in office).
+    started_on empty: the election is not approved yet."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", _("主任")
+        VICE_CHAIR = "vice_chair", _("副主任")
+        MEMBER = "member", _("委员")
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE,
+                                 related_name="committee_members", verbose_name=_("小区"))
+    election = models.ForeignKey(Election, on_delete=models.CASCADE, related_name="members",
+                                 verbose_name=_("选举"))
+    name = models.CharField(_("姓名"), max_length=50)
+    role = models.CharField(_("职务"), max_length=12, choices=Role.choices, default=Role.MEMBER)
+    is_party_secretary = models.BooleanField(_("小区党支部书记"), default=False)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    started_on = models.DateField(_("任职日期"), null=True, blank=True)
+    ended_on = models.DateField(_("离任日期"), null=True, blank=True)
+    generated = models.BooleanField(_("演示生成"), default=False)
+
+    class Meta:
+        ordering = ["compound", "-started_on", "role", "pk"]
+        verbose_name = _("业委会/物管会成员")
+        verbose_name_plural = _("业委会/物管会成员")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_role_display()}）"
+
+    @property
+    def region_id(self) -> str:
+        return self.compound.region_id
+
+
+class Cadre(models.Model):
+    """A cadre sent down to a compound's party branch (下派干部), from started_on until ended_on
+    (exclusive; open = still there). Changed only through committees.py."""
+
+    compound = models.ForeignKey(Compound, on_delete=models.CASCADE, related_name="cadres",
+                                 verbose_name=_("小区"))
+    name = models.CharField(_("姓名"), max_length=50)
+    unit = models.CharField(_("派出单位"), max_length=100)
+    full_time = models.BooleanField(_("专职"), default=True)
+    started_on = models.DateField(_("下派日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+",
+                                   verbose_name=_("录入人"))
+    generated = models.BooleanField(_("演示生成"), default=False)
+
+    class Meta:
+        ordering = ["compound", "-started_on", "pk"]
+        verbose_name = _("下派干部")
+        verbose_name_plural = _("下派干部")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.unit}）"
+
+    @property
+    def region_id(self) -> str:
+        return self.compound.region_id

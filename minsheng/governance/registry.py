@@ -53,18 +53,26 @@ def do_change_governance(compound: Compound, *, on: dt.date, by, note: str = "",
     if current is None:
         current = GovernanceRecord.objects.create(compound=compound, valid_from=None,
                                                   note="登记前状态", **_baseline(compound))
-    if current.valid_from is not None and on <= current.valid_from:
-        raise ValidationError(_("变更日期须晚于上一次变更（%(d)s）") % {"d": current.valid_from})
+    if current.valid_from is not None and on < current.valid_from:
+        raise ValidationError(_("变更日期不能早于上一次变更（%(d)s）") % {"d": current.valid_from})
     values = {f: getattr(current, f) for f in FIELDS}
     values.update(changes)
     if values["committee"] and values["committee"] not in Compound.Committee.values:
         raise ValidationError(_("业委会/物管会类型无效"))
     if values["head_is_party_secretary"] and not values["committee"]:
         raise ValidationError(_("没有业委会/物管会，主任不能由党支部书记担任"))
-    current.valid_to = on
-    current.save(update_fields=["valid_to"])
-    record = GovernanceRecord.objects.create(compound=compound, valid_from=on, changed_by=by,
-                                             note=note[:200], **values)
+    if current.valid_from == on:  # a second change the same day amends that day's row
+        for f, v in values.items():
+            setattr(current, f, v)
+        current.changed_by = by or current.changed_by
+        current.note = "；".join(x for x in (current.note, note) if x)[:200]
+        current.save()
+        record = current
+    else:
+        current.valid_to = on
+        current.save(update_fields=["valid_to"])
+        record = GovernanceRecord.objects.create(compound=compound, valid_from=on, changed_by=by,
+                                                 note=note[:200], **values)
     # other code reads the compound's current fields: keep them in step
     compound.property_status = STATUS[record.form]
     compound.property_company = record.property_company
@@ -101,12 +109,14 @@ def conditions_on(day: dt.date) -> dict[str, Q]:
     }
 
 
-def figures_on(prefix: str, day: dt.date) -> dict[str, int]:
-    """Counts of the compounds of a region (code prefix) as governed on `day`."""
+def figures_on(prefix: str, day: dt.date) -> dict[str, Any]:
+    """Counts of the compounds of a region (code prefix) as governed on `day`, and the cadre
+    coverage (compounds with a full-time cadre ÷ compounds with a party branch, %, None without
+    a branch) — the catalogue's ratio of gov_full_time_cadres to gov_party_branches."""
     compounds = Compound.objects.filter(region__code__startswith=prefix)
     rows = GovernanceRecord.objects.filter(_valid_on(day), compound__in=compounds)
     on = conditions_on(day)
-    return {
+    out: dict[str, Any] = {
         "compounds": compounds.count(),
         "covered": compounds.filter(on["covered"]).count(),
         "with_committee": compounds.filter(on["with_committee"]).count(),
@@ -117,3 +127,6 @@ def figures_on(prefix: str, day: dt.date) -> dict[str, int]:
                                                street_approved=True).count(),
         "property_managers": sum(rows.values_list("property_managers", flat=True)),
     }
+    out["cadre_coverage"] = (round(100 * out["full_time_cadre"] / out["party_branch"], 1)
+                             if out["party_branch"] else None)
+    return out

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.governance import access, registry
+from minsheng.governance.forms import DayForm
 from minsheng.governance.models import GovernanceRecord
 from minsheng.lib import widgets
 from minsheng.lib.validators import SINGLE_LINE, InputChecked
@@ -42,12 +43,17 @@ def index(request: HttpRequest) -> HttpResponse:
     compounds = access.registry_compounds_for(request.user)
     if not access.nav(request.user)["registry"]:
         raise PermissionDenied
-    today = timezone.localdate()
+    # the figures as of a day (today unless asked): last year's stay last year's
+    asked = DayForm(request.GET or None, label=_("统计日期"))
+    day = asked.cleaned_data["on"] if asked.is_bound and asked.is_valid() else \
+        timezone.localdate()
     prefix = access.registry_prefix(request.user)
-    figures = registry.figures_on(prefix, today) if prefix is not None else None
+    figures = registry.figures_on(prefix, day) if prefix is not None else None
     return render(request, "governance/registry.html", {
         "compounds": compounds.select_related("region", "property_company")
-        .order_by("region_id", "name")[:300], "figures": figures})
+        .order_by("region_id", "name")[:300], "figures": figures, "day": day,
+        "asked": asked if asked.is_bound else DayForm(label=_("统计日期")),
+        "to_approve": access.elections_to_approve(request.user).order_by("held_on")[:50]})
 
 
 @login_required

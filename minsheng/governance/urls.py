@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from minsheng.governance import committee_views as cv
 from minsheng.governance import rectification_views as rv
 from minsheng.governance import registry_views as gv
 from minsheng.governance import takeover_views as tv
@@ -14,6 +15,8 @@ urlpatterns = [
     path("governance/scorecards/<int:pk>/object/", views.object_to, name="object"),
     path("governance/scorecards/<int:pk>/decide/", views.decide, name="decide"),
     path("governance/compute/", views.compute, name="compute"),
+    path("governance/schemes/new/", views.scheme_new, name="scheme-new"),
+    path("governance/schemes/<int:pk>/edit/", views.scheme_edit, name="scheme-edit"),
     path("governance/publish/", views.publish, name="publish"),
     path("governance/surveys/", views.surveys, name="surveys"),
     path("governance/surveys/open/", views.open_surveys, name="open-surveys"),
@@ -33,6 +36,14 @@ urlpatterns = [
     path("governance/takeovers/items/<int:pk>/act/", tv.act, name="takeover-act"),
     path("governance/registry/", gv.index, name="registry"),
     path("governance/registry/<int:pk>/", gv.compound, name="registry-compound"),
+    path("governance/registry/<int:pk>/committee/", cv.committee, name="registry-committee"),
+    path("governance/registry/<int:pk>/committee/reveal/", cv.committee_reveal,
+         name="registry-committee-reveal"),
+    path("governance/registry/<int:pk>/elections/new/", cv.election_new, name="election-new"),
+    path("governance/registry/<int:pk>/cadres/new/", cv.cadre_new, name="cadre-new"),
+    path("governance/elections/<int:pk>/submit/", cv.election_submit, name="election-submit"),
+    path("governance/elections/<int:pk>/approve/", cv.election_approve, name="election-approve"),
+    path("governance/cadres/<int:pk>/end/", cv.cadre_end, name="cadre-end"),
     path("public/survey/<str:token>/", views.survey, name="survey"),
     path("public/property-ranking/", views.ranking, name="ranking"),
 ]

@@ -19,6 +19,7 @@ from minsheng.governance.forms import (
     InspectionForm,
     ObjectionForm,
     PeriodForm,
+    SchemeForm,
     SurveyForm,
 )
 from minsheng.governance.models import Scheme, SchemeItem, Scorecard, Survey
@@ -41,6 +42,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "managed": access.managed_schemes_for(request.user),
         "inspections": access.inspections_for(request.user)[:30],
         "can_inspect": access.can_inspect(request.user),
+        "can_define": access.scheme_regions_for(request.user).exists(),
     })
 
 
@@ -243,3 +245,35 @@ def ranking(request: HttpRequest) -> HttpResponse:
     for c in cards:
         groups.setdefault((c.scheme.name, c.period), []).append(c)
     return render(request, "governance/ranking.html", {"groups": groups})
+
+
+def _save_scheme(request: HttpRequest, scheme: Scheme | None) -> HttpResponse:
+    regions = access.scheme_regions_for(request.user)
+    form = SchemeForm(request.POST or None, scheme=scheme, regions=regions)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if scheme is None and not regions.filter(code=d["region"]).exists():
+                raise PermissionDenied
+            saved = actions.do_save_scheme(
+                scheme, by=request.user, items=form.items(), bands=form.bands(),
+                name=d["name"].strip(), period=d["period"], code=d.get("code", ""),
+                region_id=d.get("region", ""))
+            messages.success(request, _("考评方案已保存"))
+            return redirect("governance:scheme-edit", pk=saved.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return render(request, "governance/scheme_form.html", {"form": form, "scheme": scheme})
+
+
+@login_required
+def scheme_new(request: HttpRequest) -> HttpResponse:
+    """The district defines an evaluation scheme (MANAGE_GOVERNANCE)."""
+    if not access.scheme_regions_for(request.user).exists():
+        raise PermissionDenied
+    return _save_scheme(request, None)
+
+
+@login_required
+def scheme_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _save_scheme(request, access.access_managed_scheme_by_id(request.user, pk))

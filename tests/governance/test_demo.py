@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 import pytest
 from django.utils import timezone
 
-from minsheng.governance import demo, rectification
-from minsheng.governance.models import Inspection, Scheme, Scorecard, SurveyAnswer, Task
+from minsheng.governance import demo, rectification, registry
+from minsheng.governance.models import (
+    Cadre,
+    CommitteeMember,
+    Election,
+    Inspection,
+    Scheme,
+    Scorecard,
+    SurveyAnswer,
+    Task,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +44,24 @@ def test_the_demo_scores_companies_and_fills_a_civilised_city_list() -> None:
     assert 0 < c["done"] < 40
     demo.generate("131002", progress=lambda *_: None)  # idempotent
     assert Scheme.objects.filter(code="property-131002").count() == 1
+
+
+def test_the_demo_keeps_committee_history_never_in_the_future() -> None:
+    demo.generate("131002", progress=lambda *_: None)
+    today = timezone.localdate()
+    elections = Election.objects.filter(generated=True)
+    assert elections.count() >= 24 and not elections.exclude(state="approved").exists()
+    assert not elections.filter(approved_on__gt=today).exists()
+    assert not elections.filter(held_on__gt=today).exists()
+    last_year = elections.filter(approved_on__year=today.year - 1)
+    assert last_year.count() == 24
+    # this year's elections ended last year's members' terms on their approval
+    for e in elections.filter(approved_on__year=today.year):
+        before = CommitteeMember.objects.filter(compound=e.compound, election__approved_on__year=
+                                                today.year - 1)
+        assert set(before.values_list("ended_on", flat=True)) == {e.approved_on}
+    assert Cadre.objects.filter(generated=True, full_time=True).exists()
+    assert not Cadre.objects.filter(started_on__gt=today).exists()
+    assert not CommitteeMember.objects.filter(generated=False).exists()
+    figures = registry.figures_on("131002", today.replace(month=1, day=1) - dt.timedelta(days=1))
+    assert figures["secretary_heads_elected"] > 0 and figures["full_time_cadre"] > 0
