@@ -218,10 +218,31 @@ def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str
             next_review_on=add_months(decided, 12) if decided and state == E.ENROLLED else None)
         enrolments.append(e)
     Enrolment.objects.bulk_create(enrolments)
+    # the dated history the programme counts read: a paused or ended benefit ran from its
+    # decision to a day this year, a few households were paused last year and resumed this year,
+    # so last year's figures differ from today's state
     for e in enrolments:
-        events.append(EnrolmentEvent(enrolment=e, state=E.APPLIED, actor=user, note="演示生成"))
-        if e.state != E.APPLIED:
-            events.append(EnrolmentEvent(enrolment=e, state=e.state, actor=user, note="演示生成"))
+        def ev(state, on, e=e, note="演示生成"):
+            events.append(EnrolmentEvent(enrolment=e, state=state, effective_on=on,
+                                         members_covered=e.members_covered, actor=user, note=note))
+        ev(E.APPLIED, e.applied_on)
+        if e.state == E.REVIEWED:
+            ev(E.REVIEWED, min(today, e.applied_on + dt.timedelta(days=2)))
+        elif e.state == E.PUBLICISED:
+            ev(E.REVIEWED, e.publicity_start)
+            ev(E.PUBLICISED, e.publicity_start)
+        elif e.state == E.REFUSED:
+            ev(E.REFUSED, e.decided_on)
+        elif e.state in (E.ENROLLED, E.PAUSED, E.EXITED):
+            ev(E.ENROLLED, e.decided_on)
+            if e.state != E.ENROLLED:
+                ev(e.state, max(e.decided_on, today - dt.timedelta(days=rng.randint(0, 60))),
+                   note="演示：复核暂停" if e.state == E.PAUSED else "演示：复核退出")
+            elif rng.random() < 0.05:
+                paused = max(e.decided_on, add_months(start, -rng.randint(5, 8)))
+                ev(E.PAUSED, paused, note="演示：外出务工收入增加，暂停")
+                ev(E.ENROLLED, max(paused, add_months(start, -rng.randint(1, 3))),
+                   note="演示：复核恢复")
     EnrolmentEvent.objects.bulk_create(events)
     Objection.objects.bulk_create([
         Objection(enrolment=e, received_on=e.publicity_start, text="演示：邻居反映家中有车辆")

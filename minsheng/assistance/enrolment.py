@@ -107,14 +107,26 @@ def _text(value: str, field: str) -> str:
     return value.strip()
 
 
-def _move(user, e: Enrolment, step: str, note: str = "", request=None) -> Enrolment:
+def _event(user, e: Enrolment, state: str, on: dt.date, note: str = "") -> EnrolmentEvent:
+    """The dated history the programme counts read (EnrolmentEvent): effective `on`, but never
+    before the enrolment's previous event (a step dated back before the one it follows takes
+    that one's day), so the latest event is always the current state."""
+    last = e.events.order_by("-effective_on", "-id").values_list("effective_on", flat=True).first()
+    on = max(on, last) if last is not None else on
+    return EnrolmentEvent.objects.create(enrolment=e, state=state, effective_on=on,
+                                         members_covered=e.members_covered, actor=user,
+                                         note=note[:500])
+
+
+def _move(user, e: Enrolment, step: str, note: str = "", request=None,
+          on: dt.date | None = None) -> Enrolment:
     current = Enrolment.objects.select_for_update().get(pk=e.pk)
     target = TRANSITIONS[step].get(current.state)
     if target is None:
         raise ValidationError(f"当前状态为“{current.get_state_display()}”，不能执行此步骤。")
     e.state = target
     e.save()
-    EnrolmentEvent.objects.create(enrolment=e, state=target, actor=user, note=note[:500])
+    _event(user, e, target, on or timezone.localdate(), note)
     masking.log(user, AuditLog.Action.UPDATE, e.household, object_type="assistance.enrolment",
                 object_id=str(e.pk), detail=f"{e.get_programme_display()}：{e.get_state_display()}",
                 request=request)
@@ -162,8 +174,7 @@ def do_apply(user, household, *, programme: str, consent_on: dt.date | None,
         computed_rule=(verdict.rule if verdict else result.problem)[:500],
         per_capita_income=result.assessment.per_capita_monthly,
         members_covered=1 if person else members)
-    EnrolmentEvent.objects.create(enrolment=e, state=E.APPLIED, actor=user,
-                                  note=f"测算：{e.computed_verdict}")
+    _event(user, e, E.APPLIED, applied_on, f"测算：{e.computed_verdict}")
     masking.log(user, AuditLog.Action.CREATE, household, object_type="assistance.enrolment",
                 object_id=str(e.pk), detail=f"救助申请：{e.get_programme_display()}",
                 request=request)
@@ -184,7 +195,8 @@ def do_publicise(user, e: Enrolment, start: dt.date | None = None, request=None)
     start = start or timezone.localdate()
     days = procedure_for(e.region_id, start).publicity_days
     e.publicity_start, e.publicity_end = start, start + dt.timedelta(days=days)
-    return _move(user, e, "publicise", f"公示 {days} 天，至 {e.publicity_end}", request)
+    return _move(user, e, "publicise", f"公示 {days} 天，至 {e.publicity_end}", request,
+                 on=start)
 
 
 @transaction.atomic
@@ -239,10 +251,10 @@ def do_decide(user, e: Enrolment, *, enrol: bool, reason: str = "", on: dt.date 
     if enrol:
         months = review_months(e, procedure_for(e.region_id, on))
         e.next_review_on = add_months(on, months)
-        _move(user, e, "enrol", reason, request)
+        _move(user, e, "enrol", reason, request, on=on)
         Review.objects.create(enrolment=e, due_on=e.next_review_on)
     else:
-        _move(user, e, "refuse", reason, request)
+        _move(user, e, "refuse", reason, request, on=on)
     return e
 
 
@@ -250,7 +262,9 @@ def do_decide(user, e: Enrolment, *, enrol: bool, reason: str = "", on: dt.date 
 def do_complete_review(user, review: Review, *, outcome: str, note: str = "",
                        on: dt.date | None = None) -> Review:
     """The community worker's periodic review: keep, change (the latest assessment's income
-    becomes the benefit's), pause or end; the next review is scheduled unless it ended."""
+    becomes the benefit's), pause or end; the next review is scheduled unless it ended. Keeping
+    or changing a paused benefit resumes it. Each outcome but "keep" of a running benefit is an
+    event effective on the review's day (a change records the members covered from then)."""
     e = review.enrolment
     if not access.can_register(user, e.region_id):
         raise PermissionDenied("复核由所在社区办理。")
@@ -263,20 +277,29 @@ def do_complete_review(user, review: Review, *, outcome: str, note: str = "",
     if outcome in (Review.Outcome.PAUSE, Review.Outcome.END, Review.Outcome.CHANGE) and not note:
         raise ValidationError({"note": ["调整、暂停或退出须写明理由。"]})
     on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise ValidationError({"done_on": ["复核日期不能晚于今天。"]})
+    if e.state not in (E.ENROLLED, E.PAUSED):
+        raise ValidationError(f"当前状态为“{e.get_state_display()}”，不能复核。")
     review.done_on, review.outcome, review.note, review.done_by = on, outcome, note[:300], user
     review.save()
+    paused = e.state == E.PAUSED
     if outcome == Review.Outcome.CHANGE:
         a = e.household.assessments.order_by("-assessed_on", "-id").first()
         if a is not None:
             e.assessment, e.per_capita_income = a, a.per_capita_monthly
             e.members_covered = 1 if e.person_id else e.household.members.count()
             e.save()
+        if not paused:
+            _event(user, e, E.ENROLLED, on, f"复核调整：{note}")
     if outcome == Review.Outcome.PAUSE:
-        _move(user, e, "pause", note)
+        _move(user, e, "pause", note, on=on)
     elif outcome == Review.Outcome.END:
         e.next_review_on = None
-        _move(user, e, "end", note)
+        _move(user, e, "end", note, on=on)
         return review
+    elif paused:
+        _move(user, e, "resume", f"复核恢复：{note}" if note else "复核恢复", on=on)
     e.next_review_on = add_months(on, review_months(e, procedure_for(e.region_id, on)))
     e.save(update_fields=["next_review_on", "state"])
     Review.objects.create(enrolment=e, due_on=e.next_review_on)

@@ -443,16 +443,28 @@ class Enrolment(models.Model):
 
 
 class EnrolmentEvent(models.Model):
+    """One step of an enrolment, append-only, with the day it takes effect (`effective_on`):
+    applied, reviewed, publicised, enrolled (also a resumption after a pause, and a change of the
+    benefit: the members covered from that day), refused, paused, exited. The programme counts
+    "as of" a day (indicators/sources_assistance.py) read the latest event effective on or
+    before it, never the enrolment's current state, so last year's figures stay last year's
+    after this year's changes. Written only by enrolment.py (and the demo, the back-fill)."""
+
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="events",
                                   verbose_name=_("救助申请"))
     state = models.CharField(_("变为"), max_length=20, choices=Enrolment.State.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+    effective_on = models.DateField(_("生效日期"))
+    members_covered = models.PositiveSmallIntegerField(_("保障人数"), default=1)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+",
                               verbose_name=_("操作人"))
     note = models.CharField(_("说明"), max_length=500, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
-        ordering = ["at", "id"]
+        ordering = ["effective_on", "at", "id"]
+        indexes = [models.Index(fields=["enrolment", "effective_on"],
+                                name="assist_event_enrolment_day")]
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
 
