@@ -1,7 +1,8 @@
 """Demo assistance data for a district (generated, labelled `generated=True`, deterministic):
 about 600 households across its streets and towns with members, supporters and an economic
 assessment each; the district's standards (source marked unverified); every programme with
-enrolments in every state; review tasks; and a year of monthly payment cycles run through
+enrolments in every state (临时救助 awards decided through the year, the district's 低保边缘
+allowance); review tasks; and a year of monthly payment cycles run through
 payments.py (generate → approve → export), paid by the due day mostly, one month with failed
 payments retried in a follow-up batch, the current month awaiting the bank's return.
 
@@ -50,7 +51,7 @@ STANDARDS = (
     ("dibao", "urban", "770", None), ("dibao", "rural", "550", None),
     ("edge", "both", None, "1.5"), ("tekun", "urban", "1001", None),
     ("tekun", "rural", "715", None), ("orphan", "both", "1500", None),
-    ("temporary", "both", None, "10"),
+    ("temporary", "both", None, "10"), ("edge_allowance", "both", "100", None),
 )
 HOUSEHOLDS = 600
 E = Enrolment.State
@@ -201,15 +202,23 @@ def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str
         applied = assessed_on + dt.timedelta(days=rng.randint(1, 10))
         if state in (E.APPLIED, E.REVIEWED, E.PUBLICISED):
             applied = today - dt.timedelta(days=rng.randint(1, 20))
+        if kind == "temporary" and state not in (E.APPLIED, E.REVIEWED, E.PUBLICISED):
+            # one-off aid comes through the year: each award is paid in the next cycle
+            applied = min(today - dt.timedelta(days=26),
+                          add_months(first_month, rng.randint(0, 11)) + dt.timedelta(
+                              days=rng.randint(0, 20)))
         decided = applied + dt.timedelta(days=rng.randint(15, 25)) if state in (
             E.ENROLLED, E.REFUSED, E.PAUSED, E.EXITED) else None
+        award = None
+        if kind == "temporary" and state in (E.ENROLLED, E.EXITED):
+            award = Decimal(rng.choice([500, 800, 1000, 1500, 2000, 3000]))
         e = Enrolment(
             household=h, person=person, payee=person or ms[0], region=h.region, area=h.area,
             programme=kind, state=state, applied_on=applied, consent_on=applied,
             mode=("dispersed" if person.self_care else "centralised") if kind == "tekun" else "",
             assessment=a, computed_verdict="符合" if kind != "temporary" else "需人工认定",
             computed_rule="演示生成", per_capita_income=a.per_capita_monthly,
-            members_covered=1 if person else len(ms), decided_on=decided,
+            members_covered=1 if person else len(ms), decided_on=decided, award_amount=award,
             decision_reason="演示：家庭财产不符合规定" if state == E.REFUSED else "",
             publicity_start=min(today, applied + dt.timedelta(days=3))
             if state not in (E.APPLIED, E.REVIEWED) else None,

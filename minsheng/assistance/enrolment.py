@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -36,10 +38,12 @@ from minsheng.assistance.models import (
     Procedure,
     Programme,
     Review,
+    Standard,
 )
+from minsheng.assistance.standards import in_force
 from minsheng.lib.validators import check_no_control_chars
 
-__all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "do_answer_objection", "do_apply",
+__all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "award_ceiling", "do_answer_objection", "do_apply",
            "do_complete_review", "do_decide", "do_publicise", "do_record_objection",
            "do_street_review", "procedure_for", "review_months"]
 
@@ -56,6 +60,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 PROGRAMME_NAMES = {Programme.DIBAO: el.DIBAO, Programme.EDGE: el.EDGE, Programme.TEKUN: el.TEKUN,
                    Programme.ORPHAN: el.ORPHAN, Programme.TEMPORARY: el.TEMPORARY}
 INDIVIDUAL = (Programme.TEKUN, Programme.ORPHAN)
+AMOUNT_RE = re.compile(r"\d{1,8}(\.\d{1,2})?")
 ACTIVE = (E.APPLIED, E.REVIEWED, E.PUBLICISED, E.ENROLLED, E.PAUSED)
 
 
@@ -225,16 +230,44 @@ def do_answer_objection(user, objection: Objection, *, answer: str, upheld: bool
     return objection
 
 
+def award_ceiling(e: Enrolment, on: dt.date) -> Decimal | None:
+    """The most a 临时救助 award may be: the region's ceiling in months of the 低保标准 in force
+    (Standard TEMPORARY × DIBAO) × the members covered; None where either is not configured."""
+    months = in_force(e.region_id, Standard.Programme.TEMPORARY, e.area, on)
+    dibao = in_force(e.region_id, Standard.Programme.DIBAO, e.area, on)
+    if months is None or months.multiplier is None or dibao is None or dibao.amount is None:
+        return None
+    return (months.multiplier * dibao.amount * e.members_covered).quantize(Decimal("0.01"))
+
+
+def _award(e: Enrolment, award_amount, on: dt.date) -> Decimal:
+    if award_amount in (None, ""):
+        raise ValidationError({"award_amount": ["临时救助须确定一次性救助金额。"]})
+    text = str(award_amount).strip()
+    if not AMOUNT_RE.fullmatch(text):
+        raise ValidationError({"award_amount": ["救助金额应为正数（元），最多两位小数。"]})
+    amount = Decimal(text)
+    if amount <= 0:
+        raise ValidationError({"award_amount": ["救助金额应为正数（元），最多两位小数。"]})
+    ceiling = award_ceiling(e, on)
+    if ceiling is not None and amount > ceiling:
+        raise ValidationError({"award_amount": [f"救助金额超过当地上限 {ceiling} 元。"]})
+    return amount
+
+
 @transaction.atomic
 def do_decide(user, e: Enrolment, *, enrol: bool, reason: str = "", on: dt.date | None = None,
-              request=None) -> Enrolment:
+              award_amount=None, request=None) -> Enrolment:
     """区民政局's decision (or the street's, where delegated: can_decide). Refusing always needs
     written reasons; enrolling needs them when the computed result was not 符合 (a staff
-    override) or an objection was upheld."""
+    override) or an objection was upheld. Enrolling in 临时救助 fixes its one-off award
+    (positive, within the region's ceiling: award_ceiling), paid once by the next cycle."""
     on = on or timezone.localdate()
     if not can_decide(user, e, on):
         raise PermissionDenied("审核确认由区民政局办理（或已下放审核确认权的街道）。")
     reason = _text(reason, "reason")
+    if enrol and e.programme == Programme.TEMPORARY:
+        e.award_amount = _award(e, award_amount, on)
     if enrol:
         if e.state != E.PUBLICISED:
             raise ValidationError("须经街道审核并公示后才能认定。")

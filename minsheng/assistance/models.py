@@ -198,6 +198,7 @@ class Standard(models.Model):
         TEKUN = "tekun", _("特困人员基本生活标准（元/人·月）")
         ORPHAN = "orphan", _("孤儿基本生活费（元/人·月）")
         TEMPORARY = "temporary", _("临时救助上限（低保标准的月数）")
+        EDGE_ALLOWANCE = "edge_allowance", _("低保边缘生活补贴（元/人·月）")
 
     class Area(models.TextChoices):
         URBAN = "urban", _("城镇")
@@ -429,6 +430,9 @@ class Enrolment(models.Model):
     per_capita_income = models.DecimalField(_("认定时人均月收入（元）"), max_digits=12,
                                             decimal_places=2, default=0)
     members_covered = models.PositiveSmallIntegerField(_("保障人数"), default=1)
+    award_amount = models.DecimalField(
+        _("临时救助金额（元）"), max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text=_("临时救助一次性发放的金额，认定时确定，在认定后的第一个发放周期发放一次"))
     next_review_on = models.DateField(_("下次复核"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -629,7 +633,8 @@ class Payment(models.Model):
 class Entitlement(models.Model):
     """What one enrolment is owed in one cycle (A.5 §6), generated for every enrolled household
     by SQL (payments.py): 低保 = (standard − per-capita income) × members; 特困 and 孤儿 the fixed
-    amounts of the region's standards. It is paid by its payee's payment of the cycle (one per
+    amounts of the region's standards; 低保边缘 the region's edge allowance × members where its
+    standards define one; 临时救助 its decided award, once, in the first cycle after the decision. It is paid by its payee's payment of the cycle (one per
     person: the sum of their entitlements; after a failure, the retry)."""
 
     class State(models.TextChoices):
