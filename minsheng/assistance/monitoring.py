@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from minsheng.accounts import masking
@@ -26,8 +27,11 @@ from minsheng.assistance.monitoring_models import (
     MonitoringThreshold,
     RemovalReview,
 )
+from minsheng.cases.access import cases_for
+from minsheng.lib.validators import check_no_control_chars
 
-__all__ = ["do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_handle_alert",
+__all__ = ["do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_edit_threshold",
+           "do_handle_alert", "do_link_grievance",
            "do_report_alert", "do_review_removal", "do_step", "do_reveal", "threshold",
            "DEFAULT_ALERT_DAYS"]
 
@@ -68,20 +72,64 @@ def _locked(case: MonitoringCase) -> MonitoringCase:
     return MonitoringCase.objects.select_for_update().get(pk=case.pk)
 
 
+def _check_threshold(*, region, kind: str, amount: Decimal, valid_from: dt.date,
+                     valid_to: dt.date | None, source: str, pk: int | None = None) -> str:
+    """A threshold's own rules: a known kind, a positive amount, dates in order, a one-line
+    source, and no other row of the same kind for the same region whose dates overlap (an
+    open-ended row runs for ever: close it with a 截止日期 before adding the next). Returns the
+    cleaned source."""
+    if kind not in MonitoringThreshold.Kind.values:
+        raise ValidationError({"kind": "请选择类别。"})
+    if amount is None or not amount.is_finite() or amount <= 0:
+        raise ValidationError({"amount": "数值应为正数。"})
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationError({"valid_to": "截止日期不能早于起始日期。"})
+    source = (source or "").strip()
+    check_no_control_chars(source)
+    others = MonitoringThreshold.objects.filter(region=region, kind=kind).exclude(pk=pk)
+    if valid_to is not None:
+        others = others.filter(valid_from__lte=valid_to)
+    clash = others.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)).first()
+    if clash is not None:
+        until = clash.valid_to or "长期"
+        raise ValidationError(
+            f"与该区划已有的“{clash.get_kind_display()}”（{clash.valid_from} 至 {until}）日期重叠；"
+            f"同一区划同一类别的标准不能同时生效，请先调整其截止日期。")
+    return source
+
+
 @transaction.atomic
 def do_add_threshold(user, *, region, kind: str, amount: Decimal, valid_from: dt.date,
                      valid_to: dt.date | None = None, source: str = "",
                      verified: bool = False) -> MonitoringThreshold:
     if not access.can_manage(user, region.code):
         raise PermissionDenied("您无权设置该区划的防返贫监测标准。")
-    if amount < 0:
-        raise ValidationError({"amount": "数值不能为负数。"})
-    if valid_to is not None and valid_to < valid_from:
-        raise ValidationError({"valid_to": "截止日期不能早于起始日期。"})
+    source = _check_threshold(region=region, kind=kind, amount=amount, valid_from=valid_from,
+                              valid_to=valid_to, source=source)
     t = MonitoringThreshold.objects.create(region=region, kind=kind, amount=amount,
                                            valid_from=valid_from, valid_to=valid_to,
                                            source=source, verified=verified)
     masking.log(user, AuditLog.Action.CREATE, t, detail=f"设置监测标准：{t}")
+    return t
+
+
+@transaction.atomic
+def do_edit_threshold(user, t: MonitoringThreshold, *, region, kind: str, amount: Decimal,
+                      valid_from: dt.date, valid_to: dt.date | None = None, source: str = "",
+                      verified: bool = False) -> MonitoringThreshold:
+    """Correct a threshold or close it with a 截止日期 (both regions, old and new, must be the
+    user's to set); alerts keep the line they were checked against (Alert.threshold_amount)."""
+    t = MonitoringThreshold.objects.select_for_update().get(pk=t.pk)
+    if not (access.can_manage(user, t.region_id) and access.can_manage(user, region.code)):
+        raise PermissionDenied("您无权设置该区划的防返贫监测标准。")
+    source = _check_threshold(region=region, kind=kind, amount=amount, valid_from=valid_from,
+                              valid_to=valid_to, source=source, pk=t.pk)
+    before = str(t)
+    t.region, t.kind, t.amount, t.valid_from, t.valid_to = region, kind, amount, valid_from, \
+        valid_to
+    t.source, t.verified = source, verified
+    t.save()
+    masking.log(user, AuditLog.Action.UPDATE, t, detail=f"修改监测标准：{before} → {t}")
     return t
 
 
@@ -151,6 +199,27 @@ def do_handle_alert(user, alert: Alert, *, dismiss_reason: str = "",
     alert.save()
     masking.log(user, AuditLog.Action.UPDATE, alert,
                 detail=f"处置预警：{alert.household.number}，{alert.get_outcome_display()}")
+    return alert
+
+
+@transaction.atomic
+def do_link_grievance(user, alert: Alert, number: str, request=None) -> Alert:
+    """Link the alert to a grievance case (cases/) by the case's number: a case the user may
+    read; an empty number removes the link. The case keeps its own handling and clocks."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not access.can_record(user, alert.region_id):
+        raise PermissionDenied("您无权处置该预警。")
+    number = (number or "").strip()
+    check_no_control_chars(number)
+    case = None
+    if number:
+        case = cases_for(user).filter(number=number[:32]).first()
+        if case is None:
+            raise ValidationError({"grievance": "找不到该诉求编号（或不在您可查看的范围内）。"})
+    alert.grievance = case
+    alert.save(update_fields=["grievance"])
+    masking.log(user, AuditLog.Action.UPDATE, alert, request=request,
+                detail=f"预警关联诉求：{alert.household.number} → {number or '（取消关联）'}")
     return alert
 
 

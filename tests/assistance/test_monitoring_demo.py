@@ -28,6 +28,12 @@ def test_demo_has_every_state_and_both_reviews(db):
     # re-entry: a household with a removed case and an open one
     again = MonitoringCase.objects.filter(state="removed").values("household")
     assert MonitoringCase.objects.filter(household__in=again, state="monitored").exists()
+    # an alert linked to a grievance case, and dated thresholds that never overlap
+    assert Alert.objects.filter(grievance__isnull=False).exists()
+    rows = list(MonitoringThreshold.objects.order_by("region_id", "kind", "valid_from"))
+    for a, b in zip(rows, rows[1:], strict=False):
+        if (a.region_id, a.kind) == (b.region_id, b.kind):
+            assert a.valid_to is not None and a.valid_to < b.valid_from
 
 
 def test_demo_is_fast_and_dated_never_in_the_future(db):
