@@ -28,10 +28,11 @@ from minsheng.assistance.monitoring_models import (
     RemovalReview,
 )
 from minsheng.cases.access import cases_for
+from minsheng.employment.models import Employment, Unemployment
 from minsheng.lib.validators import check_no_control_chars
 
 __all__ = ["do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_edit_threshold",
-           "do_handle_alert", "do_link_grievance",
+           "do_handle_alert", "do_link_grievance", "raise_zero_employment_alerts",
            "do_report_alert", "do_review_removal", "do_step", "do_reveal", "threshold",
            "DEFAULT_ALERT_DAYS"]
 
@@ -221,6 +222,70 @@ def do_link_grievance(user, alert: Alert, number: str, request=None) -> Alert:
     masking.log(user, AuditLog.Action.UPDATE, alert, request=request,
                 detail=f"预警关联诉求：{alert.household.number} → {number or '（取消关联）'}")
     return alert
+
+
+ZERO_EMPLOYMENT_SOURCE = "零就业家庭（就业失业登记比对）"
+
+
+def raise_zero_employment_alerts(on: dt.date | None = None) -> int:
+    """The daily check of the employment registers (web/jobs.py, "monitoring-zero-employment"):
+    every registered household that is a 零就业家庭 on the day (relapse.zero_employment) gets an
+    alert of risk 务工就业收入骤减 through the platform channel — at most one open per household,
+    none while the household has an open monitoring case (it is being handled), and none again
+    after a dismissal until a member registers unemployed anew. Returns how many were raised."""
+    on = on or today()
+    # a first cut by birth year; relapse.working_age decides to the day
+    oldest = dt.date(on.year - relapse.WORKING_AGE_UNTIL_DEFAULT - 1, 1, 1)
+    youngest = dt.date(on.year - relapse.WORKING_AGE_FROM, 12, 31)
+    registered = dict(
+        Unemployment.objects.filter(registered_on__lte=on, person__household__isnull=False)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))
+        .values_list("person_id", "registered_on").order_by("registered_on"))
+    if not registered:
+        return 0
+    households = set(Person.objects.filter(pk__in=registered).values_list("household_id",
+                                                                          flat=True))
+    people = list(Person.objects.filter(household_id__in=households, birth_date__gt=oldest,
+                                        birth_date__lte=youngest)
+                  .values_list("pk", "household_id", "birth_date", "sex", "labour_capacity"))
+    employed = set(Employment.objects.filter(person_id__in=[p[0] for p in people],
+                                             employed_on__lte=on)
+                   .filter(Q(left_on__isnull=True) | Q(left_on__gt=on))
+                   .values_list("person_id", flat=True))
+    by_household: dict[int, list[tuple[int, relapse.Member]]] = {}
+    for pk, hh, born, sex, labour in people:
+        by_household.setdefault(hh, []).append((pk, relapse.Member(
+            born, sex, labour in (Person.Labour.FULL, Person.Labour.PARTIAL), pk in employed,
+            pk in registered)))
+    zero = {hh for hh, ms in by_household.items()
+            if relapse.zero_employment([m for _pk, m in ms], on)}
+    busy = set(Alert.objects.filter(household_id__in=zero, state=Alert.State.OPEN,
+                                    risk=CaseRisk.Risk.INCOME_JOB)
+               .values_list("household_id", flat=True))
+    busy |= set(MonitoringCase.objects.filter(household_id__in=zero,
+                                              state__in=relapse.OPEN_STATES)
+                .values_list("household_id", flat=True))
+    dismissed: dict[int, dt.date] = {}
+    for hh, at in Alert.objects.filter(household_id__in=zero, source_list=ZERO_EMPLOYMENT_SOURCE,
+                                       outcome=Alert.Outcome.DISMISSED).values_list(
+            "household_id", "handled_at"):
+        day = timezone.localtime(at).date() if at else on
+        dismissed[hh] = max(dismissed.get(hh, day), day)
+    raised = 0
+    for household in Household.objects.filter(pk__in=zero - busy).order_by("pk"):
+        ms = by_household[household.pk]
+        latest = max(registered[pk] for pk, m in ms if m.registered_unemployed)
+        if household.pk in dismissed and dismissed[household.pk] >= latest:
+            continue
+        workers = sum(1 for _pk, m in ms if m.able)
+        do_report_alert(
+            None, household, channel=Alert.Channel.PLATFORM, risk=CaseRisk.Risk.INCOME_JOB,
+            event_date=on, source_list=ZERO_EMPLOYMENT_SOURCE, check=False,
+            description=f"零就业家庭：法定劳动年龄内有劳动能力的 {workers} 名成员均未就业，"
+                        f"其中 {sum(1 for _pk, m in ms if m.registered_unemployed)} 人"
+                        f"已办理失业登记")
+        raised += 1
+    return raised
 
 
 ASSESSMENT_VALID_DAYS = 365  # an economic assessment older than a year is not reused
