@@ -31,7 +31,7 @@ from minsheng.cases.access import cases_for
 from minsheng.employment.models import Employment, Unemployment
 from minsheng.lib.validators import check_no_control_chars
 
-__all__ = ["do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_edit_threshold",
+__all__ = ["check_threshold", "do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_edit_threshold",
            "do_handle_alert", "do_link_grievance", "raise_zero_employment_alerts",
            "do_report_alert", "do_review_removal", "do_step", "do_reveal", "threshold",
            "DEFAULT_ALERT_DAYS"]
@@ -73,7 +73,7 @@ def _locked(case: MonitoringCase) -> MonitoringCase:
     return MonitoringCase.objects.select_for_update().get(pk=case.pk)
 
 
-def _check_threshold(*, region, kind: str, amount: Decimal, valid_from: dt.date,
+def check_threshold(*, region, kind: str, amount: Decimal, valid_from: dt.date,
                      valid_to: dt.date | None, source: str, pk: int | None = None) -> str:
     """A threshold's own rules: a known kind, a positive amount, dates in order, a one-line
     source, and no other row of the same kind for the same region whose dates overlap (an
@@ -105,7 +105,7 @@ def do_add_threshold(user, *, region, kind: str, amount: Decimal, valid_from: dt
                      verified: bool = False) -> MonitoringThreshold:
     if not access.can_manage(user, region.code):
         raise PermissionDenied("您无权设置该区划的防返贫监测标准。")
-    source = _check_threshold(region=region, kind=kind, amount=amount, valid_from=valid_from,
+    source = check_threshold(region=region, kind=kind, amount=amount, valid_from=valid_from,
                               valid_to=valid_to, source=source)
     t = MonitoringThreshold.objects.create(region=region, kind=kind, amount=amount,
                                            valid_from=valid_from, valid_to=valid_to,
@@ -123,7 +123,7 @@ def do_edit_threshold(user, t: MonitoringThreshold, *, region, kind: str, amount
     t = MonitoringThreshold.objects.select_for_update().get(pk=t.pk)
     if not (access.can_manage(user, t.region_id) and access.can_manage(user, region.code)):
         raise PermissionDenied("您无权设置该区划的防返贫监测标准。")
-    source = _check_threshold(region=region, kind=kind, amount=amount, valid_from=valid_from,
+    source = check_threshold(region=region, kind=kind, amount=amount, valid_from=valid_from,
                               valid_to=valid_to, source=source, pk=t.pk)
     before = str(t)
     t.region, t.kind, t.amount, t.valid_from, t.valid_to = region, kind, amount, valid_from, \

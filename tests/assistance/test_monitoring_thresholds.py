@@ -154,3 +154,17 @@ def test_an_alert_is_linked_to_a_grievance_case_shown_on_its_page(user, client_f
     # an empty number removes the link
     c.post(url, {"do": "grievance", "grievance": ""})
     assert Alert.objects.get(pk=alert.pk).grievance is None
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_back_office_applies_the_same_rules_as_a_form_error(client_for):
+    MonitoringThreshold.objects.filter(region_id=DISTRICT, kind="schooling").delete()
+    MonitoringThreshold.objects.create(region_id=DISTRICT, kind="schooling", amount=1,
+                                       valid_from=dt.date(2030, 1, 1))
+    before = MonitoringThreshold.objects.count()
+    r = client_for("admin").post("/admin/assistance/monitoringthreshold/add/", {
+        "region": DISTRICT, "kind": "schooling", "amount": "5", "valid_from": "2031-01-01",
+        "valid_to": "", "source": "测试"})
+    assert r.status_code == 200, r.status_code
+    assert "重叠" in r.content.decode(), r.context["adminform"].form.errors
+    assert MonitoringThreshold.objects.count() == before

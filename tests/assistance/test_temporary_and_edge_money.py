@@ -170,3 +170,31 @@ def test_money_paid_includes_the_award_and_the_edge_allowance(region):
     temporary = sum(v for _r, el, v in assistance_flows(DISTRICT[:6], Period(2026))
                     if el == "temporary_aid_households")
     assert temporary == 1
+
+
+def test_the_decision_page_asks_for_the_award_and_refuses_hostile_input(region, client_for):
+    h = household(region, "T-6", 1, rigid="30000")
+    with clock(2026, 3, 2):
+        e = en.do_apply(u("community1"), h, programme="temporary", consent_on=dt.date(2026, 3, 2))
+        en.do_street_review(u("street1"), e)
+        en.do_publicise(u("street1"), e)
+    with clock(2026, 3, 20):
+        civil = client_for("civil1")
+        page = civil.get(f"/assistance/enrolments/{e.pk}/").content.decode()
+        assert 'name="award_amount"' in page and "2400.00" in page  # the ceiling: 3 × 800 × 1
+        # only the office that decides sees the field; the street does not
+        assert 'name="award_amount"' not in client_for("street1").get(
+            f"/assistance/enrolments/{e.pk}/").content.decode()
+        url = f"/assistance/enrolments/{e.pk}/act/"
+        for bad in ("=1+2", "<b>9</b>", "12\x0734", "2400.01", ""):
+            r = civil.post(url, {"step": "enrol", "note": "核实", "award_amount": bad},
+                           follow=True)
+            assert "救助金额" in r.content.decode() or "临时救助" in r.content.decode()
+            assert Enrolment.objects.get(pk=e.pk).state == "publicised", bad
+        # the street cannot decide it, whatever it posts
+        client_for("street1").post(url, {"step": "enrol", "note": "x", "award_amount": "100"})
+        assert Enrolment.objects.get(pk=e.pk).state == "publicised"
+        civil.post(url, {"step": "enrol", "note": "核实", "award_amount": "2400"})
+    e.refresh_from_db()
+    assert (e.state, e.award_amount) == ("enrolled", D("2400.00"))
+    assert "2400.00" in client_for("civil1").get(f"/assistance/enrolments/{e.pk}/").content.decode()
