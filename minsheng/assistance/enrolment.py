@@ -60,7 +60,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 PROGRAMME_NAMES = {Programme.DIBAO: el.DIBAO, Programme.EDGE: el.EDGE, Programme.TEKUN: el.TEKUN,
                    Programme.ORPHAN: el.ORPHAN, Programme.TEMPORARY: el.TEMPORARY}
 INDIVIDUAL = (Programme.TEKUN, Programme.ORPHAN)
-AMOUNT_RE = re.compile(r"\d{1,8}(\.\d{1,2})?")
+AMOUNT_RE = re.compile(r"[0-9]{1,8}(\.[0-9]{1,2})?")
 ACTIVE = (E.APPLIED, E.REVIEWED, E.PUBLICISED, E.ENROLLED, E.PAUSED)
 
 

@@ -105,7 +105,8 @@ def test_the_award_is_decided_within_the_ceiling_and_paid_once(region):
     with clock(2026, 3, 20):
         # 3 months × 800 × 2 members = 4800.00 at most; positive; a number
         assert en.award_ceiling(e, dt.date(2026, 3, 20)) == D("4800.00")
-        for bad in (None, "", "0", "-5", "4800.01", "abc", "1e3", "NaN", "12.345", "=1+2"):
+        for bad in (None, "", "0", "-5", "4800.01", "abc", "1e3", "NaN", "12.345", "=1+2",
+                    "１２３", "12\x073", " 1 000"):
             with pytest.raises(ValidationError):
                 en.do_decide(u("civil1"), e, enrol=True, award_amount=bad, reason="核实")
         assert Enrolment.objects.get(pk=e.pk).state == "publicised"  # nothing half-written
