@@ -45,7 +45,7 @@ from minsheng.assistance.models import (
     Person,
     Review,
 )
-from minsheng.assistance.monitoring_models import Alert, MonitoringCase
+from minsheng.assistance.monitoring_models import Alert, MonitoringCase, MonitoringThreshold
 from minsheng.cases import workflow
 from minsheng.cases.access import cases_for
 from minsheng.cases.models import Attachment, Case, CaseType
@@ -152,6 +152,8 @@ NEEDS: dict[str, frozenset[str]] = {
     "reports:*": frozenset({roles.VIEW_INDICATORS, roles.MANAGE_REPORTS}),
     "monitoring:*": frozenset({roles.VIEW_MONITORING, roles.RECORD_MONITORING,
                                roles.MANAGE_MONITORING}),
+    **dict.fromkeys(("monitoring:threshold-new", "monitoring:threshold-edit"),
+                    frozenset({roles.MANAGE_MONITORING})),
     "assistance:*": frozenset({roles.VIEW_HOUSEHOLDS, roles.REGISTER_HOUSEHOLDS,
                                roles.APPROVE_HOUSEHOLD_CHANGES, roles.REVIEW_ASSISTANCE,
                                roles.DECIDE_ASSISTANCE, roles.VIEW_ASSISTANCE_STATS}),
@@ -288,6 +290,7 @@ OBJECT_ARGS = {
     ("monitoring:case", "pk"): "monitoring_case",
     ("monitoring:act", "pk"): "monitoring_case",
     ("monitoring:alert", "pk"): "alert",
+    ("monitoring:threshold-edit", "pk"): "threshold",
     ("assistance:household", "pk"): "household",
     ("assistance:household-reveal", "pk"): "household",
     ("assistance:change-new", "pk"): "household",
@@ -455,6 +458,7 @@ CANDIDATES = {
     "proposal": lambda: Proposal.objects.order_by("pk"),
     "monitoring_case": lambda: MonitoringCase.objects.order_by("pk"),
     "alert": lambda: Alert.objects.order_by("pk"),
+    "threshold": lambda: MonitoringThreshold.objects.order_by("pk"),
     "household": lambda: Household.objects.order_by("pk"),
     "change": lambda: ChangeRequest.objects.order_by("pk"),
     "enrolment": lambda: Enrolment.objects.order_by("pk"),
@@ -488,6 +492,7 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "progressphoto": "report__project__plan__region__code", "checklist": "sub_item__project__plan__region__code",
     "run": "region__code", "proposal": "region__code",
     "monitoring_case": "region__code", "alert": "region__code", "household": "region__code",
+    "threshold": "region__code",
     "change": "household__region__code", "enrolment": "region__code",
     "review": "enrolment__region__code", "cycle": "region__code", "batch": "cycle__region__code",
     "unemployment": "region__code",
@@ -530,6 +535,7 @@ READABLE = {
     "checklist": lambda u: ChecklistItem.objects.filter(sub_item__project__in=projects_for(u)),
     "monitoring_case": monitoring_access.cases_for,
     "alert": monitoring_access.alerts_for,
+    "threshold": monitoring_access.thresholds_for,
     "household": households_for,
     "change": changes_for,
     "enrolment": enrolments_for,
@@ -653,6 +659,9 @@ def objects(django_db_setup, django_db_blocker):
         Alert.objects.create(household=h, region=village, channel="self_report", risk="illness",
                              event_date=timezone.localdate(), received_at=timezone.now(),
                              due_at=timezone.now(), case=mcase)
+        # a threshold of 平城区's own, for 安次区's managers to be refused
+        MonitoringThreshold.objects.create(region=other, kind="medical", amount=5000,
+                                           valid_from=timezone.localdate().replace(day=1, year=2000))
         # a household with a change request in each district (the demo registers 安次区's)
         admin = get_user_model().objects.get(username="admin")
         for n, code in enumerate((OTHER, "131002")):

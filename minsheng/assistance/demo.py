@@ -1,7 +1,8 @@
 """Demo assistance data for a district (generated, labelled `generated=True`, deterministic):
 about 600 households across its streets and towns with members, supporters and an economic
 assessment each; the district's standards (source marked unverified); every programme with
-enrolments in every state; review tasks; and a year of monthly payment cycles run through
+enrolments in every state (临时救助 awards decided through the year, the district's 低保边缘
+allowance); review tasks; and a year of monthly payment cycles run through
 payments.py (generate → approve → export), paid by the due day mostly, one month with failed
 payments retried in a follow-up batch, the current month awaiting the bank's return.
 
@@ -50,7 +51,7 @@ STANDARDS = (
     ("dibao", "urban", "770", None), ("dibao", "rural", "550", None),
     ("edge", "both", None, "1.5"), ("tekun", "urban", "1001", None),
     ("tekun", "rural", "715", None), ("orphan", "both", "1500", None),
-    ("temporary", "both", None, "10"),
+    ("temporary", "both", None, "10"), ("edge_allowance", "both", "100", None),
 )
 HOUSEHOLDS = 600
 E = Enrolment.State
@@ -201,15 +202,23 @@ def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str
         applied = assessed_on + dt.timedelta(days=rng.randint(1, 10))
         if state in (E.APPLIED, E.REVIEWED, E.PUBLICISED):
             applied = today - dt.timedelta(days=rng.randint(1, 20))
+        if kind == "temporary" and state not in (E.APPLIED, E.REVIEWED, E.PUBLICISED):
+            # one-off aid comes through the year: each award is paid in the next cycle
+            applied = min(today - dt.timedelta(days=26),
+                          add_months(first_month, rng.randint(0, 11)) + dt.timedelta(
+                              days=rng.randint(0, 20)))
         decided = applied + dt.timedelta(days=rng.randint(15, 25)) if state in (
             E.ENROLLED, E.REFUSED, E.PAUSED, E.EXITED) else None
+        award = None
+        if kind == "temporary" and state in (E.ENROLLED, E.EXITED):
+            award = Decimal(rng.choice([500, 800, 1000, 1500, 2000, 3000]))
         e = Enrolment(
             household=h, person=person, payee=person or ms[0], region=h.region, area=h.area,
             programme=kind, state=state, applied_on=applied, consent_on=applied,
             mode=("dispersed" if person.self_care else "centralised") if kind == "tekun" else "",
             assessment=a, computed_verdict="符合" if kind != "temporary" else "需人工认定",
             computed_rule="演示生成", per_capita_income=a.per_capita_monthly,
-            members_covered=1 if person else len(ms), decided_on=decided,
+            members_covered=1 if person else len(ms), decided_on=decided, award_amount=award,
             decision_reason="演示：家庭财产不符合规定" if state == E.REFUSED else "",
             publicity_start=min(today, applied + dt.timedelta(days=3))
             if state not in (E.APPLIED, E.REVIEWED) else None,
@@ -218,10 +227,31 @@ def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str
             next_review_on=add_months(decided, 12) if decided and state == E.ENROLLED else None)
         enrolments.append(e)
     Enrolment.objects.bulk_create(enrolments)
+    # the dated history the programme counts read: a paused or ended benefit ran from its
+    # decision to a day this year, a few households were paused last year and resumed this year,
+    # so last year's figures differ from today's state
     for e in enrolments:
-        events.append(EnrolmentEvent(enrolment=e, state=E.APPLIED, actor=user, note="演示生成"))
-        if e.state != E.APPLIED:
-            events.append(EnrolmentEvent(enrolment=e, state=e.state, actor=user, note="演示生成"))
+        def ev(state, on, e=e, note="演示生成"):
+            events.append(EnrolmentEvent(enrolment=e, state=state, effective_on=on,
+                                         members_covered=e.members_covered, actor=user, note=note))
+        ev(E.APPLIED, e.applied_on)
+        if e.state == E.REVIEWED:
+            ev(E.REVIEWED, min(today, e.applied_on + dt.timedelta(days=2)))
+        elif e.state == E.PUBLICISED:
+            ev(E.REVIEWED, e.publicity_start)
+            ev(E.PUBLICISED, e.publicity_start)
+        elif e.state == E.REFUSED:
+            ev(E.REFUSED, e.decided_on)
+        elif e.state in (E.ENROLLED, E.PAUSED, E.EXITED):
+            ev(E.ENROLLED, e.decided_on)
+            if e.state != E.ENROLLED:
+                ev(e.state, max(e.decided_on, today - dt.timedelta(days=rng.randint(0, 60))),
+                   note="演示：复核暂停" if e.state == E.PAUSED else "演示：复核退出")
+            elif rng.random() < 0.05:
+                paused = max(e.decided_on, add_months(start, -rng.randint(5, 8)))
+                ev(E.PAUSED, paused, note="演示：外出务工收入增加，暂停")
+                ev(E.ENROLLED, max(paused, add_months(start, -rng.randint(1, 3))),
+                   note="演示：复核恢复")
     EnrolmentEvent.objects.bulk_create(events)
     Objection.objects.bulk_create([
         Objection(enrolment=e, received_on=e.publicity_start, text="演示：邻居反映家中有车辆")

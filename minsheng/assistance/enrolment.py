@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -36,10 +38,12 @@ from minsheng.assistance.models import (
     Procedure,
     Programme,
     Review,
+    Standard,
 )
+from minsheng.assistance.standards import in_force
 from minsheng.lib.validators import check_no_control_chars
 
-__all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "do_answer_objection", "do_apply",
+__all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "award_ceiling", "do_answer_objection", "do_apply",
            "do_complete_review", "do_decide", "do_publicise", "do_record_objection",
            "do_street_review", "procedure_for", "review_months"]
 
@@ -56,6 +60,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 PROGRAMME_NAMES = {Programme.DIBAO: el.DIBAO, Programme.EDGE: el.EDGE, Programme.TEKUN: el.TEKUN,
                    Programme.ORPHAN: el.ORPHAN, Programme.TEMPORARY: el.TEMPORARY}
 INDIVIDUAL = (Programme.TEKUN, Programme.ORPHAN)
+AMOUNT_RE = re.compile(r"[0-9]{1,8}(\.[0-9]{1,2})?")
 ACTIVE = (E.APPLIED, E.REVIEWED, E.PUBLICISED, E.ENROLLED, E.PAUSED)
 
 
@@ -107,14 +112,26 @@ def _text(value: str, field: str) -> str:
     return value.strip()
 
 
-def _move(user, e: Enrolment, step: str, note: str = "", request=None) -> Enrolment:
+def _event(user, e: Enrolment, state: str, on: dt.date, note: str = "") -> EnrolmentEvent:
+    """The dated history the programme counts read (EnrolmentEvent): effective `on`, but never
+    before the enrolment's previous event (a step dated back before the one it follows takes
+    that one's day), so the latest event is always the current state."""
+    last = e.events.order_by("-effective_on", "-id").values_list("effective_on", flat=True).first()
+    on = max(on, last) if last is not None else on
+    return EnrolmentEvent.objects.create(enrolment=e, state=state, effective_on=on,
+                                         members_covered=e.members_covered, actor=user,
+                                         note=note[:500])
+
+
+def _move(user, e: Enrolment, step: str, note: str = "", request=None,
+          on: dt.date | None = None) -> Enrolment:
     current = Enrolment.objects.select_for_update().get(pk=e.pk)
     target = TRANSITIONS[step].get(current.state)
     if target is None:
         raise ValidationError(f"当前状态为“{current.get_state_display()}”，不能执行此步骤。")
     e.state = target
     e.save()
-    EnrolmentEvent.objects.create(enrolment=e, state=target, actor=user, note=note[:500])
+    _event(user, e, target, on or timezone.localdate(), note)
     masking.log(user, AuditLog.Action.UPDATE, e.household, object_type="assistance.enrolment",
                 object_id=str(e.pk), detail=f"{e.get_programme_display()}：{e.get_state_display()}",
                 request=request)
@@ -162,8 +179,7 @@ def do_apply(user, household, *, programme: str, consent_on: dt.date | None,
         computed_rule=(verdict.rule if verdict else result.problem)[:500],
         per_capita_income=result.assessment.per_capita_monthly,
         members_covered=1 if person else members)
-    EnrolmentEvent.objects.create(enrolment=e, state=E.APPLIED, actor=user,
-                                  note=f"测算：{e.computed_verdict}")
+    _event(user, e, E.APPLIED, applied_on, f"测算：{e.computed_verdict}")
     masking.log(user, AuditLog.Action.CREATE, household, object_type="assistance.enrolment",
                 object_id=str(e.pk), detail=f"救助申请：{e.get_programme_display()}",
                 request=request)
@@ -184,7 +200,8 @@ def do_publicise(user, e: Enrolment, start: dt.date | None = None, request=None)
     start = start or timezone.localdate()
     days = procedure_for(e.region_id, start).publicity_days
     e.publicity_start, e.publicity_end = start, start + dt.timedelta(days=days)
-    return _move(user, e, "publicise", f"公示 {days} 天，至 {e.publicity_end}", request)
+    return _move(user, e, "publicise", f"公示 {days} 天，至 {e.publicity_end}", request,
+                 on=start)
 
 
 @transaction.atomic
@@ -213,16 +230,44 @@ def do_answer_objection(user, objection: Objection, *, answer: str, upheld: bool
     return objection
 
 
+def award_ceiling(e: Enrolment, on: dt.date) -> Decimal | None:
+    """The most a 临时救助 award may be: the region's ceiling in months of the 低保标准 in force
+    (Standard TEMPORARY × DIBAO) × the members covered; None where either is not configured."""
+    months = in_force(e.region_id, Standard.Programme.TEMPORARY, e.area, on)
+    dibao = in_force(e.region_id, Standard.Programme.DIBAO, e.area, on)
+    if months is None or months.multiplier is None or dibao is None or dibao.amount is None:
+        return None
+    return (months.multiplier * dibao.amount * e.members_covered).quantize(Decimal("0.01"))
+
+
+def _award(e: Enrolment, award_amount, on: dt.date) -> Decimal:
+    if award_amount in (None, ""):
+        raise ValidationError({"award_amount": ["临时救助须确定一次性救助金额。"]})
+    text = str(award_amount).strip()
+    if not AMOUNT_RE.fullmatch(text):
+        raise ValidationError({"award_amount": ["救助金额应为正数（元），最多两位小数。"]})
+    amount = Decimal(text)
+    if amount <= 0:
+        raise ValidationError({"award_amount": ["救助金额应为正数（元），最多两位小数。"]})
+    ceiling = award_ceiling(e, on)
+    if ceiling is not None and amount > ceiling:
+        raise ValidationError({"award_amount": [f"救助金额超过当地上限 {ceiling} 元。"]})
+    return amount
+
+
 @transaction.atomic
 def do_decide(user, e: Enrolment, *, enrol: bool, reason: str = "", on: dt.date | None = None,
-              request=None) -> Enrolment:
+              award_amount=None, request=None) -> Enrolment:
     """区民政局's decision (or the street's, where delegated: can_decide). Refusing always needs
     written reasons; enrolling needs them when the computed result was not 符合 (a staff
-    override) or an objection was upheld."""
+    override) or an objection was upheld. Enrolling in 临时救助 fixes its one-off award
+    (positive, within the region's ceiling: award_ceiling), paid once by the next cycle."""
     on = on or timezone.localdate()
     if not can_decide(user, e, on):
         raise PermissionDenied("审核确认由区民政局办理（或已下放审核确认权的街道）。")
     reason = _text(reason, "reason")
+    if enrol and e.programme == Programme.TEMPORARY:
+        e.award_amount = _award(e, award_amount, on)
     if enrol:
         if e.state != E.PUBLICISED:
             raise ValidationError("须经街道审核并公示后才能认定。")
@@ -239,10 +284,10 @@ def do_decide(user, e: Enrolment, *, enrol: bool, reason: str = "", on: dt.date 
     if enrol:
         months = review_months(e, procedure_for(e.region_id, on))
         e.next_review_on = add_months(on, months)
-        _move(user, e, "enrol", reason, request)
+        _move(user, e, "enrol", reason, request, on=on)
         Review.objects.create(enrolment=e, due_on=e.next_review_on)
     else:
-        _move(user, e, "refuse", reason, request)
+        _move(user, e, "refuse", reason, request, on=on)
     return e
 
 
@@ -250,7 +295,9 @@ def do_decide(user, e: Enrolment, *, enrol: bool, reason: str = "", on: dt.date 
 def do_complete_review(user, review: Review, *, outcome: str, note: str = "",
                        on: dt.date | None = None) -> Review:
     """The community worker's periodic review: keep, change (the latest assessment's income
-    becomes the benefit's), pause or end; the next review is scheduled unless it ended."""
+    becomes the benefit's), pause or end; the next review is scheduled unless it ended. Keeping
+    or changing a paused benefit resumes it. Each outcome but "keep" of a running benefit is an
+    event effective on the review's day (a change records the members covered from then)."""
     e = review.enrolment
     if not access.can_register(user, e.region_id):
         raise PermissionDenied("复核由所在社区办理。")
@@ -263,20 +310,29 @@ def do_complete_review(user, review: Review, *, outcome: str, note: str = "",
     if outcome in (Review.Outcome.PAUSE, Review.Outcome.END, Review.Outcome.CHANGE) and not note:
         raise ValidationError({"note": ["调整、暂停或退出须写明理由。"]})
     on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise ValidationError({"done_on": ["复核日期不能晚于今天。"]})
+    if e.state not in (E.ENROLLED, E.PAUSED):
+        raise ValidationError(f"当前状态为“{e.get_state_display()}”，不能复核。")
     review.done_on, review.outcome, review.note, review.done_by = on, outcome, note[:300], user
     review.save()
+    paused = e.state == E.PAUSED
     if outcome == Review.Outcome.CHANGE:
         a = e.household.assessments.order_by("-assessed_on", "-id").first()
         if a is not None:
             e.assessment, e.per_capita_income = a, a.per_capita_monthly
             e.members_covered = 1 if e.person_id else e.household.members.count()
             e.save()
+        if not paused:
+            _event(user, e, E.ENROLLED, on, f"复核调整：{note}")
     if outcome == Review.Outcome.PAUSE:
-        _move(user, e, "pause", note)
+        _move(user, e, "pause", note, on=on)
     elif outcome == Review.Outcome.END:
         e.next_review_on = None
-        _move(user, e, "end", note)
+        _move(user, e, "end", note, on=on)
         return review
+    elif paused:
+        _move(user, e, "resume", f"复核恢复：{note}" if note else "复核恢复", on=on)
     e.next_review_on = add_months(on, review_months(e, procedure_for(e.region_id, on)))
     e.save(update_fields=["next_review_on", "state"])
     Review.objects.create(enrolment=e, due_on=e.next_review_on)

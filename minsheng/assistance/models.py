@@ -198,6 +198,7 @@ class Standard(models.Model):
         TEKUN = "tekun", _("特困人员基本生活标准（元/人·月）")
         ORPHAN = "orphan", _("孤儿基本生活费（元/人·月）")
         TEMPORARY = "temporary", _("临时救助上限（低保标准的月数）")
+        EDGE_ALLOWANCE = "edge_allowance", _("低保边缘生活补贴（元/人·月）")
 
     class Area(models.TextChoices):
         URBAN = "urban", _("城镇")
@@ -429,6 +430,9 @@ class Enrolment(models.Model):
     per_capita_income = models.DecimalField(_("认定时人均月收入（元）"), max_digits=12,
                                             decimal_places=2, default=0)
     members_covered = models.PositiveSmallIntegerField(_("保障人数"), default=1)
+    award_amount = models.DecimalField(
+        _("临时救助金额（元）"), max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text=_("临时救助一次性发放的金额，认定时确定，在认定后的第一个发放周期发放一次"))
     next_review_on = models.DateField(_("下次复核"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -443,16 +447,28 @@ class Enrolment(models.Model):
 
 
 class EnrolmentEvent(models.Model):
+    """One step of an enrolment, append-only, with the day it takes effect (`effective_on`):
+    applied, reviewed, publicised, enrolled (also a resumption after a pause, and a change of the
+    benefit: the members covered from that day), refused, paused, exited. The programme counts
+    "as of" a day (indicators/sources_assistance.py) read the latest event effective on or
+    before it, never the enrolment's current state, so last year's figures stay last year's
+    after this year's changes. Written only by enrolment.py (and the demo, the back-fill)."""
+
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="events",
                                   verbose_name=_("救助申请"))
     state = models.CharField(_("变为"), max_length=20, choices=Enrolment.State.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+",
+    effective_on = models.DateField(_("生效日期"))
+    members_covered = models.PositiveSmallIntegerField(_("保障人数"), default=1)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                              on_delete=models.PROTECT, related_name="+",
                               verbose_name=_("操作人"))
     note = models.CharField(_("说明"), max_length=500, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True)
 
     class Meta:
-        ordering = ["at", "id"]
+        ordering = ["effective_on", "at", "id"]
+        indexes = [models.Index(fields=["enrolment", "effective_on"],
+                                name="assist_event_enrolment_day")]
         verbose_name = _("办理记录")
         verbose_name_plural = _("办理记录")
 
@@ -617,7 +633,8 @@ class Payment(models.Model):
 class Entitlement(models.Model):
     """What one enrolment is owed in one cycle (A.5 §6), generated for every enrolled household
     by SQL (payments.py): 低保 = (standard − per-capita income) × members; 特困 and 孤儿 the fixed
-    amounts of the region's standards. It is paid by its payee's payment of the cycle (one per
+    amounts of the region's standards; 低保边缘 the region's edge allowance × members where its
+    standards define one; 临时救助 its decided award, once, in the first cycle after the decision. It is paid by its payee's payment of the cycle (one per
     person: the sum of their entitlements; after a failure, the retry)."""
 
     class State(models.TextChoices):

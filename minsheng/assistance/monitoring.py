@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from minsheng.accounts import masking
@@ -26,8 +27,12 @@ from minsheng.assistance.monitoring_models import (
     MonitoringThreshold,
     RemovalReview,
 )
+from minsheng.cases.access import cases_for
+from minsheng.employment.models import Employment, Unemployment
+from minsheng.lib.validators import check_no_control_chars
 
-__all__ = ["do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_handle_alert",
+__all__ = ["check_threshold", "do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_edit_threshold",
+           "do_handle_alert", "do_link_grievance", "raise_zero_employment_alerts",
            "do_report_alert", "do_review_removal", "do_step", "do_reveal", "threshold",
            "DEFAULT_ALERT_DAYS"]
 
@@ -68,20 +73,64 @@ def _locked(case: MonitoringCase) -> MonitoringCase:
     return MonitoringCase.objects.select_for_update().get(pk=case.pk)
 
 
+def check_threshold(*, region, kind: str, amount: Decimal, valid_from: dt.date,
+                     valid_to: dt.date | None, source: str, pk: int | None = None) -> str:
+    """A threshold's own rules: a known kind, a positive amount, dates in order, a one-line
+    source, and no other row of the same kind for the same region whose dates overlap (an
+    open-ended row runs for ever: close it with a 截止日期 before adding the next). Returns the
+    cleaned source."""
+    if kind not in MonitoringThreshold.Kind.values:
+        raise ValidationError({"kind": "请选择类别。"})
+    if amount is None or not amount.is_finite() or amount <= 0:
+        raise ValidationError({"amount": "数值应为正数。"})
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationError({"valid_to": "截止日期不能早于起始日期。"})
+    source = (source or "").strip()
+    check_no_control_chars(source)
+    others = MonitoringThreshold.objects.filter(region=region, kind=kind).exclude(pk=pk)
+    if valid_to is not None:
+        others = others.filter(valid_from__lte=valid_to)
+    clash = others.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)).first()
+    if clash is not None:
+        until = clash.valid_to or "长期"
+        raise ValidationError(
+            f"与该区划已有的“{clash.get_kind_display()}”（{clash.valid_from} 至 {until}）日期重叠；"
+            f"同一区划同一类别的标准不能同时生效，请先调整其截止日期。")
+    return source
+
+
 @transaction.atomic
 def do_add_threshold(user, *, region, kind: str, amount: Decimal, valid_from: dt.date,
                      valid_to: dt.date | None = None, source: str = "",
                      verified: bool = False) -> MonitoringThreshold:
     if not access.can_manage(user, region.code):
         raise PermissionDenied("您无权设置该区划的防返贫监测标准。")
-    if amount < 0:
-        raise ValidationError({"amount": "数值不能为负数。"})
-    if valid_to is not None and valid_to < valid_from:
-        raise ValidationError({"valid_to": "截止日期不能早于起始日期。"})
+    source = check_threshold(region=region, kind=kind, amount=amount, valid_from=valid_from,
+                              valid_to=valid_to, source=source)
     t = MonitoringThreshold.objects.create(region=region, kind=kind, amount=amount,
                                            valid_from=valid_from, valid_to=valid_to,
                                            source=source, verified=verified)
     masking.log(user, AuditLog.Action.CREATE, t, detail=f"设置监测标准：{t}")
+    return t
+
+
+@transaction.atomic
+def do_edit_threshold(user, t: MonitoringThreshold, *, region, kind: str, amount: Decimal,
+                      valid_from: dt.date, valid_to: dt.date | None = None, source: str = "",
+                      verified: bool = False) -> MonitoringThreshold:
+    """Correct a threshold or close it with a 截止日期 (both regions, old and new, must be the
+    user's to set); alerts keep the line they were checked against (Alert.threshold_amount)."""
+    t = MonitoringThreshold.objects.select_for_update().get(pk=t.pk)
+    if not (access.can_manage(user, t.region_id) and access.can_manage(user, region.code)):
+        raise PermissionDenied("您无权设置该区划的防返贫监测标准。")
+    source = check_threshold(region=region, kind=kind, amount=amount, valid_from=valid_from,
+                              valid_to=valid_to, source=source, pk=t.pk)
+    before = str(t)
+    t.region, t.kind, t.amount, t.valid_from, t.valid_to = region, kind, amount, valid_from, \
+        valid_to
+    t.source, t.verified = source, verified
+    t.save()
+    masking.log(user, AuditLog.Action.UPDATE, t, detail=f"修改监测标准：{before} → {t}")
     return t
 
 
@@ -152,6 +201,91 @@ def do_handle_alert(user, alert: Alert, *, dismiss_reason: str = "",
     masking.log(user, AuditLog.Action.UPDATE, alert,
                 detail=f"处置预警：{alert.household.number}，{alert.get_outcome_display()}")
     return alert
+
+
+@transaction.atomic
+def do_link_grievance(user, alert: Alert, number: str, request=None) -> Alert:
+    """Link the alert to a grievance case (cases/) by the case's number: a case the user may
+    read; an empty number removes the link. The case keeps its own handling and clocks."""
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if not access.can_record(user, alert.region_id):
+        raise PermissionDenied("您无权处置该预警。")
+    number = (number or "").strip()
+    check_no_control_chars(number)
+    case = None
+    if number:
+        case = cases_for(user).filter(number=number[:32]).first()
+        if case is None:
+            raise ValidationError({"grievance": "找不到该诉求编号（或不在您可查看的范围内）。"})
+    alert.grievance = case
+    alert.save(update_fields=["grievance"])
+    masking.log(user, AuditLog.Action.UPDATE, alert, request=request,
+                detail=f"预警关联诉求：{alert.household.number} → {number or '（取消关联）'}")
+    return alert
+
+
+ZERO_EMPLOYMENT_SOURCE = "零就业家庭（就业失业登记比对）"
+
+
+def raise_zero_employment_alerts(on: dt.date | None = None) -> int:
+    """The daily check of the employment registers (web/jobs.py, "monitoring-zero-employment"):
+    every registered household that is a 零就业家庭 on the day (relapse.zero_employment) gets an
+    alert of risk 务工就业收入骤减 through the platform channel — at most one open per household,
+    none while the household has an open monitoring case (it is being handled), and none again
+    after a dismissal until a member registers unemployed anew. Returns how many were raised."""
+    on = on or today()
+    # a first cut by birth year; relapse.working_age decides to the day
+    oldest = dt.date(on.year - relapse.WORKING_AGE_UNTIL_DEFAULT - 1, 1, 1)
+    youngest = dt.date(on.year - relapse.WORKING_AGE_FROM, 12, 31)
+    registered = dict(
+        Unemployment.objects.filter(registered_on__lte=on, person__household__isnull=False)
+        .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))
+        .values_list("person_id", "registered_on").order_by("registered_on"))
+    if not registered:
+        return 0
+    households = set(Person.objects.filter(pk__in=registered).values_list("household_id",
+                                                                          flat=True))
+    people = list(Person.objects.filter(household_id__in=households, birth_date__gt=oldest,
+                                        birth_date__lte=youngest)
+                  .values_list("pk", "household_id", "birth_date", "sex", "labour_capacity"))
+    employed = set(Employment.objects.filter(person_id__in=[p[0] for p in people],
+                                             employed_on__lte=on)
+                   .filter(Q(left_on__isnull=True) | Q(left_on__gt=on))
+                   .values_list("person_id", flat=True))
+    by_household: dict[int, list[tuple[int, relapse.Member]]] = {}
+    for pk, hh, born, sex, labour in people:
+        by_household.setdefault(hh, []).append((pk, relapse.Member(
+            born, sex, labour in (Person.Labour.FULL, Person.Labour.PARTIAL), pk in employed,
+            pk in registered)))
+    zero = {hh for hh, ms in by_household.items()
+            if relapse.zero_employment([m for _pk, m in ms], on)}
+    busy = set(Alert.objects.filter(household_id__in=zero, state=Alert.State.OPEN,
+                                    risk=CaseRisk.Risk.INCOME_JOB)
+               .values_list("household_id", flat=True))
+    busy |= set(MonitoringCase.objects.filter(household_id__in=zero,
+                                              state__in=relapse.OPEN_STATES)
+                .values_list("household_id", flat=True))
+    dismissed: dict[int, dt.date] = {}
+    for hh, at in Alert.objects.filter(household_id__in=zero, source_list=ZERO_EMPLOYMENT_SOURCE,
+                                       outcome=Alert.Outcome.DISMISSED).values_list(
+            "household_id", "handled_at"):
+        day = timezone.localtime(at).date() if at else on
+        dismissed[hh] = max(dismissed.get(hh, day), day)
+    raised = 0
+    for household in Household.objects.filter(pk__in=zero - busy).order_by("pk"):
+        ms = by_household[household.pk]
+        latest = max(registered[pk] for pk, m in ms if m.registered_unemployed)
+        if household.pk in dismissed and dismissed[household.pk] >= latest:
+            continue
+        workers = sum(1 for _pk, m in ms if m.able)
+        do_report_alert(
+            None, household, channel=Alert.Channel.PLATFORM, risk=CaseRisk.Risk.INCOME_JOB,
+            event_date=on, source_list=ZERO_EMPLOYMENT_SOURCE, check=False,
+            description=f"零就业家庭：法定劳动年龄内有劳动能力的 {workers} 名成员均未就业，"
+                        f"其中 {sum(1 for _pk, m in ms if m.registered_unemployed)} 人"
+                        f"已办理失业登记")
+        raised += 1
+    return raised
 
 
 ASSESSMENT_VALID_DAYS = 365  # an economic assessment older than a year is not reused

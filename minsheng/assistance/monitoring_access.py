@@ -20,6 +20,7 @@ from __future__ import annotations
 from functools import reduce
 from operator import or_
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -36,6 +37,7 @@ from minsheng.assistance.monitoring_models import (
     MonitoringCase,
     MonitoringThreshold,
 )
+from minsheng.places.models import Region
 from minsheng.places.scope import scope_of
 
 
@@ -103,6 +105,27 @@ def access_alert_by_id(user, pk) -> Alert:
         return alerts_for(user).get(pk=pk)
     except (Alert.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+def access_threshold_for_edit(user, pk) -> MonitoringThreshold:
+    """A threshold the user reads (404 otherwise) and may set (403 otherwise)."""
+    try:
+        t = thresholds_for(user).get(pk=pk)
+    except (MonitoringThreshold.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if not can_manage(user, t.region_id):
+        raise PermissionDenied
+    return t
+
+
+def threshold_regions(user):
+    """The district and street regions whose thresholds the user sets."""
+    prefixes = prefixes_with(user, MANAGE_MONITORING)
+    if not prefixes:
+        return Region.objects.none()
+    q = reduce(or_, (Q(code__startswith=p) for p in prefixes))
+    return Region.objects.filter(q, level__in=(Region.Level.DISTRICT, Region.Level.STREET)
+                                 ).order_by("code")
 
 
 def aggregate_prefixes(user) -> tuple[str, ...]:

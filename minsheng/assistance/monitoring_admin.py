@@ -76,6 +76,22 @@ class MonitoringThresholdAdmin(ReadOnlyScoped):
             kwargs["queryset"] = Region.objects.filter(access._q(prefixes, "code"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+
+        class Checked(form):
+            """The same rules as the thresholds pages (monitoring.check_threshold): positive,
+            dates in order, no overlap — a form error, not a failed save."""
+
+            def clean(self):
+                data = super().clean()
+                if not self.errors:
+                    monitoring.check_threshold(**{
+                        k: data.get(k) for k in ("region", "kind", "amount", "valid_from",
+                                                 "valid_to", "source")})
+                return data
+        return Checked
+
     def save_model(self, request, obj, form, change):
         saved = monitoring.do_add_threshold(request.user, **{
             k: form.cleaned_data[k] for k in self.fields})

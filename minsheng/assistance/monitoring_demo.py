@@ -27,6 +27,8 @@ from minsheng.assistance.monitoring_models import (
     MonitoringCase,
     MonitoringThreshold,
 )
+from minsheng.cases.models import Case
+from minsheng.employment.models import Unemployment
 from minsheng.places.demo import id_number, person_name
 from minsheng.places.models import Region
 
@@ -209,11 +211,29 @@ def generate(district6: str = "131002", *, progress=print) -> dict[str, int]:
     result = import_list(revival, "medical", _medical_list(listed, rng, today), "医保大额费用（演示）.xlsx")
     for a in result.alerts[:2]:
         mon.do_handle_alert(revival, a)
-    # Two cadre-visit alerts left open past the time limit (overdue).
-    for h in households[len(PLAN):len(PLAN) + 2]:
-        mon.do_report_alert(revival, h, channel=Alert.Channel.CADRE_VISIT, risk="income_job",
-                            event_date=today - dt.timedelta(days=30), description="演示生成",
-                            at=_at(today, 25), generated=True)
+    # Two cadre-visit alerts left open past the time limit (overdue); the household of the first
+    # also filed a grievance (a case of the district's, when the cases demo has filed some).
+    overdue = [mon.do_report_alert(revival, h, channel=Alert.Channel.CADRE_VISIT,
+                                   risk="income_job", event_date=today - dt.timedelta(days=30),
+                                   description="演示生成", at=_at(today, 25), generated=True)
+               for h in households[len(PLAN):len(PLAN) + 2]]
+    grievance = Case.objects.filter(region__code__startswith=district6).order_by("pk").first()
+    if grievance is not None:
+        Alert.objects.filter(pk=overdue[0].pk).update(grievance=grievance)
+    # A 零就业家庭: both adults out of work, one registered unemployed at the employment service;
+    # the daily check of the registers raises its alert (platform channel).
+    zero = Household.objects.create(number="JC-ZERO", region=comm1, area=Household.Area.URBAN,
+                                    address=f"{comm1.name}（演示生成）", generated=True)
+    adults = [Person.objects.create(
+        household=zero, region=comm1, name=person_name(rng), relationship=rel,
+        id_number=id_number(rng, "131002"), birth_date=dt.date(today.year - age, 5, 5),
+        labour_capacity=Person.Labour.FULL, generated=True)
+        for rel, age in ((Person.Relationship.HEAD, 44), (Person.Relationship.SPOUSE, 42))]
+    Unemployment.objects.create(person=adults[0], region=zero.region, generated=True,
+                                registered_on=today - dt.timedelta(days=40),
+                                reason=Unemployment.Reason.DISMISSED, desired_work="普工")
+    mon.raise_zero_employment_alerts(today)
+    households.append(zero)
     out = {"households": len(households),
            "cases": MonitoringCase.objects.filter(region__code__startswith=district6).count(),
            "alerts": Alert.objects.filter(region__code__startswith=district6).count(),

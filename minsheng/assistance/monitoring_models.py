@@ -203,6 +203,10 @@ class Alert(models.Model):
                              related_name="alerts", verbose_name=_("监测对象"))
     description = models.CharField(_("情况"), max_length=500, blank=True)
     reason = models.CharField(_("不予纳入原因"), max_length=300, blank=True)
+    grievance = models.ForeignKey(
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("关联诉求"),
+        help_text=_("群众就该风险（或对处置结果）提出的诉求、投诉，按诉求件办理"))
     generated = models.BooleanField(_("演示生成"), default=False)
 
     class Meta:

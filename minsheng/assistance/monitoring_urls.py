@@ -13,6 +13,8 @@ urlpatterns = [
     path("households/<int:pk>/", views.case_detail, name="case"),
     path("households/<int:pk>/<str:action>/", views.case_act, name="act"),
     path("thresholds/", views.thresholds, name="thresholds"),
+    path("thresholds/new/", views.threshold_new, name="threshold-new"),
+    path("thresholds/<int:pk>/edit/", views.threshold_edit, name="threshold-edit"),
     path("import/", views.import_page, name="import"),
     path("import/template.xlsx", views.template, name="template"),
 ]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
 from minsheng.accounts.masking import mask
@@ -29,10 +30,13 @@ from minsheng.assistance.monitoring_models import (
     CaseRisk,
     Measure,
     MonitoringCase,
+    MonitoringThreshold,
 )
+from minsheng.cases.access import cases_for
+from minsheng.lib import widgets
 from minsheng.lib.http import download
 from minsheng.lib.tabular import ImportRejected, show_rejection
-from minsheng.lib.validators import check_no_control_chars
+from minsheng.lib.validators import SINGLE_LINE, InputChecked, check_no_control_chars
 from minsheng.places.regionswitch import current_region
 
 S = MonitoringCase.State
@@ -163,6 +167,15 @@ def alert_new(request):
 @login_required
 def alert_detail(request, pk: int):
     alert = access.access_alert_by_id(request.user, pk)
+    if request.method == "POST" and request.POST.get("do") == "grievance":
+        try:
+            monitoring.do_link_grievance(request.user, alert,
+                                         request.POST.get("grievance", "")[:64], request=request)
+        except ValidationError as e:
+            messages.error(request, "；".join(e.messages))
+        else:
+            messages.success(request, _("已保存。"))
+        return redirect("monitoring:alert", pk=alert.pk)
     if request.method == "POST":
         reason = request.POST.get("reason", "").strip()
         try:
@@ -178,6 +191,9 @@ def alert_detail(request, pk: int):
         return redirect("monitoring:alert", pk=alert.pk)
     return render(request, "assistance/monitoring/alert.html", {
         "alert": alert, "now": timezone.now(),
+        "grievance_readable": alert.grievance_id is not None and cases_for(request.user).filter(
+            pk=alert.grievance_id).exists(),
+        "can_link": access.can_record(request.user, alert.region_id),
         "can_handle": alert.state == Alert.State.OPEN and access.can_record(request.user,
                                                                             alert.region_id)})
 
@@ -288,9 +304,67 @@ def thresholds(request):
     was checked against that source (public rules: anyone who reads the region)."""
     if not access.aggregate_prefixes(request.user):
         raise PermissionDenied
+    rows = list(access.thresholds_for(request.user).order_by("region_id", "kind", "-valid_from"))
     return render(request, "assistance/monitoring/thresholds.html", {
-        "rows": access.thresholds_for(request.user).order_by("region_id", "kind", "-valid_from"),
-        "can_manage": access.can_manage(request.user), "today": timezone.localdate()})
+        "rows": rows, "can_manage": access.threshold_regions(request.user).exists(),
+        "editable": {t.pk for t in rows if access.can_manage(request.user, t.region_id)},
+        "today": timezone.localdate()})
+
+
+class ThresholdForm(InputChecked, forms.Form):
+    """A dated threshold of a region; the rules (positive, no overlap) are monitoring.py's."""
+
+    region = forms.ModelChoiceField(label=gettext_lazy("适用区划"), queryset=None)
+    kind = forms.ChoiceField(label=gettext_lazy("类别"), choices=MonitoringThreshold.Kind.choices)
+    amount = forms.DecimalField(label=gettext_lazy("数值"), max_digits=12, decimal_places=2,
+                                min_value=Decimal("0.01"))
+    valid_from = forms.DateField(label=gettext_lazy("起始日期"), widget=widgets.DateInput())
+    valid_to = forms.DateField(label=gettext_lazy("截止日期"), required=False,
+                               widget=widgets.DateInput(),
+                               help_text=gettext_lazy("留空为长期有效；新标准生效前，请为旧标准填写截止日期"))
+    source = forms.CharField(label=gettext_lazy("依据"), max_length=300, required=False,
+                             validators=[SINGLE_LINE])
+    verified = forms.BooleanField(label=gettext_lazy("已核对依据"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = access.threshold_regions(user)
+
+
+def _threshold_form(request, t: MonitoringThreshold | None):
+    initial = ({f: getattr(t, f) for f in ("kind", "amount", "valid_from", "valid_to", "source",
+                                          "verified")} | {"region": t.region_id}
+               if t is not None else {"valid_from": timezone.localdate()})
+    form = ThresholdForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if t is None:
+                monitoring.do_add_threshold(request.user, **form.cleaned_data)
+            else:
+                monitoring.do_edit_threshold(request.user, t, **form.cleaned_data)
+        except ValidationError as err:
+            for field, msgs in (err.message_dict.items() if hasattr(err, "error_dict")
+                                else [(None, err.messages)]):
+                for m in msgs:
+                    form.add_error(field if field in form.fields else None, m)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("monitoring:thresholds")
+    return render(request, "web/form.html", {
+        "form": form, "cancel": "/assistance/monitoring/thresholds/",
+        "title": _("新增监测标准") if t is None else _("修改监测标准")})
+
+
+@login_required
+def threshold_new(request):
+    if not access.threshold_regions(request.user).exists():
+        raise PermissionDenied
+    return _threshold_form(request, None)
+
+
+@login_required
+def threshold_edit(request, pk: int):
+    return _threshold_form(request, access.access_threshold_for_edit(request.user, pk))
 
 
 @login_required
@@ -332,5 +406,6 @@ def nav_visible(user) -> bool:
     return access.can_view_records(user)
 
 
-__all__ = ["alert_detail", "alert_list", "alert_new", "thresholds", "case_act", "case_detail", "dashboard", "import_page",
+__all__ = ["alert_detail", "alert_list", "alert_new", "threshold_edit", "threshold_new",
+           "thresholds", "case_act", "case_detail", "dashboard", "import_page",
            "nav_visible", "template"]

@@ -7,7 +7,9 @@ INSERT … SELECT):
 - `do_open_cycle` / `do_generate`: INSERT … SELECT of an entitlement for every enrolment in the
   district enrolled on the month's last day, one statement per (programme, area) with the standard
   in force as a parameter — 低保: (standard − per-capita income) × members, rounded to the fen,
-  only where positive; 特困 and 孤儿: the fixed monthly amount of their standard;
+  only where positive; 特困 and 孤儿: the fixed monthly amount of their standard; 低保边缘: the
+  region's edge allowance (元/人·月) × members, only where its standards define one; and one
+  statement for 临时救助: its one-off award, in the first cycle after the decision, never twice;
 - `do_approve_cycle`, then `do_approve_entitlements` (bulk UPDATE; refused unless the cycle is
   approved — the model refuses it too);
 - `do_export_batch`: INSERT … SELECT of one payment per payee (the sum of their approved
@@ -58,6 +60,7 @@ __all__ = ["BANK_HEADER", "RETURN_COLUMNS", "bank_file", "do_approve_cycle",
 C = Cycle.State
 # programme → the Standard row that sets its monthly amount
 AMOUNT_STANDARD = {Programme.DIBAO: Standard.Programme.DIBAO,
+                   Programme.EDGE: Standard.Programme.EDGE_ALLOWANCE,
                    Programme.TEKUN: Standard.Programme.TEKUN,
                    Programme.ORPHAN: Standard.Programme.ORPHAN}
 BANK_HEADER = ("流水号", "户名", "开户银行", "账号", "金额（元）", "摘要")
@@ -95,6 +98,8 @@ def do_open_cycle(user, region_code: str, month: dt.date, *, generated: bool = F
 def _amount_sql(programme: str) -> str:
     if programme == Programme.DIBAO:
         return "ROUND((%s - e.per_capita_income) * e.members_covered, 2)"
+    if programme == Programme.EDGE:
+        return "ROUND(%s * e.members_covered, 2)"
     return "ROUND(%s, 2)"
 
 
@@ -128,6 +133,18 @@ def do_generate(user, cycle: Cycle) -> int:
             with connection.cursor() as cur:
                 cur.execute(sql, params)
                 total += cur.rowcount
+    # 临时救助: the award decided, once — in the first cycle after the decision that has no live
+    # (unrejected) entitlement of it yet; still paid if the aid was closed since
+    sql = (f"INSERT INTO {ent} (cycle_id, enrolment_id, payee_id, region_id, programme, "  # noqa: S608 - table names from _meta; values are parameters
+           f"amount, state, reject_reason) "
+           f"SELECT %s, e.id, e.payee_id, e.region_id, e.programme, e.award_amount, 'draft', '' "
+           f"FROM {enr} e WHERE e.state IN ('enrolled', 'exited') AND e.programme = %s "
+           f"AND e.award_amount > 0 AND e.region_id LIKE %s AND e.decided_on <= %s "
+           f"AND NOT EXISTS (SELECT 1 FROM {ent} x WHERE x.enrolment_id = e.id "
+           f"AND x.state <> 'rejected')")
+    with connection.cursor() as cur:
+        cur.execute(sql, [cycle.pk, Programme.TEMPORARY, prefix + "%", end])
+        total += cur.rowcount
     cycle.state = C.TO_APPROVE
     cycle.save(update_fields=["state"])
     masking.log(user, AuditLog.Action.CREATE, cycle, detail=f"生成待遇 {total} 条")

@@ -90,6 +90,8 @@ def enrolment_detail(request, pk: int):
         "can_publicise": street and e.state == S.REVIEWED,
         "can_object": street and e.state == S.PUBLICISED,
         "can_decide": decide and e.state == S.PUBLICISED,
+        "award_ceiling": en.award_ceiling(e, timezone.localdate())
+        if decide and e.programme == "temporary" else None,
         "can_refuse": decide and e.state in (S.APPLIED, S.REVIEWED, S.PUBLICISED),
         "today": timezone.localdate(),
         "entitlements": e.entitlements.select_related("cycle").order_by("-cycle__month")[:12],
@@ -118,7 +120,8 @@ def enrolment_act(request, pk: int):
             en.do_answer_objection(request.user, o, answer=note,
                                    upheld=request.POST.get("upheld") == "1")
         elif step in ("enrol", "refuse"):
-            en.do_decide(request.user, e, enrol=step == "enrol", reason=note, request=request)
+            en.do_decide(request.user, e, enrol=step == "enrol", reason=note, request=request,
+                         award_amount=request.POST.get("award_amount", "")[:20] or None)
         else:
             raise PermissionDenied
     except ValidationError as err:

@@ -7,7 +7,9 @@
   dismissed with a reason from any state before monitoring; a removed household may re-enter
   through a new case;
 - the removal review (风险消除, `review_removal`): five conditions and two guards, with reasons;
-- what counts as a household that fell (back) into poverty (`fell_into_poverty`).
+- what counts as a household that fell (back) into poverty (`fell_into_poverty`);
+- what makes a 零就业家庭 (`zero_employment`): the platform's employment-register check raises an
+  alert for it (monitoring.raise_zero_employment_alerts).
 """
 
 from __future__ import annotations
@@ -196,3 +198,35 @@ def fell_into_poverty(per_capita_income: Decimal | None, poverty_line: Decimal |
     A household monitored because it is *at risk* but still above the line has not fallen."""
     return (per_capita_income is not None and poverty_line is not None
             and per_capita_income < poverty_line)
+
+
+# --- 零就业家庭 (zero-employment households) ----------------------------------------------------
+# 法定劳动年龄: from 16 to the statutory retirement age, taken as 60 for men and 55 for women
+# (the ages before the gradual rise from 2025, which moves them by months per birth cohort; a
+# member whose sex is not recorded is counted to 60).
+WORKING_AGE_FROM = 16
+WORKING_AGE_UNTIL = {"male": 60, "female": 55}
+WORKING_AGE_UNTIL_DEFAULT = 60
+
+
+@dataclass(frozen=True)
+class Member:
+    birth_date: dt.date
+    sex: str  # "male", "female" or ""
+    able: bool  # labour capacity: full or partial
+    employed: bool  # an employment record running on the day
+    registered_unemployed: bool  # an open unemployment registration on the day
+
+
+def working_age(birth_date: dt.date, sex: str, on: dt.date) -> bool:
+    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    return WORKING_AGE_FROM <= age < WORKING_AGE_UNTIL.get(sex, WORKING_AGE_UNTIL_DEFAULT)
+
+
+def zero_employment(members: Iterable[Member], on: dt.date) -> bool:
+    """A 零就业家庭 on the day: it has members of working age able to work, none of them is in
+    employment, and at least one of them is registered unemployed (the wish to work that the
+    definition asks for, from the employment registers)."""
+    workers = [m for m in members if m.able and working_age(m.birth_date, m.sex, on)]
+    return bool(workers) and not any(m.employed for m in workers) and any(
+        m.registered_unemployed for m in workers)

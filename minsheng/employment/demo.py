@@ -76,7 +76,8 @@ def _after(day: dt.date, months: int) -> dt.date:
 @transaction.atomic
 def generate(district6: str = "131002", *, n: int = 4000, progress=print) -> dict[str, int]:
     district = Region.objects.get(code=district6.ljust(12, "0"))
-    if Unemployment.objects.filter(region__code__startswith=district6, generated=True).exists():
+    # employers mark the run (the 防返贫 demo registers one 零就业家庭 member unemployed first)
+    if Employer.objects.filter(region__code__startswith=district6, generated=True).exists():
         progress(f"{district.name}: 就业服务演示数据已存在，跳过生成")
         return {}
     rng = random.Random(f"minsheng-employment-{district6}")  # noqa: S311 - not security

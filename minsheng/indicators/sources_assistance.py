@@ -3,8 +3,11 @@ households and people per programme, money paid, entitlements paid by the progra
 and periodic reviews done. One GROUP BY region per figure, over the records; held equal to an
 independent recount by tests/assistance/test_indicators.py.
 
-- Programme counts are stock (the registry's state when computed): enrolments in state
-  `enrolled`; 低保 people are the members each enrolment covers.
+- Programme counts are stock "as of" the period's last day, read from the dated history
+  (EnrolmentEvent): an enrolment counts when its latest event effective on or before that day
+  is `enrolled` (a decision, a resumption or a change of the benefit), never from its current
+  state, so last year's figures stay last year's after this year's pauses and exits; 低保
+  people are the members that event covered.
 - 临时救助 is a flow: enrolments decided (enrolled) in the period.
 - Money paid: payments with status paid, by the day they were paid in (paid_on in the period).
 - On time: approved entitlements of the cycles whose month lies in the period; on time when the
@@ -19,15 +22,22 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from minsheng.assistance.enrolment import procedure_for
-from minsheng.assistance.models import Cycle, Enrolment, Entitlement, Payment, Review
+from minsheng.assistance.models import (
+    Cycle,
+    Enrolment,
+    EnrolmentEvent,
+    Entitlement,
+    Payment,
+    Review,
+)
 from minsheng.indicators.periods import Period
 from minsheng.indicators.sources import Row, _rows, source
 
-__all__ = ["assistance_flows", "assistance_stock", "due_date"]
+__all__ = ["assistance_flows", "assistance_stock", "due_date", "enrolled_on"]
 
 STOCK = ("dibao_households", "dibao_recipients", "edge_households", "tekun_people",
          "orphan_people")
@@ -48,12 +58,23 @@ def _assistance_started(prefix: str, period: Period) -> bool:
                                     applied_on__lt=period.end).exists()
 
 
+def enrolled_on(day: dt.date, prefix: str = ""):
+    """Enrolments in benefit on `day` by their dated history, annotated with `covered` (the
+    members the latest event covered)."""
+    latest = (EnrolmentEvent.objects.filter(enrolment_id=OuterRef("pk"), effective_on__lte=day)
+              .order_by("-effective_on", "-id"))
+    return (Enrolment.objects.filter(region__code__startswith=prefix)
+            .annotate(as_of=Subquery(latest.values("state")[:1]),
+                      covered=Subquery(latest.values("members_covered")[:1]))
+            .filter(as_of=Enrolment.State.ENROLLED))
+
+
 @source("assistance_stock", STOCK, stock=True, covers=_assistance_started)
 def assistance_stock(prefix: str, period: Period) -> Iterable[Row]:
-    qs = (Enrolment.objects.filter(region__code__startswith=prefix, state=Enrolment.State.ENROLLED)
+    qs = (enrolled_on(period.end - dt.timedelta(days=1), prefix)
           .order_by().values("region_id").annotate(
               dibao=Count("pk", filter=Q(programme="dibao")),
-              dibao_people=Coalesce(Sum("members_covered", filter=Q(programme="dibao")), 0),
+              dibao_people=Coalesce(Sum("covered", filter=Q(programme="dibao")), 0),
               edge=Count("pk", filter=Q(programme="edge")),
               tekun=Count("pk", filter=Q(programme="tekun")),
               orphan=Count("pk", filter=Q(programme="orphan"))))

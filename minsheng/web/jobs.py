@@ -18,6 +18,9 @@ log = logging.getLogger(__name__)
 SCHEDULES: dict[str, tuple[str, int]] = {
     "cases-sla": ("minsheng.cases.sla.check", 1),  # escalate overdue cases
     "indicators": ("minsheng.indicators.jobs.refresh", 10),  # this year, quarter and month
+    # 防返贫: 零就业家庭 found in the employment registers raise an alert, once a day
+    "monitoring-zero-employment": (
+        "minsheng.assistance.monitoring.raise_zero_employment_alerts", 24 * 60),
 }
 # How long a run may hold its lock before another worker may assume it died (django-q2 kills a
 # task after Q_CLUSTER["timeout"], 30 minutes).

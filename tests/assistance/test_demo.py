@@ -4,9 +4,10 @@ failed-and-retried batch, standards marked unverified, nothing dated in the futu
 from __future__ import annotations
 
 import time
+from collections import Counter
 
 import pytest
-from django.db.models import Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from minsheng.assistance import demo
@@ -15,6 +16,7 @@ from minsheng.assistance.models import (
     Cycle,
     Enrolment,
     EnrolmentEvent,
+    Entitlement,
     Household,
     Payment,
     PaymentBatch,
@@ -71,6 +73,21 @@ def test_nothing_in_the_demo_is_dated_in_the_future(built):
             assert latest is None or latest <= today, (model.__name__, f, latest)
     assert PaymentBatch.objects.aggregate(m=Max("exported_at"))["m"] <= timezone.now()
     assert EnrolmentEvent.objects.exists()
+    assert EnrolmentEvent.objects.aggregate(m=Max("effective_on"))["m"] <= today
+
+
+def test_the_demo_pays_one_off_aid_once_and_the_edge_allowance(built):
+    temporary = Counter(Entitlement.objects.filter(programme="temporary").values_list(
+        "enrolment_id", flat=True))
+    assert temporary and max(temporary.values()) == 1
+    # awards decided through the year land in several cycles, not all in the first
+    assert len(set(Entitlement.objects.filter(programme="temporary").values_list(
+        "cycle_id", flat=True))) > 3
+    assert Entitlement.objects.filter(programme="edge").exists()
+    # the history differs from the current state somewhere: a benefit paused and resumed
+    assert EnrolmentEvent.objects.filter(state="paused", enrolment__state="enrolled").exists()
+    assert not EnrolmentEvent.objects.filter(~Q(state="applied"),
+                                             effective_on__lt=F("enrolment__applied_on")).exists()
 
 
 def test_the_demo_runs_once(built):

@@ -15,6 +15,7 @@ from minsheng.assistance.monitoring_models import (
     MonitoringThreshold,
     RemovalReview,
 )
+from minsheng.employment.models import Unemployment
 
 
 def test_demo_has_every_state_and_both_reviews(db):
@@ -28,12 +29,21 @@ def test_demo_has_every_state_and_both_reviews(db):
     # re-entry: a household with a removed case and an open one
     again = MonitoringCase.objects.filter(state="removed").values("household")
     assert MonitoringCase.objects.filter(household__in=again, state="monitored").exists()
+    # an alert linked to a grievance case, and dated thresholds that never overlap
+    assert Alert.objects.filter(grievance__isnull=False).exists()
+    zero = Alert.objects.get(household__number="JC-ZERO")
+    assert (zero.channel, zero.risk, zero.state) == ("platform", "income_job", "open")
+    rows = list(MonitoringThreshold.objects.order_by("region_id", "kind", "valid_from"))
+    for a, b in zip(rows, rows[1:], strict=False):
+        if (a.region_id, a.kind) == (b.region_id, b.kind):
+            assert a.valid_to is not None and a.valid_to < b.valid_from
 
 
 def test_demo_is_fast_and_dated_never_in_the_future(db):
     Alert.objects.all().delete()
     MonitoringCase.objects.all().delete()
     MonitoringThreshold.objects.all().delete()
+    Unemployment.objects.filter(person__household__number__startswith="JC-").delete()
     Person.objects.filter(household__number__startswith="JC-").delete()
     Household.objects.filter(number__startswith="JC-").delete()
     t0 = time.perf_counter()

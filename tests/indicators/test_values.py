@@ -220,18 +220,21 @@ def _alerts(period: Period) -> Counter:
 
 
 def _assistance(period: Period) -> Counter:
-    """社会救助: enrolments in force now (a stock), 临时救助 decided, money paid, entitlements of
-    the period's cycles paid by the due day, and reviews due and done, counted over the rows."""
+    """社会救助: enrolments in benefit on the period's last day by their dated history (a
+    stock: each one's latest event effective by then), 临时救助 decided, money paid, entitlements
+    of the period's cycles paid by the due day, and reviews due and done, counted over the rows."""
     def count() -> Counter:
         out: Counter = Counter()
         for e in Enrolment.objects.filter(region__code__startswith=P):
-            if e.state == "enrolled":
+            history = sorted((ev for ev in e.events.all() if ev.effective_on < period.end),
+                             key=lambda ev: (ev.effective_on, ev.pk))
+            if history and history[-1].state == "enrolled":
                 key = {"dibao": "dibao_households", "edge": "edge_households",
                        "tekun": "tekun_people", "orphan": "orphan_people"}.get(e.programme)
                 if key:
                     out[key] += 1
                 if e.programme == "dibao":
-                    out["dibao_recipients"] += e.members_covered
+                    out["dibao_recipients"] += history[-1].members_covered
             if (e.programme == "temporary" and e.state in ("enrolled", "exited")
                     and e.decided_on and period.start <= e.decided_on < period.end):
                 out["temporary_aid_households"] += 1
