@@ -217,6 +217,8 @@ def _devices(rng, district: Region, cases: list[Case], now: dt.datetime) -> int:
                 organisation=operator, code=f"{prefix}-{comp.pk:05d}", compound=comp, kind=kind,
                 name=f"{comp.name}{name}", alarm_types=types,
                 last_seen_at=None if len(devices) == 11 else seen))
+    # the demo's devices are built with its cases, relative to now: a rebuild replaces them
+    Device.objects.filter(organisation=operator, code__in=[d.code for d in devices]).delete()
     Device.objects.bulk_create(devices)
     alarms: list[Alarm] = []
     for d in devices:
