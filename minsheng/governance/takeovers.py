@@ -204,7 +204,8 @@ def do_add_items(to: Takeover, *, compounds: list[Compound], checklist: list[dic
     management."""
     to = Takeover.objects.select_for_update().get(pk=to.pk)
     _check_open(to)
-    compounds = list(Compound.objects.filter(pk__in=[c.pk for c in compounds]).order_by("pk"))
+    compounds = list(Compound.objects.select_for_update().filter(
+        pk__in=[c.pk for c in compounds]).order_by("pk"))  # as do_create_takeover: one takeover
     _check_compounds(to, compounds)
     items = TakeoverItem.objects.bulk_create(_items(to, compounds, checklist))
     log(by, "governance.takeover_items", to, region_code=to.region_id,

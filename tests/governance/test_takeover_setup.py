@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -20,7 +21,7 @@ from minsheng.governance import exchange, takeovers
 from minsheng.governance.models import Takeover, TakeoverItem
 from minsheng.places.models import Compound, Organisation
 from minsheng.places.scope import scope_of
-from minsheng.projects.models import Project
+from minsheng.projects.models import Plan, Project
 from tests.hostile import attack_whole_file, csv_with
 
 pytestmark = pytest.mark.django_db
@@ -128,12 +129,24 @@ def test_only_compounds_without_management_and_companies_of_the_district(
               _post_new(d, street, _free(1))):
         assert r.status_code == 200
     assert not Takeover.objects.exists()
+    # another district's livelihood project is not offered, nor accepted
+    plan = Plan.objects.create(region_id=OTHER, year=2026, name="平城区民生实事")
+    foreign = Project.objects.create(
+        plan=plan, name="平城区项目", area=Project._meta.get_field("area").choices[0][0],
+        lead_department=Organisation.objects.filter(region__code__startswith="140213").first(),
+        target="一项", start_date=START, end_date=START)
+    assert _post_new(d, company, _free(1), project=foreign.pk).status_code == 200
+    assert not Takeover.objects.exists()
     # the action refuses them too, whatever page calls it
-    with pytest.raises(Exception, match="已有物业管理"):
-        takeovers.do_create_takeover(
-            name="x", company=company, region_code=DISTRICT, compounds=[managed],
-            started_on=START, by=None,
-            checklist=[{"standard": "cleaning", "requirement": "r", "deadline": START}])
+    checklist = [{"standard": "cleaning", "requirement": "r", "deadline": START}]
+    for kwargs, message in (({"compounds": [managed]}, "已有物业管理"),
+                            ({"compounds": _free(1), "project": foreign}, "本区的项目"),
+                            ({"compounds": _free(1), "company": other_company}, "本区的物业")):
+        with pytest.raises(ValidationError, match=message):
+            takeovers.do_create_takeover(**{
+                "name": "x", "company": company, "region_code": DISTRICT, "started_on": START,
+                "by": None, "checklist": checklist, **kwargs})
+    assert not Takeover.objects.exists()
 
 
 def test_markup_in_a_takeover_stays_text(client_for, company) -> None:
