@@ -69,12 +69,17 @@ class TakeoverItemImport(TableImport):
         if not takeovers.is_open(to):
             self.errors.append(tabular.file_error("该接管的标准项目已全部检查达标，不能再修改"))
             return []
-        eligible = set(takeovers.eligible_compounds(to.region_id, to).values_list("pk",
-                                                                                   flat=True))
         by_name: dict[str, list[int]] = {}
         for pk, name in Compound.objects.filter(
                 region__code__startswith=code_prefix(to.region_id)).values_list("pk", "name"):
             by_name.setdefault(tabular.norm(name), []).append(pk)
+        named = {pk for row in rows if "compound" in row.val
+                 for pk in by_name.get(tabular.norm(row.val["compound"]), [])}
+        # locked as takeovers.do_add_items does: a compound joins one takeover only
+        list(Compound.objects.select_for_update().filter(pk__in=named).order_by("pk")
+             .values_list("pk", flat=True))
+        eligible = set(takeovers.eligible_compounds(to.region_id, to).filter(
+            pk__in=named).values_list("pk", flat=True))
         have = {(i.compound_id, i.standard): i for i in to.items.all()}
         seen: dict[tuple[int, str], int] = {}
         out = []
