@@ -226,6 +226,11 @@ NEEDS: dict[str, frozenset[str]] = {
     # the district defines its evaluation schemes
     **dict.fromkeys(("governance:scheme-new", "governance:scheme-edit"),
                     frozenset({roles.MANAGE_GOVERNANCE})),
+    # and sets up its takeovers: a new one, its items (page and import), the import's template;
+    # the company and the street read a takeover (governance:takeover) but do not change it
+    **dict.fromkeys(("governance:takeover-new", "governance:takeover-template",
+                     "governance:takeover-edit", "governance:takeover-import"),
+                    frozenset({roles.MANAGE_GOVERNANCE})),
 }
 EVERY_RIGHT = frozenset(v for k, v in vars(roles).items() if k.isupper() and isinstance(v, str))
 
@@ -329,6 +334,8 @@ OBJECT_ARGS = {
     ("governance:task-verify", "pk"): "task",
     ("governance:takeover", "pk"): "takeover",
     ("governance:takeover-act", "pk"): "takeover_item",
+    ("governance:takeover-edit", "pk"): "takeover",
+    ("governance:takeover-import", "pk"): "takeover",
     ("governance:registry-compound", "pk"): "compound",
     ("governance:survey-poster", "pk"): "survey",
     ("governance:registry-committee", "pk"): "compound",

@@ -228,11 +228,37 @@ def takeover_items_for(user) -> QuerySet[TakeoverItem]:
 
 
 def takeovers_for(user) -> QuerySet[Takeover]:
+    """Takeovers with an item the user sees, and every takeover of a region the user manages
+    (one just set up has no items yet)."""
     s = scope_of(user)
     if s.everything:
         return Takeover.objects.select_related("company")
     return Takeover.objects.filter(
-        pk__in=takeover_items_for(user).values("takeover_id")).select_related("company")
+        Q(pk__in=takeover_items_for(user).values("takeover_id"))
+        | _within(_prefixes(s, MANAGE_GOVERNANCE), "region__code")).select_related("company")
+
+
+def managed_takeovers_for(user) -> QuerySet[Takeover]:
+    """Takeovers the user sets up and changes: MANAGE_GOVERNANCE over their region."""
+    s = scope_of(user)
+    qs = Takeover.objects.select_related("company", "project")
+    if s.everything:
+        return qs
+    return qs.filter(_within(_prefixes(s, MANAGE_GOVERNANCE), "region__code"))
+
+
+def access_managed_takeover_by_id(user, pk) -> Takeover:
+    """A takeover the user may change; others (readers included): not found."""
+    return _get(managed_takeovers_for(user), pk)
+
+
+def takeover_regions_for(user) -> QuerySet[Region]:
+    """Districts where the user may set up a takeover (as for schemes: MANAGE_GOVERNANCE)."""
+    return scheme_regions_for(user)
+
+
+def can_manage_takeover(user, to: Takeover) -> bool:
+    return scope_of(user).has_right(MANAGE_GOVERNANCE, to.region_id)
 
 
 def access_takeover_by_id(user, pk) -> Takeover:

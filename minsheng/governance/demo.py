@@ -15,7 +15,7 @@ import random
 from django.db import transaction
 from django.utils import timezone
 
-from minsheng.governance import actions, committees
+from minsheng.governance import actions, committees, takeovers
 from minsheng.governance.models import (
     Cadre,
     CommitteeMember,
@@ -107,12 +107,7 @@ def generate(district6: str = "131002", progress=print) -> None:
     progress(f"业委会/物管会：{e} 次选举经街道批准（去年和今年），下派干部 {k} 名")
 
 
-STANDARDS = [  # standard, requirement, days after the start
-    (TakeoverItem.Standard.CLEANING, "楼道、绿地、屋面垃圾清理完毕，建立日常保洁制度", 30),
-    (TakeoverItem.Standard.REPAIR, "单元门、路灯、排水设施修复完好", 90),
-    (TakeoverItem.Standard.PARKING, "划定停车位，设置道闸或专人管理", 120),
-    (TakeoverItem.Standard.GREENING, "补植绿化，主要道路照明全覆盖", 150),
-]
+STANDARDS = takeovers.DEFAULTS  # standard, requirement, days after the start
 
 
 def _takeover(district: str, rng: random.Random, today: dt.date, units_company) -> int:

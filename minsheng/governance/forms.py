@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from django import forms
@@ -13,10 +14,14 @@ from minsheng.governance.models import (
     Inspection,
     Scheme,
     SchemeItem,
+    TakeoverItem,
 )
+from minsheng.governance.takeovers import DEFAULTS
 from minsheng.lib import widgets
 from minsheng.lib.images import clean_image
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE, InputChecked
+from minsheng.places.models import Compound, Organisation
+from minsheng.projects.models import Project
 
 SCORE_CHOICES = [(5, _("非常满意")), (4, _("满意")), (3, _("一般")), (2, _("不满意")),
                  (1, _("非常不满意"))]
@@ -283,3 +288,107 @@ class SchemeForm(InputChecked, forms.Form):
         d = self.cleaned_data
         return [(d[f"b{i}_name"].strip(), d[f"b{i}_min"]) for i in range(BAND_ROWS)
                 if (d.get(f"b{i}_name") or "").strip()]
+
+
+class ChecklistForm(InputChecked, forms.Form):
+    """Compounds and the checklist every one of them gets: one row per standard item (开荒保洁,
+    设施维修, 车位管理, 绿化亮化 … offered with their usual requirement), a row left without a
+    requirement is not used. Deadlines not before `started_on` (the takeover's start; for a new
+    takeover, the form's own start date)."""
+
+    compounds = forms.ModelMultipleChoiceField(
+        label=_("小区"), queryset=Compound.objects.none(),
+        widget=forms.SelectMultiple(attrs={"size": 12}),
+        help_text=_("本区无物业、未在其他接管中的小区；按住 Ctrl 可多选"))
+
+    def __init__(self, *args, compounds=None, started_on=None, defaults=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.started_on = started_on
+        if compounds is not None:
+            self.fields["compounds"].queryset = compounds.select_related("region").order_by(
+                "region_id", "name")
+            self.fields["compounds"].label_from_instance = (
+                lambda c: f"{c.region.name} · {c.name}")
+        start = started_on or timezone.localdate()
+        days = {s: (req, d) for s, req, d in DEFAULTS}
+        for std in TakeoverItem.Standard:
+            req, d = days.get(std, ("", None))
+            self.fields[f"{std.value}_requirement"] = forms.CharField(
+                label=std.label, max_length=200, required=False, validators=[SINGLE_LINE],
+                initial=req if defaults else "")
+            self.fields[f"{std.value}_deadline"] = forms.DateField(
+                label=_("完成时限"), required=False, widget=widgets.DateInput(),
+                initial=start + dt.timedelta(days=d) if defaults and d else None)
+
+    def checklist_rows(self):
+        return [(std.label, self[f"{std.value}_requirement"], self[f"{std.value}_deadline"])
+                for std in TakeoverItem.Standard]
+
+    def start(self):
+        return self.started_on
+
+    def clean(self):
+        d = super().clean()
+        start = self.start()
+        used = 0
+        for std in TakeoverItem.Standard:
+            req = (d.get(f"{std.value}_requirement") or "").strip()
+            deadline = d.get(f"{std.value}_deadline")
+            if f"{std.value}_deadline" in self.errors:
+                continue
+            if req and deadline is None:
+                self.add_error(f"{std.value}_deadline", _("请填写完成时限"))
+            elif deadline is not None and not req:
+                self.add_error(f"{std.value}_requirement", _("请填写质量和硬件标准"))
+            elif req and start is not None and deadline < start:
+                self.add_error(f"{std.value}_deadline", _("完成时限不能早于接管日期"))
+            used += bool(req)
+        if not used and not self.errors:
+            raise forms.ValidationError(_("请至少填写一个标准项目"))
+        return d
+
+    def checklist(self) -> list[dict]:
+        d = self.cleaned_data
+        return [{"standard": std.value, "requirement": d[f"{std.value}_requirement"].strip(),
+                 "deadline": d[f"{std.value}_deadline"]}
+                for std in TakeoverItem.Standard
+                if (d.get(f"{std.value}_requirement") or "").strip()]
+
+
+class TakeoverForm(ChecklistForm):
+    """A new takeover: name, company, compounds, livelihood project, start, checklist."""
+
+    name = forms.CharField(label=_("名称"), max_length=100, validators=[SINGLE_LINE])
+    company = forms.ModelChoiceField(label=_("接管物业服务企业"),
+                                     queryset=Organisation.objects.none())
+    project = forms.ModelChoiceField(label=_("民生项目"), queryset=Project.objects.none(),
+                                     required=False, help_text=_("可选：列为民生实事的项目"))
+    started_on = forms.DateField(label=_("接管日期"), widget=widgets.DateInput())
+
+    field_order = ["name", "company", "compounds", "project", "started_on"]
+
+    def __init__(self, *args, companies=None, projects=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["started_on"].initial = timezone.localdate()
+        if companies is not None:
+            self.fields["company"].queryset = companies.order_by("name")
+        if projects is not None:
+            self.fields["project"].queryset = projects.order_by("-plan__year", "name")
+
+    def head(self):
+        return [self[n] for n in ("name", "company", "compounds", "project", "started_on")]
+
+    def start(self):
+        return self.cleaned_data.get("started_on")
+
+
+class TakeoverItemForm(InputChecked, forms.Form):
+    """One item's requirement and deadline (while the company has not reported it done)."""
+
+    requirement = forms.CharField(label=_("质量和硬件标准"), max_length=200,
+                                  validators=[SINGLE_LINE])
+    deadline = forms.DateField(label=_("完成时限"), widget=widgets.DateInput())
+
+
+class TakeoverImportForm(InputChecked, forms.Form):
+    file = forms.FileField(label=_("Excel 或 CSV 文件"))
