@@ -360,7 +360,7 @@ def import_returns(user, district: Region, content: bytes, filename: str, *,
 def do_approve(user, return_id: int, *, request=None) -> IncidentReturn:
     """Approve a draft: it counts from now on, and an earlier approved return of the same month
     (the one it corrects) is marked superseded."""
-    r = IncidentReturn.objects.select_for_update().select_related("district").filter(
+    r = IncidentReturn.objects.select_for_update(of=("self",)).select_related("district").filter(
         pk=return_id).first()
     if r is None or not can_view(user, r.district_id):
         raise PermissionDenied("没有这份警情月报")
