@@ -61,7 +61,7 @@ def incidents_page(request):
     return render(request, "cases/incidents.html", {
         "runs": runs, "streak": incidents.streak_count(runs), "streak_months": incidents.STREAK,
         "as_of": as_of, "returns": returns, "approvable": approvable,
-        "can_import": incidents.can_import(user)})
+        "may_import": incidents.can_import(user)})
 
 
 @login_required
