@@ -6,8 +6,10 @@ an approved month, and who sees and does what (other region, wrong role)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -272,3 +274,17 @@ def test_the_demo_has_eighteen_approved_months_for_no_management_compounds(user)
     assert sum(x.months == 18 for x in runs) > len(runs) / 2  # most never had an incident
     assert any(x.months < 18 for x in runs)  # a few had one
     assert incidents.streak_count(runs) >= sum(x.months == 18 for x in runs)
+
+
+def test_the_template_filled_in_imports(user, anci, two) -> None:
+    content, _ctype, filename = incidents.template()
+    wb = openpyxl.load_workbook(io.BytesIO(content))
+    ws = wb[incidents.LABEL]
+    assert [c.value for c in ws[1]] == ["月份*", "小区编号", "所属社区", "小区名称",
+                                        "刑事案件数*", "治安案件数*"]
+    ws.append([f"{this_month():%Y-%m}", str(two[0].pk), "", two[0].name, 0, 0])
+    buf = io.BytesIO()
+    wb.save(buf)
+    result = import_returns(user("dept1"), anci, buf.getvalue(), filename)
+    assert result.created == 1
+    assert IncidentCount.objects.get(incident_return__district=anci).compound == two[0]
