@@ -196,7 +196,7 @@ def _date(form_class, args, name: str) -> int:
 
 # ── imports: every column parser of every TableImport ────────────────────────────────────────
 
-IMPORT_MODULES = ("exchange", "monitoring_exchange", "payments", "rectification")
+IMPORT_MODULES = ("exchange", "monitoring_exchange", "payments", "rectification", "incidents")
 
 
 def all_imports() -> list[type[TableImport]]:

@@ -194,6 +194,14 @@ NEEDS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("casestats:import", "casestats:template"),
                     frozenset({roles.IMPORT_CASES})),
     **dict.fromkeys(("casestats:export", "indicators:export"), frozenset({roles.EXPORT})),
+    # 零发案 (cases/incidents.py): figures for who reads case statistics or enters or approves
+    # data; the police's returns imported by who enters or approves data for the whole district,
+    # approved (the return's id in the POST) by who approves data there, never its importer
+    "casestats:incidents": frozenset({roles.VIEW_CASE_STATS, roles.ENTER_DATA,
+                                      roles.APPROVE_DATA}),
+    **dict.fromkeys(("casestats:incidents-import", "casestats:incidents-template"),
+                    frozenset({roles.ENTER_DATA, roles.APPROVE_DATA})),
+    "casestats:incidents-approve": frozenset({roles.APPROVE_DATA}),
     "indicators:entry": frozenset({roles.ENTER_DATA, roles.APPROVE_DATA}),
     "reports:annual": frozenset({roles.VIEW_INDICATORS}),
     **dict.fromkeys(("employment:import", "employment:template"),

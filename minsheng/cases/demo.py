@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from minsheng.cases.devices import silences
+from minsheng.cases.incidents import demo_returns
 from minsheng.cases.models import (
     AdminReview,
     Alarm,
@@ -99,6 +100,8 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
     district = Region.objects.get(code=district6.ljust(12, "0"))
     demo_routing_rules(district)
     demo_api_key()
+    if demo_returns(district):
+        progress(f"{district.name}: 无物业小区近 18 个月已审核的警情月报（生成）")
     if Case.objects.filter(region__code__startswith=district6, generated=True).exists():
         progress(f"{district.name}: 诉求演示数据已存在，跳过生成")
         return 0

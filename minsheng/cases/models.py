@@ -631,3 +631,68 @@ class Alarm(models.Model):
         verbose_name = _("设备告警")
         verbose_name_plural = _("设备告警")
         indexes = [models.Index(fields=["device", "alarm_type", "last_at"])]
+
+
+class IncidentReturn(models.Model):
+    """A district's monthly police-incident return (公安警情月报, a manual data set): the number of
+    刑事 and 治安 incidents per compound in one month, imported from a file, approved by another
+    district user with the data-approval right. Only approved returns count (cases/incidents.py);
+    an approved return corrected later is superseded by the newer approved one, never edited."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("待审核")
+        APPROVED = "approved", _("已审核")
+        SUPERSEDED = "superseded", _("已被更正")
+
+    district = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("区/县"),
+                                 related_name="incident_returns")
+    month = models.DateField(_("月份"), help_text=_("该月第一天"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices,
+                              default=Status.DRAFT)
+    filename = models.CharField(_("文件名"), max_length=200, blank=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("导入人"))
+    imported_at = models.DateTimeField(_("导入时间"))
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("审核人"))
+    approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    generated = models.BooleanField(_("生成的演示数据"), default=False)
+
+    class Meta:
+        ordering = ["district", "-month", "-imported_at"]
+        verbose_name = _("警情月报")
+        verbose_name_plural = _("警情月报")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "month"],
+                                    condition=models.Q(status="draft"),
+                                    name="incident_one_draft_per_month"),
+            models.UniqueConstraint(fields=["district", "month"],
+                                    condition=models.Q(status="approved"),
+                                    name="incident_one_approved_per_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district.name} {self.month:%Y-%m} {self.get_status_display()}"
+
+
+class IncidentCount(models.Model):
+    """One compound's incidents in the month of its return."""
+
+    incident_return = models.ForeignKey(IncidentReturn, on_delete=models.CASCADE,
+                                        related_name="counts", verbose_name=_("警情月报"))
+    compound = models.ForeignKey(Compound, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("小区"))
+    criminal = models.PositiveIntegerField(_("刑事案件数"), default=0)
+    public_order = models.PositiveIntegerField(_("治安案件数"), default=0)
+
+    class Meta:
+        verbose_name = _("小区警情数")
+        verbose_name_plural = _("小区警情数")
+        constraints = [models.UniqueConstraint(fields=["incident_return", "compound"],
+                                               name="incident_one_count_per_compound")]
+
+    @property
+    def total(self) -> int:
+        return self.criminal + self.public_order

@@ -11,6 +11,8 @@ from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, MANAGE_REPORTS, VI
 from minsheng.assistance.access import can_view_stats as can_assistance
 from minsheng.assistance.monitoring_access import can_view_records as can_monitor
 from minsheng.cases.access import can_patrol, can_see_stats, has_queue, is_case_staff, queue_for
+from minsheng.cases.incidents import can_view as can_see_incidents
+from minsheng.cases.incidents import returns_to_approve
 from minsheng.employment.access import uses_employment
 from minsheng.governance.access import nav as governance_nav
 from minsheng.indicators.access import returns_to_review
@@ -39,7 +41,8 @@ def shell(request):
     ctx["governance_nav"] = governance_nav(user)
     ctx["can_monitor"] = can_monitor(user)
     ctx["case_nav"] = {"queue": has_queue(user), "staff": is_case_staff(user),
-                       "patrol": can_patrol(user), "stats": can_see_stats(user)}
+                       "patrol": can_patrol(user), "stats": can_see_stats(user),
+                       "incidents": can_see_incidents(user)}
     ctx["waiting"] = waiting_for(user, ctx)
     return ctx
 
@@ -67,4 +70,9 @@ def waiting_for(user, ctx: dict) -> dict:
         if n:
             items.append({"kind": "returns", "n": n, "url": reverse("indicators:entry"),
                           "label": _("份数据填报待审核")})
+    if ctx["case_nav"]["incidents"]:
+        n = returns_to_approve(user).count()
+        if n:
+            items.append({"kind": "incidents", "n": n, "url": reverse("casestats:incidents"),
+                          "label": _("份警情月报待审核")})
     return {"items": items, "total": sum(i["n"] for i in items)}
