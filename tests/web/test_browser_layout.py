@@ -26,6 +26,11 @@ PAGES = [
     ("district", "/projects/"),
     ("district", "/budget/"),
     ("district", "/cases/"),
+    ("district", "/cases/stats/"),  # two tables side by side in .cols: a wide one once pushed out
+    ("district", "/cases/incidents/"),
+    ("district", "/governance/registry/"),
+    ("civil1", "/assistance/cycles/"),
+    ("revival1", "/assistance/monitoring/"),
     ("street1", "/lifecircle/"),
     ("district", "/governance/rectification/1/"),  # the demo's 创城 list: 40 problems as cards
     ("district", "/governance/takeovers/1/"),
