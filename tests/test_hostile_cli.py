@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from django.apps import apps
+from django.db import connections
 
 from minsheng.cli import main
 from minsheng.places.models import Compound, Region
@@ -42,6 +43,14 @@ TEXTS = [XSS[0], XSS[1], FORMULAS[0], FORMULAS[5], "\x00", "a\x00b", "\u202e1310
          SURROGATE, "", " ", "99999999999999999999", "-1", "１３１００２", "131002" * 200,
          "../../etc/passwd", "%s%n"]
 PERIODS = ["9999", "0000", "2025Q0", "2025Q9", "2025Q", "-2025", "2025Q1Q2", "99999999999Q1"]
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection(monkeypatch):
+    """A command run from the command line closes every database connection when it ends
+    (Django's run_from_argv): on PostgreSQL that would end the test's own transaction, so the
+    commands run here leave it open; a real `minsheng` process exits anyway."""
+    monkeypatch.setattr(connections, "close_all", lambda: None)
 
 
 def counts() -> dict[str, int]:

@@ -74,6 +74,17 @@ class MaskedSerializer(serializers.ModelSerializer):
             bad = {name: [message] for name, f in self.fields.items()
                    if isinstance(f, serializers.CharField) and not f.read_only
                    and data.get(name) is not None and not isinstance(data.get(name), str)}
+            # a control character in what names another row (region, grid, company) or a
+            # choice is refused here, before it reaches a query (PostgreSQL refuses NUL: a 500)
+            for name, f in self.fields.items():
+                value = data.get(name)
+                if f.read_only or isinstance(f, serializers.CharField) or not isinstance(
+                        value, str):
+                    continue
+                try:
+                    SINGLE_LINE(value)
+                except DjangoValidationError as e:
+                    bad[name] = list(e.messages)
             if bad:
                 raise ValidationError(bad)
         return super().to_internal_value(data)
