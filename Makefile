@@ -36,6 +36,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 # Django view, hand-written SQL); figures go to bench/RESULTS.md. tests/test_make.py holds the list.
 bench: $(VENV)/.installed
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
+	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(BIN)/python bench/lifecircle_bench.py
 	$(BIN)/python bench/siting_bench.py
 	scripts/with-postgres $(BIN)/python bench/cases_bench.py --seconds 15

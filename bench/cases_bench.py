@@ -1,9 +1,15 @@
-"""Open311 POST throughput and latency, and case list queries over 1,000,000 cases, on PostgreSQL
-behind the production server (gunicorn), side by side with a minimal Django view on the same stack.
+"""Open311 POST throughput and latency, device alarm bursts, and case list queries over 1,000,000
+cases, on PostgreSQL behind the production server (`minsheng serve`: gunicorn and the background
+workers), side by side with a minimal Django view on the same stack in the same run.
 
 Run (starts and removes its own PostgreSQL):
 
     scripts/with-postgres .venv/bin/python bench/cases_bench.py [--seconds 20] [--cases 1000000]
+
+Device alarms go to POST /api/devices/alarms/ as the devices send them (a JSON array per POST, or
+one alarm per POST) from 50 smart bins, under the real per-key rate limit: the load rotates over
+200 keys of the bins' organisation so the limit (120 batches a minute per key) is not what is
+measured. `--server gunicorn` runs bare gunicorn (sync workers) as the figures before 2026-12-04.
 
 Needs `wrk` (Debian package) for the HTTP load; it runs in its own process, on the same 2 cores as
 the server, so the figures are a floor for a machine with a separate load generator.
@@ -12,8 +18,11 @@ the server, so the figures are a floor for a machine with a separate load genera
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
+import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -35,24 +44,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def setup() -> tuple[str, list[tuple[float, float]]]:
+DEVICE_KEYS = [f"bench-device-key-{i:03d}" for i in range(200)]
+
+
+def setup() -> tuple[str, list[tuple[float, float]], list[str]]:
     import django
 
     django.setup()
     from django.core.management import call_command
 
-    from minsheng.accounts.demo import create_demo_accounts
     from minsheng.cases.demo import DEMO_API_KEY, demo_api_key, demo_routing_rules
+    from minsheng.cases.models import Device, DeviceKey
     from minsheng.places.demo import generate
-    from minsheng.places.models import Compound, Region
+    from minsheng.places.models import Compound, Organisation, Region
 
     call_command("migrate", verbosity=0)
     generate("131002", progress=lambda *_: None)
-    create_demo_accounts("131002")
+    # no demo accounts: `minsheng serve` refuses to start while any has the demo password
     demo_routing_rules(Region.objects.get(code="131002000000"))
     demo_api_key()
     pts = list(Compound.objects.in_region("131002").values_list("lng", "lat")[:200])
-    return DEMO_API_KEY, pts
+    comps = list(Compound.objects.in_region("131002").order_by("pk")[:50])
+    org = Organisation.objects.filter(region_id="131002000000").order_by("pk").first()
+    DeviceKey.objects.bulk_create([DeviceKey(name=k, digest=DeviceKey.hash(k), organisation=org)
+                                   for k in DEVICE_KEYS])
+    Device.objects.bulk_create([Device(
+        organisation=org, code=f"BIN-{i:04d}", name=f"智能垃圾桶{i}", kind="bin", compound=c,
+        alarm_types={"full": "street_order"}) for i, c in enumerate(comps)])
+    return DEMO_API_KEY, pts, [f"BIN-{i:04d}" for i in range(len(comps))]
 
 
 def wrk(url: str, seconds: int, script: str | None = None, connections: int = 16) -> dict:
@@ -86,16 +105,43 @@ end
 """
 
 
-def http_bench(seconds: int, key: str, pts, *, workers: int = 2, threads: int = 1,
-               connections: int = 8) -> list[tuple[str, dict]]:
+ALARM_LUA = """
+local keys = {%s}
+local devs = {%s}
+local burst = %d
+local bodies = {}
+for n, d in ipairs(devs) do
+  local t = {}
+  for j = 1, burst do t[j] = '{"device_id":"' .. d .. '","type":"full"}' end
+  bodies[n] = "[" .. table.concat(t, ",") .. "]"
+end
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("POST", "/api/devices/alarms/",
+    {["Content-Type"] = "application/json",
+     ["Authorization"] = "Bearer " .. keys[(i %% #keys) + 1]}, bodies[(i %% #bodies) + 1])
+end
+"""
+
+
+def http_bench(seconds: int, key: str, pts, devices: list[str], *, server: str = "serve",
+               workers: int = 2, threads: int = 1, connections: int = 8,
+               burst: int = 100) -> list[tuple[str, dict]]:
     port = free_port()
-    env = {**os.environ, "MINSHENG_ALLOWED_HOSTS": "127.0.0.1,localhost", "MINSHENG_DEBUG": "0"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "minsheng.wsgi:application", "-b",
-         f"127.0.0.1:{port}", "-w", str(workers), "--threads", str(threads),
-         "--log-level", "warning"], env=env, cwd=ROOT)
+    env = {**os.environ, "MINSHENG_ALLOWED_HOSTS": "127.0.0.1,localhost", "MINSHENG_DEBUG": "0",
+           "MINSHENG_REQUIRE_2FA": "false"}
+    if server == "serve":  # what production runs: checks, gunicorn (4 threads a worker), workers
+        cmd = [sys.executable, "-m", "minsheng.cli", "serve", "--port", str(port),
+               "--workers", str(workers)]
+    else:
+        cmd = [sys.executable, "-m", "gunicorn", "minsheng.wsgi:application", "-b",
+               f"127.0.0.1:{port}", "-w", str(workers), "--threads", str(threads),
+               "--log-level", "warning"]
+    server_proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   start_new_session=True)
     try:
-        for _ in range(100):
+        for _ in range(300):
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.3):
                     break
@@ -104,18 +150,34 @@ def http_bench(seconds: int, key: str, pts, *, workers: int = 2, threads: int = 
         base = f"http://127.0.0.1:{port}"
         lua = Path(tempfile.mkstemp(suffix=".lua")[1])
         lua.write_text(POST_LUA % (",".join(f"{{{x},{y}}}" for x, y in pts), key))
+        keys = ",".join(f'"{k}"' for k in DEVICE_KEYS)
+        devs = ",".join(f'"{d}"' for d in devices)
+        bursts = Path(tempfile.mkstemp(suffix=".lua")[1])
+        bursts.write_text(ALARM_LUA % (keys, devs, burst))
+        single = Path(tempfile.mkstemp(suffix=".lua")[1])
+        single.write_text(ALARM_LUA % (keys, devs, 1))
         c = connections
         rows = [("minimal Django view (GET /healthz, one SELECT 1)",
                  wrk(base + "/healthz", seconds, connections=c)),
                 ("Open311 POST requests.json (file + locate + route + events)",
                  wrk(base, seconds, str(lua), connections=c)),
+                (f"device alarms POST, bursts of {burst} (alarms/s = req/s × {burst})",
+                 wrk(base, seconds, str(bursts), connections=c)),
+                ("device alarms POST, one alarm per POST",
+                 wrk(base, seconds, str(single), connections=c)),
                 ("Open311 GET requests.json (public list, page_size 50)",
                  wrk(base + "/open311/v2/requests.json?page_size=50", seconds, connections=c))]
-        lua.unlink()
+        for f in (lua, bursts, single):
+            f.unlink()
         return rows
     finally:
-        server.terminate()
-        server.wait()
+        os.killpg(server_proc.pid, signal.SIGTERM)  # gunicorn and its background workers
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server_proc.wait(timeout=20)
+        # a background worker still stopping would hold the database and our stdout
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server_proc.pid, signal.SIGKILL)
+        server_proc.wait()
 
 
 def bulk_cases(n: int) -> None:
@@ -188,19 +250,28 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=20)
     ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--server", choices=["serve", "gunicorn"], default="serve")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1, help="--server gunicorn only")
     ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--burst", type=int, default=100)
+    ap.add_argument("--skip-queries", action="store_true", help="HTTP figures only")
     args = ap.parse_args()
     if "DATABASE_URL" not in os.environ:
         sys.exit("Run under scripts/with-postgres (the benchmark is about PostgreSQL).")
-    key, pts = setup()
-    print(f"HTTP, gunicorn {args.workers} workers × {args.threads} threads, wrk 2 threads × "
-          f"{args.connections} connections, {args.seconds} s each")
-    print(f"{'endpoint':<62} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
-    for name, r in http_bench(args.seconds, key, pts, workers=args.workers, threads=args.threads,
-                              connections=args.connections):
-        print(f"{name:<62} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>8}")
+    if shutil.which("wrk") is None:
+        sys.exit("Needs wrk, the HTTP load generator: apt-get install wrk (make bench installs it).")
+    key, pts, devices = setup()
+    how = (f"minsheng serve ({args.workers} workers × 4 threads, background workers running)"
+           if args.server == "serve" else f"gunicorn {args.workers} workers × {args.threads} threads")
+    print(f"HTTP, {how}, wrk 2 threads × {args.connections} connections, {args.seconds} s each")
+    print(f"{'endpoint':<66} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for name, r in http_bench(args.seconds, key, pts, devices, server=args.server,
+                              workers=args.workers, threads=args.threads,
+                              connections=args.connections, burst=args.burst):
+        print(f"{name:<66} {r['rps']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f} {r['errors']:>8}")
+    if args.skip_queries:
+        return
     from minsheng.cases.models import Case
 
     t = time.perf_counter()

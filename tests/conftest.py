@@ -19,9 +19,11 @@ from django_q.conf import Conf
 
 from minsheng.accounts.demo import create_demo_accounts
 from minsheng.assistance.monitoring_demo import generate as generate_monitoring
+from minsheng.cases import clocks
 from minsheng.cases.demo import generate as generate_cases
 from minsheng.employment.demo import generate as generate_employment
 from minsheng.lifecircle.services import ensure_computed
+from minsheng.places import locate
 from minsheng.places.demo import generate
 from minsheng.places.models import Region
 from minsheng.projects.demo import generate as generate_projects
@@ -110,3 +112,13 @@ def chengdu_osm() -> Path:
 def _media_in_tmp(settings, tmp_path):
     """Uploads (OSM files, photos, evidence) go to a temporary folder, never into var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """The per-process caches of what every filing reads (the working calendar, the parsed
+    outlines' versions) are forgotten between tests: a test's rolled-back holidays or districts must not
+    reach the next test through them, as a restarted server would not see them either."""
+    clocks.invalidate()
+    locate.recheck()
+    yield

@@ -31,12 +31,7 @@ def route(case_type, region: Region, compound: Compound | None = None) -> Organi
         return best.organisation
     if case_type.property_first and compound is not None and compound.property_company_id:
         return compound.property_company
-    for code in _up(region.code):
-        org = Organisation.objects.filter(region_id=code, kind=case_type.handler_kind).order_by(
-            "pk").first()
-        if org is not None:
-            return org
-    return dispatcher(region)
+    return nearest_org(case_type.handler_kind, region)
 
 
 def dispatcher(region: Region) -> Organisation:
@@ -75,9 +70,13 @@ def escalation_target(org: Organisation) -> Organisation | None:
 
 
 def nearest_org(kind: str, region: Region) -> Organisation:
-    """The organisation of a kind nearest up the region tree (community → street → district)."""
-    for code in _up(region.code):
-        org = Organisation.objects.filter(region_id=code, kind=kind).order_by("pk").first()
-        if org is not None:
-            return org
+    """The organisation of a kind nearest up the region tree (community → street → district),
+    the first by pk at that level; one query for the whole walk (it runs on every filing)."""
+    codes = list(_up(region.code))
+    orgs = {}
+    for org in Organisation.objects.filter(region_id__in=codes, kind=kind).order_by("-pk"):
+        orgs[org.region_id] = org  # ordered by -pk: the lowest pk of each region is kept
+    for code in codes:
+        if code in orgs:
+            return orgs[code]
     return dispatcher(region)

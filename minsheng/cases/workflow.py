@@ -124,13 +124,19 @@ def allowed(user, case: Case, action: str, *, token: str | None = None) -> bool:
     return is_handler(user, case) or is_supervisor(user, case)
 
 
-def _event(case: Case, action: str, actor=None, *, from_status: str = "", note: str = "",
-           organisation: Organisation | None = None, public: bool = True,
-           at: dt.datetime | None = None) -> CaseEvent:
-    return CaseEvent.objects.create(
+def _event_row(case: Case, action: str, actor=None, *, from_status: str = "", note: str = "",
+               organisation: Organisation | None = None, public: bool = True,
+               at: dt.datetime | None = None) -> CaseEvent:
+    return CaseEvent(
         case=case, at=at or _now(), actor=actor if getattr(actor, "is_authenticated", False)
         else None, action=action, from_status=from_status, to_status=case.status,
         organisation=organisation or case.organisation, note=note, public=public)
+
+
+def _event(case: Case, action: str, actor=None, **kw) -> CaseEvent:
+    event = _event_row(case, action, actor, **kw)
+    event.save()
+    return event
 
 
 def _notify(case: Case, message: str) -> None:
@@ -187,8 +193,9 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
     # The number carries the primary key, so concurrent filings never collide.
     case.number = f"{region.code[:6]}-{timezone.localtime(at):%Y%m%d}-{case.pk:06d}"
     case.save(update_fields=["number"])
-    _event(case, A.CREATED, reporter, at=at, note=case.get_channel_display())
-    _event(case, A.ROUTED, None, from_status=S.ASSIGNED, at=at, note=f"派至 {org.name}")
+    CaseEvent.objects.bulk_create([  # one round-trip: this runs on every filing
+        _event_row(case, A.CREATED, reporter, at=at, note=case.get_channel_display()),
+        _event_row(case, A.ROUTED, None, from_status=S.ASSIGNED, at=at, note=f"派至 {org.name}")])
     urgent = "【紧急】" if priority == Priority.URGENT else ""
     _notify(case, f"{urgent}新{case_type.name}：{case.number}")
     if case_type.mediation:

@@ -22,7 +22,7 @@ from minsheng.places.geometry import parse_outline
 from minsheng.places.models import Compound, Grid, Region
 
 __all__ = ["COMPOUND_RADIUS_M", "Location", "district_of", "grid_in", "invalidate", "locate",
-           "nearest_compound"]
+           "nearest_compound", "recheck"]
 
 COMPOUND_RADIUS_M = 150.0
 VERSION_TTL_S = 60.0
@@ -81,9 +81,32 @@ def invalidate() -> None:
     """Forget the parsed outlines in this process: called after grid or community outlines are
     written (the GeoJSON import, places.actions), so the next lookup reads them again (the
     counts checked once a minute would miss an outline redrawn in place)."""
-    _VERSIONS.clear()
+    recheck()
     _index.cache_clear()
     _districts.cache_clear()
+
+
+def recheck() -> None:
+    """Check the district list and the outline counts again at the next lookup (the parsed
+    outlines are kept while their version stands)."""
+    _VERSIONS.clear()
+    _DISTRICT_CODES.clear()
+
+
+_DISTRICT_CODES: dict[str, tuple[float, tuple[str, ...]]] = {}
+
+
+def _district_version() -> tuple[str, ...]:
+    """The codes of the districts with outlines, read at most once a minute per process (every
+    filing locates its point; a district is added rarely, and generate/import invalidate)."""
+    now = time.monotonic()
+    hit = _DISTRICT_CODES.get("codes")
+    if hit is not None and now - hit[0] < VERSION_TTL_S:
+        return hit[1]
+    codes = tuple(Region.objects.filter(level="district", boundary__isnull=False)
+                  .order_by("code").values_list("code", flat=True))
+    _DISTRICT_CODES["codes"] = (now, codes)
+    return codes
 
 
 @lru_cache(maxsize=4)
@@ -96,33 +119,52 @@ def _districts(version: tuple) -> tuple[list[str], STRtree | None, list]:
     return [d.code for d, _geom in rows], STRtree(geoms) if geoms else None, geoms
 
 
-def district_of(lng: float, lat: float) -> Region | None:
-    """The district whose boundary holds the point (districts with boundaries only; the
-    boundaries are parsed once per process and re-read when districts are added)."""
-    version = tuple(Region.objects.filter(level="district", boundary__isnull=False)
-                    .values_list("code", flat=True))
-    codes, tree, _geoms = _districts(version)
+def _district_code(lng: float, lat: float) -> str | None:
+    codes, tree, _geoms = _districts(_district_version())
     if tree is None:
         return None
     for i in tree.query(Point(lng, lat), predicate="intersects"):
-        return Region.objects.defer("boundary").get(code=codes[int(i)])
+        return codes[int(i)]
     return None
+
+
+def district_of(lng: float, lat: float) -> Region | None:
+    """The district whose boundary holds the point (districts with boundaries only; the
+    boundaries are parsed once per process and re-read when districts are added)."""
+    code = _district_code(lng, lat)
+    if code is None:
+        return None
+    district = Region.objects.defer("boundary").filter(code=code).first()
+    if district is None:  # removed since the list was read: read it again
+        recheck()
+        return district_of(lng, lat) if _district_code(lng, lat) != code else None
+    return district
 
 
 def locate(lng: float, lat: float, district: Region | None = None) -> Location | None:
     """Where a WGS-84 point is: its community (else the district), its grid and the compound
-    within COMPOUND_RADIUS_M; None when no district (given, or found by district_of) holds it."""
-    district = district or district_of(lng, lat)
-    if district is None:
+    within COMPOUND_RADIUS_M; None when no district (given, or found by district_of) holds it.
+    Every filing calls this: the district and the community are read in one query."""
+    district_code = district.code if district is not None else _district_code(lng, lat)
+    if district_code is None:
         return None
-    prefix = district.code[:6]
+    prefix = district_code[:6]
     codes, ctree, _cgeo, gids, gtree, _gregions = _index(prefix, _version(prefix))
     p = Point(lng, lat)
-    region = district
+    community_code = None
     if ctree is not None:
         for i in ctree.query(p, predicate="intersects"):
-            region = Region.objects.defer("boundary").get(code=codes[int(i)])
+            community_code = codes[int(i)]
             break
+    wanted = [c for c in (district_code, community_code) if c and not (
+        district is not None and c == district.code)]
+    found = Region.objects.defer("boundary").in_bulk(wanted) if wanted else {}
+    if district is None:
+        district = found.get(district_code)
+        if district is None:  # removed since the list was read: read it again
+            recheck()
+            return locate(lng, lat) if _district_code(lng, lat) != district_code else None
+    region = found.get(community_code, district) if community_code else district
     grid = None
     if gtree is not None:
         for i in gtree.query(p, predicate="intersects"):

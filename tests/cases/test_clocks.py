@@ -243,3 +243,26 @@ def test_pause_resume_and_priority_through_the_detail_page(client_for, compound)
     # the queue puts urgent cases first
     q = c.get("/cases/queue/").content.decode()
     assert case.number in q
+
+
+@pytest.mark.django_db
+def test_a_holiday_written_in_this_process_moves_the_next_deadline_at_once(
+        compound, django_assert_num_queries):
+    """The calendar is kept per process (every filing reads it), yet a day entered in the back
+    office counts for the very next filing, and a day removed stops counting."""
+    t = CaseType.objects.get(code="street_order")
+    t.accept_work_hours, t.resolve_work_days, t.priority = 4, 3, Priority.NORMAL
+    t.save()
+    clocks.calendar()
+    with django_assert_num_queries(0):  # kept: filing does not read the holidays every time
+        clocks.calendar()
+    with time_machine.travel(at(2026, 3, 2, 9), tick=False):  # a Monday
+        before = file("street_order", compound)
+        day = Holiday.objects.create(date=dt.date(2026, 3, 3), kind=Holiday.Kind.HOLIDAY,
+                                     year=2026, name="区级停工日")
+        after = file("street_order", compound)
+        day.delete()
+        again = file("street_order", compound)
+    assert before.resolve_due == at(2026, 3, 5, 17, 30)  # the working days 3, 4 and 5 March
+    assert after.resolve_due == at(2026, 3, 6, 17, 30)  # the 3rd is off now
+    assert again.resolve_due == before.resolve_due
