@@ -14,19 +14,21 @@ SESSION_KEY = "minsheng_region"
 def switchable_regions(user) -> list[Region]:
     """The regions offered in the switcher: each region the user holds, and the streets below it."""
     scope = scope_of(user)
+    # every page's navigation reads these: without their outlines (GeoJSON parsed for nothing)
+    regions = Region.objects.defer("boundary")
     if scope.everything:
-        roots = list(Region.objects.filter(level=Region.Level.DISTRICT, boundary__isnull=False)
+        roots = list(regions.filter(level=Region.Level.DISTRICT, boundary__isnull=False)
                      .order_by("code"))
         if not roots:
-            roots = list(Region.objects.filter(level=Region.Level.DISTRICT,
-                                               children__isnull=False).distinct()[:50])
+            roots = list(regions.filter(level=Region.Level.DISTRICT,
+                                        children__isnull=False).distinct()[:50])
     else:
-        roots = list(Region.objects.filter(code__in=[p.ljust(12, "0") for p in scope.prefixes]))
+        roots = list(regions.filter(code__in=[p.ljust(12, "0") for p in scope.prefixes]))
     out: list[Region] = []
     for r in roots:
         out.append(r)
         if r.level in (Region.Level.DISTRICT, Region.Level.CITY):
-            out.extend(Region.objects.filter(parent=r).order_by("code"))
+            out.extend(regions.filter(parent=r).order_by("code"))
     return out
 
 
@@ -38,11 +40,11 @@ def current_region(request) -> Region | None:
     code = request.session.get(SESSION_KEY)
     region = None
     if code and (scope.reads(code) or scope.everything):
-        region = Region.objects.filter(code=code).first()
+        region = Region.objects.defer("boundary").filter(code=code).first()
     if region is None:
         home = scope.home_prefix()
         if home is not None:
-            region = Region.objects.filter(code=home.ljust(12, "0")).first()
+            region = Region.objects.defer("boundary").filter(code=home.ljust(12, "0")).first()
         else:
             offered = switchable_regions(user)
             region = offered[0] if offered else None
