@@ -59,6 +59,9 @@ def do_change_governance(compound: Compound, *, on: dt.date, by, note: str = "",
         current = GovernanceRecord.objects.create(compound=compound, valid_from=None,
                                                   note="登记前状态", **_baseline(compound))
     if current.valid_from is not None and on < current.valid_from:
+        if current.valid_from > timezone.localdate():  # a scheduled change (a takeover's start)
+            raise ValidationError(_("该小区已登记自 %(d)s 起的变更（如接管开始），不能再登记此前的变更")
+                                  % {"d": current.valid_from})
         raise ValidationError(_("变更日期不能早于上一次变更（%(d)s）") % {"d": current.valid_from})
     values = {f: getattr(current, f) for f in FIELDS}
     values.update(changes)

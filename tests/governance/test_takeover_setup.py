@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from minsheng.accounts.models import Membership
 from minsheng.accounts.roles import Role
-from minsheng.governance import exchange, registry, takeovers
+from minsheng.governance import committees, exchange, registry, takeovers
 from minsheng.governance.models import GovernanceRecord, Takeover, TakeoverItem
 from minsheng.places.models import Compound, Organisation
 from minsheng.places.scope import scope_of
@@ -350,6 +350,10 @@ def test_a_takeover_switches_its_compounds_to_the_company_from_its_start(client_
     assert _managed("131002", start) == before_start + 2
     history = d.get(reverse("governance:registry-compound", args=[a.pk])).content.decode()
     assert "2026-04-01" in history and "无物业小区接管" in history
+    # until then the registry says why it takes no earlier change (a cadre sent down today)
+    with pytest.raises(ValidationError, match="不能再登记此前的变更"):
+        committees.do_add_cadre(b, name="王干部", unit="区委组织部", full_time=True,
+                                started_on=START, by=None)
     # a compound taken out before the start goes back to how it was governed
     edit = reverse("governance:takeover-edit", args=[to.pk])
     for item in to.items.filter(compound=a):
