@@ -251,6 +251,9 @@ def test_every_back_office_form_checks_its_input(rf) -> None:
     request = rf.get("/admin/")
     request.user = get_user_model().objects.get(username="admin")
     assert len(admin.site._registry) > 30
+    # the registry's committees have their (read-only) screens, checked below like every other
+    registered = {m._meta.label_lower for m in admin.site._registry}
+    assert {"governance.election", "governance.committeemember", "governance.cadre"} <= registered
     for model, model_admin in admin.site._registry.items():
         objects = [o for o in (model.objects.first(),) if o is not None]
         if model_admin.has_add_permission(request):

@@ -228,9 +228,12 @@ NEEDS: dict[str, frozenset[str]] = {
                                                 roles.INSPECT_COMPOUNDS}),
     "governance:registry-committee-reveal": frozenset({roles.VIEW_PERSONAL}),
     **dict.fromkeys(("governance:election-new", "governance:cadre-new",
-                     "governance:election-submit", "governance:cadre-end"),
+                     "governance:election-submit", "governance:cadre-end",
+                     "governance:election-edit", "governance:member-end"),
                     frozenset({roles.EDIT_PLACES})),
-    "governance:election-approve": frozenset({roles.APPROVE_ELECTIONS}),
+    # approved, or sent back to the community with a reason, by the compound's street only
+    **dict.fromkeys(("governance:election-approve", "governance:election-return"),
+                    frozenset({roles.APPROVE_ELECTIONS})),
     # the district defines its evaluation schemes
     **dict.fromkeys(("governance:scheme-new", "governance:scheme-edit"),
                     frozenset({roles.MANAGE_GOVERNANCE})),
@@ -352,6 +355,9 @@ OBJECT_ARGS = {
     ("governance:cadre-new", "pk"): "compound",
     ("governance:election-submit", "pk"): "election",
     ("governance:election-approve", "pk"): "election",
+    ("governance:election-edit", "pk"): "election",
+    ("governance:election-return", "pk"): "election",
+    ("governance:member-end", "pk"): "member",
     ("governance:cadre-end", "pk"): "cadre",
     ("governance:scheme-edit", "pk"): "scheme",
 }
@@ -497,6 +503,7 @@ CANDIDATES = {
     "survey": lambda: Survey.objects.order_by("pk"),
     "election": lambda: Election.objects.order_by("pk"),
     "cadre": lambda: Cadre.objects.order_by("pk"),
+    "member": lambda: CommitteeMember.objects.order_by("pk"),
     "scheme": lambda: Scheme.objects.order_by("pk"),
 }
 REGION_OF = {  # the field that names an object's region, to prefer 平城区's as "outside"
@@ -519,6 +526,7 @@ REGION_OF = {  # the field that names an object's region, to prefer 平城区's 
     "takeover": "region__code", "takeover_item": "takeover__region__code",
     "survey": "scheme__region__code",
     "election": "compound__region__code", "cadre": "compound__region__code",
+    "member": "compound__region__code",
     "scheme": "region__code",
 }
 
@@ -575,6 +583,7 @@ READABLE = {
         scheme__in=governance_access.managed_schemes_for(u)),
     "election": governance_access.elections_for,
     "cadre": governance_access.cadres_for,
+    "member": governance_access.members_for,
     "scheme": governance_access.managed_schemes_for,
 }
 READABLE_BY_ID = {"run": _by_access(access_run_by_id), "proposal": _by_access(access_proposal_by_id)}

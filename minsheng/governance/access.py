@@ -23,6 +23,7 @@ from django.http import Http404
 from minsheng.accounts.roles import APPROVE_ELECTIONS, INSPECT_COMPOUNDS, MANAGE_GOVERNANCE
 from minsheng.governance.models import (
     Cadre,
+    CommitteeMember,
     Election,
     Inspection,
     Scheme,
@@ -314,6 +315,15 @@ def elections_for(user) -> QuerySet[Election]:
 def cadres_for(user) -> QuerySet[Cadre]:
     return Cadre.objects.filter(compound__in=registry_compounds_for(user)).select_related(
         "compound")
+
+
+def members_for(user) -> QuerySet[CommitteeMember]:
+    return CommitteeMember.objects.filter(
+        compound__in=registry_compounds_for(user)).select_related("compound", "election")
+
+
+def access_member_by_id(user, pk) -> CommitteeMember:
+    return _get(members_for(user), pk)
 
 
 def access_election_by_id(user, pk) -> Election:

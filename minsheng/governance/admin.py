@@ -1,14 +1,22 @@
 """Back office of the evaluation: the district defines its schemes (items, weights, bands) here,
 within the regions where it holds MANAGE_GOVERNANCE; inspections, surveys and scorecards are
-read-only (written through actions.do_* on the pages), scoped like the pages (access)."""
+read-only (written through actions.do_* on the pages), scoped like the pages (access). So are the
+registry's committees: elections (with their returns), members (phones masked: unmasking is on
+the committee page, audited) and cadres, written only through committees.do_*."""
 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
+from minsheng.accounts.masking import mask
 from minsheng.accounts.roles import MANAGE_GOVERNANCE
 from minsheng.governance import access
 from minsheng.governance.models import (
+    Cadre,
+    CommitteeMember,
+    Election,
+    ElectionReturn,
     GovernanceRecord,
     Inspection,
     Scheme,
@@ -155,3 +163,55 @@ class GovernanceRecordAdmin(ReadOnlyScoped):
     def get_queryset(self, request):
         return GovernanceRecord.objects.filter(
             compound__in=access.registry_compounds_for(request.user)).select_related("compound")
+
+
+class ElectionReturnInline(admin.TabularInline):
+    model = ElectionReturn
+    extra = 0
+    fields = readonly_fields = ["returned_at", "returned_by", "reason"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Election)
+class ElectionAdmin(ReadOnlyScoped):
+    list_display = ["compound", "committee", "held_on", "turnout", "state", "approved_on"]
+    list_filter = ["state", "committee"]
+    search_fields = ["compound__name"]
+    inlines = [ElectionReturnInline]
+
+    def get_queryset(self, request):
+        return access.elections_for(request.user)
+
+
+@admin.register(CommitteeMember)
+class CommitteeMemberAdmin(ReadOnlyScoped):
+    list_display = ["name", "compound", "role", "is_party_secretary", "masked_phone",
+                    "started_on", "ended_on", "left_because"]
+    list_filter = ["role", "is_party_secretary", "left_because"]
+    search_fields = ["name", "compound__name"]
+    fields = ["compound", "election", "name", "role", "is_party_secretary", "masked_phone",
+              "started_on", "ended_on", "left_because", "leave_note", "generated"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return access.members_for(request.user)
+
+    @admin.display(description=_("联系电话"))
+    def masked_phone(self, obj):
+        return mask(obj.phone)
+
+
+@admin.register(Cadre)
+class CadreAdmin(ReadOnlyScoped):
+    list_display = ["name", "compound", "unit", "full_time", "started_on", "ended_on"]
+    list_filter = ["full_time"]
+    search_fields = ["name", "compound__name", "unit"]
+
+    def get_queryset(self, request):
+        return access.cadres_for(request.user)

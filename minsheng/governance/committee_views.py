@@ -4,6 +4,8 @@ that unmasks personal data there (accounts.masking)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,9 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minsheng.accounts.masking import can_unmask, personal_values
+from minsheng.accounts.masking import can_unmask, mask, personal_values
 from minsheng.governance import access, committees
-from minsheng.governance.forms import CadreForm, DayForm, ElectionForm
+from minsheng.governance.forms import (
+    CadreForm,
+    DayForm,
+    ElectionForm,
+    MemberEndForm,
+    ReturnForm,
+    election_initial,
+)
 from minsheng.governance.models import Cadre, CommitteeMember, Election
 
 
@@ -66,37 +75,57 @@ def committee_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     return _committee(request, pk, unmask=True)
 
 
-def _editable_compound(request: HttpRequest, pk: int):
-    c = access.access_registry_compound_by_id(request.user, pk)
-    if not access.can_edit_registry(request.user, c):
+def _editable(request: HttpRequest, obj):
+    """`obj` (a compound, or a record of one) if the user records its compound's committee,
+    elections and cadres (EDIT_PLACES there); PermissionDenied otherwise."""
+    compound = getattr(obj, "compound", obj)
+    if not access.can_edit_registry(request.user, compound):
         raise PermissionDenied
-    return c
+    return obj
 
 
-@login_required
-def election_new(request: HttpRequest, pk: int) -> HttpResponse:
-    c = _editable_compound(request, pk)
-    form = ElectionForm(request.POST or None)
+def _election_form(request: HttpRequest, c, election: Election | None = None) -> HttpResponse:
+    """Record an election, or correct a draft one (sent back by the street, or not submitted):
+    one form, one page; the action does the checks."""
+    stored = {mask(m.phone): m.phone for m in election.members.all() if m.phone} \
+        if election else {}
+    form = ElectionForm(request.POST or None, stored_phones=stored,
+                        initial=election_initial(election) if election else None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
+        record = (partial(committees.do_change_election, election) if election
+                  else partial(committees.do_record_election, c))
         try:
-            committees.do_record_election(
-                c, committee=d["committee"], held_on=d["held_on"], turnout=d["turnout"],
-                members=form.members(), by=request.user, note=d["note"],
-                submit=request.POST.get("submit") == "submit")
+            record(committee=d["committee"], held_on=d["held_on"], turnout=d["turnout"],
+                   members=form.members(), by=request.user, note=d["note"],
+                   submit=request.POST.get("submit") == "submit")
             messages.success(request, _("已登记选举"))
             return redirect("governance:registry-committee", pk=c.pk)
         except ValidationError as exc:
             form.add_error(None, exc)
-    return render(request, "governance/election_new.html", {"c": c, "form": form})
+    return render(request, "governance/election_new.html", {"c": c, "form": form,
+                                                            "election": election})
+
+
+@login_required
+def election_new(request: HttpRequest, pk: int) -> HttpResponse:
+    c = _editable(request, access.access_registry_compound_by_id(request.user, pk))
+    return _election_form(request, c)
+
+
+@login_required
+def election_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    e = _editable(request, access.access_election_by_id(request.user, pk))
+    if e.state != Election.State.DRAFT:
+        messages.error(request, _("只有草稿可以修改"))
+        return redirect("governance:registry-committee", pk=e.compound_id)
+    return _election_form(request, e.compound, e)
 
 
 @require_POST
 @login_required
 def election_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    e = access.access_election_by_id(request.user, pk)
-    if not access.can_edit_registry(request.user, e.compound):
-        raise PermissionDenied
+    e = _editable(request, access.access_election_by_id(request.user, pk))
     try:
         committees.do_submit_election(e, by=request.user)
         messages.success(request, _("已提交街道审批"))
@@ -105,32 +134,62 @@ def election_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("governance:registry-committee", pk=e.compound_id)
 
 
-@login_required
-def election_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    """The street office of the compound's street reads the election and approves it."""
+def _approver(request: HttpRequest, pk: int) -> Election:
     e = access.access_election_by_id(request.user, pk)
     if not access.can_approve(request.user, e):
         raise PermissionDenied
-    form = DayForm(request.POST or None, label=_("批准日期")) \
-        if e.state == Election.State.SUBMITTED else None
-    if request.method == "POST":
-        if form is None:
-            messages.error(request, _("只有已提交的选举可以批准"))
-            return redirect("governance:election-approve", pk=e.pk)
-        if form.is_valid():
-            try:
-                committees.do_approve_election(e, on=form.cleaned_data["on"], by=request.user)
-                messages.success(request, _("已批准，成员自批准日期起任职"))
-                return redirect("governance:registry-committee", pk=e.compound_id)
-            except ValidationError as exc:
-                form.add_error(None, exc)
+    return e
+
+
+def _approve_page(request: HttpRequest, e: Election, form=None, back=None) -> HttpResponse:
+    submitted = e.state == Election.State.SUBMITTED
     return render(request, "governance/election_approve.html", {
-        "e": e, "form": form, "members": _members(request, e.members.select_related("compound"))})
+        "e": e, "form": form or (DayForm(label=_("批准日期")) if submitted else None),
+        "back": back or (ReturnForm() if submitted else None),
+        "returns": e.returns.select_related("returned_by"),
+        "members": _members(request, e.members.select_related("compound"))})
+
+
+@login_required
+def election_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """The street office of the compound's street reads the election and approves it."""
+    e = _approver(request, pk)
+    if request.method != "POST":
+        return _approve_page(request, e)
+    if e.state != Election.State.SUBMITTED:
+        messages.error(request, _("只有已提交的选举可以批准"))
+        return redirect("governance:election-approve", pk=e.pk)
+    form = DayForm(request.POST, label=_("批准日期"))
+    if form.is_valid():
+        try:
+            committees.do_approve_election(e, on=form.cleaned_data["on"], by=request.user)
+            messages.success(request, _("已批准，成员自批准日期起任职"))
+            return redirect("governance:registry-committee", pk=e.compound_id)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    return _approve_page(request, e, form=form)
+
+
+@require_POST
+@login_required
+def election_return(request: HttpRequest, pk: int) -> HttpResponse:
+    """The street sends a submitted election back to the community with its reason."""
+    e = _approver(request, pk)
+    back = ReturnForm(request.POST)
+    if back.is_valid():
+        try:
+            committees.do_return_election(e, reason=back.cleaned_data["reason"],
+                                          by=request.user)
+            messages.success(request, _("已退回社区修改"))
+            return redirect("governance:registry-committee", pk=e.compound_id)
+        except ValidationError as exc:
+            back.add_error(None, exc)
+    return _approve_page(request, e, back=back)
 
 
 @login_required
 def cadre_new(request: HttpRequest, pk: int) -> HttpResponse:
-    c = _editable_compound(request, pk)
+    c = _editable(request, access.access_registry_compound_by_id(request.user, pk))
     form = CadreForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
@@ -144,18 +203,35 @@ def cadre_new(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "governance/cadre_form.html", {"c": c, "form": form, "cadre": None})
 
 
-@login_required
-def cadre_end(request: HttpRequest, pk: int) -> HttpResponse:
-    cadre = access.access_cadre_by_id(request.user, pk)
-    if not access.can_edit_registry(request.user, cadre.compound):
-        raise PermissionDenied
-    form = DayForm(request.POST or None, label=_("结束日期"))
+def _ending(request: HttpRequest, obj, form, end, done: str, template: str,
+            context: dict) -> HttpResponse:
+    """A dated end of a cadre's posting or a member's term: the form, the action, back to the
+    committee page, or the form again with the action's refusal."""
     if request.method == "POST" and form.is_valid():
         try:
-            committees.do_end_cadre(cadre, on=form.cleaned_data["on"], by=request.user)
-            messages.success(request, _("已结束下派"))
-            return redirect("governance:registry-committee", pk=cadre.compound_id)
+            end(form.cleaned_data)
+            messages.success(request, done)
+            return redirect("governance:registry-committee", pk=obj.compound_id)
         except ValidationError as exc:
             form.add_error(None, exc)
-    return render(request, "governance/cadre_form.html", {
-        "c": cadre.compound, "form": form, "cadre": cadre})
+    return render(request, template, {"c": obj.compound, "form": form, **context})
+
+
+@login_required
+def cadre_end(request: HttpRequest, pk: int) -> HttpResponse:
+    cadre = _editable(request, access.access_cadre_by_id(request.user, pk))
+    return _ending(
+        request, cadre, DayForm(request.POST or None, label=_("结束日期")),
+        lambda d: committees.do_end_cadre(cadre, on=d["on"], by=request.user),
+        _("已结束下派"), "governance/cadre_form.html", {"cadre": cadre})
+
+
+@login_required
+def member_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """A member leaving mid-term (resignation, death, removal)."""
+    member = _editable(request, access.access_member_by_id(request.user, pk))
+    return _ending(
+        request, member, MemberEndForm(request.POST or None),
+        lambda d: committees.do_end_member(member, on=d["on"], reason=d["reason"],
+                                           note=d["note"], by=request.user),
+        _("已登记成员离任"), "governance/member_end.html", {"member": member})

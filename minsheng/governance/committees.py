@@ -5,10 +5,18 @@ An election is recorded with the members it chose (draft), submitted, and approv
 office of the compound's street (the 法定程序):
 
     draft ──submit──▶ submitted ──approve (street)──▶ approved
+      ▲                   │
+      └──return (street, with a reason: ElectionReturn)
 
-On approval the members take office from the approval date and the members of the previous
-committee leave on that date, so a committee's composition on any day is the members whose term
-covers it (started_on ≤ day < ended_on). A cadre is in post from started_on until ended_on.
+A draft is corrected by the community (do_change_election) and submitted again. On approval the
+members take office from the approval date and the members of the previous committee leave on
+that date, so a committee's composition on any day is the members whose term covers it
+(started_on ≤ day < ended_on); the compound's own fields (places.Compound's committee head and
+phone) follow the approved chair. A member may leave mid-term (do_end_member: resignation, death,
+removal) and a cadre is in post from started_on until ended_on.
+
+The registry may not say what the approved members in office contradict: a change by hand goes
+through do_change_by_hand, which refuses one (contradictions).
 
 The dated facts that the figures count (a committee, its head a party secretary elected and
 approved, a party branch, a full-time cadre) are written through registry.do_change_governance,
@@ -30,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from minsheng.accounts.masking import log
 from minsheng.governance import registry
-from minsheng.governance.models import Cadre, CommitteeMember, Election
+from minsheng.governance.models import Cadre, CommitteeMember, Election, ElectionReturn
 from minsheng.places.models import Compound
 
 S = Election.State
@@ -56,12 +64,9 @@ def _not_future(day: dt.date, message: str) -> None:
         raise ValidationError(message)
 
 
-@transaction.atomic
-def do_record_election(compound: Compound, *, committee: str, held_on: dt.date,
-                       turnout: Decimal | float, members: list[dict], by, submit: bool = False,
-                       note: str = "") -> Election:
-    """Record an election with the members it chose (name, role, is_party_secretary, phone):
-    exactly one 主任; a draft, or submitted to the street at once."""
+def _checked_election(*, committee: str, held_on: dt.date, turnout: Decimal | float,
+                      members: list[dict]) -> tuple[Decimal, list[dict]]:
+    """The checks of an election's facts and members (recorded or corrected)."""
     if committee not in dict(Election._meta.get_field("committee").choices):
         raise ValidationError(_("请选择业委会或物管会"))
     _not_future(held_on, _("选举日期不能晚于今天"))
@@ -78,15 +83,55 @@ def do_record_election(compound: Compound, *, committee: str, held_on: dt.date,
         raise ValidationError(_("成员职务无效"))
     if roles.count(CommitteeMember.Role.CHAIR) != 1:
         raise ValidationError(_("须有且只有一名主任"))
+    return turnout, members
+
+
+def _add_members(election: Election, members: list[dict]) -> None:
+    CommitteeMember.objects.bulk_create(
+        CommitteeMember(compound_id=election.compound_id, election=election,
+                        name=m["name"].strip()[:50], role=m["role"],
+                        is_party_secretary=bool(m.get("is_party_secretary")),
+                        phone=(m.get("phone") or "").strip()[:30]) for m in members)
+
+
+@transaction.atomic
+def do_record_election(compound: Compound, *, committee: str, held_on: dt.date,
+                       turnout: Decimal | float, members: list[dict], by, submit: bool = False,
+                       note: str = "") -> Election:
+    """Record an election with the members it chose (name, role, is_party_secretary, phone):
+    exactly one 主任; a draft, or submitted to the street at once."""
+    turnout, members = _checked_election(committee=committee, held_on=held_on, turnout=turnout,
+                                         members=members)
     election = Election.objects.create(
         compound=compound, committee=committee, held_on=held_on, turnout=turnout,
         state=S.SUBMITTED if submit else S.DRAFT,
         submitted_at=timezone.now() if submit else None, created_by=by, note=note[:200])
-    CommitteeMember.objects.bulk_create(
-        CommitteeMember(compound=compound, election=election, name=m["name"].strip()[:50],
-                        role=m["role"], is_party_secretary=bool(m.get("is_party_secretary")),
-                        phone=(m.get("phone") or "").strip()[:30]) for m in members)
+    _add_members(election, members)
     log(by, "governance.election", election, region_code=compound.region_id,
+        detail=f"{held_on} {election.state}")
+    return election
+
+
+@transaction.atomic
+def do_change_election(election: Election, *, committee: str, held_on: dt.date,
+                       turnout: Decimal | float, members: list[dict], by, submit: bool = False,
+                       note: str = "") -> Election:
+    """Correct a draft (one the street sent back, or not yet submitted): its facts and its
+    members replaced; kept a draft, or submitted again."""
+    election = Election.objects.select_for_update().get(pk=election.pk)
+    if election.state != S.DRAFT:
+        raise ValidationError(_("只有草稿可以修改"))
+    turnout, members = _checked_election(committee=committee, held_on=held_on, turnout=turnout,
+                                         members=members)
+    election.members.all().delete()
+    _add_members(election, members)
+    election.committee, election.held_on, election.turnout = committee, held_on, turnout
+    election.note = note[:200]
+    if submit:
+        election.state, election.submitted_at = S.SUBMITTED, timezone.now()
+    election.save(update_fields=["committee", "held_on", "turnout", "note", "state",
+                                 "submitted_at"])
+    log(by, "governance.election_change", election, region_code=election.compound.region_id,
         detail=f"{held_on} {election.state}")
     return election
 
@@ -100,6 +145,38 @@ def do_submit_election(election: Election, *, by) -> Election:
     election.save(update_fields=["state", "submitted_at"])
     log(by, "governance.election_submit", election, region_code=election.compound.region_id)
     return election
+
+
+RETURN_REASON_MAX = ElectionReturn._meta.get_field("reason").max_length
+
+
+@transaction.atomic
+def do_return_election(election: Election, *, reason: str, by) -> Election:
+    """The street sends a submitted election back to the community, saying why: a draft
+    again, to be corrected and resubmitted; the return is kept (ElectionReturn)."""
+    election = Election.objects.select_for_update().get(pk=election.pk)
+    if election.state != S.SUBMITTED:
+        raise ValidationError(_("只有已提交的选举可以退回"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("请填写退回理由"))
+    if len(reason) > RETURN_REASON_MAX:
+        raise ValidationError(_("退回理由不能超过 %(n)d 个字") % {"n": RETURN_REASON_MAX})
+    ElectionReturn.objects.create(election=election, reason=reason, returned_at=timezone.now(),
+                                  returned_by=by)
+    election.state, election.submitted_at, election.return_reason = S.DRAFT, None, reason
+    election.save(update_fields=["state", "submitted_at", "return_reason"])
+    log(by, "governance.election_return", election, region_code=election.compound.region_id,
+        detail=reason)
+    return election
+
+
+def _set_head(compound: Compound, chair: CommitteeMember | None) -> None:
+    """places.Compound's committee head and phone, which other pages and exports read, from the
+    approved chair in office (none: empty)."""
+    Compound.objects.filter(pk=compound.pk).update(
+        committee_head=chair.name if chair else "",
+        committee_head_phone=chair.phone if chair else "")
 
 
 @transaction.atomic
@@ -130,11 +207,93 @@ def do_approve_election(election: Election, *, on: dt.date, by) -> Election:
                                     ended_on__isnull=True)
      .exclude(election=election).update(ended_on=on))
     election.members.update(started_on=on)
+    _set_head(compound, chair)
     election.state, election.approved_on, election.approver = S.APPROVED, on, by
-    election.save(update_fields=["state", "approved_on", "approver"])
+    election.return_reason = ""
+    election.save(update_fields=["state", "approved_on", "approver", "return_reason"])
     log(by, "governance.election_approve", election, region_code=compound.region_id,
         detail=str(on))
     return election
+
+
+LEAVING = CommitteeMember.Leaving
+
+
+@transaction.atomic
+def do_end_member(member: CommitteeMember, *, on: dt.date, reason: str, note: str = "",
+                  by) -> CommitteeMember:
+    """A member leaves mid-term (resignation, death, removal) on `on`, the first day out of
+    office: members_on(day) before it still lists them. The chair leaving empties the
+    compound's head fields and, if the chair was the party secretary, the registry no longer
+    counts a secretary heading it from `on`; the last member leaving ends the committee in the
+    registry from `on`."""
+    member = (CommitteeMember.objects.select_for_update().select_related("compound")
+              .get(pk=member.pk))
+    if member.started_on is None or member.ended_on is not None:
+        raise ValidationError(_("该成员不在任"))
+    if reason not in LEAVING.values:
+        raise ValidationError(_("请选择离任原因"))
+    _not_future(on, _("离任日期不能晚于今天"))
+    if on < member.started_on:
+        raise ValidationError(_("离任日期不能早于任职日期（%(d)s）") % {"d": member.started_on})
+    compound = member.compound
+    left = members_on(compound, on).exclude(pk=member.pk)
+    changes: dict = {}
+    if not left.exists():
+        changes = {"committee": "", "head_is_party_secretary": False}
+    elif member.role == CommitteeMember.Role.CHAIR and member.is_party_secretary:
+        changes = {"head_is_party_secretary": False}
+    if changes:  # the registry refuses a date before its last change: before any write
+        registry.do_change_governance(compound, on=on, by=by, note=_("业委会/物管会成员离任"),
+                                      **changes)
+    member.ended_on, member.left_because = on, reason
+    member.leave_note = (note or "").strip()[:200]
+    member.save(update_fields=["ended_on", "left_because", "leave_note"])
+    if member.role == CommitteeMember.Role.CHAIR:
+        _set_head(compound, None)
+    log(by, "governance.member_end", member, region_code=compound.region_id,
+        detail=f"{on} {reason}")
+    return member
+
+
+def contradictions(compound: Compound, on: dt.date, values: dict) -> list[str]:
+    """What registry `values` (FIELDS, those given) say against the approved members in office
+    on `on` (none in office: nothing to contradict, the registry speaks alone)."""
+    members = list(members_on(compound, on).select_related("election"))
+    if not members:
+        return []
+    election = max((m.election for m in members), key=lambda e: (e.approved_on, e.pk))
+    chair = next((m for m in members if m.role == CommitteeMember.Role.CHAIR), None)
+    d = {"d": on, "e": election.held_on, "c": election.get_committee_display()}
+    problems = []
+    if "committee" in values and values["committee"] != election.committee:
+        problems.append(
+            _("%(d)s 有经街道批准的%(c)s成员在任，不能登记为没有业委会/物管会") % d
+            if not values["committee"] else
+            _("%(d)s 在任的成员由%(c)s选举产生，登记的类型须一致") % d)
+    if "head_is_party_secretary" in values:
+        secretary = bool(chair and chair.is_party_secretary)
+        if values["head_is_party_secretary"] and not secretary:
+            problems.append(_("%(d)s 在任主任不是小区党支部书记（或没有在任主任）") % d)
+        elif not values["head_is_party_secretary"] and secretary:
+            problems.append(_("%(d)s 在任主任由小区党支部书记担任") % d)
+    if "street_approved" in values and not values["street_approved"]:
+        problems.append(_("%(d)s 在任成员的选举已经街道批准") % d)
+    if values.get("election_date") not in (None, election.held_on):
+        problems.append(_("在任成员的选举日期是 %(e)s，登记的选举日期须一致") % d)
+    return problems
+
+
+@transaction.atomic
+def do_change_by_hand(compound: Compound, *, on: dt.date, by, note: str = "",
+                      **changes) -> object:
+    """A registry change recorded by hand (registry_views): refused where it contradicts the
+    approved members in office that day (their records are changed here, by elections and
+    departures, and the registry follows them)."""
+    problems = contradictions(compound, on, changes)
+    if problems:
+        raise ValidationError([*problems, _("成员的变化请在业委会/物管会页面登记（选举、成员离任）")])
+    return registry.do_change_governance(compound, on=on, by=by, note=note, **changes)
 
 
 def _cadre_facts(compound: Compound, day: dt.date) -> dict:

@@ -127,7 +127,10 @@ class TakeoverItemImport(TableImport):
         new = [TakeoverItem(takeover=self.takeover, compound_id=p["compound_id"],
                             standard=p["standard"], requirement=p["requirement"],
                             deadline=p["deadline"]) for p in pending if p["item"] is None]
+        have = set(self.takeover.items.values_list("compound_id", flat=True))
+        joining = Compound.objects.filter(pk__in={i.compound_id for i in new} - have)
         TakeoverItem.objects.bulk_create(new)
+        takeovers.take_over(self.takeover, list(joining.order_by("pk")), by=self.by)
         changed = []
         for p in pending:
             if p["item"] is not None:

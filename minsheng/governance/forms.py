@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.accounts.masking import mask
 from minsheng.governance.models import (
     Cadre,
     CommitteeMember,
@@ -115,8 +116,11 @@ class ElectionForm(InputChecked, forms.Form):
     note = forms.CharField(label=_("说明"), max_length=200, required=False,
                            validators=[SINGLE_LINE])
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, stored_phones: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # correcting a draft: its phones are shown masked, a masked one left as it is keeps
+        # the stored number (masked → stored)
+        self.stored_phones = stored_phones or {}
         self.fields["held_on"].initial = timezone.localdate()
         for i in range(1, MEMBER_ROWS + 1):
             self.fields[f"m{i}_name"] = forms.CharField(
@@ -148,6 +152,8 @@ class ElectionForm(InputChecked, forms.Form):
         d = super().clean()
         for i in range(1, MEMBER_ROWS + 1):
             phone = (d.get(f"m{i}_phone") or "").strip()
+            if phone in self.stored_phones:
+                phone = d[f"m{i}_phone"] = self.stored_phones[phone]
             if phone and not PHONE_RE.fullmatch(phone):
                 self.add_error(f"m{i}_phone", _("应为电话号码（如 13812345678 或 0316-1234567）"))
             if phone and not (d.get(f"m{i}_name") or "").strip():
@@ -181,6 +187,37 @@ class DayForm(InputChecked, forms.Form):
         if day > timezone.localdate():
             raise forms.ValidationError(_("日期不能晚于今天"))
         return day
+
+
+class MemberEndForm(DayForm):
+    """A member leaving mid-term: the first day out of office, the reason, a note."""
+
+    reason = forms.ChoiceField(label=_("离任原因"), choices=CommitteeMember.Leaving.choices)
+    note = forms.CharField(label=_("离任说明"), max_length=200, required=False,
+                           validators=[SINGLE_LINE])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, label=_("离任日期"), **kwargs)
+
+
+class ReturnForm(InputChecked, forms.Form):
+    """The street's reason for sending an election back to the community."""
+
+    reason = forms.CharField(label=_("退回理由"), max_length=300, validators=[MULTI_LINE],
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def election_initial(election: Election) -> dict:
+    """An ElectionForm's values from a recorded election (to correct a draft), phones masked
+    (ElectionForm's stored_phones)."""
+    initial = {"committee": election.committee, "held_on": election.held_on,
+               "turnout": election.turnout, "note": election.note}
+    members = sorted(election.members.all(),
+                     key=lambda m: (m.role != CommitteeMember.Role.CHAIR, m.pk))
+    for i, m in enumerate(members[:MEMBER_ROWS], start=1):
+        initial.update({f"m{i}_name": m.name, f"m{i}_role": m.role,
+                        f"m{i}_secretary": m.is_party_secretary, f"m{i}_phone": mask(m.phone)})
+    return initial
 
 
 class CadreForm(InputChecked, forms.ModelForm):

@@ -402,6 +402,8 @@ class Election(models.Model):
                                    verbose_name=_("录入人"))
     note = models.CharField(_("说明"), max_length=200, blank=True)
     generated = models.BooleanField(_("演示生成"), default=False)
+    # the street's last return of it (the history: ElectionReturn)
+    return_reason = models.CharField(_("退回理由"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["compound", "-held_on", "-pk"]
@@ -414,6 +416,27 @@ class Election(models.Model):
     @property
     def region_id(self) -> str:
         return self.compound.region_id
+
+
+class ElectionReturn(models.Model):
+    """The street sent a submitted election back to the community with a reason (it became a
+    draft again, to be corrected and resubmitted): one row per return, kept."""
+
+    election = models.ForeignKey(Election, on_delete=models.CASCADE, related_name="returns",
+                                 verbose_name=_("选举"))
+    reason = models.CharField(_("退回理由"), max_length=300)
+    returned_at = models.DateTimeField(_("退回时间"))
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name=_("退回人"))
+
+    class Meta:
+        ordering = ["election", "-returned_at", "-pk"]
+        verbose_name = _("选举退回记录")
+        verbose_name_plural = _("选举退回记录")
+
+    def __str__(self) -> str:
+        return f"{self.election} {self.returned_at:%Y-%m-%d}"
 
 
 class CommitteeMember(models.Model):
@@ -436,6 +459,17 @@ class CommitteeMember(models.Model):
     phone = models.CharField(_("联系电话"), max_length=30, blank=True)
     started_on = models.DateField(_("任职日期"), null=True, blank=True)
     ended_on = models.DateField(_("离任日期"), null=True, blank=True)
+
+    class Leaving(models.TextChoices):
+        RESIGNED = "resigned", _("辞职")
+        DIED = "died", _("去世")
+        REMOVED = "removed", _("罢免")
+        OTHER = "other", _("其他原因")
+
+    # empty with an end date: the term ended with the next committee's approval
+    left_because = models.CharField(_("离任原因"), max_length=10, blank=True,
+                                    choices=Leaving.choices)
+    leave_note = models.CharField(_("离任说明"), max_length=200, blank=True)
     generated = models.BooleanField(_("演示生成"), default=False)
 
     class Meta:

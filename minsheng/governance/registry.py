@@ -40,12 +40,17 @@ def _baseline(c: Compound) -> dict[str, Any]:
 
 @transaction.atomic
 def do_change_governance(compound: Compound, *, on: dt.date, by, note: str = "",
-                         **changes: Any) -> GovernanceRecord:
-    """From `on`, the compound is governed as before except for `changes` (FIELDS)."""
+                         scheduled: bool = False, **changes: Any) -> GovernanceRecord:
+    """From `on`, the compound is governed as before except for `changes` (FIELDS).
+
+    `scheduled`: a change decided now that takes effect on a later day (a takeover's start,
+    takeovers.py); the dated figures count it from that day, the compound's current fields
+    show it at once (the compound is the company's to take over). A second change on the same
+    day that puts back the day before's values leaves no row for that day."""
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValidationError(_("未知的登记项：%(f)s") % {"f": "、".join(sorted(unknown))})
-    if on > timezone.localdate():
+    if on > timezone.localdate() and not scheduled:
         raise ValidationError(_("变更日期不能晚于今天"))
     compound = Compound.objects.select_for_update().get(pk=compound.pk)
     current = (GovernanceRecord.objects.select_for_update()
@@ -54,6 +59,9 @@ def do_change_governance(compound: Compound, *, on: dt.date, by, note: str = "",
         current = GovernanceRecord.objects.create(compound=compound, valid_from=None,
                                                   note="登记前状态", **_baseline(compound))
     if current.valid_from is not None and on < current.valid_from:
+        if current.valid_from > timezone.localdate():  # a scheduled change (a takeover's start)
+            raise ValidationError(_("该小区已登记自 %(d)s 起的变更（如接管开始），不能再登记此前的变更")
+                                  % {"d": current.valid_from})
         raise ValidationError(_("变更日期不能早于上一次变更（%(d)s）") % {"d": current.valid_from})
     values = {f: getattr(current, f) for f in FIELDS}
     values.update(changes)
@@ -68,6 +76,13 @@ def do_change_governance(compound: Compound, *, on: dt.date, by, note: str = "",
         current.note = "；".join(x for x in (current.note, note) if x)[:200]
         current.save()
         record = current
+        before = (GovernanceRecord.objects.select_for_update()
+                  .filter(compound=compound, valid_to=on).first())
+        if before is not None and all(getattr(before, f) == values[f] for f in FIELDS):
+            current.delete()  # the day's change undone: the day before's row goes on
+            before.valid_to = None
+            before.save(update_fields=["valid_to"])
+            record = before
     else:
         current.valid_to = on
         current.save(update_fields=["valid_to"])
@@ -82,6 +97,19 @@ def do_change_governance(compound: Compound, *, on: dt.date, by, note: str = "",
                                  "head_is_party_secretary"])
     log(by, "governance.change", compound, detail=", ".join(sorted(changes)))
     return record
+
+
+def current_values(compound: Compound) -> dict[str, Any]:
+    """The compound's registry state now (FIELDS): its open row, or its own fields."""
+    row = GovernanceRecord.objects.filter(compound=compound, valid_to__isnull=True).first()
+    if row is None:
+        row = GovernanceRecord(compound=compound, **_baseline(compound))
+    return {f: getattr(row, f) for f in FIELDS}
+
+
+def record_on(compound: Compound, day: dt.date) -> GovernanceRecord | None:
+    """The compound's registry row valid on `day` (None: no row, its fields are its state)."""
+    return GovernanceRecord.objects.filter(_valid_on(day), compound=compound).first()
 
 
 def _valid_on(day: dt.date) -> Q:

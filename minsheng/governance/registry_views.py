@@ -1,6 +1,7 @@
 """Pages of the governance registry: the compounds of one's area as governed today, and one
 compound's history with a dated change (places' EDIT_PLACES right over the compound's region,
-the right that already edits compounds)."""
+the right that already edits compounds), refused where it contradicts the approved committee
+members in office (committees.do_change_by_hand)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.governance import access, registry
+from minsheng.governance import access, committees, registry
 from minsheng.governance.forms import DayForm
 from minsheng.governance.models import GovernanceRecord
 from minsheng.lib import widgets
@@ -60,7 +61,10 @@ def index(request: HttpRequest) -> HttpResponse:
 def compound(request: HttpRequest, pk: int) -> HttpResponse:
     c = access.access_registry_compound_by_id(request.user, pk)
     editable = can_edit(request.user, c.region_id)
-    form = ChangeForm(request.POST or None) if editable else None
+    # the form starts from the compound's state now: a change is what the user alters
+    form = ChangeForm(request.POST or None, initial={
+        k: v for k, v in registry.current_values(c).items() if k != "property_company"}) \
+        if editable else None
     if request.method == "POST":
         if not editable:
             raise PermissionDenied
@@ -70,8 +74,8 @@ def compound(request: HttpRequest, pk: int) -> HttpResponse:
             data["property_company"] = (c.property_company if data["form"] == "company"
                                         else None)
             try:
-                registry.do_change_governance(c, on=form.cleaned_data["on"], by=request.user,
-                                              note=form.cleaned_data["note"], **data)
+                committees.do_change_by_hand(c, on=form.cleaned_data["on"], by=request.user,
+                                             note=form.cleaned_data["note"], **data)
                 messages.success(request, _("已登记变更"))
                 return redirect("governance:registry-compound", pk=c.pk)
             except ValidationError as exc:

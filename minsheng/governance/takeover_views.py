@@ -141,8 +141,10 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
             elif what in ("change", "remove"):
                 item = _item_of(to, request.POST.get("item"))
                 if what == "remove":
-                    takeovers.do_remove_item(item, by=request.user)
-                    messages.success(request, _("已删除"))
+                    if takeovers.do_remove_item(item, by=request.user):
+                        messages.success(request, _("已删除；该小区已移出接管，治理登记恢复为原管理形式"))
+                    else:
+                        messages.success(request, _("已删除"))
                 else:
                     f = TakeoverItemForm(request.POST)
                     if not f.is_valid():

@@ -11,6 +11,12 @@ The district's managers set a takeover up (do_create_takeover: the company, comp
 management, the checklist of standards with deadlines) and change its items while it is open (not
 complete): add items, change or remove an item the company has not reported done yet. The same
 checks (check_item) hold for the page and the Excel import (exchange.TakeoverItemImport).
+
+A compound joining a takeover is, in the governance registry, managed by the takeover's company
+from the takeover's start (take_over, through registry.do_change_governance: history kept); a
+compound whose last item is removed before the start day is over goes back to how it was
+governed before (release). After that the company has taken it over: a later change of its
+management is the registry's (registry_views).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.masking import log
-from minsheng.governance.models import Takeover, TakeoverItem
+from minsheng.governance import registry
+from minsheng.governance.models import GovernanceRecord, Takeover, TakeoverItem
 from minsheng.places.models import Compound, Organisation, code_prefix
 
 S = TakeoverItem.State
@@ -169,6 +176,40 @@ def _items(to: Takeover, compounds: list[Compound], checklist: list[dict]) -> li
             for cp in compounds for c in checklist]
 
 
+def take_over(to: Takeover, compounds: list[Compound], *, by) -> None:
+    """Each compound managed by the takeover's company from its start (the registry's history:
+    a compound whose registry changed after the start is refused, naming it)."""
+    for c in compounds:
+        try:
+            registry.do_change_governance(
+                c, on=to.started_on, by=by, scheduled=True,
+                note=_("无物业小区接管：%(n)s") % {"n": to.name},
+                form=GovernanceRecord.Form.COMPANY, property_company=to.company)
+        except ValidationError as exc:
+            raise ValidationError(_("%(c)s：%(m)s") % {
+                "c": c.name, "m": " ".join(exc.messages)}) from None
+        c.refresh_from_db()
+
+
+def release(to: Takeover, compound: Compound, *, by) -> bool:
+    """Undo take_over for a compound no longer in `to`, if the takeover's start day is not over
+    and its registry change is still the compound's last: back to how it was governed the day
+    before. Otherwise (started, or changed since) the registry stays as it is. True: undone."""
+    if to.started_on < timezone.localdate():
+        return False
+    row = GovernanceRecord.objects.filter(compound=compound, valid_to__isnull=True).first()
+    if (row is None or row.valid_from != to.started_on or row.form != GovernanceRecord.Form.COMPANY
+            or row.property_company_id != to.company_id):
+        return False
+    before = registry.record_on(compound, to.started_on - dt.timedelta(days=1))
+    if before is None:
+        return False
+    registry.do_change_governance(
+        compound, on=to.started_on, by=by, scheduled=True, note=_("移出接管"),
+        form=before.form, property_company=before.property_company)
+    return True
+
+
 @transaction.atomic
 def do_create_takeover(*, name: str, company: Organisation, region_code: str,
                        compounds: list[Compound], started_on: dt.date, checklist: list[dict],
@@ -192,6 +233,7 @@ def do_create_takeover(*, name: str, company: Organisation, region_code: str,
     items = _items(to, compounds, checklist)
     to.save()
     TakeoverItem.objects.bulk_create(items)
+    take_over(to, compounds, by=by)
     log(by, "governance.takeover_new", to, region_code=region_code,
         detail=f"{to.name}: {len(compounds)} × {len(checklist)}")
     return to
@@ -207,7 +249,9 @@ def do_add_items(to: Takeover, *, compounds: list[Compound], checklist: list[dic
     compounds = list(Compound.objects.select_for_update().filter(
         pk__in=[c.pk for c in compounds]).order_by("pk"))  # as do_create_takeover: one takeover
     _check_compounds(to, compounds)
+    joining = [c for c in compounds if not to.items.filter(compound=c).exists()]
     items = TakeoverItem.objects.bulk_create(_items(to, compounds, checklist))
+    take_over(to, joining, by=by)
     log(by, "governance.takeover_items", to, region_code=to.region_id,
         detail=f"+{len(items)}")
     return items
@@ -237,8 +281,14 @@ def do_change_item(item: TakeoverItem, *, requirement: str, deadline: dt.date,
 
 
 @transaction.atomic
-def do_remove_item(item: TakeoverItem, *, by) -> None:
+def do_remove_item(item: TakeoverItem, *, by) -> bool:
+    """Remove an item; the compound's last one takes it out of the takeover (release). True:
+    the compound's registry went back to how it was governed before."""
     item = _editable(item)
     log(by, "governance.takeover_item_removed", item, region_code=item.takeover.region_id,
         detail=str(item))
     item.delete()
+    to, compound = item.takeover, item.compound
+    if to.items.filter(compound=compound).exists():
+        return False
+    return release(to, compound, by=by)

@@ -17,8 +17,8 @@ from django.urls import reverse
 
 from minsheng.accounts.models import Membership
 from minsheng.accounts.roles import Role
-from minsheng.governance import exchange, takeovers
-from minsheng.governance.models import Takeover, TakeoverItem
+from minsheng.governance import committees, exchange, registry, takeovers
+from minsheng.governance.models import GovernanceRecord, Takeover, TakeoverItem
 from minsheng.places.models import Compound, Organisation
 from minsheng.places.scope import scope_of
 from minsheng.projects.models import Plan, Project
@@ -321,3 +321,86 @@ def test_a_whole_file_with_one_hostile_cell_is_taken_whole_or_refused_whole(user
                                                                 by=user("district")),
         TakeoverItem.objects.count)
     assert not findings, "\n".join(findings)
+
+
+# --- the governance registry follows the takeover ---------------------------------------------
+
+def _managed(prefix: str, day: dt.date) -> int:
+    return Compound.objects.filter(region__code__startswith=prefix).filter(
+        registry.conditions_on(day)["managed"]).count()
+
+
+def test_a_takeover_switches_its_compounds_to_the_company_from_its_start(client_for,
+                                                                         company) -> None:
+    d = client_for("district")
+    a, b = _free(2)
+    start = dt.date(2026, 4, 1)  # next month: decided now, from its start
+    before_today, before_start = _managed("131002", START), _managed("131002", start)
+    r = _post_new(d, company, [a, b], started_on="2026-04-01",
+                  cleaning_deadline="2026-05-01")
+    assert r.status_code == 302, r.content.decode()[:800]
+    to = Takeover.objects.get()
+    for c in (a, b):
+        row = GovernanceRecord.objects.get(compound=c, valid_to__isnull=True)
+        assert (row.valid_from, row.form, row.property_company) == (start, "company", company)
+        assert GovernanceRecord.objects.get(compound=c, valid_to=start).form == "none"
+        c.refresh_from_db()
+        assert (c.property_status, c.property_company) == ("company", company)
+    assert _managed("131002", START) == before_today  # not before its start
+    assert _managed("131002", start) == before_start + 2
+    history = d.get(reverse("governance:registry-compound", args=[a.pk])).content.decode()
+    assert "2026-04-01" in history and "无物业小区接管" in history
+    # until then the registry says why it takes no earlier change (a cadre sent down today)
+    with pytest.raises(ValidationError, match="不能再登记此前的变更"):
+        committees.do_add_cadre(b, name="王干部", unit="区委组织部", full_time=True,
+                                started_on=START, by=None)
+    # a compound taken out before the start goes back to how it was governed
+    edit = reverse("governance:takeover-edit", args=[to.pk])
+    for item in to.items.filter(compound=a):
+        r = d.post(edit, {"do": "remove", "item": item.pk}, follow=True)
+    assert "治理登记恢复为原管理形式" in r.content.decode()
+    a.refresh_from_db()
+    assert (a.property_status, a.property_company) == ("none", None)
+    assert not GovernanceRecord.objects.filter(compound=a, valid_from=start).exists()
+    assert GovernanceRecord.objects.get(compound=a, valid_to__isnull=True).form == "none"
+    assert _managed("131002", start) == before_start + 1
+    # and may join another takeover
+    assert a in takeovers.eligible_compounds(DISTRICT)
+    b.refresh_from_db()
+    assert b.property_status == "company"
+
+
+def test_a_compound_taken_out_after_the_start_stays_the_companys_in_the_registry(
+        company) -> None:
+    [c] = _free(1)
+    to = takeovers.do_create_takeover(
+        name="接管", company=company, region_code=DISTRICT, compounds=[c], started_on=START,
+        by=None, checklist=[{"standard": "cleaning", "requirement": "清理", "deadline": START}])
+    with time_machine.travel(dt.datetime(2026, 3, 10, 4, tzinfo=dt.UTC), tick=False):
+        assert takeovers.do_remove_item(to.items.get(), by=None) is False
+    c.refresh_from_db()
+    assert c.property_status == "company"
+    assert GovernanceRecord.objects.get(compound=c, valid_to__isnull=True).valid_from == START
+
+
+def test_a_compound_added_by_the_import_is_switched_too(client_for, takeover) -> None:
+    [new] = _unique_free(takeover, 1)
+    r = _upload(client_for("district"), takeover,
+                csv_with(HEADER, [[new.name, "车位管理", "划定车位", "2026-08-01"]]))
+    assert "新增 1 项" in r.content.decode()
+    new.refresh_from_db()
+    assert (new.property_status, new.property_company) == ("company", takeover.company)
+
+
+def test_a_takeover_is_refused_whole_when_a_compounds_registry_changed_after_its_start(
+        company) -> None:
+    a, b = _free(2)
+    registry.do_change_governance(b, on=START, by=None, property_managers=1)
+    with pytest.raises(ValidationError, match=b.name):
+        takeovers.do_create_takeover(
+            name="接管", company=company, region_code=DISTRICT, compounds=[a, b],
+            started_on=dt.date(2026, 3, 1), by=None,
+            checklist=[{"standard": "cleaning", "requirement": "清理", "deadline": START}])
+    assert not Takeover.objects.exists()
+    a.refresh_from_db()
+    assert a.property_status == "none"
