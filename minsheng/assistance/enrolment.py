@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from minsheng.accounts import masking
@@ -43,9 +44,10 @@ from minsheng.assistance.models import (
 from minsheng.assistance.standards import in_force
 from minsheng.lib.validators import check_no_control_chars
 
-__all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "award_ceiling", "do_answer_objection", "do_apply",
-           "do_complete_review", "do_decide", "do_publicise", "do_record_objection",
-           "do_street_review", "procedure_for", "review_months"]
+__all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "award_ceiling", "do_answer_objection",
+           "do_apply", "do_complete_review", "do_decide", "do_publicise", "do_record_objection",
+           "do_street_review", "in_force_during", "in_force_on", "procedure_for",
+           "review_months"]
 
 E = Enrolment.State
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -67,6 +69,48 @@ ACTIVE = (E.APPLIED, E.REVIEWED, E.PUBLICISED, E.ENROLLED, E.PAUSED)
 def add_months(d: dt.date, months: int) -> dt.date:
     y, m = divmod(d.month - 1 + months, 12)
     return dt.date(d.year + y, m + 1, min(d.day, calendar.monthrange(d.year + y, m + 1)[1]))
+
+
+# --- in force on a day / during a month: the one owner of the rule --------------------------
+# An enrolment is in benefit on a day when its latest event effective on or before that day is
+# `enrolled` (a decision, a resumption, a change of the benefit): the dated history, never the
+# current state, so a cycle opened late for a past month, or last year's figures, see the
+# enrolments as they were then. Payments (payments.do_generate) and the programme counts
+# (indicators/sources_assistance.py) both read these two functions.
+
+def _latest_event(day: dt.date, *, state: str | None = None):
+    qs = EnrolmentEvent.objects.filter(enrolment_id=OuterRef("pk"), effective_on__lte=day)
+    if state is not None:
+        qs = qs.filter(state=state)
+    return qs.order_by("-effective_on", "-id")
+
+
+def in_force_on(day: dt.date, prefix: str = "") -> QuerySet[Enrolment]:
+    """Enrolments (of regions under `prefix`) in benefit on `day`, annotated with `covered`: the
+    members the latest event covered."""
+    latest = _latest_event(day)
+    return (Enrolment.objects.filter(region__code__startswith=prefix)
+            .annotate(as_of=Subquery(latest.values("state")[:1]),
+                      covered=Subquery(latest.values("members_covered")[:1]))
+            .filter(as_of=E.ENROLLED))
+
+
+def in_force_during(start: dt.date, end: dt.date, prefix: str = "") -> QuerySet[Enrolment]:
+    """Enrolments in benefit on at least one day of [start, end] (both included): in benefit on
+    `start`, or made (or put back) in benefit by an event effective after `start` and on or
+    before `end`. So a cycle for month M pays an enrolment suspended or ended after M, and one
+    ended or paused during M (it was in force on M's first days), and never one that starts
+    after M or ended before it. Annotated with `covered`: the members covered by the latest
+    `enrolled` event on or before `end` (a change of the benefit after M does not alter M)."""
+    at_start = _latest_event(start)
+    started = EnrolmentEvent.objects.filter(enrolment_id=OuterRef("pk"), state=E.ENROLLED,
+                                            effective_on__gt=start, effective_on__lte=end)
+    return (Enrolment.objects.filter(region__code__startswith=prefix)
+            .annotate(at_start=Subquery(at_start.values("state")[:1]),
+                      started=Exists(started),
+                      covered=Subquery(_latest_event(end, state=E.ENROLLED)
+                                       .values("members_covered")[:1]))
+            .filter(Q(at_start=E.ENROLLED) | Q(started=True)))
 
 
 def procedure_for(region_code: str, on: dt.date) -> Procedure:

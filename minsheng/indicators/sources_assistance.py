@@ -4,7 +4,8 @@ and periodic reviews done. One GROUP BY region per figure, over the records; hel
 independent recount by tests/assistance/test_indicators.py.
 
 - Programme counts are stock "as of" the period's last day, read from the dated history
-  (EnrolmentEvent): an enrolment counts when its latest event effective on or before that day
+  (EnrolmentEvent, by assistance.enrolment.in_force_on, the rule's one owner, which the
+  payment cycles also read): an enrolment counts when its latest event effective on or before that day
   is `enrolled` (a decision, a resumption or a change of the benefit), never from its current
   state, so last year's figures stay last year's after this year's pauses and exits; 低保
   people are the members that event covered.
@@ -22,14 +23,14 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
+from minsheng.assistance.enrolment import in_force_on as enrolled_on
 from minsheng.assistance.enrolment import procedure_for
 from minsheng.assistance.models import (
     Cycle,
     Enrolment,
-    EnrolmentEvent,
     Entitlement,
     Payment,
     Review,
@@ -56,17 +57,6 @@ def _assistance_started(prefix: str, period: Period) -> bool:
     no assistance figures ("—"), not zero households."""
     return Enrolment.objects.filter(region__code__startswith=prefix,
                                     applied_on__lt=period.end).exists()
-
-
-def enrolled_on(day: dt.date, prefix: str = ""):
-    """Enrolments in benefit on `day` by their dated history, annotated with `covered` (the
-    members the latest event covered)."""
-    latest = (EnrolmentEvent.objects.filter(enrolment_id=OuterRef("pk"), effective_on__lte=day)
-              .order_by("-effective_on", "-id"))
-    return (Enrolment.objects.filter(region__code__startswith=prefix)
-            .annotate(as_of=Subquery(latest.values("state")[:1]),
-                      covered=Subquery(latest.values("members_covered")[:1]))
-            .filter(as_of=Enrolment.State.ENROLLED))
 
 
 @source("assistance_stock", STOCK, stock=True, covers=_assistance_started)
