@@ -150,11 +150,13 @@ def do_generate(user, cycle: Cycle) -> int:
            f"amount, state, reject_reason) "
            f"SELECT %s, e.id, e.payee_id, e.region_id, e.programme, e.award_amount, 'draft', '' "
            f"FROM {enr} e WHERE e.state IN ('enrolled', 'exited') AND e.programme = %s "
-           f"AND e.award_amount > 0 AND e.region_id LIKE %s AND e.decided_on <= %s "
+           f"AND e.award_amount > 0 AND e.paid_first = %s AND e.region_id LIKE %s "
+           f"AND e.decided_on <= %s "
            f"AND NOT EXISTS (SELECT 1 FROM {ent} x WHERE x.enrolment_id = e.id "
            f"AND x.state <> 'rejected')")
     with connection.cursor() as cur:
-        cur.execute(sql, [cycle.pk, Programme.TEMPORARY, prefix + "%", end])
+        # 先行救助 (paid_first) was paid from the street's 备用金 on the day: never again here
+        cur.execute(sql, [cycle.pk, Programme.TEMPORARY, False, prefix + "%", end])
         total += cur.rowcount
     cycle.state = C.TO_APPROVE
     cycle.save(update_fields=["state"])

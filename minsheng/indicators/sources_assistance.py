@@ -10,7 +10,8 @@ independent recount by tests/assistance/test_indicators.py.
   state, so last year's figures stay last year's after this year's pauses and exits; 低保
   people are the members that event covered.
 - 临时救助 is a flow: enrolments decided (enrolled) in the period.
-- Money paid: payments with status paid, by the day they were paid in (paid_on in the period).
+- Money paid: payments with status paid, by the day they were paid in (paid_on in the period),
+  and the 临时救助 paid first (先行救助) from a street's 备用金, on the day it was granted.
 - On time: approved entitlements of the cycles whose month lies in the period; on time when the
   payee has a paid payment in that cycle with paid_on no later than the due day of the cycle's
   month (Procedure.payment_due_day of the region in force then).
@@ -86,6 +87,11 @@ def assistance_flows(prefix: str, period: Period) -> Iterable[Row]:
                                    paid_on__gte=period.start, paid_on__lt=period.end)
             .order_by().values("region_id").annotate(amount=Sum("amount")))
     yield from _rows(paid, "region_id", {"assistance_paid_amount": "amount"})
+    # 先行救助: paid from the street's 备用金 on the day it was granted (never by a cycle)
+    first = (Enrolment.objects.filter(region__code__startswith=prefix, paid_first=True,
+                                      decided_on__gte=period.start, decided_on__lt=period.end)
+             .order_by().values("region_id").annotate(amount=Sum("award_amount")))
+    yield from _rows(first, "region_id", {"assistance_paid_amount": "amount"})
     for cycle in Cycle.objects.filter(region__code__startswith=prefix[:6],
                                       month__gte=period.start, month__lt=period.end):
         on_time = Payment.objects.filter(cycle=cycle, person_id=OuterRef("payee_id"),
