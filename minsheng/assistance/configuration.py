@@ -22,6 +22,9 @@ from minsheng.places.models import Region
 __all__ = ["do_add_procedure", "do_add_standard"]
 
 MAX_AMOUNT = Decimal("100000")  # per person per month: anything above is a typing error
+MAX_ASSET = Decimal("99999999")  # an asset limit in 元 (the field holds 10 digits)
+ASSET_PROGRAMMES = (Standard.Programme.ASSET_SAVINGS, Standard.Programme.ASSET_VEHICLES,
+                    Standard.Programme.ASSET_HOMES, Standard.Programme.ASSET_BUSINESS)
 
 
 def _common(user, region: Region, valid_from: dt.date, source: str) -> str:
@@ -47,6 +50,14 @@ def do_add_standard(user, *, region: Region, programme: str, area: str, valid_fr
         if multiplier is None or not Decimal("0") < multiplier <= Decimal("36"):
             raise ValidationError("低保边缘和临时救助须填写倍数（大于0、不超过36）。")
         amount = None
+    elif programme in ASSET_PROGRAMMES:
+        # a limit may be 0 (no private vehicle); counts are whole numbers
+        top = MAX_ASSET if programme in (Standard.Programme.ASSET_SAVINGS,
+                                         Standard.Programme.ASSET_BUSINESS) else Decimal("99")
+        if amount is None or not Decimal("0") <= amount <= top or (
+                top == Decimal("99") and amount != amount.to_integral_value()):
+            raise ValidationError(f"财产上限须填写0至{top}之间的数值（辆、套为整数）。")
+        multiplier = None
     else:
         if amount is None or not Decimal("0") < amount <= MAX_AMOUNT:
             raise ValidationError("须填写金额（大于0、不超过100000元）。")

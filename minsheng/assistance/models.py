@@ -199,6 +199,11 @@ class Standard(models.Model):
         ORPHAN = "orphan", _("孤儿基本生活费（元/人·月）")
         TEMPORARY = "temporary", _("临时救助上限（低保标准的月数）")
         EDGE_ALLOWANCE = "edge_allowance", _("低保边缘生活补贴（元/人·月）")
+        # asset limits of the economic assessment (eligibility.assets_rule), amounts as limits
+        ASSET_SAVINGS = "asset_savings", _("财产上限：人均存款及有价证券（元）")
+        ASSET_VEHICLES = "asset_vehicles", _("财产上限：机动车（辆）")
+        ASSET_HOMES = "asset_homes", _("财产上限：住房（套）")
+        ASSET_BUSINESS = "asset_business", _("财产上限：经营性资产（元）")
 
     class Area(models.TextChoices):
         URBAN = "urban", _("城镇")
