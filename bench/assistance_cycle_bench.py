@@ -109,8 +109,9 @@ def setup(n: int) -> None:
                 f"INSERT INTO {q(Enrolment._meta.db_table)} (household_id, person_id, payee_id, "  # noqa: S608 - table names from the models, no input
                 "region_id, area, programme, mode, state, applied_on, consent_on, decided_on, "
                 "computed_verdict, computed_rule, decision_reason, per_capita_income, "
-                "members_covered, created_at) VALUES (%s, %s, %s, %s, %s, %s, '', %s, %s, %s, "
-                "%s, '符合', '', '', %s, %s, CURRENT_TIMESTAMP)", rows)
+                "members_covered, paid_first, after_review_outcome, created_at) VALUES (%s, %s, "
+                "%s, %s, %s, %s, '', %s, %s, %s, %s, '符合', '', '', %s, %s, %s, '', "
+                "CURRENT_TIMESTAMP)", [(*r, False) for r in rows])
             # the dated history the cycle reads (enrolment.in_force_during): enrolled from the
             # decision; the paused ones paused from a day before the month
             ev = q(EnrolmentEvent._meta.db_table)
