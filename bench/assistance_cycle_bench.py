@@ -42,7 +42,7 @@ def setup(n: int) -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
 
-    from minsheng.assistance.models import Enrolment, Household, Person, Standard
+    from minsheng.assistance.models import Enrolment, EnrolmentEvent, Household, Person, Standard
     from minsheng.places.models import Region
 
     call_command("migrate", verbosity=0)
@@ -109,8 +109,21 @@ def setup(n: int) -> None:
                 f"INSERT INTO {q(Enrolment._meta.db_table)} (household_id, person_id, payee_id, "  # noqa: S608 - table names from the models, no input
                 "region_id, area, programme, mode, state, applied_on, consent_on, decided_on, "
                 "computed_verdict, computed_rule, decision_reason, per_capita_income, "
-                "members_covered, created_at) VALUES (%s, %s, %s, %s, %s, %s, '', %s, %s, %s, "
-                "%s, '符合', '', '', %s, %s, CURRENT_TIMESTAMP)", rows)
+                "members_covered, paid_first, after_review_outcome, created_at) VALUES (%s, %s, "
+                "%s, %s, %s, %s, '', %s, %s, %s, %s, '符合', '', '', %s, %s, %s, '', "
+                "CURRENT_TIMESTAMP)", [(*r, False) for r in rows])
+            # the dated history the cycle reads (enrolment.in_force_during): enrolled from the
+            # decision; the paused ones paused from a day before the month
+            ev = q(EnrolmentEvent._meta.db_table)
+            cur.execute(
+                f"INSERT INTO {ev} (enrolment_id, state, effective_on, members_covered, note, at) "  # noqa: S608 - table names from the models, no input
+                f"SELECT id, 'enrolled', decided_on, members_covered, '', CURRENT_TIMESTAMP "
+                f"FROM {q(Enrolment._meta.db_table)}")
+            cur.execute(
+                f"INSERT INTO {ev} (enrolment_id, state, effective_on, members_covered, note, at) "  # noqa: S608 - table names from the models, no input
+                f"SELECT id, 'paused', %s, members_covered, '', CURRENT_TIMESTAMP "
+                f"FROM {q(Enrolment._meta.db_table)} WHERE state = 'paused'",
+                [dt.date(2025, 6, 1)])
     print(f"set-up: {n:,} households, heads and enrolments in {time.perf_counter() - t:.1f} s "
           f"(not timed below)")
 

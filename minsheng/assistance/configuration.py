@@ -22,6 +22,9 @@ from minsheng.places.models import Region
 __all__ = ["do_add_procedure", "do_add_standard"]
 
 MAX_AMOUNT = Decimal("100000")  # per person per month: anything above is a typing error
+MAX_ASSET = Decimal("99999999")  # an asset limit in 元 (the field holds 10 digits)
+ASSET_PROGRAMMES = (Standard.Programme.ASSET_SAVINGS, Standard.Programme.ASSET_VEHICLES,
+                    Standard.Programme.ASSET_HOMES, Standard.Programme.ASSET_BUSINESS)
 
 
 def _common(user, region: Region, valid_from: dt.date, source: str) -> str:
@@ -47,6 +50,14 @@ def do_add_standard(user, *, region: Region, programme: str, area: str, valid_fr
         if multiplier is None or not Decimal("0") < multiplier <= Decimal("36"):
             raise ValidationError("低保边缘和临时救助须填写倍数（大于0、不超过36）。")
         amount = None
+    elif programme in ASSET_PROGRAMMES:
+        # a limit may be 0 (no private vehicle); counts are whole numbers
+        top = MAX_ASSET if programme in (Standard.Programme.ASSET_SAVINGS,
+                                         Standard.Programme.ASSET_BUSINESS) else Decimal("99")
+        if amount is None or not Decimal("0") <= amount <= top or (
+                top == Decimal("99") and amount != amount.to_integral_value()):
+            raise ValidationError(f"财产上限须填写0至{top}之间的数值（辆、套为整数）。")
+        multiplier = None
     else:
         if amount is None or not Decimal("0") < amount <= MAX_AMOUNT:
             raise ValidationError("须填写金额（大于0、不超过100000元）。")
@@ -66,7 +77,8 @@ def do_add_standard(user, *, region: Region, programme: str, area: str, valid_fr
 def do_add_procedure(user, *, region: Region, valid_from: dt.date, publicity_days: int,
                      review_months_unable: int, review_months_partial: int,
                      review_months_able: int, payment_due_day: int, street_decides: bool,
-                     source: str, verified: bool = False) -> Procedure:
+                     source: str, verified: bool = False,
+                     after_review_days: int | None = None) -> Procedure:
     source = _common(user, region, valid_from, source)
     if not 1 <= publicity_days <= 60:
         raise ValidationError("公示天数应在1到60天之间。")
@@ -75,13 +87,17 @@ def do_add_procedure(user, *, region: Region, valid_from: dt.date, publicity_day
             raise ValidationError("复核间隔应在1到24个月之间。")
     if not 1 <= payment_due_day <= 28:
         raise ValidationError("每月发放截止日应在1到28日之间。")
+    if after_review_days is None:  # left empty: the model's default
+        after_review_days = Procedure._meta.get_field("after_review_days").default
+    if not 1 <= after_review_days <= 90:
+        raise ValidationError("先行救助补办审核时限应在1到90天之间。")
     if Procedure.objects.filter(region=region, valid_from=valid_from).exists():
         raise ValidationError("该区划在该日期已有办理规则。")
     row = Procedure.objects.create(
         region=region, valid_from=valid_from, publicity_days=publicity_days,
         review_months_unable=review_months_unable, review_months_partial=review_months_partial,
         review_months_able=review_months_able, payment_due_day=payment_due_day,
-        street_decides=street_decides, source=source, verified=verified)
+        after_review_days=after_review_days, street_decides=street_decides, source=source, verified=verified)
     masking.log(user, AuditLog.Action.CREATE, row, region_code=region.code,
                 detail=f"办理规则自 {valid_from}（下放街道：{'是' if street_decides else '否'}）")
     return row

@@ -16,6 +16,13 @@ Rules (national; a province may widen them — the amounts are always local):
 | 孤儿 | under 18 with both parents dead or missing; **takes precedence over 特困** for that child | 特困人员认定办法；国办发〔2010〕54号 |
 | 临时救助 | 急难型 (a sudden hardship recorded) or 支出型 (rigid spending brings per-capita income net of it below the standard): always 需人工认定 — the amount and the urgency are a caseworker's decision | 社会救助暂行办法 第四十七条；国发〔2014〕47号 |
 
+Property (财产): where the region's standards set asset limits (dated data: per-capita savings,
+vehicles, homes, business stakes; the brief's local example is no private vehicle, at most one
+home, stakes ≤ 10万元), the assessment's assets are compared with them and the rule that
+decided is written beside the income rule; a limit not configured is not checked. The worker's
+own finding (`assets_within_rules`, e.g. a non-residential property no limit describes) still
+counts: either failing makes the household's property not within the rules.
+
 Comparisons are exact (total income against standard × members), so a household exactly at the
 standard is never taken for one below it by rounding.
 
@@ -33,8 +40,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-__all__ = ["ELIGIBLE", "INELIGIBLE", "MANUAL", "PROGRAMMES", "SOURCES", "Household", "Member",
-           "Result", "Standards", "assess", "counted_monthly_income", "per_capita_income",
+__all__ = ["ELIGIBLE", "INELIGIBLE", "MANUAL", "PROGRAMMES", "SOURCES", "AssetLimits", "Assets",
+           "Household", "Member", "Result", "Standards", "assess", "assets_rule", "counted_monthly_income", "per_capita_income",
            "window_months", "window_start"]
 
 ELIGIBLE, INELIGIBLE, MANUAL = "符合", "不符合", "需人工认定"
@@ -69,6 +76,33 @@ class Member:
 
 
 @dataclass(frozen=True)
+class Assets:
+    """The household's property as the assessment recorded it."""
+
+    savings: Decimal = Decimal(0)  # 存款及有价证券, 元, the whole household
+    vehicles: int = 0
+    homes: int = 0
+    business_stake: Decimal = Decimal(0)  # 经营性资产, 元
+
+
+@dataclass(frozen=True)
+class AssetLimits:
+    """The region's asset limits in force (None: not configured, not checked), with the source
+    of each configured one."""
+
+    savings_per_capita: Decimal | None = None  # 元 per member, at most
+    vehicles: Decimal | None = None  # at most
+    homes: Decimal | None = None  # at most
+    business_stake: Decimal | None = None  # 元, at most
+    source: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return any(v is not None for v in (self.savings_per_capita, self.vehicles, self.homes,
+                                           self.business_stake))
+
+
+@dataclass(frozen=True)
 class Household:
     number: str
     members: tuple[Member, ...]
@@ -76,6 +110,7 @@ class Household:
     assets_within_rules: bool = True
     emergency: str = ""  # a sudden hardship (火灾、交通事故、突发重病 …), blank if none
     monthly_income: Decimal | None = None  # the household's counted income; default: members' sum
+    assets: Assets | None = None  # recorded property; None: only the worker's finding counts
 
     @property
     def total_income(self) -> Decimal:
@@ -92,6 +127,7 @@ class Standards:
     edge_multiplier: Decimal = Decimal("1.5")
     source: str = ""  # where the amounts come from (a local document)
     verified: bool = False
+    asset_limits: AssetLimits = field(default_factory=AssetLimits)
 
 
 @dataclass(frozen=True)
@@ -164,14 +200,65 @@ def _is_orphan(m: Member) -> bool:
     return m.age < ORPHAN_AGE and m.parents_deceased_or_missing
 
 
+def assets_rule(h: Household, s: Standards) -> tuple[bool, str]:
+    """Whether the household's property is within the rules, and the rule in words: each
+    configured limit against the recorded assets (exactly at a limit is within it), then the
+    worker's finding.
+
+    >>> lim = AssetLimits(savings_per_capita=Decimal("20000"), vehicles=Decimal("0"))
+    >>> h = Household("H", (Member("甲", 40), Member("乙", 40)),
+    ...               assets=Assets(savings=Decimal("40000"), vehicles=1))
+    >>> assets_rule(h, Standards(Decimal("800"), asset_limits=lim))
+    (False, '财产：人均存款及有价证券 20000.00 元，不超过上限 20000.00 元；机动车 1 辆，超过上限 0 辆')
+    """
+    lim, a = s.asset_limits, h.assets
+    parts, ok = [], True
+    if lim.configured and a is not None:
+        n = len(h.members) or 1
+        checks = []
+        if lim.savings_per_capita is not None:
+            checks.append(("人均存款及有价证券", a.savings, lim.savings_per_capita * n,
+                           f"{_yuan(a.savings / n)} 元", f"{_yuan(lim.savings_per_capita)} 元"))
+        if lim.vehicles is not None:
+            checks.append(("机动车", Decimal(a.vehicles), lim.vehicles, f"{a.vehicles} 辆",
+                           f"{int(lim.vehicles)} 辆"))
+        if lim.homes is not None:
+            checks.append(("住房", Decimal(a.homes), lim.homes, f"{a.homes} 套",
+                           f"{int(lim.homes)} 套"))
+        if lim.business_stake is not None:
+            checks.append(("经营性资产", a.business_stake, lim.business_stake,
+                           f"{_yuan(a.business_stake)} 元", f"{_yuan(lim.business_stake)} 元"))
+        for label, value, limit, shown, limit_shown in checks:
+            within = value <= limit
+            ok = ok and within
+            parts.append(f"{label} {shown}，{'不超过' if within else '超过'}上限 {limit_shown}")
+    if not h.assets_within_rules:
+        ok = False
+        parts.append("经办人员核定财产状况不符合当地规定")
+    if not parts:
+        return True, ""
+    return ok, "财产：" + "；".join(parts)
+
+
+def _with(rule: str, assets: str) -> str:
+    return f"{rule}；{assets}" if assets else rule
+
+
+def _source(programme: str, s: Standards) -> str:
+    src = SOURCES[programme]
+    return f"{src}；{s.asset_limits.source}" if s.asset_limits.source else src
+
+
 def _dibao(h: Household, s: Standards) -> Result:
     n = len(h.members)
     pc = per_capita_income(h)
-    if not h.assets_within_rules:
-        return Result(DIBAO, INELIGIBLE, "家庭财产状况不符合当地低保规定", SOURCES[DIBAO])
+    assets_ok, assets = assets_rule(h, s)
+    if not assets_ok:
+        return Result(DIBAO, INELIGIBLE, assets or "家庭财产状况不符合当地低保规定",
+                      _source(DIBAO, s))
     if h.total_income < s.dibao * n:
-        return Result(DIBAO, ELIGIBLE, f"人均月收入 {pc} 元低于低保标准 {_yuan(s.dibao)} 元",
-                      SOURCES[DIBAO])
+        return Result(DIBAO, ELIGIBLE, _with(f"人均月收入 {pc} 元低于低保标准 {_yuan(s.dibao)} 元",
+                                             assets), _source(DIBAO, s))
     return Result(DIBAO, INELIGIBLE, f"人均月收入 {pc} 元不低于低保标准 {_yuan(s.dibao)} 元",
                   SOURCES[DIBAO])
 
@@ -182,20 +269,23 @@ def _edge(h: Household, s: Standards, dibao: Result) -> Result:
     ceiling = s.dibao * s.edge_multiplier
     if dibao.verdict == ELIGIBLE:
         return Result(EDGE, INELIGIBLE, "已符合低保条件，按低保认定", SOURCES[EDGE])
-    if not h.assets_within_rules:
-        return Result(EDGE, INELIGIBLE, "家庭财产状况不符合当地规定", SOURCES[EDGE])
+    assets_ok, assets = assets_rule(h, s)
+    if not assets_ok:
+        return Result(EDGE, INELIGIBLE, assets or "家庭财产状况不符合当地规定", _source(EDGE, s))
     if h.total_income <= ceiling * n:
-        return Result(EDGE, ELIGIBLE, f"人均月收入 {pc} 元在低保标准的 1 至 {s.edge_multiplier:g} 倍"
-                      f"（{_yuan(s.dibao)}～{_yuan(ceiling)} 元）之间", SOURCES[EDGE])
+        return Result(EDGE, ELIGIBLE, _with(
+            f"人均月收入 {pc} 元在低保标准的 1 至 {s.edge_multiplier:g} 倍"
+            f"（{_yuan(s.dibao)}～{_yuan(ceiling)} 元）之间", assets), _source(EDGE, s))
     return Result(EDGE, INELIGIBLE, f"人均月收入 {pc} 元高于低保标准的 {s.edge_multiplier:g} 倍"
                   f"（{_yuan(ceiling)} 元）", SOURCES[EDGE])
 
 
 def _tekun(h: Household, s: Standards) -> Result:
     qualify, orphans_instead = [], []
+    assets_ok, assets = assets_rule(h, s)
     for m in h.members:
         ok = (_tekun_category(m) and _unable_to_work(m) and m.monthly_income < s.dibao
-              and not m.has_able_supporter and h.assets_within_rules)
+              and not m.has_able_supporter and assets_ok)
         if ok and _is_orphan(m):
             orphans_instead.append(m)
         elif ok:
@@ -207,7 +297,8 @@ def _tekun(h: Household, s: Standards) -> Result:
                 f"{_yuan(s.dibao)} 元）、无法定义务人或义务人无履行能力：{modes}")
         if orphans_instead:
             rule += "；" + "、".join(m.name for m in orphans_instead) + " 按孤儿保障，不认定为特困"
-        return Result(TEKUN, ELIGIBLE, rule, SOURCES[TEKUN], tuple(m.name for m in qualify))
+        return Result(TEKUN, ELIGIBLE, _with(rule, assets), _source(TEKUN, s),
+                      tuple(m.name for m in qualify))
     if orphans_instead:
         return Result(TEKUN, INELIGIBLE, "、".join(m.name for m in orphans_instead)
                       + " 同时符合孤儿和特困条件，按孤儿基本生活保障，不再认定为特困人员",
@@ -223,8 +314,8 @@ def _tekun(h: Household, s: Standards) -> Result:
             why.append(f"本人月收入 {_yuan(m.monthly_income)} 元不低于低保标准")
         if m.has_able_supporter:
             why.append("有具备履行能力的法定义务人")
-        if not h.assets_within_rules:
-            why.append("财产不符合规定")
+        if not assets_ok:
+            why.append(assets or "财产不符合规定")
         reasons.append(f"{m.name}：{'、'.join(why)}")
     rule = ("；".join(reasons) if reasons
             else "家庭中没有老年人（60周岁以上）、残疾人或未满16周岁的未成年人")

@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from minsheng.accounts import masking
@@ -43,9 +44,11 @@ from minsheng.assistance.models import (
 from minsheng.assistance.standards import in_force
 from minsheng.lib.validators import check_no_control_chars
 
-__all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "award_ceiling", "do_answer_objection", "do_apply",
-           "do_complete_review", "do_decide", "do_publicise", "do_record_objection",
-           "do_street_review", "procedure_for", "review_months"]
+__all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "award_ceiling", "do_answer_objection",
+           "do_after_review", "do_apply", "do_complete_review", "do_decide", "do_pay_first",
+           "do_publicise", "do_record_objection",
+           "do_street_review", "in_force_during", "in_force_on", "procedure_for",
+           "review_months"]
 
 E = Enrolment.State
 TRANSITIONS: dict[str, dict[str, str]] = {
@@ -56,6 +59,8 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "pause": {E.ENROLLED: E.PAUSED},
     "resume": {E.PAUSED: E.ENROLLED},
     "end": {E.ENROLLED: E.EXITED, E.PAUSED: E.EXITED},
+    # 先行救助: the street pays an urgent 临时救助 before its review, 公示 and decision
+    "pay_first": {E.APPLIED: E.ENROLLED, E.REVIEWED: E.ENROLLED},
 }
 PROGRAMME_NAMES = {Programme.DIBAO: el.DIBAO, Programme.EDGE: el.EDGE, Programme.TEKUN: el.TEKUN,
                    Programme.ORPHAN: el.ORPHAN, Programme.TEMPORARY: el.TEMPORARY}
@@ -67,6 +72,48 @@ ACTIVE = (E.APPLIED, E.REVIEWED, E.PUBLICISED, E.ENROLLED, E.PAUSED)
 def add_months(d: dt.date, months: int) -> dt.date:
     y, m = divmod(d.month - 1 + months, 12)
     return dt.date(d.year + y, m + 1, min(d.day, calendar.monthrange(d.year + y, m + 1)[1]))
+
+
+# --- in force on a day / during a month: the one owner of the rule --------------------------
+# An enrolment is in benefit on a day when its latest event effective on or before that day is
+# `enrolled` (a decision, a resumption, a change of the benefit): the dated history, never the
+# current state, so a cycle opened late for a past month, or last year's figures, see the
+# enrolments as they were then. Payments (payments.do_generate) and the programme counts
+# (indicators/sources_assistance.py) both read these two functions.
+
+def _latest_event(day: dt.date, *, state: str | None = None):
+    qs = EnrolmentEvent.objects.filter(enrolment_id=OuterRef("pk"), effective_on__lte=day)
+    if state is not None:
+        qs = qs.filter(state=state)
+    return qs.order_by("-effective_on", "-id")
+
+
+def in_force_on(day: dt.date, prefix: str = "") -> QuerySet[Enrolment]:
+    """Enrolments (of regions under `prefix`) in benefit on `day`, annotated with `covered`: the
+    members the latest event covered."""
+    latest = _latest_event(day)
+    return (Enrolment.objects.filter(region__code__startswith=prefix)
+            .annotate(as_of=Subquery(latest.values("state")[:1]),
+                      covered=Subquery(latest.values("members_covered")[:1]))
+            .filter(as_of=E.ENROLLED))
+
+
+def in_force_during(start: dt.date, end: dt.date, prefix: str = "") -> QuerySet[Enrolment]:
+    """Enrolments in benefit on at least one day of [start, end] (both included): in benefit on
+    `start`, or made (or put back) in benefit by an event effective after `start` and on or
+    before `end`. So a cycle for month M pays an enrolment suspended or ended after M, and one
+    ended or paused during M (it was in force on M's first days), and never one that starts
+    after M or ended before it. Annotated with `covered`: the members covered by the latest
+    `enrolled` event on or before `end` (a change of the benefit after M does not alter M)."""
+    at_start = _latest_event(start)
+    started = EnrolmentEvent.objects.filter(enrolment_id=OuterRef("pk"), state=E.ENROLLED,
+                                            effective_on__gt=start, effective_on__lte=end)
+    return (Enrolment.objects.filter(region__code__startswith=prefix)
+            .annotate(at_start=Subquery(at_start.values("state")[:1]),
+                      started=Exists(started),
+                      covered=Subquery(_latest_event(end, state=E.ENROLLED)
+                                       .values("members_covered")[:1]))
+            .filter(Q(at_start=E.ENROLLED) | Q(started=True)))
 
 
 def procedure_for(region_code: str, on: dt.date) -> Procedure:
@@ -303,6 +350,8 @@ def do_complete_review(user, review: Review, *, outcome: str, note: str = "",
         raise PermissionDenied("复核由所在社区办理。")
     if review.done_on is not None:
         raise ValidationError("该复核已完成。")
+    if review.kind == Review.Kind.AFTER_REVIEW:
+        raise ValidationError("先行救助的补办审核在救助申请页面办理。")
     if outcome not in (Review.Outcome.KEEP, Review.Outcome.CHANGE, Review.Outcome.PAUSE,
                        Review.Outcome.END):
         raise ValidationError({"outcome": ["请选择复核结论。"]})
@@ -337,3 +386,77 @@ def do_complete_review(user, review: Review, *, outcome: str, note: str = "",
     e.save(update_fields=["next_review_on", "state"])
     Review.objects.create(enrolment=e, due_on=e.next_review_on)
     return review
+
+
+# --- 先行救助 (急难型临时救助 paid first, reviewed afterwards) --------------------------------
+# A.2 of the assistance brief: 临时救助 has an ordinary and an emergency procedure (先行救助) with
+# a 备用金 (petty-cash fund) for emergencies. The street pays the award from its 备用金 at once and
+# the usual decision is made afterwards, within the region's Procedure.after_review_days (the
+# brief gives no national time limit: configuration). The after-review is a task on the review
+# list (Review kind after_review), overdue once its due day has passed.
+
+
+@transaction.atomic
+def do_pay_first(user, e: Enrolment, *, award_amount, reason: str, on: dt.date | None = None,
+                 request=None) -> Enrolment:
+    """The street pays an applied 临时救助 first: a written 急难 reason, an award within the
+    region's ceiling (award_ceiling); the enrolment is in benefit from the day, flagged
+    paid_first (no payment cycle pays it again), and the after-review falls due."""
+    on = on or timezone.localdate()
+    if not (access.has_right(user, REVIEW_ASSISTANCE, e.region_id) or can_decide(user, e, on)):
+        raise PermissionDenied("先行救助由所在街道（乡镇）办理。")
+    if e.programme != Programme.TEMPORARY:
+        raise ValidationError("只有临时救助可以先行救助。")
+    if on > timezone.localdate():
+        raise ValidationError("日期不能晚于今天。")
+    reason = _text(reason, "reason")
+    if not reason:
+        raise ValidationError({"reason": ["先行救助须写明急难情形。"]})
+    e.award_amount = _award(e, award_amount, on)
+    days = procedure_for(e.region_id, on).after_review_days
+    e.paid_first, e.decided_on, e.decision_reason = True, on, reason[:500]
+    e.after_review_due = on + dt.timedelta(days=days)
+    _move(user, e, "pay_first", f"先行救助 {e.award_amount} 元（备用金）：{reason}；"
+          f"补办审核期限 {e.after_review_due}", request, on=on)
+    Review.objects.create(enrolment=e, due_on=e.after_review_due, kind=Review.Kind.AFTER_REVIEW)
+    return e
+
+
+@transaction.atomic
+def do_after_review(user, e: Enrolment, *, confirm: bool, reason: str = "",
+                    on: dt.date | None = None, request=None) -> Enrolment:
+    """The decision made afterwards (区民政局, or the street where delegated). Confirming
+    closes the task; refusing needs written reasons, ends the aid and records that the money
+    already paid is not recovered by the system (recovery, if any, is handled outside it)."""
+    on = on or timezone.localdate()
+    if not can_decide(user, e, on):
+        raise PermissionDenied("补办审核由区民政局办理（或已下放审核确认权的街道）。")
+    e = Enrolment.objects.select_for_update().get(pk=e.pk)
+    if not e.paid_first or e.after_review_outcome:
+        raise ValidationError("该救助不是待补办审核的先行救助。")
+    if on > timezone.localdate() or on < e.decided_on:
+        raise ValidationError("补办审核日期应在先行救助之后、不晚于今天。")
+    reason = _text(reason, "reason")
+    if not confirm and not reason:
+        raise ValidationError({"reason": ["补审不予确认须书面说明理由。"]})
+    late = on > e.after_review_due
+    outcome = "confirmed" if confirm else "refused"
+    note = ("补审确认" if confirm else
+            f"补审不予确认：{reason}；已先行发放 {e.award_amount} 元，系统不自动追回，如需追回另行处理")
+    if late:
+        note += f"（超过补办期限 {e.after_review_due}）"
+    e.after_review_outcome, e.after_review_on = outcome, on
+    if reason:
+        e.decision_reason = f"{e.decision_reason}；补审：{reason}"[:500]
+    e.save(update_fields=["after_review_outcome", "after_review_on", "decision_reason"])
+    Review.objects.filter(enrolment=e, kind=Review.Kind.AFTER_REVIEW, done_on__isnull=True
+                          ).update(done_on=on, done_by=user, note=note[:300],
+                                   outcome=Review.Outcome.CONFIRMED if confirm
+                                   else Review.Outcome.REFUSED)
+    if confirm:
+        masking.log(user, AuditLog.Action.UPDATE, e.household,
+                    object_type="assistance.enrolment", object_id=str(e.pk), detail=note,
+                    request=request)
+    else:
+        _move(user, e, "end", note, request, on=on)
+    return e

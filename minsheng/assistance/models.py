@@ -199,6 +199,11 @@ class Standard(models.Model):
         ORPHAN = "orphan", _("孤儿基本生活费（元/人·月）")
         TEMPORARY = "temporary", _("临时救助上限（低保标准的月数）")
         EDGE_ALLOWANCE = "edge_allowance", _("低保边缘生活补贴（元/人·月）")
+        # asset limits of the economic assessment (eligibility.assets_rule), amounts as limits
+        ASSET_SAVINGS = "asset_savings", _("财产上限：人均存款及有价证券（元）")
+        ASSET_VEHICLES = "asset_vehicles", _("财产上限：机动车（辆）")
+        ASSET_HOMES = "asset_homes", _("财产上限：住房（套）")
+        ASSET_BUSINESS = "asset_business", _("财产上限：经营性资产（元）")
 
     class Area(models.TextChoices):
         URBAN = "urban", _("城镇")
@@ -363,6 +368,10 @@ class Procedure(models.Model):
         _("复核间隔：部分劳动能力、重病或残疾（月）"), default=6)
     review_months_able = models.PositiveSmallIntegerField(_("复核间隔：有劳动能力（月）"), default=3)
     payment_due_day = models.PositiveSmallIntegerField(_("每月发放截止日"), default=10)
+    after_review_days = models.PositiveSmallIntegerField(
+        _("先行救助补办审核时限（天）"), default=10,
+        help_text=_("急难型临时救助先行发放后，须在此天数内补齐审核确认手续；资料未给出全国统一时限，"
+                    "默认10天，请按本地规定设置"))
     street_decides = models.BooleanField(
         _("审核确认权下放街道"), default=False,
         help_text=_("自执行日期起，由街道（乡镇）而非区民政局作出认定或不予认定的决定"))
@@ -434,6 +443,17 @@ class Enrolment(models.Model):
         _("临时救助金额（元）"), max_digits=10, decimal_places=2, null=True, blank=True,
         help_text=_("临时救助一次性发放的金额，认定时确定，在认定后的第一个发放周期发放一次"))
     next_review_on = models.DateField(_("下次复核"), null=True, blank=True, db_index=True)
+    # 先行救助 (急难型临时救助, A.2): the street pays first from its 备用金 and the decision is
+    # reviewed afterwards (enrolment.do_pay_first / do_after_review)
+    paid_first = models.BooleanField(
+        _("先行救助"), default=False,
+        help_text=_("街道先行从备用金发放，事后补办审核确认；不再经发放周期发放"))
+    after_review_due = models.DateField(_("补办审核期限"), null=True, blank=True)
+    after_review_outcome = models.CharField(
+        _("补办审核结论"), max_length=10, blank=True, default="",
+        choices=[("", _("待补审")), ("confirmed", _("补审确认")),
+                 ("refused", _("补审不予确认"))])
+    after_review_on = models.DateField(_("补办审核日期"), null=True, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -499,9 +519,17 @@ class Review(models.Model):
         CHANGE = "change", _("调整保障金额")
         PAUSE = "pause", _("暂停")
         END = "end", _("退出")
+        CONFIRMED = "confirmed", _("补审确认")
+        REFUSED = "refused", _("补审不予确认")
+
+    class Kind(models.TextChoices):
+        PERIODIC = "periodic", _("定期复核")
+        AFTER_REVIEW = "after_review", _("先行救助补办审核")
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="reviews",
                                   verbose_name=_("救助对象"))
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices,
+                            default=Kind.PERIODIC)
     due_on = models.DateField(_("应复核日期"), db_index=True)
     done_on = models.DateField(_("完成日期"), null=True, blank=True)
     outcome = models.CharField(_("复核结论"), max_length=10, choices=Outcome.choices, blank=True,

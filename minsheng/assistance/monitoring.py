@@ -34,6 +34,7 @@ from minsheng.lib.validators import check_no_control_chars
 __all__ = ["check_threshold", "do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_edit_threshold",
            "do_handle_alert", "do_link_grievance", "raise_zero_employment_alerts",
            "do_report_alert", "do_review_removal", "do_step", "do_reveal", "threshold",
+           "working_age_rule",
            "DEFAULT_ALERT_DAYS"]
 
 # Used only where a region has no 预警处置时限 of its own (MonitoringThreshold kind alert_days).
@@ -55,6 +56,25 @@ def threshold(kind: str, region_code: str, on: dt.date) -> relapse.Threshold | N
     rows = MonitoringThreshold.objects.filter(kind=kind, region_id__in=ancestors,
                                               valid_from__lte=on)
     return relapse.in_force([_as_rule(t) for t in rows], kind, region_code, on)
+
+
+WORKING_AGE_KINDS = {"from_age": MonitoringThreshold.Kind.WORKING_AGE_FROM,
+                     "male_until": MonitoringThreshold.Kind.WORKING_AGE_MALE,
+                     "female_until": MonitoringThreshold.Kind.WORKING_AGE_FEMALE}
+
+
+def working_age_rule(region_code: str, on: dt.date) -> relapse.WorkingAge:
+    """法定劳动年龄 in force for the region on the day: the one reader of the working-age
+    thresholds, used by the 零就业家庭 check here and by the employment registers and training
+    (employment/actions.py). Each bound falls back to relapse.DEFAULT_WORKING_AGE only where no
+    row of its kind is in force (a region set up after the defaults were seeded)."""
+    default = relapse.DEFAULT_WORKING_AGE
+    ages, sources = {}, []
+    for field, kind in WORKING_AGE_KINDS.items():
+        t = threshold(kind, region_code, on)
+        ages[field] = int(t.amount) if t is not None else getattr(default, field)
+        sources.append(default.source if t is None else "")
+    return relapse.WorkingAge(**ages, source="" if not any(sources) else default.source)
 
 
 def alert_days(region_code: str, on: dt.date) -> int:
@@ -83,6 +103,9 @@ def check_threshold(*, region, kind: str, amount: Decimal, valid_from: dt.date,
         raise ValidationError({"kind": "请选择类别。"})
     if amount is None or not amount.is_finite() or amount <= 0:
         raise ValidationError({"amount": "数值应为正数。"})
+    if kind in WORKING_AGE_KINDS.values() and (amount != amount.to_integral_value()
+                                               or not 10 <= amount <= 80):
+        raise ValidationError({"amount": "劳动年龄应为10至80之间的整数（周岁）。"})
     if valid_to is not None and valid_to < valid_from:
         raise ValidationError({"valid_to": "截止日期不能早于起始日期。"})
     source = (source or "").strip()
@@ -234,9 +257,6 @@ def raise_zero_employment_alerts(on: dt.date | None = None) -> int:
     none while the household has an open monitoring case (it is being handled), and none again
     after a dismissal until a member registers unemployed anew. Returns how many were raised."""
     on = on or today()
-    # a first cut by birth year; relapse.working_age decides to the day
-    oldest = dt.date(on.year - relapse.WORKING_AGE_UNTIL_DEFAULT - 1, 1, 1)
-    youngest = dt.date(on.year - relapse.WORKING_AGE_FROM, 12, 31)
     registered = dict(
         Unemployment.objects.filter(registered_on__lte=on, person__household__isnull=False)
         .filter(Q(ended_on__isnull=True) | Q(ended_on__gt=on))
@@ -245,8 +265,7 @@ def raise_zero_employment_alerts(on: dt.date | None = None) -> int:
         return 0
     households = set(Person.objects.filter(pk__in=registered).values_list("household_id",
                                                                           flat=True))
-    people = list(Person.objects.filter(household_id__in=households, birth_date__gt=oldest,
-                                        birth_date__lte=youngest)
+    people = list(Person.objects.filter(household_id__in=households)
                   .values_list("pk", "household_id", "birth_date", "sex", "labour_capacity"))
     employed = set(Employment.objects.filter(person_id__in=[p[0] for p in people],
                                              employed_on__lte=on)
@@ -257,8 +276,12 @@ def raise_zero_employment_alerts(on: dt.date | None = None) -> int:
         by_household.setdefault(hh, []).append((pk, relapse.Member(
             born, sex, labour in (Person.Labour.FULL, Person.Labour.PARTIAL), pk in employed,
             pk in registered)))
+    # the working age of each household's region in force on the day (working_age_rule)
+    region_of = dict(Household.objects.filter(pk__in=by_household).values_list("pk",
+                                                                                "region_id"))
+    rules = {code: working_age_rule(code, on) for code in set(region_of.values())}
     zero = {hh for hh, ms in by_household.items()
-            if relapse.zero_employment([m for _pk, m in ms], on)}
+            if relapse.zero_employment([m for _pk, m in ms], on, rules[region_of[hh]])}
     busy = set(Alert.objects.filter(household_id__in=zero, state=Alert.State.OPEN,
                                     risk=CaseRisk.Risk.INCOME_JOB)
                .values_list("household_id", flat=True))

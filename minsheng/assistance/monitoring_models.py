@@ -29,6 +29,9 @@ class MonitoringThreshold(models.Model):
         ACCIDENT = "accident", _("意外事故支出预警线（元）")
         SCHOOLING = "schooling", _("教育支出预警线（元）")
         ALERT_DAYS = "alert_days", _("预警处置时限（天）")
+        WORKING_AGE_FROM = "working_age_from", _("法定劳动年龄下限（周岁）")
+        WORKING_AGE_MALE = "working_age_male", _("男性劳动年龄上限（周岁，不含）")
+        WORKING_AGE_FEMALE = "working_age_female", _("女性劳动年龄上限（周岁，不含）")
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("适用区划"))
     kind = models.CharField(_("类别"), max_length=20, choices=Kind.choices)

@@ -5,7 +5,8 @@ never a Python loop over rows (bench/assistance_cycle_bench.py measures it besid
 INSERT … SELECT):
 
 - `do_open_cycle` / `do_generate`: INSERT … SELECT of an entitlement for every enrolment in the
-  district enrolled on the month's last day, one statement per (programme, area) with the standard
+  district in force on at least one day of the month by its dated history
+  (enrolment.in_force_during), one statement per (programme, area) with the standard
   in force as a parameter — 低保: (standard − per-capita income) × members, rounded to the fen,
   only where positive; 特困 and 孤儿: the fixed monthly amount of their standard; 低保边缘: the
   region's edge allowance (元/人·月) × members, only where its standards define one; and one
@@ -30,13 +31,14 @@ from typing import Any
 import openpyxl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.accounts.roles import DECIDE_ASSISTANCE
 from minsheng.assistance import access
+from minsheng.assistance.enrolment import in_force_during
 from minsheng.assistance.models import (
     Cycle,
     Enrolment,
@@ -96,22 +98,24 @@ def do_open_cycle(user, region_code: str, month: dt.date, *, generated: bool = F
 
 
 def _amount_sql(programme: str) -> str:
+    # f.covered: the members covered in the cycle's month (enrolment.in_force_during)
     if programme == Programme.DIBAO:
-        return "ROUND((%s - e.per_capita_income) * e.members_covered, 2)"
+        return "ROUND((%s - e.per_capita_income) * f.covered, 2)"
     if programme == Programme.EDGE:
-        return "ROUND(%s * e.members_covered, 2)"
+        return "ROUND(%s * f.covered, 2)"
     return "ROUND(%s, 2)"
 
 
 @transaction.atomic
 def do_generate(user, cycle: Cycle) -> int:
-    """An entitlement for every enrolment of the district enrolled at the month's end (INSERT …
-    SELECT per programme and area). Returns how many were generated."""
+    """An entitlement for every enrolment of the district in force during the month by its dated
+    history (INSERT … SELECT per programme and area), even for a cycle opened after the
+    enrolment was paused or ended. Returns how many were generated."""
     _check(user, cycle)
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.state != C.DRAFT:
         raise ValidationError("只有草稿状态的周期可以生成待遇。")
-    end = month_end(cycle.month)
+    start, end = cycle.month, month_end(cycle.month)
     prefix = cycle.region_id[:6]
     ent, enr = _table(Entitlement), _table(Enrolment)
     total = 0
@@ -120,14 +124,21 @@ def do_generate(user, cycle: Cycle) -> int:
             std = in_force(cycle.region_id, std_programme, area, end)
             if std is None or std.amount is None:
                 continue
+            # who is paid: every enrolment in force on at least one day of the month by its
+            # dated history (enrolment.in_force_during, the rule's one owner), whatever its state
+            # today. A benefit that starts on any day of the month is paid for the whole month:
+            # the brief (shared/assistance-employment.md A.2, A.5 §6) sets no pro-rata rule, so
+            # the monthly amount is the unit [verify the local 起发 rule]
+            chosen, chosen_params = (in_force_during(start, end, prefix)
+                                     .filter(programme=programme, area=area)
+                                     .values("covered", chosen_id=F("pk")).query.sql_with_params())
             amount = _amount_sql(programme)
             positive = " AND e.per_capita_income < %s" if programme == Programme.DIBAO else ""
             sql = (f"INSERT INTO {ent} (cycle_id, enrolment_id, payee_id, region_id, programme, "  # noqa: S608 - table names from _meta; values are parameters
                    f"amount, state, reject_reason) "
                    f"SELECT %s, e.id, e.payee_id, e.region_id, e.programme, {amount}, 'draft', '' "
-                   f"FROM {enr} e WHERE e.state = 'enrolled' AND e.programme = %s AND e.area = %s "
-                   f"AND e.region_id LIKE %s AND e.decided_on <= %s{positive}")
-            params: list[Any] = [cycle.pk, std.amount, programme, area, prefix + "%", end]
+                   f"FROM {enr} e JOIN ({chosen}) f ON f.chosen_id = e.id WHERE 1 = 1{positive}")
+            params: list[Any] = [cycle.pk, std.amount, *chosen_params]
             if positive:
                 params.append(std.amount)
             with connection.cursor() as cur:
@@ -139,11 +150,13 @@ def do_generate(user, cycle: Cycle) -> int:
            f"amount, state, reject_reason) "
            f"SELECT %s, e.id, e.payee_id, e.region_id, e.programme, e.award_amount, 'draft', '' "
            f"FROM {enr} e WHERE e.state IN ('enrolled', 'exited') AND e.programme = %s "
-           f"AND e.award_amount > 0 AND e.region_id LIKE %s AND e.decided_on <= %s "
+           f"AND e.award_amount > 0 AND e.paid_first = %s AND e.region_id LIKE %s "
+           f"AND e.decided_on <= %s "
            f"AND NOT EXISTS (SELECT 1 FROM {ent} x WHERE x.enrolment_id = e.id "
            f"AND x.state <> 'rejected')")
     with connection.cursor() as cur:
-        cur.execute(sql, [cycle.pk, Programme.TEMPORARY, prefix + "%", end])
+        # 先行救助 (paid_first) was paid from the street's 备用金 on the day: never again here
+        cur.execute(sql, [cycle.pk, Programme.TEMPORARY, False, prefix + "%", end])
         total += cur.rowcount
     cycle.state = C.TO_APPROVE
     cycle.save(update_fields=["state"])

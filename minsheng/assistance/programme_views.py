@@ -91,8 +91,11 @@ def enrolment_detail(request, pk: int):
         "can_object": street and e.state == S.PUBLICISED,
         "can_decide": decide and e.state == S.PUBLICISED,
         "award_ceiling": en.award_ceiling(e, timezone.localdate())
-        if decide and e.programme == "temporary" else None,
+        if (decide or street) and e.programme == "temporary" else None,
         "can_refuse": decide and e.state in (S.APPLIED, S.REVIEWED, S.PUBLICISED),
+        "can_pay_first": (street or decide) and e.programme == "temporary"
+        and e.state in (S.APPLIED, S.REVIEWED),
+        "can_after_review": decide and e.paid_first and not e.after_review_outcome,
         "today": timezone.localdate(),
         "entitlements": e.entitlements.select_related("cycle").order_by("-cycle__month")[:12],
         "can_reject": access.has_right(request.user, DECIDE_ASSISTANCE, e.region_id),
@@ -119,6 +122,12 @@ def enrolment_act(request, pk: int):
                 raise PermissionDenied
             en.do_answer_objection(request.user, o, answer=note,
                                    upheld=request.POST.get("upheld") == "1")
+        elif step == "pay_first":
+            en.do_pay_first(request.user, e, reason=note, request=request,
+                            award_amount=request.POST.get("award_amount", "")[:20] or None)
+        elif step in ("after_confirm", "after_refuse"):
+            en.do_after_review(request.user, e, confirm=step == "after_confirm", reason=note,
+                               request=request)
         elif step in ("enrol", "refuse"):
             en.do_decide(request.user, e, enrol=step == "enrol", reason=note, request=request,
                          award_amount=request.POST.get("award_amount", "")[:20] or None)
@@ -138,7 +147,8 @@ def review_list(request):
     today = timezone.localdate()
     qs = access.reviews_for(request.user).filter(done_on__isnull=True).order_by("due_on")
     return render(request, "assistance/reviews.html", {
-        "reviews": qs[:200], "today": today, "outcomes": Review.Outcome.choices[1:],
+        "reviews": qs.select_related("enrolment__household", "enrolment__person")[:200],
+        "today": today, "outcomes": Review.Outcome.choices[1:5],
         "overdue": qs.filter(due_on__lt=today).count(),
     })
 
@@ -318,13 +328,14 @@ class ProcedureForm(InputChecked, forms.ModelForm):
         model = Procedure
         fields = ["region", "valid_from", "publicity_days", "review_months_unable",
                   "review_months_partial", "review_months_able", "payment_due_day",
-                  "street_decides", "source", "verified"]
+                  "after_review_days", "street_decides", "source", "verified"]
         widgets = {"valid_from": widgets.DateInput()}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = _config_regions(user)
         self.fields["source"].validators.append(SINGLE_LINE)
+        self.fields["after_review_days"].required = False
 
 
 @login_required

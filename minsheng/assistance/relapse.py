@@ -201,12 +201,27 @@ def fell_into_poverty(per_capita_income: Decimal | None, poverty_line: Decimal |
 
 
 # --- 零就业家庭 (zero-employment households) ----------------------------------------------------
-# 法定劳动年龄: from 16 to the statutory retirement age, taken as 60 for men and 55 for women
-# (the ages before the gradual rise from 2025, which moves them by months per birth cohort; a
-# member whose sex is not recorded is counted to 60).
-WORKING_AGE_FROM = 16
-WORKING_AGE_UNTIL = {"male": 60, "female": 55}
-WORKING_AGE_UNTIL_DEFAULT = 60
+
+
+@dataclass(frozen=True)
+class WorkingAge:
+    """法定劳动年龄 in a region on a day: from `from_age` (included) to the retirement age (not
+    included) by sex; a person whose sex is not recorded is counted to the men's age. Dated
+    configuration per region (MonitoringThreshold kinds working_age_*, read by
+    monitoring.working_age_rule, the one reader); DEFAULT_WORKING_AGE only where none is set."""
+
+    from_age: int
+    male_until: int
+    female_until: int
+    source: str = ""
+
+    def until(self, sex: str) -> int:
+        return self.female_until if sex == "female" else self.male_until
+
+
+# 16 (劳动法 第十五条) to 60 for men and 55 for women: the ages before the gradual rise from
+# 2025, which moves them by months per birth cohort; a region sets its own from a date
+DEFAULT_WORKING_AGE = WorkingAge(16, 60, 55, "默认：劳动法第十五条；退休年龄按男60周岁、女55周岁")
 
 
 @dataclass(frozen=True)
@@ -218,15 +233,20 @@ class Member:
     registered_unemployed: bool  # an open unemployment registration on the day
 
 
-def working_age(birth_date: dt.date, sex: str, on: dt.date) -> bool:
-    age = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-    return WORKING_AGE_FROM <= age < WORKING_AGE_UNTIL.get(sex, WORKING_AGE_UNTIL_DEFAULT)
+def age_on(birth_date: dt.date, on: dt.date) -> int:
+    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
 
 
-def zero_employment(members: Iterable[Member], on: dt.date) -> bool:
+def working_age(birth_date: dt.date, sex: str, on: dt.date,
+                rule: WorkingAge = DEFAULT_WORKING_AGE) -> bool:
+    return rule.from_age <= age_on(birth_date, on) < rule.until(sex)
+
+
+def zero_employment(members: Iterable[Member], on: dt.date,
+                    rule: WorkingAge = DEFAULT_WORKING_AGE) -> bool:
     """A 零就业家庭 on the day: it has members of working age able to work, none of them is in
     employment, and at least one of them is registered unemployed (the wish to work that the
     definition asks for, from the employment registers)."""
-    workers = [m for m in members if m.able and working_age(m.birth_date, m.sex, on)]
+    workers = [m for m in members if m.able and working_age(m.birth_date, m.sex, on, rule)]
     return bool(workers) and not any(m.employed for m in workers) and any(
         m.registered_unemployed for m in workers)

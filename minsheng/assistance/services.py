@@ -41,6 +41,9 @@ def facts_of(household: Household, assessment: Assessment, on: dt.date) -> el.Ho
     return el.Household(household.number, facts,
                         rigid_spending_yearly=assessment.rigid_spending * 12 / months,
                         assets_within_rules=assessment.assets_within_rules,
+                        assets=el.Assets(savings=assessment.savings,
+                                         vehicles=assessment.vehicles, homes=assessment.homes,
+                                         business_stake=assessment.business_stake),
                         emergency=assessment.emergency,
                         monthly_income=assessment.income_counted / months)
 

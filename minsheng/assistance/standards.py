@@ -8,12 +8,12 @@ from decimal import Decimal
 
 from django.db.models import Q
 
-from minsheng.assistance.eligibility import Standards
+from minsheng.assistance.eligibility import AssetLimits, Standards
 from minsheng.assistance.models import IncomeExclusion, Standard
 from minsheng.places.models import Region
 
-__all__ = ["DEFAULT_EDGE_MULTIPLIER", "MissingStandard", "exclusions_in_force", "in_force",
-           "standards_for"]
+__all__ = ["ASSET_LIMITS", "DEFAULT_EDGE_MULTIPLIER", "MissingStandard", "asset_limits_for",
+           "exclusions_in_force", "in_force", "standards_for"]
 
 DEFAULT_EDGE_MULTIPLIER = Decimal("1.5")  # national guidance; a region's EDGE row overrides it
 
@@ -44,6 +44,24 @@ def in_force(region_code: str, programme: str, area: str, on: dt.date) -> Standa
     return None
 
 
+# AssetLimits field → the Standard row that sets it
+ASSET_LIMITS = {"savings_per_capita": Standard.Programme.ASSET_SAVINGS,
+                "vehicles": Standard.Programme.ASSET_VEHICLES,
+                "homes": Standard.Programme.ASSET_HOMES,
+                "business_stake": Standard.Programme.ASSET_BUSINESS}
+
+
+def asset_limits_for(region_code: str, area: str, on: dt.date) -> AssetLimits:
+    """The asset limits in force (nearest region, dated); a limit with no row is None."""
+    limits, sources = {}, []
+    for field, programme in ASSET_LIMITS.items():
+        row = in_force(region_code, programme, area, on)
+        limits[field] = row.amount if row is not None else None
+        if row is not None and row.source not in sources:
+            sources.append(row.source)
+    return AssetLimits(**limits, source="；".join(sources))
+
+
 def standards_for(region_code: str, area: str, on: dt.date) -> Standards:
     """Raises MissingStandard when the region has no 低保标准 in force for the area."""
     if not Region.objects.filter(code=region_code.ljust(12, "0")).exists():
@@ -56,7 +74,8 @@ def standards_for(region_code: str, area: str, on: dt.date) -> Standards:
     return Standards(dibao=dibao.amount,
                      edge_multiplier=edge.multiplier if edge and edge.multiplier
                      else DEFAULT_EDGE_MULTIPLIER,
-                     source=dibao.source, verified=dibao.verified)
+                     source=dibao.source, verified=dibao.verified,
+                     asset_limits=asset_limits_for(region_code, area, on))
 
 
 def exclusions_in_force(region_code: str, on: dt.date) -> frozenset[str]:

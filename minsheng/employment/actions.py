@@ -17,6 +17,7 @@ from django.utils import timezone
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.assistance.models import Person
+from minsheng.assistance.monitoring import working_age_rule
 from minsheng.employment import rules
 from minsheng.employment.access import can_manage, can_register, can_update_referral, employer_ids
 from minsheng.employment.models import (
@@ -95,10 +96,17 @@ def register_unemployment(person: Person, *, region: Region, registered_on: dt.d
                           disabled: bool = False, zero_employment_household: bool = False
                           ) -> Unemployment:
     """The rules of a registration, shared by the page and the import (which check the right
-    and audit): 16 or older, one open registration per person, not while employed."""
+    and audit): of working age in the region on the day (monitoring.working_age_rule: 16 to
+    the retirement age by sex, dated configuration), one open registration per person, not while
+    employed."""
     _not_future(registered_on, "登记日期")
-    if rules.age_on(person.birth_date, registered_on) < 16:
-        raise ValidationError("未满16周岁，不能办理失业登记")
+    ages = working_age_rule(region.code, registered_on)
+    age = rules.age_on(person.birth_date, registered_on)
+    if age < ages.from_age:
+        raise ValidationError(f"未满{ages.from_age}周岁，不能办理失业登记")
+    if age >= ages.until(person.sex):
+        raise ValidationError(f"已达到法定退休年龄（{ages.until(person.sex)}周岁），"
+                              f"不属于城镇登记失业人员")
     if Unemployment.objects.filter(person=person, ended_on__isnull=True).exists():
         raise ValidationError("此人已有未注销的失业登记")
     if Employment.objects.filter(person=person, left_on__isnull=True,
@@ -396,8 +404,9 @@ def do_create_course(user, **fields) -> Course:
 def do_enrol(user, course: Course, person: Person) -> Enrolment:
     if not can_manage(user, course.region_id):
         raise PermissionDenied("您无权为该培训班报名。")
-    if rules.age_on(person.birth_date, course.starts_on) < 16:
-        raise ValidationError("未满16周岁不能参加职业技能培训")
+    from_age = working_age_rule(course.region_id, course.starts_on).from_age
+    if rules.age_on(person.birth_date, course.starts_on) < from_age:
+        raise ValidationError(f"未满{from_age}周岁不能参加职业技能培训")
     if Enrolment.objects.filter(course=course, person=person).exists():
         raise ValidationError("此人已报名该培训班")
     e = Enrolment.objects.create(course=course, person=person, region=person.region)

@@ -4,12 +4,14 @@ and periodic reviews done. One GROUP BY region per figure, over the records; hel
 independent recount by tests/assistance/test_indicators.py.
 
 - Programme counts are stock "as of" the period's last day, read from the dated history
-  (EnrolmentEvent): an enrolment counts when its latest event effective on or before that day
+  (EnrolmentEvent, by assistance.enrolment.in_force_on, the rule's one owner, which the
+  payment cycles also read): an enrolment counts when its latest event effective on or before that day
   is `enrolled` (a decision, a resumption or a change of the benefit), never from its current
   state, so last year's figures stay last year's after this year's pauses and exits; 低保
   people are the members that event covered.
 - 临时救助 is a flow: enrolments decided (enrolled) in the period.
-- Money paid: payments with status paid, by the day they were paid in (paid_on in the period).
+- Money paid: payments with status paid, by the day they were paid in (paid_on in the period),
+  and the 临时救助 paid first (先行救助) from a street's 备用金, on the day it was granted.
 - On time: approved entitlements of the cycles whose month lies in the period; on time when the
   payee has a paid payment in that cycle with paid_on no later than the due day of the cycle's
   month (Procedure.payment_due_day of the region in force then).
@@ -22,14 +24,14 @@ import calendar
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce
 
+from minsheng.assistance.enrolment import in_force_on as enrolled_on
 from minsheng.assistance.enrolment import procedure_for
 from minsheng.assistance.models import (
     Cycle,
     Enrolment,
-    EnrolmentEvent,
     Entitlement,
     Payment,
     Review,
@@ -56,17 +58,6 @@ def _assistance_started(prefix: str, period: Period) -> bool:
     no assistance figures ("—"), not zero households."""
     return Enrolment.objects.filter(region__code__startswith=prefix,
                                     applied_on__lt=period.end).exists()
-
-
-def enrolled_on(day: dt.date, prefix: str = ""):
-    """Enrolments in benefit on `day` by their dated history, annotated with `covered` (the
-    members the latest event covered)."""
-    latest = (EnrolmentEvent.objects.filter(enrolment_id=OuterRef("pk"), effective_on__lte=day)
-              .order_by("-effective_on", "-id"))
-    return (Enrolment.objects.filter(region__code__startswith=prefix)
-            .annotate(as_of=Subquery(latest.values("state")[:1]),
-                      covered=Subquery(latest.values("members_covered")[:1]))
-            .filter(as_of=Enrolment.State.ENROLLED))
 
 
 @source("assistance_stock", STOCK, stock=True, covers=_assistance_started)
@@ -96,6 +87,11 @@ def assistance_flows(prefix: str, period: Period) -> Iterable[Row]:
                                    paid_on__gte=period.start, paid_on__lt=period.end)
             .order_by().values("region_id").annotate(amount=Sum("amount")))
     yield from _rows(paid, "region_id", {"assistance_paid_amount": "amount"})
+    # 先行救助: paid from the street's 备用金 on the day it was granted (never by a cycle)
+    first = (Enrolment.objects.filter(region__code__startswith=prefix, paid_first=True,
+                                      decided_on__gte=period.start, decided_on__lt=period.end)
+             .order_by().values("region_id").annotate(amount=Sum("award_amount")))
+    yield from _rows(first, "region_id", {"assistance_paid_amount": "amount"})
     for cycle in Cycle.objects.filter(region__code__startswith=prefix[:6],
                                       month__gte=period.start, month__lt=period.end):
         on_time = Payment.objects.filter(cycle=cycle, person_id=OuterRef("payee_id"),

@@ -17,14 +17,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 
 from minsheng.accounts.models import AuditLog
+from minsheng.assistance import enrolment as en
 from minsheng.assistance import payments as pay
 from minsheng.assistance.models import (
     Cycle,
     Enrolment,
+    EnrolmentEvent,
     Entitlement,
     Household,
     Payment,
     Person,
+    Review,
     Standard,
 )
 from minsheng.lib.tabular import ImportRejected
@@ -45,11 +48,14 @@ def enrol(region, number, programme, *, per_capita="0", members=1, area="urban",
     p = Person.objects.create(household=h, region=region, relationship="head", name=number,
                               id_number=f"13100219500101{int(number[2:]):04d}",
                               birth_date="1950-01-01", bank_name="农业银行", bank_account=account)
-    return Enrolment.objects.create(
+    e = Enrolment.objects.create(
         household=h, person=p if programme in ("tekun", "orphan") else None, payee=p,
         region=region, area=area, programme=programme, state="enrolled",
         applied_on=decided, consent_on=decided, decided_on=decided,
         per_capita_income=D(per_capita), members_covered=members)
+    EnrolmentEvent.objects.create(enrolment=e, state="enrolled", effective_on=decided,
+                                  members_covered=members)
+    return e
 
 
 @pytest.fixture
@@ -69,7 +75,10 @@ def setup(db):
                       account="6217000000000000005"),
         "above": enrol(comm1, "P-6", "dibao", per_capita="800", account="6217000000000000006"),
     }
-    Enrolment.objects.filter(pk=enrol(comm1, "P-7", "dibao").pk).update(state="paused")
+    paused = enrol(comm1, "P-7", "dibao")
+    Enrolment.objects.filter(pk=paused.pk).update(state="paused")
+    EnrolmentEvent.objects.create(enrolment=paused, state="paused",
+                                  effective_on=dt.date(2026, 4, 1))
     return es
 
 
@@ -103,6 +112,62 @@ def test_entitlements_follow_each_programme_s_rule(setup):
                    "P-3": D("1040.00"),  # 特困: fixed
                    "P-4": D("1500.00")}  # 孤儿: fixed
     # P-5 enrolled after the month, P-6 at the standard (nothing owed), P-7 paused: none
+
+
+def owed(cycle) -> dict[str, Decimal]:
+    return dict(Entitlement.objects.filter(cycle=cycle).values_list(
+        "enrolment__household__number", "amount"))
+
+
+def test_a_cycle_opened_late_pays_whom_the_history_had_in_force_that_month(setup):
+    """The June cycle, opened in July after June's households were paused, ended or changed,
+    pays those in force on some day of June by the event history, never by today's state."""
+    community = u("community1")
+    later = enrol(setup["dibao"].region, "P-8", "dibao", per_capita="500",
+                  account="6217000000000000008")  # ended on 15 May: not in June
+    dropped = enrol(setup["dibao"].region, "P-9", "dibao", per_capita="700",
+                    account="6217000000000000009")  # paused on 10 June: in force 1–9 June
+    with time_machine.travel(dt.datetime(2026, 5, 20, 12, tzinfo=dt.UTC), tick=False):
+        en.do_complete_review(community, Review.objects.create(enrolment=later, due_on=NOW.date()),
+                              outcome="end", note="收入超过标准", on=dt.date(2026, 5, 15))
+    with time_machine.travel(dt.datetime(2026, 7, 20, 12, tzinfo=dt.UTC), tick=False):
+        en.do_complete_review(community, Review.objects.create(enrolment=dropped,
+                                                               due_on=NOW.date()),
+                              outcome="pause", note="外出务工", on=dt.date(2026, 6, 10))
+        en.do_complete_review(community, Review.objects.create(enrolment=setup["dibao"],
+                                                               due_on=NOW.date()),
+                              outcome="pause", note="家庭收入增加", on=dt.date(2026, 7, 2))
+        en.do_complete_review(community, Review.objects.create(enrolment=setup["tekun"],
+                                                               due_on=NOW.date()),
+                              outcome="end", note="本人死亡", on=dt.date(2026, 7, 3))
+        # the rural household's benefit changed in July to cover 5 members: June keeps 2
+        EnrolmentEvent.objects.create(enrolment=setup["rural"], state="enrolled",
+                                      effective_on=dt.date(2026, 7, 4), members_covered=5)
+        Enrolment.objects.filter(pk=setup["rural"].pk).update(members_covered=5)
+        assert Enrolment.objects.get(pk=setup["dibao"].pk).state == "paused"
+        assert Enrolment.objects.get(pk=setup["tekun"].pk).state == "exited"
+        june = run_cycle(dt.date(2026, 6, 1))
+        july = run_cycle(dt.date(2026, 7, 1))
+    # P-5 starts in July, P-6 is owed nothing, P-7 paused since April, P-8 ended in May
+    assert owed(june) == {"P-1": D("1498.50"), "P-2": D("1000.00"), "P-3": D("1040.00"),
+                          "P-4": D("1500.00"), "P-9": D("100.00")}
+    # July: P-1 and P-3 were in force on its first day(s); P-9 paused since June; P-2 now 5 people
+    assert owed(july) == {"P-1": D("1498.50"), "P-2": D("2500.00"), "P-3": D("1040.00"),
+                          "P-4": D("1500.00"), "P-5": D("800.00")}
+
+
+def test_a_benefit_starting_on_the_20th_is_paid_for_that_whole_month_and_not_before(setup):
+    """No pro-rata rule in the brief (A.2, A.5 §6): the first month is paid whole."""
+    enrol(setup["dibao"].region, "P-8", "dibao", per_capita="200", members=2,
+          decided=dt.date(2026, 5, 20), account="6217000000000000008")
+    with time_machine.travel(NOW, tick=False):
+        april, may = run_cycle(dt.date(2026, 4, 1)), run_cycle(dt.date(2026, 5, 1))
+    assert "P-8" not in owed(april)
+    assert owed(may)["P-8"] == D("1200.00")  # (800 − 200) × 2, the whole month
+    with time_machine.travel(NOW, tick=False):
+        march = run_cycle(dt.date(2026, 3, 1))
+    # P-7 paused from 1 April: in force in March, not in April or May
+    assert "P-7" in owed(march) and "P-7" not in owed(april) and "P-7" not in owed(may)
 
 
 @time_machine.travel(NOW, tick=False)

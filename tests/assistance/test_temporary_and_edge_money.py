@@ -17,6 +17,7 @@ from minsheng.assistance import enrolment as en
 from minsheng.assistance import payments as pay
 from minsheng.assistance.models import (
     Enrolment,
+    EnrolmentEvent,
     Entitlement,
     Household,
     Payment,
@@ -136,6 +137,8 @@ def test_edge_households_get_the_dated_allowance_only_where_the_standards_define
         household=h, payee=h.members.first(), region=region, area="urban", programme="edge",
         state="enrolled", applied_on=dt.date(2026, 1, 5), consent_on=dt.date(2026, 1, 5),
         decided_on=dt.date(2026, 1, 20), per_capita_income=D("900"), members_covered=3)
+    EnrolmentEvent.objects.create(enrolment=e, state="enrolled",
+                                  effective_on=dt.date(2026, 1, 20), members_covered=3)
     with clock(2026, 6, 20):
         jan = cycle(dt.date(2026, 1, 1))
         assert amounts(jan) == {}  # no allowance configured: nothing owed
@@ -145,6 +148,7 @@ def test_edge_households_get_the_dated_allowance_only_where_the_standards_define
     assert amounts(feb) == {("T-3", "edge"): D("360.00")}  # 120 × 3
     assert amounts(apr) == {("T-3", "edge"): D("451.50")}  # 150.50 × 3, the rate then in force
     Enrolment.objects.filter(pk=e.pk).update(state="exited")
+    EnrolmentEvent.objects.create(enrolment=e, state="exited", effective_on=dt.date(2026, 4, 30))
     with clock(2026, 6, 20):
         assert amounts(cycle(dt.date(2026, 5, 1))) == {}
 
@@ -152,11 +156,13 @@ def test_edge_households_get_the_dated_allowance_only_where_the_standards_define
 def test_money_paid_includes_the_award_and_the_edge_allowance(region):
     std("edge_allowance", D("100"))
     edge = household(region, "T-4", 2, wages="21600")  # 900 per person
-    Enrolment.objects.create(
+    e = Enrolment.objects.create(
         household=edge, payee=edge.members.first(), region=region, area="urban",
         programme="edge", state="enrolled", applied_on=dt.date(2026, 1, 5),
         consent_on=dt.date(2026, 1, 5), decided_on=dt.date(2026, 1, 20),
         per_capita_income=D("900"), members_covered=2)
+    EnrolmentEvent.objects.create(enrolment=e, state="enrolled",
+                                  effective_on=dt.date(2026, 1, 20), members_covered=2)
     temporary_aid(household(region, "T-5", 1, rigid="30000"), "2000")
     with clock(2026, 3, 28):
         c = cycle(dt.date(2026, 3, 1))
