@@ -61,6 +61,7 @@ from minsheng.cases.models import (
 from minsheng.lib import widgets
 from minsheng.lib.files import serve
 from minsheng.lib.http import RateLimit
+from minsheng.lib.pagination import CappedPaginator
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE, InputChecked
 from minsheng.places.models import Compound, Grid, Organisation, Region, district_code, parent_code
 from minsheng.places.regionswitch import current_prefix, current_region
@@ -742,14 +743,16 @@ def case_list(request):
     prefix = current_prefix(request)
     qs = cases_in(request.user, prefix if prefix and scope_of(request.user).prefixes else "")
     qs, form = filter_cases(qs, request.GET, now)
-    page = _page(request, qs.select_related("compound").order_by("-created_at", "-pk"))
+    # counted up to COUNT_CAP (over a district's 100,000 cases the count was most of the page's
+    # time, bench/province_bench.py); one count for the header and the pager
+    page = CappedPaginator(qs.select_related("compound").order_by("-created_at", "-pk"),
+                           50).get_page(request.GET.get("page"))
     page.object_list = _with_clocks(page.object_list, now)
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "cases/list.html", {
-        # the paginator has counted the same queryset: one count, not two (over a district's
-        # 100,000 cases the count is most of the page's time, bench/province_bench.py)
-        "form": form, "page": page, "total": page.paginator.count, "query": query.urlencode(),
+        "form": form, "page": page, "total": page.paginator.count,
+        "total_text": page.paginator.count_text, "query": query.urlencode(),
         "can_export": scope_of(request.user).has_right(EXPORT),
     })
 
