@@ -53,6 +53,7 @@ from minsheng.cases.models import (
     Case,
     CaseEvent,
     CaseType,
+    Device,
     Notification,
     OutcomeKind,
     Priority,
@@ -672,6 +673,7 @@ def queue(request):
         "totals": {"open": base.count(), "assigned": base.filter(status=S.ASSIGNED).count(),
                    "late": late, "escalated": base.filter(escalation_level__gt=0).count()},
         "is_supervisor": is_case_supervisor(request.user),
+        "has_devices": Device.objects.filter(organisation_id__in=orgs).exists(),
     })
 
 
