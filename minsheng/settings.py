@@ -335,6 +335,10 @@ SMS_SENDER = env("MINSHENG_SMS_SENDER", "minsheng.lib.sms.ConsoleSender")
 SMS_GATEWAY_URL = env("MINSHENG_SMS_GATEWAY_URL")
 SMS_GATEWAY_KEY = env("MINSHENG_SMS_GATEWAY_KEY")
 SMS_GATEWAY_TEMPLATE = env("MINSHENG_SMS_GATEWAY_TEMPLATE", '{"phone": "{phone}", "text": "{text}"}')
+# The address residents reach the platform at (https://minsheng.example.gov.cn), for links sent
+# outside a page (the rating link by SMS); empty: the address of the request that resolved the
+# case, else the first allowed host.
+PUBLIC_URL = env("MINSHENG_PUBLIC_URL")
 
 # Map: boundaries, compounds and facilities are drawn as vectors; a tile layer is optional.
 MAP_TILE_URL = env("MINSHENG_MAP_TILE_URL")

@@ -80,6 +80,7 @@ def test_serve_and_demo_register_every_job_from_one_place(settings, monkeypatch)
     # every job runs through web.jobs.run, which holds it to once per tick across workers
     assert set(Schedule.objects.values_list("name", "func", "args")) == {
         ("cases-sla", "minsheng.web.jobs.run", "'cases-sla'"),
+        ("devices-offline", "minsheng.web.jobs.run", "'devices-offline'"),
         ("indicators", "minsheng.web.jobs.run", "'indicators'"),
         ("monitoring-zero-employment", "minsheng.web.jobs.run", "'monitoring-zero-employment'")}
 

@@ -202,6 +202,9 @@ NEEDS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("casestats:incidents-import", "casestats:incidents-template"),
                     frozenset({roles.ENTER_DATA, roles.APPROVE_DATA})),
     "casestats:incidents-approve": frozenset({roles.APPROVE_DATA}),
+    # smart devices (cases/devices_views.py): as access.devices_for gives them, the compounds of
+    # the regions where one reads every case and the devices one's organisation operates
+    "casestats:devices": frozenset({roles.VIEW_REGION_CASES, roles.HANDLE_CASES}),
     "indicators:entry": frozenset({roles.ENTER_DATA, roles.APPROVE_DATA}),
     "reports:annual": frozenset({roles.VIEW_INDICATORS}),
     **dict.fromkeys(("employment:import", "employment:template"),

@@ -15,7 +15,13 @@ Heartbeats go to ``POST /api/devices/heartbeats/`` with the same key, one object
 up to MAX_BATCH (``{"device_id": "DOOR-0001", "time": "…"}``, time optional); they (and alarms)
 stamp the device's last_seen_at. A device silent for longer than its kind's DeviceSilence
 (DeviceSilence.DEFAULT_MINUTES without a row) is offline: offline() is that query, the statistics
-page counts it. Both endpoints are described in devices.yaml, served at /api/devices/openapi.yaml.
+page counts it and the device list (/cases/devices/) shows each since when. Both endpoints are
+described in devices.yaml, served at /api/devices/openapi.yaml.
+
+The heartbeat job (check_offline, every minute, web/jobs.py) opens a DeviceOutage for a device
+newly offline and notifies its operating organisation once for that silence (a Notification on
+its queue page); a heartbeat or an alarm ends the outage as it arrives (end_outages), and the job
+ends those of devices no longer offline otherwise (disabled, or a longer silence configured).
 """
 
 from __future__ import annotations
@@ -33,12 +39,22 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from minsheng.cases import workflow
-from minsheng.cases.models import Alarm, Case, CaseType, Device, DeviceKey, DeviceSilence
+from minsheng.cases.models import (
+    Alarm,
+    Case,
+    CaseType,
+    Device,
+    DeviceKey,
+    DeviceOutage,
+    DeviceSilence,
+    Notification,
+)
 from minsheng.lib.http import RateLimit
 from minsheng.lib.text import json_loads
 
-__all__ = ["MAX_BATCH", "WINDOW", "alarms_view", "do_receive_alarms", "do_receive_heartbeats",
-           "heartbeats_view", "offline", "openapi_view", "silences"]
+__all__ = ["MAX_BATCH", "WINDOW", "alarms_view", "check_offline", "do_receive_alarms",
+           "do_receive_heartbeats", "end_outages", "heartbeats_view", "offline", "openapi_view",
+           "silences"]
 
 MAX_BATCH = 1000
 MAX_BODY = 1024 * 1024  # bytes
@@ -144,7 +160,9 @@ def do_receive_alarms(organisation_id: int, items: list, *,
         results.append({"ok": True, "alarm": alarm, "case": alarm.case})
     for alarm in groups.values():
         alarm.save(update_fields=["count", "last_at", "payload", "case"])
-    Device.objects.bulk_update([d for d in devices.values() if d.last_seen_at], ["last_seen_at"])
+    heard = [d for d in devices.values() if d.last_seen_at]
+    Device.objects.bulk_update(heard, ["last_seen_at"])
+    end_outages(heard, now)
     return [{"ok": True, "alarm": r["alarm"].pk, "count": r["alarm"].count,
              "case": r["case"].number if r["case"] else None} if r["ok"] else r
             for r in results]
@@ -190,6 +208,7 @@ def do_receive_heartbeats(organisation_id: int, items: list, *,
         device.last_seen_at = max(device.last_seen_at or at, at)
         results.append(device)
     Device.objects.bulk_update(list(devices.values()), ["last_seen_at"])
+    end_outages([d for d in devices.values() if d.last_seen_at], now)
     return [{"ok": True, "device": r.code, "last_seen": r.last_seen_at.isoformat()}
             if isinstance(r, Device) else r for r in results]
 
@@ -215,6 +234,50 @@ def offline(devices: QuerySet[Device] | None = None,
     """The active devices (of `devices`, default all) that are offline now."""
     qs = Device.objects.all() if devices is None else devices
     return qs.filter(offline_q(now), active=True)
+
+
+def end_outages(devices: list[Device], now: dt.datetime) -> int:
+    """The devices were heard from (a heartbeat or an alarm): their open outages end when they
+    were last heard (never later than now). The intake calls this as items arrive."""
+    ended = 0
+    for o in DeviceOutage.objects.filter(device__in=[d.pk for d in devices],
+                                         ended_at__isnull=True).select_related("device"):
+        seen = o.device.last_seen_at
+        if seen is not None and (o.since is None or seen > o.since):
+            o.ended_at = min(seen, now)
+            o.save(update_fields=["ended_at"])
+            ended += 1
+    return ended
+
+
+def _notice(device: Device) -> str:
+    seen = (timezone.localtime(device.last_seen_at).strftime("%m-%d %H:%M")
+            if device.last_seen_at else "从未上报")
+    return (f"设备离线：{device.name}（{device.code}），{device.compound.name}，"
+            f"最后上报 {seen}")[:200]
+
+
+@transaction.atomic
+def check_offline(now: dt.datetime | None = None) -> dict[str, int]:
+    """The heartbeat job (web/jobs.py, every minute): a device offline without an open outage
+    gets one, and its operating organisation a notice — once per silence; an open outage of a
+    device no longer offline (heard from, disabled, or given a longer silence) ends."""
+    now = now or timezone.now()
+    open_ids = DeviceOutage.objects.filter(ended_at__isnull=True).values("device_id")
+    newly = list(offline(now=now).exclude(pk__in=open_ids).select_related("compound")
+                 .order_by("pk")[:5000])
+    DeviceOutage.objects.bulk_create([DeviceOutage(device=d, since=d.last_seen_at,
+                                                   detected_at=now) for d in newly])
+    Notification.objects.bulk_create([Notification(organisation_id=d.organisation_id, device=d,
+                                                   message=_notice(d)) for d in newly])
+    back = list(DeviceOutage.objects.filter(ended_at__isnull=True).exclude(
+        device__in=offline(now=now).values("pk")).select_related("device"))
+    for o in back:
+        seen = o.device.last_seen_at
+        o.ended_at = min(seen, now) if seen is not None and (o.since is None or seen > o.since) \
+            else now
+    DeviceOutage.objects.bulk_update(back, ["ended_at"])
+    return {"offline": len(newly), "back": len(back)}
 
 
 def _intake(request: HttpRequest, rate: RateLimit, what: str):

@@ -63,8 +63,9 @@ from minsheng.places.models import Compound, Region, district_code
 from minsheng.places.scope import scope_of
 
 __all__ = ["LABEL", "MAX_COUNT", "STREAK", "CompoundRun", "can_approve", "can_import",
-           "can_view", "demo_returns", "do_approve", "import_districts", "import_returns",
-           "month_before", "returns_for", "returns_to_approve", "runs_for", "streak_count", "template", "zero_run",
+           "can_view", "demo_returns", "district_runs", "do_approve", "has_returns",
+           "import_districts", "import_returns", "listed_in", "month_before", "returns_for",
+           "returns_to_approve", "runs_for", "streak_count", "template", "zero_run",
            "zero_run_of"]
 
 LABEL = "警情月报"
@@ -178,17 +179,23 @@ class CompoundRun:
     as_of: dt.date | None  # the district's latest approved month
 
 
-def _runs(compounds: list[Compound]) -> list[CompoundRun]:
+def _runs(compounds: list[Compound], before: dt.date | None = None) -> list[CompoundRun]:
+    """The compounds' runs over the approved returns (of months before `before`, when given: a
+    period's figure as at its end)."""
     districts = {district_code(c.region_id) for c in compounds}
+    months_qs = IncidentReturn.objects.filter(district_id__in=districts,
+                                              status=IncidentReturn.Status.APPROVED)
+    counts_qs = IncidentCount.objects.filter(
+        incident_return__status=IncidentReturn.Status.APPROVED,
+        compound_id__in=[c.pk for c in compounds])
+    if before is not None:
+        months_qs = months_qs.filter(month__lt=before)
+        counts_qs = counts_qs.filter(incident_return__month__lt=before)
     approved: dict[str, set[dt.date]] = defaultdict(set)
-    for d, m in IncidentReturn.objects.filter(
-            district_id__in=districts, status=IncidentReturn.Status.APPROVED).values_list(
-            "district_id", "month"):
+    for d, m in months_qs.values_list("district_id", "month"):
         approved[d].add(m)
     totals: dict[int, dict[dt.date, int]] = defaultdict(dict)
-    for cid, m, a, b in IncidentCount.objects.filter(
-            incident_return__status=IncidentReturn.Status.APPROVED,
-            compound_id__in=[c.pk for c in compounds]).values_list(
+    for cid, m, a, b in counts_qs.values_list(
             "compound_id", "incident_return__month", "criminal", "public_order"):
         totals[cid][m] = a + b
     out = []
@@ -197,6 +204,32 @@ def _runs(compounds: list[Compound]) -> list[CompoundRun]:
         out.append(CompoundRun(c, zero_run(months, totals.get(c.pk, {})),
                                max(months) if months else None))
     return out
+
+
+def district_runs(prefix: str, before: dt.date) -> list[CompoundRun]:
+    """Every compound under the code prefix with its run as at `before` (the first day after a
+    period): over the approved returns of the months before it. No user scope: the indicator
+    source (indicators/sources_incidents.py) computes a district's figures, and its readers are
+    scoped where they read them."""
+    return _runs(list(Compound.objects.filter(region__code__startswith=prefix)
+                      .only("pk", "region_id", "name").order_by("pk")), before)
+
+
+def listed_in(prefix: str, month: dt.date) -> set[int]:
+    """The compounds (ids) the district's approved return of `month` lists, with or without
+    incidents."""
+    return set(IncidentCount.objects.filter(
+        incident_return__district_id=district_code(prefix),
+        incident_return__status=IncidentReturn.Status.APPROVED,
+        incident_return__month=month).values_list("compound_id", flat=True))
+
+
+def has_returns(prefix: str, start: dt.date, end: dt.date) -> bool:
+    """Whether the district of `prefix` has an approved return of a month from `start` to before
+    `end`: a period without one has no 零发案 figure (missing is not zero)."""
+    return IncidentReturn.objects.filter(district_id=district_code(prefix),
+                                         status=IncidentReturn.Status.APPROVED,
+                                         month__gte=start, month__lt=end).exists()
 
 
 def runs_for(user, prefix: str = "") -> list[CompoundRun]:

@@ -403,11 +403,14 @@ class Attachment(models.Model):
 
 
 class Notification(models.Model):
-    """In-app notice for an organisation that received (or had escalated to it) a case."""
+    """In-app notice for an organisation that received (or had escalated to it) a case, or whose
+    smart device went offline (cases/devices.py: `case` empty, `device` set)."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
                                      related_name="notifications")
-    case = models.ForeignKey(Case, on_delete=models.CASCADE)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE)
+    device = models.ForeignKey("Device", null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="+")
     message = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -594,6 +597,30 @@ class DeviceSilence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.minutes}"
+
+
+class DeviceOutage(models.Model):
+    """One silence of a device: from the heartbeat job noticing it offline (its kind's
+    DeviceSilence passed without a heartbeat or an alarm) until it is heard from again. The
+    operating organisation is notified once per outage (cases/devices.py: check_offline)."""
+
+    device = models.ForeignKey("Device", on_delete=models.CASCADE, related_name="outages",
+                               verbose_name=_("设备"))
+    since = models.DateTimeField(_("最后一次上报"), null=True, blank=True,
+                                 help_text=_("离线前最后一次心跳或告警的时间；空表示从未上报"))
+    detected_at = models.DateTimeField(_("发现离线时间"))
+    ended_at = models.DateTimeField(_("恢复时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-detected_at"]
+        verbose_name = _("设备离线记录")
+        verbose_name_plural = _("设备离线记录")
+        constraints = [models.UniqueConstraint(fields=["device"],
+                                               condition=models.Q(ended_at__isnull=True),
+                                               name="device_one_open_outage")]
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.detected_at:%Y-%m-%d %H:%M}"
 
 
 class DeviceKey(models.Model):

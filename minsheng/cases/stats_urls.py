@@ -1,12 +1,13 @@
 """Statistics, hotline import/export (minsheng/cases/stats_views.py), mediation and reviews
 (minsheng/cases/mediation_views.py), 零发案 figures and police returns
-(minsheng/cases/incidents_views.py), under the one "casestats" namespace the templates use."""
+(minsheng/cases/incidents_views.py), the smart devices (minsheng/cases/devices_views.py), under the
+one "casestats" namespace the templates use."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from minsheng.cases import incidents_views, mediation_views
+from minsheng.cases import devices_views, incidents_views, mediation_views
 from minsheng.cases import stats_views as v
 
 app_name = "casestats"
@@ -22,6 +23,7 @@ urlpatterns = [
     path("cases/incidents/template.xlsx", incidents_views.template_download,
          name="incidents-template"),
     path("cases/incidents/approve/", incidents_views.approve, name="incidents-approve"),
+    path("cases/devices/", devices_views.devices_page, name="devices"),
     path("cases/<int:pk>/mediation/", mediation_views.mediation_page, name="mediation"),
     path("cases/<int:pk>/mediation/agreement.docx", mediation_views.agreement_download,
          name="agreement"),

@@ -53,6 +53,7 @@ from minsheng.cases.models import (
     Case,
     CaseEvent,
     CaseType,
+    Device,
     Notification,
     OutcomeKind,
     Priority,
@@ -673,6 +674,7 @@ def queue(request):
         "totals": {"open": base.count(), "assigned": base.filter(status=S.ASSIGNED).count(),
                    "late": late, "escalated": base.filter(escalation_level__gt=0).count()},
         "is_supervisor": is_case_supervisor(request.user),
+        "has_devices": Device.objects.filter(organisation_id__in=orgs).exists(),
     })
 
 
@@ -900,7 +902,7 @@ DONE = {
 
 def _rating_link(request, case: Case) -> str:
     """The tracking page's address, marked so that a rating through it counts as by SMS."""
-    return request.build_absolute_uri(reverse("cases:track", args=[case.token])) + "?via=sms"
+    return workflow.rating_link(case, request.build_absolute_uri("/"))
 
 
 def _called_at(raw: str) -> dt.datetime | None:
@@ -944,15 +946,11 @@ def _new_due(raw: str, field: str = "new_due") -> dt.datetime:
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
-def _sms_after_resolve(request, case: Case) -> None:
-    """A resident who filed by phone (12345) gets the rating link by SMS when the case is
-    resolved; a sender's failure is a warning (staff may send it again or call back)."""
-    if case.channel != Case.Channel.HOTLINE or not case.reporter_phone:
-        return
-    try:
-        workflow.do_send_rating_sms(None, case, _rating_link(request, case))
-    except ValidationError as e:
-        messages.warning(request, " ".join(e.messages))
+def _warn_unsent_sms(request, case: Case) -> None:
+    """A phone case whose rating link did not go out (the sender failed): staff may send it again
+    from the page or call the resident back."""
+    if workflow.wants_rating_sms(case) and not workflow.rating_sms_sent(case):
+        messages.warning(request, _("评价短信未能发出，请稍后在本页重新发送，或电话回访。"))
 
 
 @login_required
@@ -990,11 +988,12 @@ def act(request, pk: int, action: str):
             with transaction.atomic():
                 workflow.do_resolve(user, case, p.get("outcome", ""),
                                     p.get("kind", "") or OutcomeKind.RESOLVED,
-                                    rule=p.get("rule", ""), redirect_to=p.get("redirect_to", ""))
+                                    rule=p.get("rule", ""), redirect_to=p.get("redirect_to", ""),
+                                    link_base=request.build_absolute_uri("/"))
                 event = case.events.filter(action=CaseEvent.Action.RESOLVED).order_by(
                     "-at", "-pk").first()
                 save_photo(case, photo, user=user, event=event)
-            _sms_after_resolve(request, case)
+            _warn_unsent_sms(request, case)
         elif action == "merge":
             raw = p.get("into", "")
             if not raw.isdigit():

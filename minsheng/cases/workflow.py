@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import secrets
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from minsheng.accounts.masking import log as audit
@@ -44,6 +46,7 @@ from minsheng.places.locate import locate
 from minsheng.places.models import Organisation, Region
 from minsheng.places.scope import scope_of
 
+log = logging.getLogger(__name__)
 S = Case.Status
 A = CaseEvent.Action
 CLOSE_AFTER_DAYS = 7
@@ -277,8 +280,12 @@ def do_return(user, case: Case, reason: str) -> Case:
 
 @transaction.atomic
 def do_resolve(user, case: Case, outcome: str, kind: str = OutcomeKind.RESOLVED, *,
-               rule: str = "", redirect_to: str = "") -> Case:
-    """Resolved, partly resolved, explained (the rule cited) or not our remit (where to go)."""
+               rule: str = "", redirect_to: str = "", link_base: str = "") -> Case:
+    """Resolved, partly resolved, explained (the rule cited) or not our remit (where to go).
+    Every path that resolves a case comes here (the web page today; an API, an import or a
+    device's case alike), so the rating SMS rule (`wants_rating_sms`) fires on each: the link is
+    sent after the commit by `system_send_rating_sms`; `link_base` is the site's address when
+    settings.PUBLIC_URL does not say it (the web passes its request's)."""
     case = _locked(case)
     _check(user, case, "resolve")
     if not outcome.strip():
@@ -297,6 +304,9 @@ def do_resolve(user, case: Case, outcome: str, kind: str = OutcomeKind.RESOLVED,
     case.save(update_fields=["status", "resolved_at", "outcome", "outcome_kind", "outcome_rule",
                              "outcome_redirect"])
     _event(case, A.RESOLVED, user, from_status=before, note=outcome.strip())
+    if wants_rating_sms(case):  # once the resolution is committed, never for one rolled back
+        case_id = case.pk
+        transaction.on_commit(lambda: system_send_rating_sms(case_id, link_base), robust=True)
     return case
 
 
@@ -421,27 +431,72 @@ def do_support(case: Case, *, session_key: str, phone: str = "") -> bool:
 
 
 RATING_SMS = "【民生】您反映的问题（{number}）已办结，请评价办理结果：{link}"
+# 回访 by SMS: a resident who filed by phone (the 12345 hotline) gets the rating link when the
+# case is resolved. The one rule; do_resolve applies it on every resolution.
+RATING_SMS_CHANNELS = frozenset({Case.Channel.HOTLINE})
 
 
-@transaction.atomic
-def do_send_rating_sms(user, case: Case, link: str) -> CaseEvent:
-    """Send the rating link (the tracking page, marked as coming by SMS) to the phone the resident
-    gave, through the configured sender (minsheng/lib/sms.py); the sender's failure is a
-    ValidationError on the page and leaves no event. `user` None: the system sends it (on
-    resolving a case filed by phone)."""
-    case = _locked(case)
-    if user is not None:
-        _check(user, case, "sms")
-    elif case.status != S.RESOLVED:
-        raise ValidationError("诉求未办结，不能发送评价短信。")
-    if not case.reporter_phone:
-        raise ValidationError("没有居民的联系电话。")
+def wants_rating_sms(case: Case) -> bool:
+    """A case filed by phone, with the phone the resident gave."""
+    return case.channel in RATING_SMS_CHANNELS and bool(case.reporter_phone.strip())
+
+
+def rating_link(case: Case, base: str = "") -> str:
+    """The tracking page's address, marked so that a rating through it counts as by SMS: on
+    settings.PUBLIC_URL (MINSHENG_PUBLIC_URL), else on `base` (a request's own address), else on
+    the first allowed host."""
+    root = settings.PUBLIC_URL or base
+    if not root:
+        host = next((h for h in settings.ALLOWED_HOSTS if h and h[0] not in ".*"), "localhost")
+        root = f"http://{host}"
+    return root.rstrip("/") + reverse("cases:track", args=[case.token]) + "?via=sms"
+
+
+def _send_rating_sms(case: Case, link: str) -> None:
     try:
         sms.send(case.reporter_phone, RATING_SMS.format(number=case.number, link=link))
     except sms.SmsError as e:
         raise ValidationError(f"短信未发出：{e}") from e
-    if user is not None:
-        audit(user, "cases.rating_sms", case, fields="reporter_phone")
+
+
+def system_send_rating_sms(case_id: int, base: str = "") -> CaseEvent | None:
+    """The rating link the system sends once a resolution is committed (do_resolve schedules
+    it): at most once per case — not when the case has had one already (the system's or a
+    staff member's), nor when it is no longer resolved (rated or reopened meanwhile). A sender's
+    failure is logged and leaves no event, so staff see that none went out and may send it from
+    the case page or call back."""
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(pk=case_id).first()
+        if case is None or case.status != S.RESOLVED or not wants_rating_sms(case):
+            return None
+        if case.events.filter(action=A.SMS).exists():
+            return None
+        try:
+            _send_rating_sms(case, rating_link(case, base))
+        except ValidationError as e:
+            log.warning("rating SMS for case %s not sent: %s", case.number, " ".join(e.messages))
+            return None
+        return _event(case, A.SMS, None, from_status=case.status, note="已发送评价短信",
+                      public=False)
+
+
+def rating_sms_sent(case: Case) -> bool:
+    """Whether the resident has had the rating link by SMS (the page warns when a phone case's
+    did not go out)."""
+    return case.events.filter(action=A.SMS).exists()
+
+
+@transaction.atomic
+def do_send_rating_sms(user, case: Case, link: str) -> CaseEvent:
+    """Staff send the rating link (again) to the phone the resident gave, through the configured
+    sender (minsheng/lib/sms.py); the sender's failure is a ValidationError on the page and
+    leaves no event."""
+    case = _locked(case)
+    _check(user, case, "sms")
+    if not case.reporter_phone:
+        raise ValidationError("没有居民的联系电话。")
+    _send_rating_sms(case, link)
+    audit(user, "cases.rating_sms", case, fields="reporter_phone")
     return _event(case, A.SMS, user, from_status=case.status, note="已发送评价短信",
                   public=False)
 

@@ -29,7 +29,7 @@ from minsheng.indicators.models import (
     Target,
 )
 from minsheng.indicators.periods import Period, parse
-from minsheng.indicators.sources import SOURCES, covered
+from minsheng.indicators.sources import MAXIMUM, SOURCES, covered
 from minsheng.places.models import Region, district_code
 
 STALE_AFTER = dt.timedelta(minutes=10)
@@ -79,7 +79,11 @@ def compute(district: str, period: Period | str, *, now: dt.datetime | None = No
         for region, element, value in fn(prefix, period):
             if element in produced:
                 for code in ancestors(region):
-                    totals[(code, element)] += value
+                    key = (code, element)
+                    if element in MAXIMUM:  # a longest run: the largest below, never a sum
+                        totals[key] = max(totals[key], value) if key in totals else value
+                    else:
+                        totals[key] += value
     # every element of a source with data gets a district value (0 when no record), so "none"
     # reads as 0; the elements of a source without data for the period get none ("—")
     for element in produced:

@@ -57,14 +57,19 @@ SOURCES: dict[str, tuple[Source, tuple[str, ...], bool]] = {}
 # has, a region or element without records is 0.
 Covers = Callable[[str, Period], bool]
 COVERS: dict[str, Covers] = {}
+# Elements rolled up the region tree by their largest value instead of their sum (a longest run
+# of a street is its compounds' longest, never their total): named by their source's `maximum`.
+MAXIMUM: set[str] = set()
 
 
 def source(name: str, elements: tuple[str, ...], *, stock: bool = False,
-           covers: Covers | None = None):
+           covers: Covers | None = None, maximum: tuple[str, ...] = ()):
     """Register a source and the element codes it yields (stock: a state, not a flow); `covers`
-    says whether it has data for the district and period (always, when not given)."""
+    says whether it has data for the district and period (always, when not given); `maximum`
+    names those of its elements that roll up as a maximum."""
     def wrap(fn: Source) -> Source:
         SOURCES[name] = (fn, elements, stock)
+        MAXIMUM.update(maximum)
         if covers is not None:
             COVERS[name] = covers
         else:
@@ -370,5 +375,6 @@ from minsheng.indicators import (  # noqa: E402
     sources_assistance,  # noqa: F401 - 社会救助
     sources_employment,  # noqa: F401 - 就业服务
     sources_governance,  # noqa: F401 - 整改清单, 物业考评, 小区治理
+    sources_incidents,  # noqa: F401 - 连续零发案 (police-incident returns)
     sources_monitoring,  # noqa: F401 - 防返贫 monitoring
 )

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 # name → (dotted function the worker calls, every N minutes)
 SCHEDULES: dict[str, tuple[str, int]] = {
     "cases-sla": ("minsheng.cases.sla.check", 1),  # escalate overdue cases
+    # devices silent past their kind's setting: an outage and a notice to the operator, once
+    "devices-offline": ("minsheng.cases.devices.check_offline", 1),
     "indicators": ("minsheng.indicators.jobs.refresh", 10),  # this year, quarter and month
     # 防返贫: 零就业家庭 found in the employment registers raise an alert, once a day
     "monitoring-zero-employment": (

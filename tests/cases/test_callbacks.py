@@ -132,14 +132,16 @@ def test_who_may_not_call_back(user):
     assert not workflow.allowed(user("district"), open_case, "callback")
 
 
-def test_the_rating_link_goes_by_sms_when_a_phone_case_is_resolved(client_for, user):
+def test_the_rating_link_goes_by_sms_when_a_phone_case_is_resolved(
+        client_for, user, django_capture_on_commit_callbacks):
     comp = Compound.objects.filter(region_id="131002001007", property_company__isnull=True
                                    ).order_by("pk").first()
     case = workflow.do_file(case_type=CaseType.objects.get(code="street_order"), compound=comp,
                             description="占道", channel=Case.Channel.HOTLINE,
                             reporter_phone="13812345678")
     workflow.do_accept(user("street1"), case)
-    r = client_for("street1").post(f"/cases/{case.pk}/resolve/", {"outcome": "已清理"})
+    with django_capture_on_commit_callbacks(execute=True):  # sent once the resolution commits
+        r = client_for("street1").post(f"/cases/{case.pk}/resolve/", {"outcome": "已清理"})
     assert r.status_code == 302
     assert len(SENT) == 1
     phone, text = SENT[0]

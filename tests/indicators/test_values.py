@@ -19,7 +19,7 @@ from minsheng.assistance import demo as assistance_demo
 from minsheng.assistance.enrolment import procedure_for
 from minsheng.assistance.models import Cycle, Enrolment, Entitlement, Payment, Review
 from minsheng.assistance.monitoring_models import Alert
-from minsheng.cases.models import AdminReview, Case, Mediation
+from minsheng.cases.models import AdminReview, Case, IncidentReturn, Mediation
 from minsheng.employment.models import (
     Course,
     Employment,
@@ -367,6 +367,33 @@ def _governance(period: Period) -> dict[str, Decimal | None]:
 GOVERNANCE = tuple(e for name in ("rectification", "property_grades", "governance_registry",
                                   "takeovers") for e in SOURCES[name][1])
 
+def _incidents(period: Period) -> dict[str, Decimal | None]:
+    """连续零发案: the district's approved police returns of the months before the period's end,
+    read row by row; each compound's run counted back, month by month, from the latest of them
+    while that month's return lists it with no incident (a month without a return, or a return
+    without the compound, ends it). No approved return of a month in the period: no figure."""
+    def count() -> dict[str, Decimal | None]:
+        returns = [r for r in IncidentReturn.objects.filter(district_id=D).prefetch_related(
+            "counts") if r.status == "approved" and r.month < period.end]
+        if not any(r.month >= period.start for r in returns):
+            return dict.fromkeys(("incident_zero_12m_compounds", "incident_compounds_listed",
+                                  "incident_longest_run"))
+        totals = {r.month: {c.compound_id: c.criminal + c.public_order for c in r.counts.all()}
+                  for r in returns}
+        latest = max(totals)
+        runs = []
+        for comp in Compound.objects.filter(region__code__startswith=P):
+            n, month = 0, latest
+            while month in totals and totals[month].get(comp.pk) == 0:
+                n += 1
+                month = (month - dt.timedelta(days=1)).replace(day=1)
+            runs.append(n)
+        return {"incident_zero_12m_compounds": Decimal(sum(n >= 12 for n in runs)),
+                "incident_compounds_listed": Decimal(len(totals[latest])),
+                "incident_longest_run": Decimal(max(runs, default=0))}
+    return _memo("incidents", period, count)
+
+
 # element code → its independent recomputation for the demo district and a period
 RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
     "cases_received": lambda p: _n(_cases(p)),
@@ -427,6 +454,9 @@ RECOMPUTE: dict[str, Callable[[Period], Decimal | None]] = {
        for code in (*ASSISTANCE_STOCK, *ASSISTANCE_FLOWS)},
     **{code: (lambda p, code=code: Decimal(_employment(p)[code])) for code in EMPLOYMENT},
     **{code: (lambda p, code=code: _governance(p)[code]) for code in GOVERNANCE},
+    **{code: (lambda p, code=code: _incidents(p)[code])
+       for code in ("incident_zero_12m_compounds", "incident_compounds_listed",
+                    "incident_longest_run")},
 }
 
 
