@@ -2,8 +2,8 @@
 minimal Django view that parses the same JSON body and inserts one row per POST.
 
 In-process (Django's test client, the full middleware stack, no HTTP server) on a throwaway
-SQLite database, so the figures compare the two paths on one stack; the PostgreSQL + gunicorn run
-the issue asks for is not done yet (see bench/RESULTS.md).
+SQLite database, so the figures compare the two paths on one stack; the run over HTTP against
+`minsheng serve` on PostgreSQL, beside the Open311 figures, is bench/cases_bench.py.
 
     .venv/bin/python bench/device_alarms_bench.py [--posts 200] [--burst 100]
 """
