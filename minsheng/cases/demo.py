@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from minsheng.cases import tally
 from minsheng.cases.devices import silences
 from minsheng.cases.incidents import demo_returns
 from minsheng.cases.models import (
@@ -164,6 +165,7 @@ def generate(district6: str = "131002", *, n: int = 3000, progress=print) -> int
                     key=lambda c: c.created_at, reverse=True)
     _photos(public[:36:3])  # recent ones: Open311's default list covers the last 90 days
     n_devices = _devices(rng, district, cases, now)
+    tally.invalidate(district6)  # bulk writes and back-dating above bypass the ORM's signals
     progress(f"{district.name}: 智能设备 {n_devices} 台（含离线设备）及其告警")
     progress(f"{district.name}: 生成去年以来的诉求 {len(cases)} 件及办理记录（含调解、复议、隐患）")
     return len(cases)

@@ -723,3 +723,45 @@ class IncidentCount(models.Model):
     @property
     def total(self) -> int:
         return self.criminal + self.public_order
+
+
+class TallyMonth(models.Model):
+    """Whether the monthly sums (CaseTally) of a district's cases received in a month are
+    up to date (cases/tally.py): any change to a case of a month already over bumps `version`;
+    the sums were computed from the rows of `computed_version`, starting at `computed_at`."""
+
+    district = models.CharField(_("区县代码"), max_length=6)
+    month = models.DateField(_("月份"))
+    version = models.PositiveIntegerField(default=0)
+    computed_version = models.PositiveIntegerField(null=True)
+    computed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("诉求月汇总状态")
+        verbose_name_plural = _("诉求月汇总状态")
+        constraints = [models.UniqueConstraint(fields=["district", "month"],
+                                               name="tally_one_per_district_month")]
+
+
+class CaseTally(models.Model):
+    """The sums of the cases received in one month in one region, of one type, resolved or not
+    (merged duplicates left out): what the indicator catalogue adds up instead of the cases."""
+
+    month = models.DateField(_("月份"))
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="+")
+    case_type = models.ForeignKey(CaseType, on_delete=models.CASCADE, related_name="+")
+    resolved = models.BooleanField()
+    received = models.PositiveIntegerField(default=0)
+    on_time = models.PositiveIntegerField(default=0)
+    handling_us = models.BigIntegerField(default=0)  # resolved − created, summed, microseconds
+    rated = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    with_verdict = models.PositiveIntegerField(default=0)
+    fixed = models.PositiveIntegerField(default=0)
+    escalated = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("诉求月汇总")
+        verbose_name_plural = _("诉求月汇总")
+        indexes = [models.Index(fields=["region", "month"], name="tally_region_month",
+                                opclasses=["varchar_pattern_ops", "date_ops"])]

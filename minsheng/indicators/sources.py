@@ -34,11 +34,12 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from minsheng.cases import stats as case_stats
+from minsheng.cases import tally as case_tally
 from minsheng.cases.models import AdminReview, Case, CaseType, Mediation
 from minsheng.governance.registry import conditions_on as governed_on
 from minsheng.indicators.periods import Period
@@ -133,9 +134,6 @@ def _between(field: str, period: Period) -> Q:
                 f"{field}__lt": case_stats.aware(period.end)})
 
 
-HANDLING = ExpressionWrapper(F("resolved_at") - F("created_at"), output_field=DurationField())
-
-
 CASE_ELEMENTS = ("cases_received", "cases_resolved", "cases_on_time", "cases_handling_hours",
                  "cases_rated", "cases_rating_sum", "cases_with_verdict", "cases_fixed",
                  "cases_escalated", "disputes_received", "legal_aid_consultations",
@@ -150,32 +148,19 @@ COUNTED = tuple(e for e in CASE_ELEMENTS if e != "cases_handling_hours")
 
 @source("cases", CASE_ELEMENTS, covers=_cases_recorded)
 def cases(prefix: str, period: Period) -> Iterable[Row]:
-    """One GROUP BY region, case type and status; what depends only on the type or the status
-    (resolved, disputes, legal aid, repairs resolved…) is added up from those few hundred groups
-    here instead of by one FILTER aggregate per element and row in SQL, which takes about a third
-    off PostgreSQL's time over a million cases (bench/indicators_bench.py). The sums are exact
-    (integers; intervals added as timedeltas), so the values are the same to the last digit.
-    A duplicate merged into another case (status merged) is not counted: the case it was merged
+    """From the cases' monthly sums by region, case type and resolved or not (cases/tally.py keeps
+    them current: a district-year over a million cases is a few thousand rows, and a month is
+    recounted from its cases only when one of them changed); what depends only on the type or
+    on being resolved (disputes, legal aid, repairs resolved…) is added up here. The sums are
+    exact (integers; intervals kept in microseconds), so the values are those of counting the
+    cases themselves to the last digit. A duplicate merged into another case (status merged) is not counted: the case it was merged
     into is (cases/stats.py counts the same way). Hazards found are the hazard cases received;
     hazards fixed (排查整治, found and put right) are those of them that are resolved."""
-    resolved_statuses = set(case_stats.RESOLVED)
     disputes = set(CaseType.objects.filter(group="dispute").values_list("code", flat=True))
-    qs = (Case.objects.filter(region__code__startswith=prefix).filter(_between("created_at", period))
-          .exclude(status=Case.Status.MERGED).order_by().values("region_id", "case_type_id", "status").annotate(
-              received=Count("pk"),
-              on_time=Count("pk", filter=case_stats.Q_ON_TIME),
-              handling=Sum(HANDLING),
-              rated=Count("pk", filter=Q(rating__isnull=False)),
-              rating_sum=Sum("rating"),
-              with_verdict=Count("pk", filter=~Q(verdict="")),
-              fixed=Count("pk", filter=Q(verdict="fixed")),
-              escalated=Count("pk", filter=Q(escalation_level__gt=0)),
-          ).values_list("region_id", "case_type_id", "status", "received", "on_time", "handling",
-                        "rated", "rating_sum", "with_verdict", "fixed", "escalated"))
     by_region: dict[str, dict[str, int]] = {}
     hours: dict[str, dt.timedelta | None] = {}
-    for (region, kind, status, received, on_time, handling, rated, rating_sum, with_verdict,
-         fixed, escalated) in qs:
+    for (region, kind, resolved, received, on_time, handling, rated, rating_sum, with_verdict,
+         fixed, escalated) in case_tally.rows(prefix, period.start, period.end):
         v = by_region.get(region)
         if v is None:
             v = by_region[region] = dict.fromkeys(COUNTED, 0)
@@ -190,7 +175,7 @@ def cases(prefix: str, period: Period) -> Iterable[Row]:
             v["disputes_received"] += received
         if kind in BY_TYPE:
             v[BY_TYPE[kind]] += received
-        if status in resolved_statuses:
+        if resolved:
             v["cases_resolved"] += received
             v["cases_on_time"] += on_time
             if kind in REPAIRS:
