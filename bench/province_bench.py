@@ -271,6 +271,32 @@ def list_bench(repeats: int) -> None:
             print("\n".join(r[0] for r in cur.fetchall()))
 
 
+def profile_list(requests: int = 10) -> None:
+    """cProfile of the district user's first page: the functions with the most time of their own
+    and those with the most time in all, over `requests` requests after a warm-up."""
+    import cProfile
+    import pstats
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from minsheng.accounts.demo import create_demo_accounts
+
+    create_demo_accounts(SEED)
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(get_user_model().objects.get(username="district"))
+    client.get("/cases/")
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(requests):
+        client.get("/cases/")
+    prof.disable()
+    print(f"\n== cProfile of /cases/ as the district user, {requests} requests")
+    st = pstats.Stats(prof)
+    st.sort_stats("tottime").print_stats(20)
+    st.sort_stats("cumulative").print_stats(40)
+
+
 def hand_sql(prefix: str, query: str) -> None:
     """The same page by hand: the 50 newest cases of the region (with the filter) and the count."""
     from django.db import connection
@@ -306,6 +332,8 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--refresh-repeats", type=int, default=3)
     ap.add_argument("--skip-list", action="store_true")
+    ap.add_argument("--profile", action="store_true",
+                    help="print where the district user's first page spends its time (cProfile)")
     args = ap.parse_args()
     if "DATABASE_URL" not in os.environ:
         sys.exit("Run under scripts/with-postgres (the benchmark is about PostgreSQL).")
@@ -330,6 +358,8 @@ def main() -> None:
     print(f"bulk load of {k:,} cases in {len(codes)} districts (with mediations, reviews, "
           f"2 events each): {load:.0f} s; {n:,} cases; database {db}, cases_case {table} "
           f"(indexes {idx}); {version.split(',')[0]}")
+    if args.profile:
+        profile_list()
     if not args.skip_list:
         list_bench(args.repeats)
     if args.refresh_repeats:

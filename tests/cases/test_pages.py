@@ -9,7 +9,9 @@ import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from minsheng.accounts.models import AuditLog
@@ -381,6 +383,23 @@ def test_a_long_list_counts_up_to_the_cap_and_says_there_are_more(client_for, co
     case = file("street_order", comp)
     r = c.get(f"/cases/?q={case.number}")
     assert r.context["total_text"] == "1" and case in r.context["page"].object_list
+
+
+def test_the_list_reads_its_page_in_one_query_without_the_outlines(client_for):
+    """The page of 50 is one query with its region, compound, type and organisation, and leaves
+    out what the list does not show (outlines, texts): no query per row, no GeoJSON decoded."""
+    c = client_for("district")
+    c.get("/cases/")
+    with CaptureQueriesContext(connection) as few:
+        r = c.get("/cases/?page=2&type=street_order")
+    with CaptureQueriesContext(connection) as full:
+        r = c.get("/cases/")
+    assert len(r.context["page"].object_list) == 50
+    assert len(full.captured_queries) <= len(few.captured_queries)
+    page = [q["sql"] for q in full.captured_queries if "ORDER BY" in q["sql"]
+            and '"cases_case"."number"' in q["sql"]]
+    assert len(page) == 1 and '"boundary"' not in page[0] and "description" not in page[0]
+    assert "<td" in r.content.decode()
 
 
 # --------------------------------------------------------------------------------------------
