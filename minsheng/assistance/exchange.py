@@ -15,7 +15,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import IO, Any
 
-import openpyxl
 from django.db import transaction
 from django.utils import timezone
 
@@ -123,16 +122,11 @@ HOUSEHOLD_KEYS = ("area", "region", "address", "was_registered_poor", "assets_ok
 
 def template_bytes(with_region: bool = True) -> bytes:
     """The empty template (.xlsx): the header, drop-downs for fixed values, a 说明 sheet."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = LABEL
-    tabular.template_sheet(ws, COLUMNS, mark_required=True)
-    tabular.help_sheet(wb, f"{LABEL}导入说明", (
+    return tabular.template_xlsx(LABEL, COLUMNS, (
         "第1行为表头（带 * 的为必填列），请勿修改列名；从第2行起每行一位家庭成员，同一户填写相同的户编号。",
         "文件中只要有一处问题，整个文件都不会导入，并会列出所有问题（第几行第几列）。",
         "“minsheng assistance assess”命令读取同一模板，按地区标准测算人均收入和各项目资格，不改动任何记录。",
-    ), [("列名", COLUMNS)])
-    return tabular.workbook_bytes(wb)
+    ), mark_required=True)
 
 
 def _age(born: dt.date, on: dt.date) -> int:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import openpyxl
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -197,12 +196,8 @@ def import_list(user, kind: str, content, filename: str, *, request=None) -> Lis
 
 def list_template(kind: str) -> tuple[bytes, str, str]:
     label = LISTS[kind][0]
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = label
-    tabular.template_sheet(ws, COLUMNS, mark_required=True)
-    tabular.help_sheet(wb, f"{label}导入说明", (
+    content = tabular.template_xlsx(label, COLUMNS, (
         "按身份证号与本区登记的家庭成员比对；金额达到该户所在区划当日有效预警线的，自动生成“部门筛查预警”。",
         "文件中只要有一处问题，整个文件都不会导入，并会列出所有问题。",
-    ), [("列名", COLUMNS)], index=None)
-    return tabular.workbook_bytes(wb), XLSX_TYPE, f"{label}模板.xlsx"
+    ), mark_required=True, help_index=None)
+    return content, XLSX_TYPE, f"{label}模板.xlsx"

@@ -360,24 +360,20 @@ def template_headers() -> list[str]:
 
 def hotline_template() -> tuple[bytes, str, str]:
     """An empty import template: (content, content_type, filename)."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = LABEL
     types = list(CaseType.objects.filter(active=True))
-    tabular.template_sheet(ws, HOTLINE_COLUMNS, header=template_headers(),
-                           choices={"case_type": [t.name for t in types]})
     crs = "；".join(coords.CRS_LABELS.values())
-    tabular.help_sheet(wb, f"{LABEL}导入说明", (
+    content = tabular.template_xlsx(LABEL, HOTLINE_COLUMNS, (
         "第1行为表头（带 * 的为必填列），请勿修改列名；从第2行起每行一张工单，空行会被跳过。",
         "每张工单导入后成为一件来源为“12345 热线”的诉求，按类别和位置自动派单，办理时限从来电时间起算。",
         f"坐标系：上传时需选择文件中经纬度所用的坐标系——{crs}。没有经纬度时，请填写本区已登记的小区名称。",
         "诉求类别可留空：系统按诉求内容中的关键词（见下表）自动归类；无法归类的行会被列出，请补填类别。",
         "文件中只要有一处问题（时间格式、类别、位置不在本区、工单编号重复或已导入），整个文件都不会导入，"
         "并会列出所有问题。",
-    ), [("列名", HOTLINE_COLUMNS)], allowed={"case_type": "见下方“诉求类别”表（名称或代码）"},
+    ), header=template_headers(), choices={"case_type": [t.name for t in types]},
+        allowed={"case_type": "见下方“诉求类别”表（名称或代码）"},
         tables=[(("诉求类别", "代码", "关键词（自动归类用）"),
                  [(t.name, t.code, t.keywords) for t in types])])
-    return tabular.workbook_bytes(wb), XLSX_TYPE, f"{LABEL}导入模板.xlsx"
+    return content, XLSX_TYPE, f"{LABEL}导入模板.xlsx"
 
 
 # --- export ----------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import openpyxl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -50,12 +49,10 @@ from minsheng.lib.tabular import (
     Row,
     TableImport,
     date,
-    help_sheet,
     norm,
-    template_sheet,
+    template_xlsx,
     text,
     uint,
-    workbook_bytes,
 )
 from minsheng.places.models import Compound, Region, district_code
 from minsheng.places.scope import scope_of
@@ -418,18 +415,14 @@ def do_approve(user, return_id: int, *, request=None) -> IncidentReturn:
 
 def template() -> tuple[bytes, str, str]:
     """An empty import template: (content, content_type, filename)."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = LABEL
-    template_sheet(ws, COLUMNS, mark_required=True)
-    help_sheet(wb, f"{LABEL}导入说明", (
+    content = template_xlsx(LABEL, COLUMNS, (
         "第1行为表头（带 * 的为必填列），请勿修改列名；从第2行起每行一个小区一个月份。",
         "一个文件可以包含多个月份；每个月份导入后成为一份待审核的月报，须由另一位有审核权限的用户审核后才计入零发案统计。",
         "重新导入某个月份会替换该月待审核的月报；已审核的月报不会被覆盖，新导入的作为更正，审核通过后取代原月报。",
         "月报中没有列出的小区，该月不算零发案（没有数据不等于零）。",
         "文件中只要有一处问题，整个文件都不会导入，并会列出所有问题。",
-    ), [("列名", COLUMNS)])
-    return workbook_bytes(wb), XLSX_TYPE, f"{LABEL}导入模板.xlsx"
+    ), mark_required=True)
+    return content, XLSX_TYPE, f"{LABEL}导入模板.xlsx"
 
 
 # --- demo ------------------------------------------------------------------------------------

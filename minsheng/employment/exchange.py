@@ -208,16 +208,11 @@ def import_registers(user, region_code: str, content: bytes, filename: str, *, r
 
 def template() -> bytes:
     """The empty register with drop-downs for the fixed values and its 说明 sheet."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    tabular.template_sheet(ws, COLUMNS)
-    tabular.help_sheet(wb, f"{SHEET}导入说明", (
+    return tabular.template_xlsx(SHEET, COLUMNS, (
         "第1行为表头（深色为必填列），请勿修改列名；从第2行起每行一条登记：失业登记，或结束失业的就业登记。",
         "人员按身份证号在人员库中查找，没有的新增；同一人的登记按登记日期先后办理。",
         "整个文件全部正确才会导入；有问题时列出所有问题（第几行第几列）。",
-    ), [("列名", COLUMNS)])
-    return tabular.workbook_bytes(wb)
+    ))
 
 
 EXPORT_HEADER = ["姓名", "身份证号", "联系电话", "社区", "社区区划代码", "登记日期", "失业原因",

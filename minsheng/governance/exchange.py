@@ -153,13 +153,8 @@ def do_import_takeover_items(takeover: Takeover, file, filename: str, *, by) -> 
 
 
 def takeover_items_template() -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = TakeoverItemImport.label
-    tabular.template_sheet(ws, ITEM_COLUMNS)
-    tabular.help_sheet(wb, f"{TakeoverItemImport.label}导入说明", (
+    return tabular.template_xlsx(TakeoverItemImport.label, ITEM_COLUMNS, (
         "第1行为表头（深色为必填列），请勿修改列名；从第2行起每行一个小区的一个标准项目。",
         "该接管已有的同一小区同一标准项目会被修改（企业尚未报完成的），其余新增。",
         "文件中只要有一处问题，整个文件都不会导入，并会列出所有问题。",
-    ), [("列名", ITEM_COLUMNS)])
-    return tabular.workbook_bytes(wb)
+    ))

@@ -19,7 +19,6 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from minsheng.accounts.masking import log
 from minsheng.governance.models import Task, TaskList, TaskPhoto
@@ -167,13 +166,8 @@ def do_import_list(file, filename: str, *, name: str, kind: str, region_code: st
 
 
 def template_xlsx() -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = TaskListImport.label
-    tabular.template_sheet(ws, COLUMNS)
-    tabular.help_sheet(wb, "整改清单导入说明", (
+    return tabular.template_xlsx(TaskListImport.label, COLUMNS, (
         "第1行为表头（深色为必填列），请勿修改列名；从第2行起每行一个问题，按顺序编号。",
         "每个问题交给“责任单位”整改，整改后由发文单位核验；超过整改时限未核验通过的计为逾期。",
         "文件中只要有一处问题（单元格格式不对、系统中没有该责任单位），整个文件都不会导入，并会列出所有问题。",
-    ), [("列名", COLUMNS)])
-    return tabular.workbook_bytes(wb)
+    ))

@@ -79,7 +79,7 @@ __all__ = [
     "RowError", "Table", "TableImport", "append_row", "boolean", "cell_text", "cell_value", "choice",
     "code", "credit_code", "csv_bytes", "date", "decimal", "degrees", "error_report", "file_error", "find_header",
     "header_key", "help_sheet", "labels", "map_header", "norm", "number", "phone", "read_bytes",
-    "read_table", "style_header", "template_sheet", "text", "uint", "workbook_bytes", "year",
+    "read_table", "style_header", "template_sheet", "template_xlsx", "text", "uint", "workbook_bytes", "year",
 ]
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -1025,6 +1025,26 @@ def _help_header(ws, values: list[str]) -> None:
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
         cell.fill = HEAD_OPTIONAL_FILL
+
+
+def template_xlsx(title: str, columns: Iterable[Column], notes: Iterable[str], *,
+                  rows: Iterable[Iterable[Any]] = (), help_title: str | None = None,
+                  mark_required: bool = False, header: Iterable[str] | None = None,
+                  choices: dict[str, Iterable[str]] | None = None,
+                  allowed: dict[str, str] | None = None,
+                  tables: Iterable[tuple[Iterable[str], Iterable[Iterable[Any]]]] = (),
+                  help_index: int | None = 1) -> bytes:
+    """A one-sheet import template (.xlsx): the data sheet `title` (`template_sheet`, with any
+    `rows`) and its 说明 sheet (`help_sheet`, headed “{title}导入说明” unless `help_title`)."""
+    columns = tuple(columns)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    template_sheet(ws, columns, rows=rows, mark_required=mark_required, choices=choices,
+                   header=header)
+    help_sheet(wb, help_title or f"{title}导入说明", notes, [("列名", columns)], allowed=allowed,
+               tables=tables, index=help_index)
+    return workbook_bytes(wb)
 
 
 def workbook_bytes(wb) -> bytes:

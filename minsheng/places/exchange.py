@@ -30,7 +30,6 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-import openpyxl
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
@@ -768,17 +767,13 @@ def _notes(spec: _Spec, *, export: bool) -> list[str]:
 
 
 def _workbook(spec: _Spec, rows: list[list[Any]], *, export: bool) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = spec.label
     categories = _category_rows() if spec.kind == "facilities" else []
-    choices = {"category": [name for name, *_ in categories]} if categories else None
-    tabular.template_sheet(ws, spec.columns, rows=rows, choices=choices)
-    tabular.help_sheet(
-        wb, f"{spec.label}{'导出' if export else '导入'}说明", _notes(spec, export=export),
-        [("列名", spec.columns)], allowed={"category": "见下方“设施类别”表"},
+    return tabular.template_xlsx(
+        spec.label, spec.columns, _notes(spec, export=export), rows=rows,
+        help_title=f"{spec.label}{'导出' if export else '导入'}说明",
+        choices={"category": [name for name, *_ in categories]} if categories else None,
+        allowed={"category": "见下方“设施类别”表"},
         tables=[(("设施类别", "代码", "生活圈层级"), categories)] if categories else ())
-    return tabular.workbook_bytes(wb)
 
 
 def template(kind: str, fmt: str) -> tuple[bytes, str, str]:
