@@ -25,6 +25,14 @@ is plain text. Control characters (other than tab and line breaks) and bidirecti
 characters are refused by cell (the rule is `lib.text.CONTROL_CHARS`); zero-width spaces and
 no-break spaces are cleaned up.
 
+Templates: one writer. Every import template is written by `template_xlsx` (one data sheet) or
+by `template_sheet` and `help_sheet` (several): a bold, frozen header row (dark for required
+columns), the columns' widths, text format for the columns kept as text, a drop-down on every
+column with a fixed set of values (`Column.choices`, or a list known at run time; long lists in
+the hidden “选项” sheet), and a “说明” sheet listing every column with whether it is required, its
+format (`Column.format`, else the parser's hint) and its allowed values. The import skips both
+helper sheets.
+
 Writing: one writer, against formula injection (OWASP "CSV Injection"). Every export and template
 writes its rows through `append_row` (.xlsx) or `csv_bytes` (.csv), which pass each value through
 `cell_value`: a text beginning with “=”, “+”, “-”, “@”, tab or carriage return (after any single
@@ -999,7 +1007,8 @@ def help_sheet(wb, title: str, notes: Iterable[str],
     append_row(ws, [title])
     ws["A1"].font = Font(bold=True, size=14)
     for line in notes:
-        append_row(ws, [line])
+        append_row(ws, [line])  # not wrapped: a line runs on across the columns
+    first = ws.max_row + 1
     for caption, columns in sections:
         ws.append([])
         _help_header(ws, [caption, *HELP_HEADER[1:]])
@@ -1014,7 +1023,7 @@ def help_sheet(wb, title: str, notes: Iterable[str],
             append_row(ws, row)
     for letter, width in zip("ABCDE", (24, 10, 30, 60, 40), strict=True):
         ws.column_dimensions[letter].width = width
-    for row in ws.iter_rows(min_row=2):
+    for row in ws.iter_rows(min_row=first):
         for cell in row:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     return ws
