@@ -303,3 +303,31 @@ def test_the_template_filled_in_imports_cleanly(name, user) -> None:
     wb.save(buf)
     result = t.load(buf.getvalue())  # ImportRejected would list what the template got wrong
     assert t.loaded(result) == sum(len(s.rows) for s in t.sheets)
+
+
+@pytest.mark.parametrize("hostile", ["=HYPERLINK(\"http://x\",\"点我\")", "<script>alert(1)</script>",
+                                     "便民,超市", '引号"站', "@SUM(A1)", "控制\x07字符"])
+def test_a_hostile_category_name_stays_text_in_the_drop_down(hostile, user) -> None:
+    """Category names come from the database into the facility template's drop-down: markup,
+    formula-like text, the list's own separator and quotes are offered as text, never evaluated,
+    and the template stays a file Excel opens (no formula cell anywhere)."""
+    FacilityCategory.objects.create(code="hostile", name=hostile, level=1, distance_m=300)
+    content = places.template("facilities", "xlsx")[0]
+    wb = openpyxl.load_workbook(io.BytesIO(content))
+    category = 1 + [c.key for c in places.FACILITY_COLUMNS].index("category")
+    offered = drop_downs(wb, wb[places.KIND_LABELS["facilities"]])[category]
+    shown = hostile.replace("\x07", "\ufffd")
+    assert shown in offered or f"'{shown}" in offered
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            assert all(c.data_type != "f" for c in row), ws.title
+    # the filled-in template with the hostile category still imports through the category's code
+    c = comm1()
+    ws = wb[places.KIND_LABELS["facilities"]]
+    for i, col in enumerate(places.FACILITY_COLUMNS, start=1):
+        ws.cell(row=2, column=i, value={"name": "模板便利店", "category": "hostile",
+                                        "region": c.code, "lng": c.lng, "lat": c.lat}.get(col.key))
+    buf = io.BytesIO()
+    wb.save(buf)
+    assert places.import_file(user("district"), "facilities", buf.getvalue(), "f.xlsx",
+                              "wgs84").created == 1

@@ -975,7 +975,9 @@ def template_sheet(ws, columns: Iterable[Column], *, rows: Iterable[Iterable[Any
 
 def _list_formula(wb, values: list[str]) -> str:
     """A drop-down's list: written in the rule when short and plain, else a column of the
-    hidden “选项” sheet."""
+    hidden “选项” sheet. Each value as `cell_value` writes it (the values may come from the
+    database: a formula-like one gets its quote, a control character becomes U+FFFD)."""
+    values = [cell_value(str(v)) for v in values]
     inline = ",".join(values)
     if len(inline) <= INLINE_LIST_MAX and not any(c in inline for c in '"\'\n') and \
             not any("," in v for v in values):
@@ -988,7 +990,7 @@ def _list_formula(wb, values: list[str]) -> str:
         options.sheet_state = "hidden"
         c = 1
     for r, v in enumerate(values, start=1):
-        options.cell(row=r, column=c, value=cell_value(v)).data_type = "s"
+        options.cell(row=r, column=c, value=v).data_type = "s"
     letter = get_column_letter(c)
     return f"'{OPTIONS_SHEET}'!${letter}$1:${letter}${len(values)}"
 
