@@ -9,19 +9,14 @@ The template's columns are a contract (issue 17): 户编号, 姓名, 与户主�
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import IO, Any
 
-import openpyxl
 from django.db import transaction
 from django.utils import timezone
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
@@ -37,15 +32,12 @@ from minsheng.assistance.models import (
 )
 from minsheng.lib import tabular
 from minsheng.lib.tabular import (
-    HEAD_OPTIONAL_FILL,
     XLSX_TYPE,
     CellError,
     Column,
     ImportResult,
     Row,
     TableImport,
-    append_row,
-    style_header,
 )
 
 __all__ = ["COLUMNS", "LABEL", "XLSX_TYPE", "AssessFile", "HouseholdImport", "import_households",
@@ -93,13 +85,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("name", "姓名", tabular.text(50), required=True),
     Column("relationship", "与户主关系", _choice(Person.Relationship), required=True,
            choices=tuple(str(c.label) for c in Person.Relationship), note="每户有且只有一位户主"),
-    Column("id_number", "身份证号", _id_number, required=True, text=True, width=22),
-    Column("birth_date", "出生日期", _birth_date, required=True, note=tabular.DATE_HINT),
+    Column("id_number", "身份证号", _id_number, required=True, text=True, width=22,
+           format="18位身份证号（文本格式）"),
+    Column("birth_date", "出生日期", _birth_date, required=True, note="1900-01-01 至今天",
+           format=f"日期，{tabular.DATE_HINT}"),
     Column("labour_capacity", "劳动能力", _choice(Person.Labour), required=True,
            choices=tuple(str(c.label) for c in Person.Labour)),
     Column("disability_grade", "残疾等级", tabular.choice(DISABILITY, ["无", "一级", "二级", "三级", "四级"]),
            default="", choices=("无", "一级", "二级", "三级", "四级")),
-    Column("monthly_income", "月收入（元）", _money, default=Decimal(0),
+    Column("monthly_income", "月收入（元）", _money, default=Decimal(0), format="金额（元），数字",
            note="本人月均收入（近12个月），不含基本养老金、高龄津贴等不计入的收入"),
     Column("supporter", "赡养义务人", tabular.text(50), default="",
            note="法定赡养/抚养/扶养义务人姓名（可不在本户）；没有填“无”或留空"),
@@ -118,7 +112,7 @@ COLUMNS: tuple[Column, ...] = (
            choices=("是", "否")),
     Column("assets_ok", "家庭财产符合规定", tabular.boolean, default=True, choices=("是", "否"),
            note="默认“是”；同一户相同"),
-    Column("rigid_spending", "刚性支出（元/年）", _money, default=Decimal(0),
+    Column("rigid_spending", "刚性支出（元/年）", _money, default=Decimal(0), format="金额（元），数字",
            note="近12个月医疗、教育、残疾康复、灾害等刚性支出，可填在任一成员行，按户合计"),
     Column("emergency", "急难情形", tabular.text(100), default="",
            note="如火灾、交通事故、突发重病；没有留空"),
@@ -128,43 +122,11 @@ HOUSEHOLD_KEYS = ("area", "region", "address", "was_registered_poor", "assets_ok
 
 def template_bytes(with_region: bool = True) -> bytes:
     """The empty template (.xlsx): the header, drop-downs for fixed values, a 说明 sheet."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = LABEL
-    append_row(ws, [f"{c.header}*" if c.required else c.header for c in COLUMNS])
-    style_header(ws, [c.width for c in COLUMNS], [c.required for c in COLUMNS])
-    for i, c in enumerate(COLUMNS, start=1):
-        letter = get_column_letter(i)
-        if c.text:
-            for r in range(2, 502):
-                ws.cell(row=r, column=i).number_format = "@"
-        if c.choices:
-            dv = DataValidation(type="list", formula1='"' + ",".join(c.choices) + '"',
-                                allow_blank=True)
-            ws.add_data_validation(dv)
-            dv.add(f"{letter}2:{letter}2000")
-    help_ws = wb.create_sheet("说明", 1)
-    append_row(help_ws, [f"{LABEL}导入说明"])
-    help_ws["A1"].font = Font(bold=True, size=14)
-    for line in (
+    return tabular.template_xlsx(LABEL, COLUMNS, (
         "第1行为表头（带 * 的为必填列），请勿修改列名；从第2行起每行一位家庭成员，同一户填写相同的户编号。",
         "文件中只要有一处问题，整个文件都不会导入，并会列出所有问题（第几行第几列）。",
         "“minsheng assistance assess”命令读取同一模板，按地区标准测算人均收入和各项目资格，不改动任何记录。",
-    ):
-        append_row(help_ws, [line])
-    help_ws.append([])
-    start = help_ws.max_row + 1
-    append_row(help_ws, ["列名", "是否必填", "填写说明", "允许的值"])
-    for c in COLUMNS:
-        append_row(help_ws, [c.header, "必填" if c.required else "选填", c.note, "、".join(c.choices)])
-    for cell in help_ws[start]:
-        cell.font = Font(bold=True)
-        cell.fill = HEAD_OPTIONAL_FILL
-    for letter, width in zip("ABCD", (20, 10, 70, 40), strict=True):
-        help_ws.column_dimensions[letter].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    ), mark_required=True)
 
 
 def _age(born: dt.date, on: dt.date) -> int:

@@ -13,13 +13,11 @@ registered there, an amount below the line and a row already imported are counte
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import openpyxl
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
@@ -37,9 +35,7 @@ from minsheng.lib.tabular import (
     ImportResult,
     Row,
     TableImport,
-    append_row,
     norm,
-    style_header,
 )
 
 K = MonitoringThreshold.Kind
@@ -84,13 +80,15 @@ def _event_date(t: str) -> dt.date:
 
 COLUMNS = (
     Column("id_number", "身份证号", _id_number, required=True, text=True, width=22,
+           format="18位身份证号（文本格式）",
            note="按身份证号与本区登记的人员比对", aliases=("公民身份号码", "证件号码", "身份证号码")),
     Column("name", "姓名", tabular.text(50), default="", width=10, note="填写时须与登记的姓名一致",
            aliases=("患者姓名", "户主姓名")),
-    Column("amount", "金额（元）", _amount, required=True, width=14,
+    Column("amount", "金额（元）", _amount, required=True, width=14, format="金额（元），数字",
            note="医保名单为个人自付医疗费用；灾害名单为损失金额", aliases=("金额", "自付费用", "个人自付",
                                                        "损失金额", "费用（元）")),
     Column("event_date", "发生日期", _event_date, required=True, width=14,
+           format=f"日期，{tabular.DATE_HINT}",
            note=f"{tabular.DATE_HINT}；不能晚于今天", aliases=("结算日期", "日期", "受灾日期")),
     Column("description", "说明", tabular.text(300), default="", width=30,
            aliases=("备注说明", "病种", "情况")),
@@ -198,19 +196,8 @@ def import_list(user, kind: str, content, filename: str, *, request=None) -> Lis
 
 def list_template(kind: str) -> tuple[bytes, str, str]:
     label = LISTS[kind][0]
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = label
-    append_row(ws, [f"{c.header}*" if c.required else c.header for c in COLUMNS])
-    style_header(ws, [c.width for c in COLUMNS], [c.required for c in COLUMNS])
-    for r in range(2, 1001):
-        ws.cell(row=r, column=1).number_format = "@"
-    help_ws = wb.create_sheet("说明")
-    append_row(help_ws, [f"{label}导入说明"])
-    append_row(help_ws, ["按身份证号与本区登记的家庭成员比对；金额达到该户所在区划当日有效预警线的，自动生成“部门筛查预警”。"])
-    append_row(help_ws, ["文件中只要有一处问题，整个文件都不会导入，并会列出所有问题。"])
-    for c in COLUMNS:
-        append_row(help_ws, [c.header, "必填" if c.required else "选填", c.note])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue(), XLSX_TYPE, f"{label}模板.xlsx"
+    content = tabular.template_xlsx(label, COLUMNS, (
+        "按身份证号与本区登记的家庭成员比对；金额达到该户所在区划当日有效预警线的，自动生成“部门筛查预警”。",
+        "文件中只要有一处问题，整个文件都不会导入，并会列出所有问题。",
+    ), mark_required=True, help_index=None)
+    return content, XLSX_TYPE, f"{label}模板.xlsx"

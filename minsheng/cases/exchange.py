@@ -27,10 +27,7 @@ import openpyxl
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import from_excel
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
@@ -40,7 +37,6 @@ from minsheng.cases.access import cases_for
 from minsheng.cases.models import Case, CaseType
 from minsheng.lib import tabular
 from minsheng.lib.tabular import (
-    HEAD_OPTIONAL_FILL,
     XLSX_TYPE,
     CellError,
     Column,
@@ -131,10 +127,10 @@ def _work_order(t: str) -> str:
 
 
 HOTLINE_COLUMNS = (
-    Column("external_id", "工单编号", _work_order, required=True,
+    Column("external_id", "工单编号", _work_order, required=True, format="数字、字母和 - _ / # .，最多 50 个字符",
            note="12345 热线系统的工单编号；同一工单只能导入一次", width=20, text=True,
            aliases=("external_id", "工单号", "工单编码", "work_order")),
-    Column("called_at", "来电时间", _when, required=True,
+    Column("called_at", "来电时间", _when, required=True, format="日期和时间，如 2030-03-01 09:30",
            note="日期和时间，如 2030-03-01 09:30；作为诉求的提交时间，办理时限从此起算", width=18,
            aliases=("called_at", "来电日期", "受理时间", "时间")),
     Column("case_type", "诉求类别", tabular.text(50), default="",
@@ -364,60 +360,20 @@ def template_headers() -> list[str]:
 
 def hotline_template() -> tuple[bytes, str, str]:
     """An empty import template: (content, content_type, filename)."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = LABEL
-    append_row(ws, template_headers())
-    style_header(ws, [c.width for c in HOTLINE_COLUMNS], [c.required for c in HOTLINE_COLUMNS])
     types = list(CaseType.objects.filter(active=True))
-    for i, c in enumerate(HOTLINE_COLUMNS, start=1):
-        letter = get_column_letter(i)
-        if c.text:
-            ws.column_dimensions[letter].number_format = "@"
-            for r in range(2, 1001):
-                ws.cell(row=r, column=i).number_format = "@"
-        if c.key == "case_type" and types:
-            opts = wb.create_sheet("选项")
-            opts.sheet_state = "hidden"
-            for r, t in enumerate(types, start=1):
-                opts.cell(row=r, column=1, value=tabular.cell_value(t.name))
-            dv = DataValidation(type="list", formula1=f"'选项'!$A$1:$A${len(types)}",
-                                allow_blank=True, showErrorMessage=False)
-            ws.add_data_validation(dv)
-            dv.add(f"{letter}2:{letter}2000")
-    help_ws = wb.create_sheet("说明", 1)
-    append_row(help_ws, [f"{LABEL}导入说明"])
-    help_ws["A1"].font = Font(bold=True, size=14)
     crs = "；".join(coords.CRS_LABELS.values())
-    for line in (
+    content = tabular.template_xlsx(LABEL, HOTLINE_COLUMNS, (
         "第1行为表头（带 * 的为必填列），请勿修改列名；从第2行起每行一张工单，空行会被跳过。",
         "每张工单导入后成为一件来源为“12345 热线”的诉求，按类别和位置自动派单，办理时限从来电时间起算。",
         f"坐标系：上传时需选择文件中经纬度所用的坐标系——{crs}。没有经纬度时，请填写本区已登记的小区名称。",
         "诉求类别可留空：系统按诉求内容中的关键词（见下表）自动归类；无法归类的行会被列出，请补填类别。",
         "文件中只要有一处问题（时间格式、类别、位置不在本区、工单编号重复或已导入），整个文件都不会导入，"
         "并会列出所有问题。",
-    ):
-        append_row(help_ws, [line])
-    help_ws.append([])
-    start = help_ws.max_row + 1
-    append_row(help_ws, ["列名", "是否必填", "填写说明"])
-    for c in HOTLINE_COLUMNS:
-        append_row(help_ws, [c.header, "必填" if c.required else "选填", c.note])
-    for cell in help_ws[start]:
-        cell.font = Font(bold=True)
-        cell.fill = HEAD_OPTIONAL_FILL
-    help_ws.append([])
-    append_row(help_ws, ["诉求类别", "代码", "关键词（自动归类用）"])
-    for cell in help_ws[help_ws.max_row]:
-        cell.font = Font(bold=True)
-        cell.fill = HEAD_OPTIONAL_FILL
-    for t in types:
-        append_row(help_ws, [t.name, t.code, t.keywords])
-    for letter, width in zip("ABC", (22, 22, 70), strict=True):
-        help_ws.column_dimensions[letter].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue(), XLSX_TYPE, f"{LABEL}导入模板.xlsx"
+    ), header=template_headers(), choices={"case_type": [t.name for t in types]},
+        allowed={"case_type": "见下方“诉求类别”表（名称或代码）"},
+        tables=[(("诉求类别", "代码", "关键词（自动归类用）"),
+                 [(t.name, t.code, t.keywords) for t in types])])
+    return content, XLSX_TYPE, f"{LABEL}导入模板.xlsx"
 
 
 # --- export ----------------------------------------------------------------------------------

@@ -27,35 +27,30 @@ does not list the compound: missing is not zero.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import random
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import openpyxl
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from openpyxl.styles import Font
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, VIEW_CASE_STATS
 from minsheng.cases.models import IncidentCount, IncidentReturn
 from minsheng.lib.tabular import (
-    HEAD_OPTIONAL_FILL,
     XLSX_TYPE,
     CellError,
     Column,
     ImportResult,
     Row,
     TableImport,
-    append_row,
     date,
     norm,
-    style_header,
+    template_xlsx,
     text,
     uint,
 )
@@ -280,17 +275,17 @@ def _compound_id(t: str) -> int:
 
 
 COLUMNS = (
-    Column("month", "月份", _month, required=True, width=12,
+    Column("month", "月份", _month, required=True, width=12, format="年月，如 2026年11月、2026-11",
            note="如 2026年11月、2026-11；不能在本月之后"),
-    Column("compound_id", "小区编号", _compound_id, width=10, text=True,
+    Column("compound_id", "小区编号", _compound_id, width=10, text=True, format="正整数",
            note="平台的小区编号（小区页面地址中的数字）；填写后按编号匹配"),
     Column("community", "所属社区", text(100), width=20,
            note="两个小区同名时用来区分"),
     Column("compound", "小区名称", text(100), width=24,
            note="未填小区编号时必填，须为本区已登记的小区"),
-    Column("criminal", "刑事案件数", _count, required=True, width=12,
+    Column("criminal", "刑事案件数", _count, required=True, width=12, format="非负整数",
            note=f"0–{MAX_COUNT} 的整数"),
-    Column("public_order", "治安案件数", _count, required=True, width=12,
+    Column("public_order", "治安案件数", _count, required=True, width=12, format="非负整数",
            note=f"0–{MAX_COUNT} 的整数"),
 )
 
@@ -420,35 +415,14 @@ def do_approve(user, return_id: int, *, request=None) -> IncidentReturn:
 
 def template() -> tuple[bytes, str, str]:
     """An empty import template: (content, content_type, filename)."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = LABEL
-    append_row(ws, [f"{c.header}*" if c.required else c.header for c in COLUMNS])
-    style_header(ws, [c.width for c in COLUMNS], [c.required for c in COLUMNS])
-    help_ws = wb.create_sheet("说明", 1)
-    append_row(help_ws, [f"{LABEL}导入说明"])
-    help_ws["A1"].font = Font(bold=True, size=14)
-    for line in (
+    content = template_xlsx(LABEL, COLUMNS, (
         "第1行为表头（带 * 的为必填列），请勿修改列名；从第2行起每行一个小区一个月份。",
         "一个文件可以包含多个月份；每个月份导入后成为一份待审核的月报，须由另一位有审核权限的用户审核后才计入零发案统计。",
         "重新导入某个月份会替换该月待审核的月报；已审核的月报不会被覆盖，新导入的作为更正，审核通过后取代原月报。",
         "月报中没有列出的小区，该月不算零发案（没有数据不等于零）。",
         "文件中只要有一处问题，整个文件都不会导入，并会列出所有问题。",
-    ):
-        append_row(help_ws, [line])
-    help_ws.append([])
-    start = help_ws.max_row + 1
-    append_row(help_ws, ["列名", "是否必填", "填写说明"])
-    for c in COLUMNS:
-        append_row(help_ws, [c.header, "必填" if c.required else "选填", c.note])
-    for cell in help_ws[start]:
-        cell.font = Font(bold=True)
-        cell.fill = HEAD_OPTIONAL_FILL
-    help_ws.column_dimensions["A"].width = 22
-    help_ws.column_dimensions["C"].width = 60
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue(), XLSX_TYPE, f"{LABEL}导入模板.xlsx"
+    ), mark_required=True)
+    return content, XLSX_TYPE, f"{LABEL}导入模板.xlsx"
 
 
 # --- demo ------------------------------------------------------------------------------------

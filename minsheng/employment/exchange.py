@@ -21,7 +21,6 @@ from typing import Any
 import openpyxl
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from openpyxl.utils import get_column_letter
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
@@ -73,13 +72,14 @@ KINDS = {"失业登记": UNEMPLOYED, "失业": UNEMPLOYED, "就业登记": EMPLO
 COLUMNS = (
     Column("name", "姓名", tabular.text(50), required=True, width=10),
     Column("id_number", "身份证号", id_number, required=True, width=22, text=True,
-           note="18位，最后一位可为X"),
+           format="18位身份证号（文本格式）", note="18位，最后一位可为X"),
     Column("phone", "联系电话", tabular.phone, width=16, text=True),
     Column("region", "社区区划代码", tabular.code, required=True, width=16, text=True,
            note="12位统计用区划代码，须在导入的区划之内"),
     Column("kind", "登记类型", tabular.choice(KINDS, ("失业登记", "就业登记")), required=True,
            choices=("失业登记", "就业登记"), width=12),
-    Column("date", "登记日期", _date, required=True, width=14, note=DATE_HINT),
+    Column("date", "登记日期", _date, required=True, width=14, format=f"日期，{DATE_HINT}",
+           note="1950—2100 年之间"),
     Column("reason", "失业原因", tabular.choice(tabular.labels(Unemployment.Reason),
                                             map(str, Unemployment.Reason.labels)),
            choices=tuple(map(str, Unemployment.Reason.labels)), default="", width=16, note="失业登记必填"),
@@ -207,26 +207,12 @@ def import_registers(user, region_code: str, content: bytes, filename: str, *, r
 
 
 def template() -> bytes:
-    """The empty register with its 说明 sheet (what each column takes)."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = SHEET
-    append_row(ws, [c.header for c in COLUMNS])
-    style_header(ws, [c.width for c in COLUMNS], [c.required for c in COLUMNS])
-    for i, c in enumerate(COLUMNS, start=1):
-        if c.text:  # ID numbers and codes stay text, not 1.31002E+17
-            ws.column_dimensions[get_column_letter(i)].number_format = "@"
-    notes = wb.create_sheet("说明")
-    append_row(notes, ["列", "必填", "说明"])
-    style_header(notes, [16, 8, 70])
-    for c in COLUMNS:
-        extra = f"可选：{'、'.join(c.choices)}" if c.choices and c.choices != ("是", "否") else ""
-        append_row(notes, [c.header, "是" if c.required else "",
-                           "；".join(x for x in (c.note, extra) if x)])
-    append_row(notes, ["", "", "每行一条登记：失业登记，或结束失业的就业登记。整个文件全部正确才会导入。"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    """The empty register with drop-downs for the fixed values and its 说明 sheet."""
+    return tabular.template_xlsx(SHEET, COLUMNS, (
+        "第1行为表头（深色为必填列），请勿修改列名；从第2行起每行一条登记：失业登记，或结束失业的就业登记。",
+        "人员按身份证号在人员库中查找，没有的新增；同一人的登记按登记日期先后办理。",
+        "整个文件全部正确才会导入；有问题时列出所有问题（第几行第几列）。",
+    ))
 
 
 EXPORT_HEADER = ["姓名", "身份证号", "联系电话", "社区", "社区区划代码", "登记日期", "失业原因",

@@ -43,11 +43,11 @@ ITEM_COLUMNS = (
            aliases=("小区名称",), note="本区无物业的小区，与系统中的小区名称一致"),
     Column("standard", "标准项目", tabular.choice(tabular.labels(STD),
                                                   [str(s.label) for s in STD]),
-           required=True, width=14, aliases=("项目",)),
+           required=True, width=14, aliases=("项目",), choices=tuple(str(s.label) for s in STD)),
     Column("requirement", "质量和硬件标准", tabular.text(takeovers.REQUIREMENT_MAX),
            required=True, width=40, aliases=("标准", "质量标准")),
     Column("deadline", "完成时限", tabular.date(month_end=True), required=True, width=14,
-           aliases=("时限", "截止日期")),
+           aliases=("时限", "截止日期"), note="不早于接管日期"),
 )
 
 
@@ -153,17 +153,8 @@ def do_import_takeover_items(takeover: Takeover, file, filename: str, *, by) -> 
 
 
 def takeover_items_template() -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = TakeoverItemImport.label
-    append_row(ws, [c.header for c in ITEM_COLUMNS])
-    style_header(ws, [c.width for c in ITEM_COLUMNS])
-    notes = wb.create_sheet("说明")
-    append_row(notes, ["列", "填写说明"])
-    for c in ITEM_COLUMNS:
-        append_row(notes, [c.header, c.note or ""])
-    append_row(notes, ["标准项目", "、".join(str(s.label) for s in STD)])
-    append_row(notes, ["完成时限", f"不早于接管日期；{tabular.DATE_HINT}"])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return tabular.template_xlsx(TakeoverItemImport.label, ITEM_COLUMNS, (
+        "第1行为表头（深色为必填列），请勿修改列名；从第2行起每行一个小区的一个标准项目。",
+        "该接管已有的同一小区同一标准项目会被修改（企业尚未报完成的），其余新增。",
+        "文件中只要有一处问题，整个文件都不会导入，并会列出所有问题。",
+    ))

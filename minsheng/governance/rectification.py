@@ -12,7 +12,6 @@ problems, per list and per unit (SQL aggregates).
 from __future__ import annotations
 
 import datetime as dt
-import io
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +19,6 @@ from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from minsheng.accounts.masking import log
 from minsheng.governance.models import Task, TaskList, TaskPhoto
@@ -101,12 +99,14 @@ def _deadline(t: str) -> dt.date:
 
 COLUMNS = (
     Column("area", "领域/区域", tabular.text(100), required=True, width=16,
-           aliases=("区域", "领域")),
+           aliases=("区域", "领域"), note="问题所属的领域或区域，如“物业管理”“某某小区”"),
     Column("problem", "问题", tabular.text(1000), required=True, width=40,
            aliases=("问题描述", "突出问题")),
     Column("unit", "责任单位", tabular.text(200), required=True, width=24,
            note="与系统中的组织机构名称一致"),
-    Column("deadline", "整改时限", _deadline, required=True, width=14, aliases=("完成时限",)),
+    Column("deadline", "整改时限", _deadline, required=True, width=14, aliases=("完成时限",),
+           format=f"日期，{tabular.DATE_HINT}；只写月份按当月最后一天",
+           note="2000—2100 年之间"),
 )
 
 
@@ -166,11 +166,8 @@ def do_import_list(file, filename: str, *, name: str, kind: str, region_code: st
 
 
 def template_xlsx() -> bytes:
-    wb = Workbook()
-    ws = wb.active
-    ws.title = TaskListImport.label
-    tabular.append_row(ws, [c.header for c in COLUMNS])
-    tabular.style_header(ws, [c.width for c in COLUMNS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return tabular.template_xlsx(TaskListImport.label, COLUMNS, (
+        "第1行为表头（深色为必填列），请勿修改列名；从第2行起每行一个问题，按顺序编号。",
+        "每个问题交给“责任单位”整改，整改后由发文单位核验；超过整改时限未核验通过的计为逾期。",
+        "文件中只要有一处问题（单元格格式不对、系统中没有该责任单位），整个文件都不会导入，并会列出所有问题。",
+    ))

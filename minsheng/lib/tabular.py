@@ -25,6 +25,14 @@ is plain text. Control characters (other than tab and line breaks) and bidirecti
 characters are refused by cell (the rule is `lib.text.CONTROL_CHARS`); zero-width spaces and
 no-break spaces are cleaned up.
 
+Templates: one writer. Every import template is written by `template_xlsx` (one data sheet) or
+by `template_sheet` and `help_sheet` (several): a bold, frozen header row (dark for required
+columns), the columns' widths, text format for the columns kept as text, a drop-down on every
+column with a fixed set of values (`Column.choices`, or a list known at run time; long lists in
+the hidden “选项” sheet), and a “说明” sheet listing every column with whether it is required, its
+format (`Column.format`, else the parser's hint) and its allowed values. The import skips both
+helper sheets.
+
 Writing: one writer, against formula injection (OWASP "CSV Injection"). Every export and template
 writes its rows through `append_row` (.xlsx) or `csv_bytes` (.csv), which pass each value through
 `cell_value`: a text beginning with “=”, “+”, “-”, “@”, tab or carriage return (after any single
@@ -66,6 +74,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.dimensions import SheetDimension
 from openpyxl.xml.functions import iterparse  # defusedxml's when installed, as openpyxl reads
 
@@ -74,11 +83,11 @@ from minsheng.lib.text import CONTROL_CHARS, replace_control_chars
 __all__ = [
     "show_rejection",
     "CONFLICT", "CSV_TYPE", "DATE_HINT", "HEAD_OPTIONAL_FILL", "HEAD_REQUIRED_FILL", "IGNORED_HEADERS", "MAX_BYTES",
-    "MAX_ROWS", "MAX_UNZIPPED", "MAX_ZIP_MEMBERS", "MAX_ZIP_RATIO", "XLSX_TYPE", "CellError", "Column", "ImportRejected", "ImportResult", "Row",
+    "MAX_ROWS", "MAX_UNZIPPED", "MAX_ZIP_MEMBERS", "MAX_ZIP_RATIO", "TEMPLATE_ROWS", "XLSX_TYPE", "CellError", "Column", "ImportRejected", "ImportResult", "Row",
     "RowError", "Table", "TableImport", "append_row", "boolean", "cell_text", "cell_value", "choice",
     "code", "credit_code", "csv_bytes", "date", "decimal", "degrees", "error_report", "file_error", "find_header",
-    "header_key", "labels", "map_header", "norm", "number", "phone", "read_bytes", "read_table",
-    "style_header", "text", "uint", "year",
+    "header_key", "help_sheet", "labels", "map_header", "norm", "number", "phone", "read_bytes",
+    "read_table", "style_header", "template_sheet", "template_xlsx", "text", "uint", "workbook_bytes", "year",
 ]
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -94,7 +103,9 @@ MAX_ZIP_RATIO = 100  # decompressed / compressed, over the whole file (real .xls
 RATIO_FLOOR = 4 * 1024 * 1024  # below this decompressed size any ratio is harmless
 MAX_ZIP_MEMBERS = 1000  # parts (sheets, styles, pictures …); real workbooks have a few dozen
 IGNORED_HEADERS = frozenset({"序号", "备注", "id", "编号"})
-HELPER_SHEETS = ("说明", "选项")  # the templates' explanation and drop-down sheets
+HELP_SHEET = "说明"  # a template's explanation of its columns (help_sheet)
+OPTIONS_SHEET = "选项"  # hidden: drop-down lists too long to write in the rule (template_sheet)
+HELPER_SHEETS = (HELP_SHEET, OPTIONS_SHEET)  # never read as data
 
 
 # --- errors and results -------------------------------------------------------------------------
@@ -210,6 +221,12 @@ def text(max_len: int) -> Callable[[str], str]:
             raise CellError(f"不能超过 {max_len} 个字，收到 {len(t)} 个字")
         return t
 
+    return _hinted(parse, f"文字，最多 {max_len} 个字")
+
+
+def _hinted(parse: Callable[[str], Any], hint: str) -> Callable[[str], Any]:
+    """The parser with its format in words (`parse.hint`), for the templates' 说明 sheet."""
+    parse.hint = hint  # type: ignore[attr-defined]
     return parse
 
 
@@ -224,6 +241,9 @@ def uint(t: str) -> int:
     return int(s.split(".")[0])
 
 
+_hinted(uint, "非负整数")
+
+
 def year(t: str) -> int:
     s = norm(t).removesuffix("年")
     try:
@@ -233,6 +253,9 @@ def year(t: str) -> int:
     if not 1900 <= y <= 2100:
         raise CellError(f"应为 1900–2100 之间的年份，收到“{t}”")
     return y
+
+
+_hinted(year, "四位年份，如 1998")
 
 
 def degrees(t: str) -> float:
@@ -245,6 +268,9 @@ def degrees(t: str) -> float:
     if not math.isfinite(v):
         raise CellError(f"应为十进制度数（如 116.6839），收到“{t}”")
     return v
+
+
+_hinted(degrees, "十进制度数，如 116.6839")
 
 
 def _shown_number(x: float) -> str:
@@ -271,7 +297,9 @@ def number(lo: float | None = None, hi: float | None = None) -> Callable[[str], 
                             else f"不能大于 {high}，收到“{t}”")
         return v
 
-    return parse
+    bounds = (f"{low}～{high}" if lo is not None and hi is not None else
+              f"不小于 {low}" if lo is not None else f"不大于 {high}" if hi is not None else "")
+    return _hinted(parse, f"数字，{bounds}" if bounds else "数字")
 
 
 # the largest exact number an import takes: money columns hold 16 digits, 2 after the point
@@ -290,6 +318,9 @@ def decimal(t: str, what: str = "数字") -> Decimal:
     if abs(v) >= MAX_DECIMAL:  # more than any column holds (PostgreSQL would refuse it: a 500)
         raise CellError(f"{what}过大，收到“{t[:30]}”")
     return v
+
+
+_hinted(decimal, "数字")
 
 
 DATE_HINT = "如 2026-03-01、2026/3/1 或 2026年3月1日"
@@ -325,7 +356,7 @@ def date(month_end: bool = False) -> Callable[[str], dt.date]:
             return _EXCEL_EPOCH + dt.timedelta(days=int(float(s)))  # an Excel date serial
         raise CellError(f"应为日期（{DATE_HINT}），收到“{t}”")
 
-    return parse
+    return _hinted(parse, f"日期，{DATE_HINT}" + ("；只写月份按当月最后一天" if month_end else ""))
 
 
 _YES = frozenset({"是", "y", "yes", "true", "1", "√", "✓", "✔", "对"})
@@ -341,6 +372,9 @@ def boolean(t: str) -> bool:
     raise CellError(f"应填“是”或“否”，收到“{t}”")
 
 
+_hinted(boolean, "“是”或“否”")
+
+
 def choice(options: dict[str, str], shown: Iterable[str], hint: str = "") -> Callable[[str], str]:
     """A value from a fixed list; `options` maps accepted spellings to stored values."""
     lookup = {norm(k).lower().replace(" ", ""): v for k, v in options.items()}
@@ -352,7 +386,7 @@ def choice(options: dict[str, str], shown: Iterable[str], hint: str = "") -> Cal
             return lookup[key]
         raise CellError(f"应为 {listed} 之一{hint}，收到“{t}”")
 
-    return parse
+    return _hinted(parse, "从“允许的值”中选一个")
 
 
 def labels(choices: Iterable[Any]) -> dict[str, str]:
@@ -383,6 +417,9 @@ def code(t: str) -> str:
     return s
 
 
+_hinted(code, "12位统计用区划代码（文本格式）")
+
+
 def phone(t: str) -> str:
     """A telephone number; a masked one (with *) is passed on for the importer to resolve."""
     s = norm(t)
@@ -396,12 +433,18 @@ def phone(t: str) -> str:
     return s
 
 
+_hinted(phone, "电话号码，如 13812345678 或 0316-1234567")
+
+
 def credit_code(t: str) -> str:
     """A unified social credit code (统一社会信用代码): 18 digits or capital letters."""
     s = norm(t).upper().replace(" ", "")
     if not re.fullmatch(r"[0-9A-Z]{18}", s):
         raise CellError(f"统一社会信用代码应为18位数字或大写字母，收到“{t}”")
     return s
+
+
+_hinted(credit_code, "18位统一社会信用代码")
 
 
 # --- columns and headers ---------------------------------------------------------------------
@@ -419,6 +462,12 @@ class Column:
     default: Any = None  # stored for a blank cell
     width: int = 14
     text: bool = False  # kept as text in Excel (codes, phone numbers)
+    format: str = ""  # the format in words (the 说明 sheet); default: the parser's hint
+
+    @property
+    def format_text(self) -> str:
+        """What the 说明 sheet shows as the column's format."""
+        return self.format or getattr(self.parse, "hint", "") or ("文本" if self.text else "文字")
 
 
 def header_key(text: str) -> str:
@@ -884,6 +933,135 @@ def style_header(ws, widths: list[int], required: list[bool] | None = None) -> N
         ws.column_dimensions[get_column_letter(i)].width = width
     ws.row_dimensions[1].height = 30
     ws.freeze_panes = "A2"
+
+
+TEMPLATE_ROWS = 2000  # rows of a template's sheet that offer the drop-downs
+INLINE_LIST_MAX = 250  # Excel's limit for a drop-down list written in the rule itself (255)
+HELP_HEADER = ("列名", "是否必填", "格式", "填写说明", "允许的值")
+
+
+def template_sheet(ws, columns: Iterable[Column], *, rows: Iterable[Iterable[Any]] = (),
+                   mark_required: bool = False, choices: dict[str, Iterable[str]] | None = None,
+                   header: Iterable[str] | None = None) -> None:
+    """The data sheet of an import template (or of an export that imports back), the one way
+    they are written: the header row (bold, frozen; dark for required columns, each “header*”
+    when `mark_required`, or `header` as given), the columns' widths, text format for the columns
+    kept as text (codes, ID and phone numbers: never 1.31002E+17), `rows` through `append_row`,
+    and a drop-down on every column with a fixed set of values (`Column.choices`, or
+    `choices[key]` for a list known only at run time, such as the categories in the database).
+    A list too long for the rule goes to the hidden sheet “选项”, which the import skips."""
+    columns = list(columns)
+    if header is None:
+        header = [f"{c.header}*" if mark_required and c.required else c.header for c in columns]
+    append_row(ws, header)
+    style_header(ws, [c.width for c in columns], [c.required for c in columns])
+    rows = list(rows)
+    for values in rows:
+        append_row(ws, values)
+    last = max(len(rows) + 1, TEMPLATE_ROWS)
+    for i, col in enumerate(columns, start=1):
+        letter = get_column_letter(i)
+        if col.text:  # the column's format, which Excel gives every cell typed into it
+            ws.column_dimensions[letter].number_format = "@"
+            for r in range(2, len(rows) + 2):
+                ws.cell(row=r, column=i).number_format = "@"
+        values = list((choices or {}).get(col.key, col.choices))
+        if values:
+            dv = DataValidation(type="list", formula1=_list_formula(ws.parent, values),
+                                allow_blank=True, showErrorMessage=False)
+            ws.add_data_validation(dv)
+            dv.add(f"{letter}2:{letter}{last}")
+
+
+def _list_formula(wb, values: list[str]) -> str:
+    """A drop-down's list: written in the rule when short and plain, else a column of the
+    hidden “选项” sheet. Each value as `cell_value` writes it (the values may come from the
+    database: a formula-like one gets its quote, a control character becomes U+FFFD)."""
+    values = [cell_value(str(v)) for v in values]
+    inline = ",".join(values)
+    if len(inline) <= INLINE_LIST_MAX and not any(c in inline for c in '"\'\n') and \
+            not any("," in v for v in values):
+        return f'"{inline}"'
+    if OPTIONS_SHEET in wb.sheetnames:
+        options = wb[OPTIONS_SHEET]
+        c = options.max_column + 1
+    else:
+        options = wb.create_sheet(OPTIONS_SHEET)
+        options.sheet_state = "hidden"
+        c = 1
+    for r, v in enumerate(values, start=1):
+        options.cell(row=r, column=c, value=v).data_type = "s"
+    letter = get_column_letter(c)
+    return f"'{OPTIONS_SHEET}'!${letter}$1:${letter}${len(values)}"
+
+
+def help_sheet(wb, title: str, notes: Iterable[str],
+               sections: Iterable[tuple[str, Iterable[Column]]], *,
+               allowed: dict[str, str] | None = None,
+               tables: Iterable[tuple[Iterable[str], Iterable[Iterable[Any]]]] = (),
+               index: int | None = 1):
+    """The 说明 sheet of a template, the one way it is written: `title`, the `notes` (one line
+    each), then for each (caption, columns) of `sections` a table of the columns — 列名 (the
+    caption heads the first column), 是否必填, 格式 (`Column.format_text`), 填写说明 and 允许的值
+    (`Column.choices`, or `allowed[key]`) — then any further `tables` (header, rows), such as
+    the categories with their codes. Placed at `index` (None: last). The import never reads it."""
+    ws = wb.create_sheet(HELP_SHEET, index)
+    append_row(ws, [title])
+    ws["A1"].font = Font(bold=True, size=14)
+    for line in notes:
+        append_row(ws, [line])  # not wrapped: a line runs on across the columns
+    first = ws.max_row + 1
+    for caption, columns in sections:
+        ws.append([])
+        _help_header(ws, [caption, *HELP_HEADER[1:]])
+        for col in columns:
+            shown = (allowed or {}).get(col.key, "、".join(col.choices))
+            append_row(ws, [col.header, "必填" if col.required else "选填", col.format_text,
+                            col.note, shown])
+    for head, rows in tables:
+        ws.append([])
+        _help_header(ws, list(head))
+        for row in rows:
+            append_row(ws, row)
+    for letter, width in zip("ABCDE", (24, 10, 30, 60, 40), strict=True):
+        ws.column_dimensions[letter].width = width
+    for row in ws.iter_rows(min_row=first):
+        for cell in row:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    return ws
+
+
+def _help_header(ws, values: list[str]) -> None:
+    append_row(ws, values)
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+        cell.fill = HEAD_OPTIONAL_FILL
+
+
+def template_xlsx(title: str, columns: Iterable[Column], notes: Iterable[str], *,
+                  rows: Iterable[Iterable[Any]] = (), help_title: str | None = None,
+                  mark_required: bool = False, header: Iterable[str] | None = None,
+                  choices: dict[str, Iterable[str]] | None = None,
+                  allowed: dict[str, str] | None = None,
+                  tables: Iterable[tuple[Iterable[str], Iterable[Iterable[Any]]]] = (),
+                  help_index: int | None = 1) -> bytes:
+    """A one-sheet import template (.xlsx): the data sheet `title` (`template_sheet`, with any
+    `rows`) and its 说明 sheet (`help_sheet`, headed “{title}导入说明” unless `help_title`)."""
+    columns = tuple(columns)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    template_sheet(ws, columns, rows=rows, mark_required=mark_required, choices=choices,
+                   header=header)
+    help_sheet(wb, help_title or f"{title}导入说明", notes, [("列名", columns)], allowed=allowed,
+               tables=tables, index=help_index)
+    return workbook_bytes(wb)
+
+
+def workbook_bytes(wb) -> bytes:
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def cell_value(value: Any) -> Any:

@@ -21,7 +21,6 @@ fields masked unless unmasking is asked for and allowed (and then audited).
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -31,14 +30,10 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-import openpyxl
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 from shapely.geometry import Point
 
 from minsheng.accounts import masking
@@ -48,7 +43,6 @@ from minsheng.lib import tabular
 from minsheng.lib.tabular import (
     CONFLICT,
     CSV_TYPE,
-    HEAD_OPTIONAL_FILL,
     XLSX_TYPE,
     CellError,
     Column,
@@ -62,7 +56,6 @@ from minsheng.lib.tabular import (
     file_error,
     norm,
     read_bytes,
-    style_header,
 )
 from minsheng.places import coords, geometry, scope
 from minsheng.places.locate import grid_in, invalidate
@@ -774,78 +767,13 @@ def _notes(spec: _Spec, *, export: bool) -> list[str]:
 
 
 def _workbook(spec: _Spec, rows: list[list[Any]], *, export: bool) -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = spec.label
-    tabular.append_row(ws, [c.header for c in spec.columns])
-    style_header(ws, [c.width for c in spec.columns], [c.required for c in spec.columns])
-    text_cols = [i for i, c in enumerate(spec.columns, start=1) if c.text]
-    for letter in (get_column_letter(i) for i in text_cols):
-        ws.column_dimensions[letter].number_format = "@"
-    for values in rows:
-        tabular.append_row(ws, values)
-    for r in range(2, len(rows) + 2):
-        for i in text_cols:
-            ws.cell(row=r, column=i).number_format = "@"
-
-    last = max(len(rows) + 1, 2000)
-    options = None
-    option_cols = 0
     categories = _category_rows() if spec.kind == "facilities" else []
-    for i, col in enumerate(spec.columns, start=1):
-        values = list(col.choices)
-        if spec.kind == "facilities" and col.key == "category":
-            values = [name for name, *_ in categories]
-        if not values:
-            continue
-        inline = ",".join(values)
-        if len(inline) <= 250:
-            formula = f'"{inline}"'
-        else:
-            if options is None:
-                options = wb.create_sheet("选项")
-                options.sheet_state = "hidden"
-            option_cols += 1
-            c = option_cols
-            for r, v in enumerate(values, start=1):
-                options.cell(row=r, column=c, value=tabular.cell_value(v))
-            letter = get_column_letter(c)
-            formula = f"'选项'!${letter}$1:${letter}${len(values)}"
-        dv = DataValidation(type="list", formula1=formula, allow_blank=True,
-                            showErrorMessage=False)
-        ws.add_data_validation(dv)
-        dv.add(f"{get_column_letter(i)}2:{get_column_letter(i)}{last}")
-
-    help_ws = wb.create_sheet("说明", 1)
-    tabular.append_row(help_ws, [f"{spec.label}{'导出' if export else '导入'}说明"])
-    help_ws["A1"].font = Font(bold=True, size=14)
-    for line in _notes(spec, export=export):
-        tabular.append_row(help_ws, [line])
-    help_ws.append([])
-    start = help_ws.max_row + 1
-    tabular.append_row(help_ws, ["列名", "是否必填", "填写说明", "允许的值"])
-    for col in spec.columns:
-        allowed = "、".join(col.choices)
-        if col.key == "category":
-            allowed = "见下方“设施类别”表"
-        tabular.append_row(help_ws, [col.header, "必填" if col.required else "选填", col.note,
-                                     allowed])
-    for cell in help_ws[start]:
-        cell.font = Font(bold=True)
-        cell.fill = HEAD_OPTIONAL_FILL
-    if categories:
-        help_ws.append([])
-        tabular.append_row(help_ws, ["设施类别", "代码", "生活圈层级"])
-        for cell in help_ws[help_ws.max_row]:
-            cell.font = Font(bold=True)
-            cell.fill = HEAD_OPTIONAL_FILL
-        for row in categories:
-            tabular.append_row(help_ws, row)
-    for letter, width in zip("ABCD", (24, 10, 60, 40), strict=True):
-        help_ws.column_dimensions[letter].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    return tabular.template_xlsx(
+        spec.label, spec.columns, _notes(spec, export=export), rows=rows,
+        help_title=f"{spec.label}{'导出' if export else '导入'}说明",
+        choices={"category": [name for name, *_ in categories]} if categories else None,
+        allowed={"category": "见下方“设施类别”表"},
+        tables=[(("设施类别", "代码", "生活圈层级"), categories)] if categories else ())
 
 
 def template(kind: str, fmt: str) -> tuple[bytes, str, str]:

@@ -24,7 +24,7 @@ import datetime as dt
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
@@ -33,7 +33,6 @@ import openpyxl
 from django.core.exceptions import ValidationError
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
 
 from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
@@ -42,7 +41,6 @@ from minsheng.lib import tabular
 from minsheng.lib.money import UNITS, format_amount, to_unit
 from minsheng.lib.tabular import (
     DATE_HINT,
-    HEAD_OPTIONAL_FILL,
     XLSX_TYPE,
     CellError,
     Column,
@@ -262,45 +260,16 @@ _NOTES = [
 def project_template() -> tuple[bytes, str, str]:
     """An empty import template (项目, 子项 and 说明 sheets): (xlsx, content_type, filename)."""
     wb = openpyxl.Workbook()
-    for i, sheet in enumerate((PROJECTS, SUBS)):
-        ws = wb.active if i == 0 else wb.create_sheet(sheet.label)
-        ws.title = sheet.label
-        columns = (NUMBER_COLUMN, *sheet.columns) if sheet is PROJECTS else sheet.columns
-        append_row(ws, [c.header for c in columns])
-        style_header(ws, [c.width for c in columns], [c.required for c in columns])
-        for j, col in enumerate(columns, start=1):
-            letter = get_column_letter(j)
-            if col.text:
-                ws.column_dimensions[letter].number_format = "@"
-                for r in range(2, 501):
-                    ws.cell(row=r, column=j).number_format = "@"
-            if col.choices:
-                dv = DataValidation(type="list", formula1=f'"{",".join(col.choices)}"',
-                                    allow_blank=True, showErrorMessage=False)
-                ws.add_data_validation(dv)
-                dv.add(f"{letter}2:{letter}2000")
-    help_ws = wb.create_sheet("说明")
-    append_row(help_ws, ["民生项目清单导入说明"])
-    help_ws["A1"].font = Font(bold=True, size=14)
-    for line in _NOTES:
-        append_row(help_ws, [line])
-    for sheet in (PROJECTS, SUBS):
-        help_ws.append([])
-        append_row(help_ws, [f"“{sheet.label}”表", "是否必填", "填写说明", "允许的值"])
-        for cell in help_ws[help_ws.max_row]:
-            cell.font = Font(bold=True)
-            cell.fill = HEAD_OPTIONAL_FILL
-        for col in (NUMBER_COLUMN, *sheet.columns) if sheet is PROJECTS else sheet.columns:
-            if col.key.startswith("m") and col.key[1:2].isdigit() and col.key[1] != "1":
-                continue  # 节点2…6 as 节点1
-            header = col.header.replace("节点1", "节点1…节点6")
-            append_row(help_ws, [header, "必填" if col.required else "选填", col.note,
-                                 "、".join(col.choices)])
-    for letter, width in zip("ABCD", (24, 10, 70, 60), strict=True):
-        help_ws.column_dimensions[letter].width = width
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue(), XLSX_TYPE, "民生项目导入模板.xlsx"
+    wb.active.title = PROJECT_SHEET
+    tabular.template_sheet(wb.active, (NUMBER_COLUMN, *PROJECT_COLUMNS))
+    tabular.template_sheet(wb.create_sheet(SUB_SHEET), SUB_COLUMNS)
+    # 节点2…6 are listed as 节点1
+    shown = [replace(c, header=c.header.replace("节点1", "节点1…节点6")) for c in PROJECT_COLUMNS
+             if not (c.key.startswith("m") and c.key[1:2].isdigit() and c.key[1] != "1")]
+    tabular.help_sheet(wb, "民生项目清单导入说明", _NOTES,
+                       [(f"“{PROJECT_SHEET}”表", (NUMBER_COLUMN, *shown)),
+                        (f"“{SUB_SHEET}”表", SUB_COLUMNS)], index=None)
+    return tabular.workbook_bytes(wb), XLSX_TYPE, "民生项目导入模板.xlsx"
 
 
 # --- import ------------------------------------------------------------------------------------

@@ -10,37 +10,25 @@ import datetime as dt
 import json
 
 import pytest
-from django.core.cache import cache
 from django.utils import timezone
 
 from minsheng.cases.devices import check_offline, do_receive_alarms, do_receive_heartbeats
-from minsheng.cases.models import Device, DeviceKey, DeviceOutage, DeviceSilence, Notification
-from minsheng.places.models import Compound, Organisation
+from minsheng.cases.models import Device, DeviceOutage, DeviceSilence, Notification
 from minsheng.web import jobs
+from tests.cases.device_fixtures import door, intake_key
 from tests.hostile import CONTROL, FORMULAS, XSS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_limits")]
 URL = "/cases/devices/"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
 def device():
     """A door of 131002001007 operated by 银河南路街道办事处 (street1's organisation), silent for two
     hours where its kind allows one."""
-    comp = Compound.objects.filter(region_id="131002001007").order_by("pk").first()
-    org = Organisation.objects.filter(kind="street_office", region_id="131002001000").first()
     DeviceSilence.objects.update_or_create(kind=Device.Kind.DOOR, defaults={"minutes": 60})
-    return Device.objects.create(organisation=org, code="DOOR-OFF-1", name="北门人脸门禁",
-                                 kind=Device.Kind.DOOR, compound=comp,
-                                 alarm_types={"forced_open": ""},
-                                 last_seen_at=timezone.now() - dt.timedelta(hours=2))
+    return door("DOOR-OFF-1", "北门人脸门禁", alarm_types={"forced_open": ""},
+                last_seen_at=timezone.now() - dt.timedelta(hours=2))
 
 
 def notices(device: Device) -> list[Notification]:
@@ -91,8 +79,7 @@ def test_a_disabled_device_s_outage_ends_and_a_never_heard_one_is_offline(device
     Device.objects.filter(pk=device.pk).update(active=False)
     check_offline(t0 + dt.timedelta(minutes=1))
     assert DeviceOutage.objects.get(device=device).ended_at == t0 + dt.timedelta(minutes=1)
-    never = Device.objects.create(organisation=device.organisation, code="DOOR-NEVER",
-                                  name="南门", kind=Device.Kind.DOOR, compound=device.compound)
+    never = door("DOOR-NEVER", "南门")
     check_offline(t0 + dt.timedelta(minutes=2))
     assert DeviceOutage.objects.get(device=never).since is None
     assert "从未上报" in notices(never)[0].message
@@ -109,9 +96,7 @@ def test_the_list_shows_offline_devices_with_since_when(client_for, device):
     since = timezone.localtime(device.last_seen_at).strftime("%Y-%m-%d %H:%M")
     assert "DOOR-OFF-1" in page and f"自 {since} 起" in page and "已通知" in page
     # the offline filter keeps it; an online device of the same operator appears only unfiltered
-    Device.objects.create(organisation=device.organisation, code="DOOR-ON-1", name="西门",
-                          kind=Device.Kind.DOOR, compound=device.compound,
-                          last_seen_at=timezone.now())
+    door("DOOR-ON-1", "西门", last_seen_at=timezone.now())
     assert "DOOR-ON-1" in c.get(URL).content.decode()
     only = c.get(URL + "?offline=1").content.decode()
     assert "DOOR-OFF-1" in only and "DOOR-ON-1" not in only
@@ -153,8 +138,7 @@ def test_hostile_query_values_answer_the_page(client_for, device, value):
 
 def test_the_device_intake_stays_json(client, device):
     """The intake's answer is unchanged by the outages it ends (a device key posts)."""
-    DeviceKey.objects.create(name="k", digest=DeviceKey.hash("k-off"),
-                             organisation=device.organisation)
+    intake_key("k-off", name="k")
     check_offline()
     r = client.post("/api/devices/heartbeats/", json.dumps({"device_id": "DOOR-OFF-1"}),
                     content_type="application/json", headers={"authorization": "Bearer k-off"})

@@ -11,34 +11,24 @@ import threading
 import pytest
 import time_machine
 import yaml
-from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
 from minsheng.cases.devices import RATE, do_receive_alarms, offline
 from minsheng.cases.models import Alarm, Case, Device, DeviceKey, DeviceSilence
-from minsheng.places.models import Compound, Organisation
+from minsheng.places.models import Organisation
+from tests.cases.device_fixtures import door, intake_key
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_limits")]
 URL = "/api/devices/alarms/"
 KEY = "test-device-key-1"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
 @pytest.fixture
 def device():
-    comp = Compound.objects.filter(region_id="131002001007").order_by("pk").first()
-    org = Organisation.objects.filter(kind="street_office", region_id="131002001000").first()
-    DeviceKey.objects.create(name="门禁厂商", digest=DeviceKey.hash(KEY), organisation=org)
-    return Device.objects.create(organisation=org, code="DOOR-0001", name="东门人脸门禁",
-                                 kind=Device.Kind.DOOR, compound=comp,
-                                 alarm_types={"forced_open": "street_order", "heartbeat": ""})
+    intake_key(KEY)
+    return door("DOOR-0001", "东门人脸门禁",
+                alarm_types={"forced_open": "street_order", "heartbeat": ""})
 
 
 def post(client, body, key=KEY):
@@ -81,8 +71,7 @@ def test_keys_devices_and_types_are_checked(client, device):
                 key="wrong").status_code == 401
     assert client.get(URL).status_code == 405
     other = Organisation.objects.exclude(pk=device.organisation_id).first()
-    DeviceKey.objects.create(name="别的单位", digest=DeviceKey.hash("other-key"),
-                             organisation=other)
+    intake_key("other-key", organisation=other, name="别的单位")
     r = post(client, {"device_id": "DOOR-0001", "type": "forced_open"}, key="other-key")
     assert r.status_code == 200 and r.json()["accepted"] == 0  # not its device
     r = post(client, {"device_id": "DOOR-0001", "type": "smoke"})
@@ -168,8 +157,7 @@ def test_a_heartbeat_stamps_the_device_and_unknown_devices_are_refused_per_item(
     assert beat(client, {"device_id": "DOOR-0001"}).json()["accepted"] == 0
     Device.objects.filter(pk=device.pk).update(active=True)
     other = Organisation.objects.exclude(pk=device.organisation_id).first()
-    DeviceKey.objects.create(name="别的单位", digest=DeviceKey.hash("other-key"),
-                             organisation=other)
+    intake_key("other-key", organisation=other, name="别的单位")
     assert beat(client, {"device_id": "DOOR-0001"}, key="other-key").json()["accepted"] == 0
     assert beat(client, {"device_id": "DOOR-0001"}, key="").status_code == 401
     assert client.get(HEARTBEATS).status_code == 405
@@ -257,14 +245,9 @@ def test_a_burst_over_concurrent_posts_from_one_device_is_one_case():
     n, size = 8, 125
 
     def setup():
-        comp = Compound.objects.filter(region_id="131002001007").order_by("pk").first()
-        org = Organisation.objects.filter(kind="street_office", region_id="131002001000").first()
-        key = DeviceKey.objects.create(name="并发测试", digest=DeviceKey.hash("burst-key"),
-                                       organisation=org)
-        dev = Device.objects.create(organisation=org, code="BURST-1", name="并发门禁",
-                                    kind=Device.Kind.DOOR, compound=comp,
-                                    alarm_types={"forced_open": "street_order"})
-        return org.pk, dev.pk, key.pk
+        key = intake_key("burst-key", name="并发测试")
+        dev = door("BURST-1", "并发门禁", alarm_types={"forced_open": "street_order"})
+        return dev.organisation_id, dev.pk, key.pk
 
     org_id, dev_id, key_id = _in_thread(setup)
     barrier, errors = threading.Barrier(n), []
