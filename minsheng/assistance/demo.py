@@ -233,7 +233,10 @@ def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str
     for e in enrolments:
         def ev(state, on, e=e, note="演示生成"):
             events.append(EnrolmentEvent(enrolment=e, state=state, effective_on=on,
-                                         members_covered=e.members_covered, actor=user, note=note))
+                                         members_covered=e.members_covered,
+                                         assessment=e.assessment,
+                                         per_capita_income=e.per_capita_income, actor=user,
+                                         note=note))
         ev(E.APPLIED, e.applied_on)
         if e.state == E.REVIEWED:
             ev(E.REVIEWED, min(today, e.applied_on + dt.timedelta(days=2)))

@@ -103,16 +103,18 @@ def in_force_during(start: dt.date, end: dt.date, prefix: str = "") -> QuerySet[
     `start`, or made (or put back) in benefit by an event effective after `start` and on or
     before `end`. So a cycle for month M pays an enrolment suspended or ended after M, and one
     ended or paused during M (it was in force on M's first days), and never one that starts
-    after M or ended before it. Annotated with `covered`: the members covered by the latest
-    `enrolled` event on or before `end` (a change of the benefit after M does not alter M)."""
+    after M or ended before it. Annotated with the basis of the benefit in M, from the latest
+    `enrolled` event on or before `end` (a change of the benefit after M does not alter M):
+    `covered`, the members covered, and `basis_income`, the per-capita income then in force."""
     at_start = _latest_event(start)
     started = EnrolmentEvent.objects.filter(enrolment_id=OuterRef("pk"), state=E.ENROLLED,
                                             effective_on__gt=start, effective_on__lte=end)
+    basis = _latest_event(end, state=E.ENROLLED)
     return (Enrolment.objects.filter(region__code__startswith=prefix)
             .annotate(at_start=Subquery(at_start.values("state")[:1]),
                       started=Exists(started),
-                      covered=Subquery(_latest_event(end, state=E.ENROLLED)
-                                       .values("members_covered")[:1]))
+                      covered=Subquery(basis.values("members_covered")[:1]),
+                      basis_income=Subquery(basis.values("per_capita_income")[:1]))
             .filter(Q(at_start=E.ENROLLED) | Q(started=True)))
 
 
@@ -166,7 +168,9 @@ def _event(user, e: Enrolment, state: str, on: dt.date, note: str = "") -> Enrol
     last = e.events.order_by("-effective_on", "-id").values_list("effective_on", flat=True).first()
     on = max(on, last) if last is not None else on
     return EnrolmentEvent.objects.create(enrolment=e, state=state, effective_on=on,
-                                         members_covered=e.members_covered, actor=user,
+                                         members_covered=e.members_covered,
+                                         assessment_id=e.assessment_id,
+                                         per_capita_income=e.per_capita_income, actor=user,
                                          note=note[:500])
 
 

@@ -469,7 +469,8 @@ class Enrolment(models.Model):
 class EnrolmentEvent(models.Model):
     """One step of an enrolment, append-only, with the day it takes effect (`effective_on`):
     applied, reviewed, publicised, enrolled (also a resumption after a pause, and a change of the
-    benefit: the members covered from that day), refused, paused, exited. The programme counts
+    benefit: the members covered, the assessment and the per-capita income from that day),
+    refused, paused, exited. The programme counts
     "as of" a day (indicators/sources_assistance.py) read the latest event effective on or
     before it, never the enrolment's current state, so last year's figures stay last year's
     after this year's changes. Written only by enrolment.py (and the demo, the back-fill)."""
@@ -479,6 +480,13 @@ class EnrolmentEvent(models.Model):
     state = models.CharField(_("变为"), max_length=20, choices=Enrolment.State.choices)
     effective_on = models.DateField(_("生效日期"))
     members_covered = models.PositiveSmallIntegerField(_("保障人数"), default=1)
+    # the basis of the benefit from this event on (payments.amount_due reads the latest
+    # `enrolled` event of a month): the assessment and per-capita income in force then, so a
+    # cycle for a past month pays what was due in it even after a later re-assessment
+    assessment = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("经济状况核对"))
+    per_capita_income = models.DecimalField(_("人均月收入（元）"), max_digits=12,
+                                            decimal_places=2, default=0)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.PROTECT, related_name="+",
                               verbose_name=_("操作人"))
