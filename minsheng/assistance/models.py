@@ -356,7 +356,8 @@ class Procedure(models.Model):
     """Local procedure settings of a region from a date (configuration, never code): the length
     of the 公示, the review interval by category (A.2: yearly for those who cannot work and have
     no income, half-yearly for the partly able, ill or disabled, quarterly for households able to
-    work), the day of the month by which benefits are due (the on-time indicator), and whether
+    work), the day of the month by which benefits are due (the on-time indicator), whether a
+    new benefit is paid for the whole month of its decision or from the month after, and whether
     the decision is delegated to the street (审核确认权下放: the street decides from that date)."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("适用区划"))
@@ -372,6 +373,14 @@ class Procedure(models.Model):
         _("先行救助补办审核时限（天）"), default=10,
         help_text=_("急难型临时救助先行发放后，须在此天数内补齐审核确认手续；资料未给出全国统一时限，"
                     "默认10天，请按本地规定设置"))
+    class FirstMonth(models.TextChoices):
+        WHOLE = "whole", _("认定当月全月发放")
+        NEXT = "next", _("自认定次月起发放")
+
+    first_month = models.CharField(
+        _("起发月份"), max_length=10, choices=FirstMonth.choices, default=FirstMonth.WHOLE,
+        help_text=_("新认定（或恢复）的待遇：认定当月即全月发放，或自认定的次月起发放；"
+                    "每月待遇按该月在用的规则生成"))
     street_decides = models.BooleanField(
         _("审核确认权下放街道"), default=False,
         help_text=_("自执行日期起，由街道（乡镇）而非区民政局作出认定或不予认定的决定"))

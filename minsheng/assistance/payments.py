@@ -41,7 +41,7 @@ from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.accounts.roles import DECIDE_ASSISTANCE
 from minsheng.assistance import access
-from minsheng.assistance.enrolment import in_force_during
+from minsheng.assistance.enrolment import in_force_during, procedures_under
 from minsheng.assistance.models import (
     Cycle,
     Enrolment,
@@ -50,6 +50,7 @@ from minsheng.assistance.models import (
     Payment,
     PaymentBatch,
     Person,
+    Procedure,
     Programme,
     Standard,
 )
@@ -130,13 +131,21 @@ def _due_sql(district_code: str, month: dt.date, programme: str, area: str
         return None
     start, end = month, month_end(month)
     # who is paid: every enrolment in force on at least one day of the month by its dated
-    # history (enrolment.in_force_during, the rule's one owner), whatever its state today. A
-    # benefit that starts on any day of the month is paid for the whole month: the brief
-    # (shared/assistance-employment.md A.2, A.5 §6) sets no pro-rata rule, so the monthly
-    # amount is the unit [verify the local 起发 rule]
-    chosen, chosen_params = (in_force_during(start, end, district_code[:6])
+    # history (enrolment.in_force_during, the rule's one owner), whatever its state today. By
+    # default a benefit that starts on any day of the month is paid for the whole month: the
+    # brief (shared/assistance-employment.md A.2, A.5 §6) sets no pro-rata rule, so the monthly
+    # amount is the unit [verify the local 起发 rule]…
+    # …unless the region's procedure in force for the month pays from the month after the
+    # decision (Procedure.first_month): then only a benefit in force on the month's first day
+    # and on the day before it (not started or resumed during the month) is paid
+    procedures = procedures_under(district_code, end)
+    from_next = any(row.first_month == Procedure.FirstMonth.NEXT for _p, row in procedures)
+    chosen, chosen_params = (in_force_during(start, end, district_code[:6],
+                                             with_day_before=from_next)
                              .filter(programme=programme, area=area)
-                             .values("covered", "basis_income", chosen_id=F("pk"))
+                             .values("covered", "basis_income", "at_start",
+                                     *(["day_before"] if from_next else []),
+                                     chosen_id=F("pk"))
                              .query.sql_with_params())
     std, std_params = _standard_sql(entries)
     if programme == Programme.DIBAO:
@@ -148,7 +157,16 @@ def _due_sql(district_code: str, month: dt.date, programme: str, area: str
     sql = (f"SELECT e.id AS enrolment_id, e.payee_id AS payee_id, e.region_id AS region_id, "  # noqa: S608 - table names from _meta; values are parameters
            f"e.programme AS programme, {amount} AS amount "
            f"FROM {_table(Enrolment)} e JOIN ({chosen}) f ON f.chosen_id = e.id")
-    return sql, [*amount_params, *chosen_params]
+    params = [*amount_params, *chosen_params]
+    if from_next:
+        whens = []
+        for prefix, row in procedures:
+            whens.append("WHEN e.region_id LIKE %s THEN %s")
+            params += [prefix + "%", 1 if row.first_month == Procedure.FirstMonth.NEXT else 0]
+        sql += (f" WHERE (CASE {' '.join(whens)} ELSE 0 END) = 0 "
+                f"OR (f.at_start = %s AND f.day_before = %s)")
+        params += [Enrolment.State.ENROLLED, Enrolment.State.ENROLLED]
+    return sql, params
 
 
 def amount_due(enrolment: Enrolment, month: dt.date) -> Decimal | None:
