@@ -107,7 +107,8 @@ def in_force_during(start: dt.date, end: dt.date, prefix: str = "", *,
     ended or paused during M (it was in force on M's first days), and never one that starts
     after M or ended before it. Annotated with the basis of the benefit in M, from the latest
     `enrolled` event on or before `end` (a change of the benefit after M does not alter M):
-    `covered`, the members covered, and `basis_income`, the per-capita income then in force;
+    `covered`, the members covered, and `basis_income`, the per-capita income then in force
+    (both from `basis_event`, that event's id, which set work joins instead of reading twice);
     `at_start`, the state on `start`, and with `with_day_before`, `day_before`: the state on the
     day before `start` (a benefit in force on both was not started or resumed in the period)."""
     at_start = _latest_event(start)
@@ -117,6 +118,7 @@ def in_force_during(start: dt.date, end: dt.date, prefix: str = "", *,
     qs = (Enrolment.objects.filter(region__code__startswith=prefix)
           .annotate(at_start=Subquery(at_start.values("state")[:1]),
                     started=Exists(started),
+                    basis_event=Subquery(basis.values("pk")[:1]),
                     covered=Subquery(basis.values("members_covered")[:1]),
                     basis_income=Subquery(basis.values("per_capita_income")[:1]))
           .filter(Q(at_start=E.ENROLLED) | Q(started=True)))

@@ -45,6 +45,7 @@ from minsheng.assistance.enrolment import in_force_during, procedures_under
 from minsheng.assistance.models import (
     Cycle,
     Enrolment,
+    EnrolmentEvent,
     Entitlement,
     Household,
     Payment,
@@ -142,21 +143,22 @@ def _due_sql(district_code: str, month: dt.date, programme: str, area: str
     from_next = any(row.first_month == Procedure.FirstMonth.NEXT for _p, row in procedures)
     chosen, chosen_params = (in_force_during(start, end, district_code[:6],
                                              with_day_before=from_next)
-                             .filter(programme=programme, area=area)
-                             .values("covered", "basis_income", "at_start",
-                                     *(["day_before"] if from_next else []),
+                             .filter(programme=programme, area=area).order_by()
+                             .values("basis_event",
+                                     *(["at_start", "day_before"] if from_next else []),
                                      chosen_id=F("pk"))
                              .query.sql_with_params())
     std, std_params = _standard_sql(entries)
     if programme == Programme.DIBAO:
-        amount, amount_params = f"ROUND(({std} - f.basis_income) * f.covered, 2)", std_params
+        amount, amount_params = f"ROUND(({std} - b.per_capita_income) * b.members_covered, 2)", std_params
     elif programme == Programme.EDGE:
-        amount, amount_params = f"ROUND({std} * f.covered, 2)", std_params
+        amount, amount_params = f"ROUND({std} * b.members_covered, 2)", std_params
     else:
         amount, amount_params = f"ROUND({std}, 2)", std_params
     sql = (f"SELECT e.id AS enrolment_id, e.payee_id AS payee_id, e.region_id AS region_id, "  # noqa: S608 - table names from _meta; values are parameters
            f"e.programme AS programme, {amount} AS amount "
-           f"FROM {_table(Enrolment)} e JOIN ({chosen}) f ON f.chosen_id = e.id")
+           f"FROM {_table(Enrolment)} e JOIN ({chosen}) f ON f.chosen_id = e.id "
+           f"JOIN {_table(EnrolmentEvent)} b ON b.id = f.basis_event")
     params = [*amount_params, *chosen_params]
     if from_next:
         whens = []
