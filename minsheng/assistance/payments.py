@@ -148,13 +148,14 @@ def _due_sql(district_code: str, month: dt.date, programme: str, area: str
                                      *(["at_start", "day_before"] if from_next else []),
                                      chosen_id=F("pk"))
                              .query.sql_with_params())
-    std, std_params = _standard_sql(entries)
+    # b: the month's basis event (members covered, per-capita income)
+    std, amount_params = _standard_sql(entries)
     if programme == Programme.DIBAO:
-        amount, amount_params = f"ROUND(({std} - b.per_capita_income) * b.members_covered, 2)", std_params
+        amount = f"ROUND(({std} - b.per_capita_income) * b.members_covered, 2)"
     elif programme == Programme.EDGE:
-        amount, amount_params = f"ROUND({std} * b.members_covered, 2)", std_params
+        amount = f"ROUND({std} * b.members_covered, 2)"
     else:
-        amount, amount_params = f"ROUND({std}, 2)", std_params
+        amount = f"ROUND({std}, 2)"
     sql = (f"SELECT e.id AS enrolment_id, e.payee_id AS payee_id, e.region_id AS region_id, "  # noqa: S608 - table names from _meta; values are parameters
            f"e.programme AS programme, {amount} AS amount "
            f"FROM {_table(Enrolment)} e JOIN ({chosen}) f ON f.chosen_id = e.id "
