@@ -116,12 +116,16 @@ def setup(n: int) -> None:
             # decision; the paused ones paused from a day before the month
             ev = q(EnrolmentEvent._meta.db_table)
             cur.execute(
-                f"INSERT INTO {ev} (enrolment_id, state, effective_on, members_covered, note, at) "  # noqa: S608 - table names from the models, no input
-                f"SELECT id, 'enrolled', decided_on, members_covered, '', CURRENT_TIMESTAMP "
+                f"INSERT INTO {ev} (enrolment_id, state, effective_on, members_covered, "  # noqa: S608 - table names from the models, no input
+                f"per_capita_income, note, at) "
+                f"SELECT id, 'enrolled', decided_on, members_covered, per_capita_income, '', "
+                f"CURRENT_TIMESTAMP "
                 f"FROM {q(Enrolment._meta.db_table)}")
             cur.execute(
-                f"INSERT INTO {ev} (enrolment_id, state, effective_on, members_covered, note, at) "  # noqa: S608 - table names from the models, no input
-                f"SELECT id, 'paused', %s, members_covered, '', CURRENT_TIMESTAMP "
+                f"INSERT INTO {ev} (enrolment_id, state, effective_on, members_covered, "  # noqa: S608 - table names from the models, no input
+                f"per_capita_income, note, at) "
+                f"SELECT id, 'paused', %s, members_covered, per_capita_income, '', "
+                f"CURRENT_TIMESTAMP "
                 f"FROM {q(Enrolment._meta.db_table)} WHERE state = 'paused'",
                 [dt.date(2025, 6, 1)])
     print(f"set-up: {n:,} households, heads and enrolments in {time.perf_counter() - t:.1f} s "

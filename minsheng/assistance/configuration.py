@@ -78,7 +78,8 @@ def do_add_procedure(user, *, region: Region, valid_from: dt.date, publicity_day
                      review_months_unable: int, review_months_partial: int,
                      review_months_able: int, payment_due_day: int, street_decides: bool,
                      source: str, verified: bool = False,
-                     after_review_days: int | None = None) -> Procedure:
+                     after_review_days: int | None = None,
+                     first_month: str = Procedure.FirstMonth.WHOLE) -> Procedure:
     source = _common(user, region, valid_from, source)
     if not 1 <= publicity_days <= 60:
         raise ValidationError("公示天数应在1到60天之间。")
@@ -91,13 +92,18 @@ def do_add_procedure(user, *, region: Region, valid_from: dt.date, publicity_day
         after_review_days = Procedure._meta.get_field("after_review_days").default
     if not 1 <= after_review_days <= 90:
         raise ValidationError("先行救助补办审核时限应在1到90天之间。")
+    if first_month in (None, ""):  # left empty: the model's default
+        first_month = Procedure.FirstMonth.WHOLE
+    if first_month not in Procedure.FirstMonth.values:
+        raise ValidationError("起发月份应为“认定当月全月发放”或“自认定次月起发放”。")
     if Procedure.objects.filter(region=region, valid_from=valid_from).exists():
         raise ValidationError("该区划在该日期已有办理规则。")
     row = Procedure.objects.create(
         region=region, valid_from=valid_from, publicity_days=publicity_days,
         review_months_unable=review_months_unable, review_months_partial=review_months_partial,
         review_months_able=review_months_able, payment_due_day=payment_due_day,
-        after_review_days=after_review_days, street_decides=street_decides, source=source, verified=verified)
+        after_review_days=after_review_days, first_month=first_month,
+        street_decides=street_decides, source=source, verified=verified)
     masking.log(user, AuditLog.Action.CREATE, row, region_code=region.code,
                 detail=f"办理规则自 {valid_from}（下放街道：{'是' if street_decides else '否'}）")
     return row

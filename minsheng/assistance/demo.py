@@ -20,9 +20,10 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from minsheng.assistance import payments
+from minsheng.assistance import enrolment as enrolment_actions
+from minsheng.assistance import payments, services
 from minsheng.assistance.eligibility import window_start
-from minsheng.assistance.enrolment import add_months
+from minsheng.assistance.enrolment import PROGRAMME_NAMES, add_months
 from minsheng.assistance.models import (
     Assessment,
     Cycle,
@@ -52,6 +53,9 @@ STANDARDS = (
     ("edge", "both", None, "1.5"), ("tekun", "urban", "1001", None),
     ("tekun", "rural", "715", None), ("orphan", "both", "1500", None),
     ("temporary", "both", None, "10"), ("edge_allowance", "both", "100", None),
+    # asset limits (eligibility.assets_rule): savings per person of 24 months of the urban
+    # 低保标准, no private car; examples, to be set from the local 认定办法
+    ("asset_savings", "both", "18480", None), ("asset_vehicles", "both", "0", None),
 )
 HOUSEHOLDS = 600
 E = Enrolment.State
@@ -233,7 +237,10 @@ def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str
     for e in enrolments:
         def ev(state, on, e=e, note="演示生成"):
             events.append(EnrolmentEvent(enrolment=e, state=state, effective_on=on,
-                                         members_covered=e.members_covered, actor=user, note=note))
+                                         members_covered=e.members_covered,
+                                         assessment=e.assessment,
+                                         per_capita_income=e.per_capita_income, actor=user,
+                                         note=note))
         ev(E.APPLIED, e.applied_on)
         if e.state == E.REVIEWED:
             ev(E.REVIEWED, min(today, e.applied_on + dt.timedelta(days=2)))
@@ -294,8 +301,84 @@ def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str
         cycles += 1
         month = add_months(month, 1)
     progress(f"社会救助：{cycles} 个月发放周期（其中一个月有失败重发）")
+    refused = _refused_for_assets(enrolments, rng)
+    paid_first = _paid_first(households, plans, members_of, district, today, user)
+    progress(f"社会救助：{refused} 户因财产超过上限不予认定，{paid_first} 笔先行救助")
     return {"households": len(households), "people": len(people),
-            "enrolments": len(enrolments), "cycles": cycles}
+            "enrolments": len(enrolments) + paid_first, "cycles": cycles,
+            "refused_for_assets": refused, "paid_first": paid_first}
+
+
+def _refused_for_assets(enrolments: list[Enrolment], rng) -> int:
+    """The refused 低保 and 低保边缘 applications: their households' assessments record savings
+    above the per-person limit and a car, and the computed result and the written reasons are
+    those of the asset rule (eligibility.assets_rule, under the demo's limits)."""
+    n = 0
+    for e in enrolments:
+        if e.state != E.REFUSED or e.programme not in ("dibao", "edge"):
+            continue
+        members = e.household.members.count() or 1
+        Assessment.objects.filter(pk=e.assessment_id).update(
+            savings=Decimal(18480 * members + rng.randint(5, 60) * 1000),
+            vehicles=1 if n % 2 == 0 else 0, note="演示生成：家庭财产超过上限")
+        result = services.eligibility_of(e.household, e.applied_on)
+        verdict = next((r for r in result.results
+                        if r.programme == PROGRAMME_NAMES[e.programme]), None)
+        if verdict is None:
+            continue
+        reason = f"家庭财产超过当地规定，不予认定。{verdict.rule}"[:500]
+        Enrolment.objects.filter(pk=e.pk).update(computed_verdict=verdict.verdict,
+                                                 computed_rule=verdict.rule[:500],
+                                                 decision_reason=reason)
+        EnrolmentEvent.objects.filter(enrolment=e, state=E.REFUSED).update(note=reason)
+        n += 1
+    return n
+
+
+# 先行救助: (days before today the street paid, the after-review: None pending, True confirmed,
+# False refused, with days after paying). The one paid 25 days ago is past its 10-day limit.
+PAID_FIRST = ((75, True, 4), (60, True, 9), (45, False, 6), (25, None, 0), (3, None, 0))
+
+
+def _paid_first(households, plans, members_of, district: Region, today: dt.date, user) -> int:
+    """Urgent 临时救助 paid first by the street from its 备用金 (enrolment.do_pay_first, by the
+    street's staff where the demo account exists), then reviewed afterwards by 区民政局
+    (do_after_review): some confirmed, one refused, one overdue, one not yet due. Households
+    of the demo that are in no programme, in the demo street first."""
+    street_user = get_user_model().objects.filter(username="street1").first()
+    street = street_user.memberships.first().region if street_user and \
+        street_user.memberships.exists() else None
+    prefix = street.code[:9] if street is not None else district.code[:6]
+    candidates = [h for h, kind in zip(households, plans, strict=True) if kind == "none"]
+    candidates.sort(key=lambda h: (not h.region_id.startswith(prefix), h.number))
+    n = 0
+    for (ago, outcome, after), h in zip(PAID_FIRST, candidates, strict=False):
+        on = today - dt.timedelta(days=ago)
+        applied = on - dt.timedelta(days=1)
+        head = members_of[id(h)][0]
+        a = h.assessments.order_by("-assessed_on").first()
+        e = Enrolment.objects.create(
+            household=h, payee=head, region=h.region, area=h.area, programme="temporary",
+            state=E.APPLIED, applied_on=applied, consent_on=applied, assessment=a,
+            computed_verdict="需人工认定", computed_rule="演示生成：急难情形由经办人员认定",
+            per_capita_income=a.per_capita_monthly if a else 0,
+            members_covered=len(members_of[id(h)]))
+        EnrolmentEvent.objects.create(enrolment=e, state=E.APPLIED, effective_on=applied,
+                                      members_covered=e.members_covered, assessment=a,
+                                      per_capita_income=e.per_capita_income, actor=user,
+                                      note="演示生成")
+        payer = street_user if street_user and h.region_id.startswith(prefix) else user
+        reason = ["演示：住房失火，家中财物被毁", "演示：家庭成员突发重病住院",
+                  "演示：交通事故致主要劳动力受伤"][n % 3]
+        enrolment_actions.do_pay_first(payer, e, award_amount=str(1000 + 500 * n),
+                                       reason=reason, on=on)
+        if outcome is not None:
+            enrolment_actions.do_after_review(
+                user, Enrolment.objects.get(pk=e.pk), confirm=outcome,
+                reason="" if outcome else "演示：补办核查发现家庭另有稳定收入，不符合急难情形",
+                on=on + dt.timedelta(days=after))
+        n += 1
+    return n
 
 
 def _pay(batch: PaymentBatch, month: dt.date, today: dt.date, rng, *, fail: int = 0,

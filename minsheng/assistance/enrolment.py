@@ -43,11 +43,12 @@ from minsheng.assistance.models import (
 )
 from minsheng.assistance.standards import in_force
 from minsheng.lib.validators import check_no_control_chars
+from minsheng.places.models import code_prefix
 
 __all__ = ["PROGRAMME_NAMES", "TRANSITIONS", "add_months", "award_ceiling", "do_answer_objection",
            "do_after_review", "do_apply", "do_complete_review", "do_decide", "do_pay_first",
            "do_publicise", "do_record_objection",
-           "do_street_review", "in_force_during", "in_force_on", "procedure_for",
+           "do_street_review", "in_force_during", "in_force_on", "procedure_for", "procedures_under",
            "review_months"]
 
 E = Enrolment.State
@@ -98,34 +99,62 @@ def in_force_on(day: dt.date, prefix: str = "") -> QuerySet[Enrolment]:
             .filter(as_of=E.ENROLLED))
 
 
-def in_force_during(start: dt.date, end: dt.date, prefix: str = "") -> QuerySet[Enrolment]:
+def in_force_during(start: dt.date, end: dt.date, prefix: str = "", *,
+                    with_day_before: bool = False) -> QuerySet[Enrolment]:
     """Enrolments in benefit on at least one day of [start, end] (both included): in benefit on
     `start`, or made (or put back) in benefit by an event effective after `start` and on or
     before `end`. So a cycle for month M pays an enrolment suspended or ended after M, and one
     ended or paused during M (it was in force on M's first days), and never one that starts
-    after M or ended before it. Annotated with `covered`: the members covered by the latest
-    `enrolled` event on or before `end` (a change of the benefit after M does not alter M)."""
+    after M or ended before it. Annotated with the basis of the benefit in M, from the latest
+    `enrolled` event on or before `end` (a change of the benefit after M does not alter M):
+    `covered`, the members covered, and `basis_income`, the per-capita income then in force
+    (both from `basis_event`, that event's id, which set work joins instead of reading twice);
+    `at_start`, the state on `start`, and with `with_day_before`, `day_before`: the state on the
+    day before `start` (a benefit in force on both was not started or resumed in the period)."""
     at_start = _latest_event(start)
     started = EnrolmentEvent.objects.filter(enrolment_id=OuterRef("pk"), state=E.ENROLLED,
                                             effective_on__gt=start, effective_on__lte=end)
-    return (Enrolment.objects.filter(region__code__startswith=prefix)
-            .annotate(at_start=Subquery(at_start.values("state")[:1]),
-                      started=Exists(started),
-                      covered=Subquery(_latest_event(end, state=E.ENROLLED)
-                                       .values("members_covered")[:1]))
-            .filter(Q(at_start=E.ENROLLED) | Q(started=True)))
+    basis = _latest_event(end, state=E.ENROLLED)
+    qs = (Enrolment.objects.filter(region__code__startswith=prefix)
+          .annotate(at_start=Subquery(at_start.values("state")[:1]),
+                    started=Exists(started),
+                    basis_event=Subquery(basis.values("pk")[:1]),
+                    covered=Subquery(basis.values("members_covered")[:1]),
+                    basis_income=Subquery(basis.values("per_capita_income")[:1]))
+          .filter(Q(at_start=E.ENROLLED) | Q(started=True)))
+    if with_day_before:
+        before = _latest_event(start - dt.timedelta(days=1))
+        qs = qs.annotate(day_before=Subquery(before.values("state")[:1]))
+    return qs
+
+
+def procedures_under(region_code: str, on: dt.date) -> list[tuple[str, Procedure]]:
+    """The procedure rows in force on the day for every region that can set the rules of a
+    record in `region_code`'s subtree (the regions inside it, the region and those above it),
+    as (the code prefix of the row's region, its row), most specific first: a record of region
+    R follows the first entry whose prefix R's code starts with (the nearest region up with a
+    row). One query; the payment cycle reads a whole district through it."""
+    code = region_code.ljust(12, "0")
+    above = [code[:n].ljust(12, "0") for n in (2, 4, 6, 9, 12)]
+    rows = (Procedure.objects.filter(Q(region__code__startswith=code_prefix(code))
+                                     | Q(region_id__in=above), valid_from__lte=on)
+            .order_by("-valid_from"))
+    latest: dict[str, Procedure] = {}
+    for row in rows:
+        latest.setdefault(row.region_id, row)
+    return sorted(((code_prefix(c), row) for c, row in latest.items()),
+                  key=lambda pr: (-len(pr[0]), pr[0]))
 
 
 def procedure_for(region_code: str, on: dt.date) -> Procedure:
     """The region's procedure settings in force (nearest region up the tree); the national
-    defaults (7-day 公示, 12/6/3-month reviews, due by the 10th) when none is configured."""
+    defaults (7-day 公示, 12/6/3-month reviews, due by the 10th, the first month paid whole)
+    when none is configured."""
     code = region_code.ljust(12, "0")
-    for n in (12, 9, 6, 4, 2):
-        row = (Procedure.objects.filter(region_id=code[:n].ljust(12, "0"), valid_from__lte=on)
-               .order_by("-valid_from").first())
-        if row is not None:
-            return row
-    return Procedure(region_id=code, valid_from=on, source="默认设置")
+    row = next((row for prefix, row in procedures_under(code, on) if code.startswith(prefix)),
+               None)
+    return row if row is not None else Procedure(region_id=code, valid_from=on,
+                                                 source="默认设置")
 
 
 def can_decide(user, e: Enrolment, on: dt.date | None = None) -> bool:
@@ -166,7 +195,9 @@ def _event(user, e: Enrolment, state: str, on: dt.date, note: str = "") -> Enrol
     last = e.events.order_by("-effective_on", "-id").values_list("effective_on", flat=True).first()
     on = max(on, last) if last is not None else on
     return EnrolmentEvent.objects.create(enrolment=e, state=state, effective_on=on,
-                                         members_covered=e.members_covered, actor=user,
+                                         members_covered=e.members_covered,
+                                         assessment_id=e.assessment_id,
+                                         per_capita_income=e.per_capita_income, actor=user,
                                          note=note[:500])
 
 

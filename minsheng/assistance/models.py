@@ -356,7 +356,8 @@ class Procedure(models.Model):
     """Local procedure settings of a region from a date (configuration, never code): the length
     of the 公示, the review interval by category (A.2: yearly for those who cannot work and have
     no income, half-yearly for the partly able, ill or disabled, quarterly for households able to
-    work), the day of the month by which benefits are due (the on-time indicator), and whether
+    work), the day of the month by which benefits are due (the on-time indicator), whether a
+    new benefit is paid for the whole month of its decision or from the month after, and whether
     the decision is delegated to the street (审核确认权下放: the street decides from that date)."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("适用区划"))
@@ -372,6 +373,14 @@ class Procedure(models.Model):
         _("先行救助补办审核时限（天）"), default=10,
         help_text=_("急难型临时救助先行发放后，须在此天数内补齐审核确认手续；资料未给出全国统一时限，"
                     "默认10天，请按本地规定设置"))
+    class FirstMonth(models.TextChoices):
+        WHOLE = "whole", _("认定当月全月发放")
+        NEXT = "next", _("自认定次月起发放")
+
+    first_month = models.CharField(
+        _("起发月份"), max_length=10, choices=FirstMonth.choices, default=FirstMonth.WHOLE,
+        help_text=_("新认定（或恢复）的待遇：认定当月即全月发放，或自认定的次月起发放；"
+                    "每月待遇按该月在用的规则生成"))
     street_decides = models.BooleanField(
         _("审核确认权下放街道"), default=False,
         help_text=_("自执行日期起，由街道（乡镇）而非区民政局作出认定或不予认定的决定"))
@@ -469,7 +478,8 @@ class Enrolment(models.Model):
 class EnrolmentEvent(models.Model):
     """One step of an enrolment, append-only, with the day it takes effect (`effective_on`):
     applied, reviewed, publicised, enrolled (also a resumption after a pause, and a change of the
-    benefit: the members covered from that day), refused, paused, exited. The programme counts
+    benefit: the members covered, the assessment and the per-capita income from that day),
+    refused, paused, exited. The programme counts
     "as of" a day (indicators/sources_assistance.py) read the latest event effective on or
     before it, never the enrolment's current state, so last year's figures stay last year's
     after this year's changes. Written only by enrolment.py (and the demo, the back-fill)."""
@@ -479,6 +489,13 @@ class EnrolmentEvent(models.Model):
     state = models.CharField(_("变为"), max_length=20, choices=Enrolment.State.choices)
     effective_on = models.DateField(_("生效日期"))
     members_covered = models.PositiveSmallIntegerField(_("保障人数"), default=1)
+    # the basis of the benefit from this event on (payments.amount_due reads the latest
+    # `enrolled` event of a month): the assessment and per-capita income in force then, so a
+    # cycle for a past month pays what was due in it even after a later re-assessment
+    assessment = models.ForeignKey(Assessment, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", verbose_name=_("经济状况核对"))
+    per_capita_income = models.DecimalField(_("人均月收入（元）"), max_digits=12,
+                                            decimal_places=2, default=0)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.PROTECT, related_name="+",
                               verbose_name=_("操作人"))

@@ -34,7 +34,7 @@ from minsheng.lib.validators import check_no_control_chars
 __all__ = ["check_threshold", "do_add_measure", "do_add_risk", "do_add_threshold", "do_dismiss", "do_edit_threshold",
            "do_handle_alert", "do_link_grievance", "raise_zero_employment_alerts",
            "do_report_alert", "do_review_removal", "do_step", "do_reveal", "threshold",
-           "working_age_rule",
+           "on_district_loaded", "seed_working_age", "working_age_rule",
            "DEFAULT_ALERT_DAYS"]
 
 # Used only where a region has no 预警处置时限 of its own (MonitoringThreshold kind alert_days).
@@ -75,6 +75,29 @@ def working_age_rule(region_code: str, on: dt.date) -> relapse.WorkingAge:
         ages[field] = int(t.amount) if t is not None else getattr(default, field)
         sources.append(default.source if t is None else "")
     return relapse.WorkingAge(**ages, source="" if not any(sources) else default.source)
+
+
+def seed_working_age(district_code: str) -> int:
+    """The default 法定劳动年龄 rows (relapse.DEFAULT_WORKING_AGE: 16, 60, 55) for a district,
+    from 1995-01-01 (the 劳动法's entry into force), marked unverified: only the kinds the
+    district has no row of, so a district's own rows are never touched and a second call adds
+    nothing. Called for every district loaded after migration 0013 seeded those then present
+    (on_district_loaded) and by the demo. Returns the rows added."""
+    code = district_code.ljust(12, "0")
+    default = relapse.DEFAULT_WORKING_AGE
+    have = set(MonitoringThreshold.objects.filter(region_id=code, kind__in=WORKING_AGE_KINDS.values())
+               .values_list("kind", flat=True))
+    rows = [MonitoringThreshold(region_id=code, kind=kind, amount=Decimal(getattr(default, field)),
+                                valid_from=dt.date(1995, 1, 1), source=default.source,
+                                verified=False)
+            for field, kind in WORKING_AGE_KINDS.items() if kind not in have]
+    MonitoringThreshold.objects.bulk_create(rows)
+    return len(rows)
+
+
+def on_district_loaded(sender, *, district_code: str, **kwargs) -> None:
+    """Receiver of places.signals.district_loaded (connected in AssistanceConfig.ready)."""
+    seed_working_age(district_code)
 
 
 def alert_days(region_code: str, on: dt.date) -> int:

@@ -18,7 +18,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from minsheng.assistance import monitoring as mon
-from minsheng.assistance import relapse
 from minsheng.assistance.models import Household, Person
 from minsheng.assistance.monitoring_exchange import COLUMNS, import_list
 from minsheng.assistance.monitoring_models import (
@@ -78,16 +77,9 @@ def _thresholds(district: Region, today: dt.date) -> None:
     MonitoringThreshold.objects.bulk_create([
         MonitoringThreshold(region=district, kind=k, amount=Decimal(a), valid_from=f, valid_to=t,
                             source=SOURCE, verified=False) for k, a, f, t in rows])
-    # 法定劳动年龄: the defaults a migration gives every district present when it runs (the demo's
-    # regions are loaded later), unless the district already set its own
-    working = relapse.DEFAULT_WORKING_AGE
-    for kind, age in ((K.WORKING_AGE_FROM, working.from_age),
-                      (K.WORKING_AGE_MALE, working.male_until),
-                      (K.WORKING_AGE_FEMALE, working.female_until)):
-        if not MonitoringThreshold.objects.filter(region=district, kind=kind).exists():
-            MonitoringThreshold.objects.create(region=district, kind=kind, amount=Decimal(age),
-                                               valid_from=dt.date(1995, 1, 1),
-                                               source=working.source, verified=False)
+    # 法定劳动年龄: the defaults (monitoring.seed_working_age; the district's load sent
+    # places.signals.district_loaded already), unless the district already set its own
+    mon.seed_working_age(district.code)
 
 
 def _households(villages: list[Region], n: int, rng: random.Random) -> list[Household]:

@@ -6,11 +6,14 @@ INSERT … SELECT):
 
 - `do_open_cycle` / `do_generate`: INSERT … SELECT of an entitlement for every enrolment in the
   district in force on at least one day of the month by its dated history
-  (enrolment.in_force_during), one statement per (programme, area) with the standard
-  in force as a parameter — 低保: (standard − per-capita income) × members, rounded to the fen,
-  only where positive; 特困 and 孤儿: the fixed monthly amount of their standard; 低保边缘: the
-  region's edge allowance (元/人·月) × members, only where its standards define one; and one
-  statement for 临时救助: its one-off award, in the first cycle after the decision, never twice;
+  (enrolment.in_force_during), one statement per (programme, area), of the amount due for that
+  month (_due_sql / amount_due, the one owner): the basis (members, per-capita income) of the
+  month's latest `enrolled` event and the standard of the household's region (street or
+  community override before the district's: standards.in_force_under) dated for that month —
+  低保: (standard − per-capita income) × members, rounded to the fen, only where positive;
+  特困 and 孤儿: the fixed monthly amount of their standard; 低保边缘: the region's edge
+  allowance (元/人·月) × members, only where its standards define one; and one statement for
+  临时救助: its one-off award, in the first cycle after the decision, never twice;
 - `do_approve_cycle`, then `do_approve_entitlements` (bulk UPDATE; refused unless the cycle is
   approved — the model refuses it too);
 - `do_export_batch`: INSERT … SELECT of one payment per payee (the sum of their approved
@@ -38,24 +41,26 @@ from minsheng.accounts import masking
 from minsheng.accounts.models import AuditLog
 from minsheng.accounts.roles import DECIDE_ASSISTANCE
 from minsheng.assistance import access
-from minsheng.assistance.enrolment import in_force_during
+from minsheng.assistance.enrolment import in_force_during, procedures_under
 from minsheng.assistance.models import (
     Cycle,
     Enrolment,
+    EnrolmentEvent,
     Entitlement,
     Household,
     Payment,
     PaymentBatch,
     Person,
+    Procedure,
     Programme,
     Standard,
 )
-from minsheng.assistance.standards import in_force
+from minsheng.assistance.standards import in_force_under
 from minsheng.lib import tabular
 from minsheng.lib.tabular import Column, ImportResult, Row, TableImport, csv_bytes
 from minsheng.lib.validators import check_no_control_chars
 
-__all__ = ["BANK_HEADER", "RETURN_COLUMNS", "bank_file", "do_approve_cycle",
+__all__ = ["BANK_HEADER", "RETURN_COLUMNS", "amount_due", "bank_file", "do_approve_cycle",
            "do_approve_entitlements", "do_close_cycle", "do_export_batch", "do_generate",
            "do_open_cycle", "do_reconcile", "month_end"]
 
@@ -97,52 +102,121 @@ def do_open_cycle(user, region_code: str, month: dt.date, *, generated: bool = F
     return cycle
 
 
-def _amount_sql(programme: str) -> str:
-    # f.covered: the members covered in the cycle's month (enrolment.in_force_during)
+def _standard_sql(entries: list[tuple[str, Standard]]) -> tuple[str, list[Any]]:
+    """The amount of the standard of each enrolment's region, as SQL: the most specific region
+    with a row (standards.in_force_under, the lookup's one owner) by code prefix; NULL where
+    none is in force."""
+    whens, params = [], []
+    for prefix, row in entries:
+        whens.append("WHEN e.region_id LIKE %s THEN %s")
+        params += [prefix + "%", row.amount]
+    return f"(CASE {' '.join(whens)} END)", params
+
+
+def _due_sql(district_code: str, month: dt.date, programme: str, area: str
+             ) -> tuple[str, list[Any]] | None:
+    """The amount due for month M to every enrolment of the district, programme and area in force
+    during M: the one owner of "amount due for household H in month M" (do_generate inserts
+    these rows, amount_due reads one). Everything is as it stood in M — who is in force and the
+    basis of the benefit from the dated history (enrolment.in_force_during: the members covered
+    and the per-capita income of the latest `enrolled` event on or before M's last day, so a
+    later re-assessment does not alter M), and the standard of the household's region in force
+    on M's last day (standards.in_force_under: a street's or community's own row before the
+    district's) — never the enrolment's current state or today's standard. 低保: (standard −
+    per-capita income) × members, rounded to the fen; 低保边缘: the edge allowance × members;
+    特困, 孤儿: the fixed monthly amount. Rows with nothing due (no standard, income at or
+    above it) have a NULL or non-positive amount. None when no region has the standard."""
+    entries = in_force_under(district_code, AMOUNT_STANDARD[programme], area, month_end(month))
+    entries = [(p, row) for p, row in entries if row.amount is not None]
+    if not entries:
+        return None
+    start, end = month, month_end(month)
+    # who is paid: every enrolment in force on at least one day of the month by its dated
+    # history (enrolment.in_force_during, the rule's one owner), whatever its state today. By
+    # default a benefit that starts on any day of the month is paid for the whole month: the
+    # brief (shared/assistance-employment.md A.2, A.5 §6) sets no pro-rata rule, so the monthly
+    # amount is the unit [verify the local 起发 rule]…
+    # …unless the region's procedure in force for the month pays from the month after the
+    # decision (Procedure.first_month): then only a benefit in force on the month's first day
+    # and on the day before it (not started or resumed during the month) is paid
+    procedures = procedures_under(district_code, end)
+    from_next = any(row.first_month == Procedure.FirstMonth.NEXT for _p, row in procedures)
+    chosen, chosen_params = (in_force_during(start, end, district_code[:6],
+                                             with_day_before=from_next)
+                             .filter(programme=programme, area=area).order_by()
+                             .values("basis_event",
+                                     *(["at_start", "day_before"] if from_next else []),
+                                     chosen_id=F("pk"))
+                             .query.sql_with_params())
+    # b: the month's basis event (members covered, per-capita income)
+    std, amount_params = _standard_sql(entries)
     if programme == Programme.DIBAO:
-        return "ROUND((%s - e.per_capita_income) * f.covered, 2)"
-    if programme == Programme.EDGE:
-        return "ROUND(%s * f.covered, 2)"
-    return "ROUND(%s, 2)"
+        amount = f"ROUND(({std} - b.per_capita_income) * b.members_covered, 2)"
+    elif programme == Programme.EDGE:
+        amount = f"ROUND({std} * b.members_covered, 2)"
+    else:
+        amount = f"ROUND({std}, 2)"
+    sql = (f"SELECT e.id AS enrolment_id, e.payee_id AS payee_id, e.region_id AS region_id, "  # noqa: S608 - table names from _meta; values are parameters
+           f"e.programme AS programme, {amount} AS amount "
+           f"FROM {_table(Enrolment)} e JOIN ({chosen}) f ON f.chosen_id = e.id "
+           f"JOIN {_table(EnrolmentEvent)} b ON b.id = f.basis_event")
+    params = [*amount_params, *chosen_params]
+    if from_next:
+        whens = []
+        for prefix, row in procedures:
+            whens.append("WHEN e.region_id LIKE %s THEN %s")
+            params += [prefix + "%", 1 if row.first_month == Procedure.FirstMonth.NEXT else 0]
+        sql += (f" WHERE (CASE {' '.join(whens)} ELSE 0 END) = 0 "
+                f"OR (f.at_start = %s AND f.day_before = %s)")
+        params += [Enrolment.State.ENROLLED, Enrolment.State.ENROLLED]
+    return sql, params
+
+
+def amount_due(enrolment: Enrolment, month: dt.date) -> Decimal | None:
+    """What a 低保, 低保边缘, 特困 or 孤儿 enrolment is due for the month (the first of the month
+    or any day in it), as a cycle for that month generates it, opened then or later; None
+    when nothing is due (not in force in the month, no standard, income at or above it).
+    临时救助 is a one-off award (Enrolment.award_amount), not a monthly amount."""
+    if enrolment.programme not in AMOUNT_STANDARD:
+        return None
+    due = _due_sql(enrolment.region_id[:6].ljust(12, "0"), month.replace(day=1),
+                   enrolment.programme, enrolment.area)
+    if due is None:
+        return None
+    sql, params = due
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT d.amount FROM ({sql}) d WHERE d.enrolment_id = %s AND d.amount > 0",  # noqa: S608 - composed from _due_sql; values are parameters
+                    [*params, enrolment.pk])
+        row = cur.fetchone()
+    return None if row is None else Decimal(str(row[0])).quantize(Decimal("0.01"))
 
 
 @transaction.atomic
 def do_generate(user, cycle: Cycle) -> int:
     """An entitlement for every enrolment of the district in force during the month by its dated
-    history (INSERT … SELECT per programme and area), even for a cycle opened after the
-    enrolment was paused or ended. Returns how many were generated."""
+    history, of the amount due for that month (_due_sql: one INSERT … SELECT per programme and
+    area), even for a cycle opened after the enrolment was paused, ended or re-assessed.
+    Returns how many were generated."""
     _check(user, cycle)
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     if cycle.state != C.DRAFT:
         raise ValidationError("只有草稿状态的周期可以生成待遇。")
-    start, end = cycle.month, month_end(cycle.month)
+    end = month_end(cycle.month)
     prefix = cycle.region_id[:6]
     ent, enr = _table(Entitlement), _table(Enrolment)
     total = 0
-    for programme, std_programme in AMOUNT_STANDARD.items():
+    for programme in AMOUNT_STANDARD:
         for area in Household.Area.values:
-            std = in_force(cycle.region_id, std_programme, area, end)
-            if std is None or std.amount is None:
+            due = _due_sql(cycle.region_id, cycle.month, programme, area)
+            if due is None:
                 continue
-            # who is paid: every enrolment in force on at least one day of the month by its
-            # dated history (enrolment.in_force_during, the rule's one owner), whatever its state
-            # today. A benefit that starts on any day of the month is paid for the whole month:
-            # the brief (shared/assistance-employment.md A.2, A.5 §6) sets no pro-rata rule, so
-            # the monthly amount is the unit [verify the local 起发 rule]
-            chosen, chosen_params = (in_force_during(start, end, prefix)
-                                     .filter(programme=programme, area=area)
-                                     .values("covered", chosen_id=F("pk")).query.sql_with_params())
-            amount = _amount_sql(programme)
-            positive = " AND e.per_capita_income < %s" if programme == Programme.DIBAO else ""
-            sql = (f"INSERT INTO {ent} (cycle_id, enrolment_id, payee_id, region_id, programme, "  # noqa: S608 - table names from _meta; values are parameters
-                   f"amount, state, reject_reason) "
-                   f"SELECT %s, e.id, e.payee_id, e.region_id, e.programme, {amount}, 'draft', '' "
-                   f"FROM {enr} e JOIN ({chosen}) f ON f.chosen_id = e.id WHERE 1 = 1{positive}")
-            params: list[Any] = [cycle.pk, std.amount, *chosen_params]
-            if positive:
-                params.append(std.amount)
+            sql, params = due
             with connection.cursor() as cur:
-                cur.execute(sql, params)
+                cur.execute(
+                    f"INSERT INTO {ent} (cycle_id, enrolment_id, payee_id, region_id, programme, "  # noqa: S608 - table names from _meta; values are parameters
+                    f"amount, state, reject_reason) "
+                    f"SELECT %s, d.enrolment_id, d.payee_id, d.region_id, d.programme, d.amount, "
+                    f"'draft', '' FROM ({sql}) d WHERE d.amount > 0", [cycle.pk, *params])
                 total += cur.rowcount
     # 临时救助: the award decided, once — in the first cycle after the decision that has no live
     # (unrejected) entitlement of it yet; still paid if the aid was closed since

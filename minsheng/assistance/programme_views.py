@@ -328,7 +328,7 @@ class ProcedureForm(InputChecked, forms.ModelForm):
         model = Procedure
         fields = ["region", "valid_from", "publicity_days", "review_months_unable",
                   "review_months_partial", "review_months_able", "payment_due_day",
-                  "after_review_days", "street_decides", "source", "verified"]
+                  "after_review_days", "first_month", "street_decides", "source", "verified"]
         widgets = {"valid_from": widgets.DateInput()}
 
     def __init__(self, *args, user, **kwargs):
@@ -336,6 +336,7 @@ class ProcedureForm(InputChecked, forms.ModelForm):
         self.fields["region"].queryset = _config_regions(user)
         self.fields["source"].validators.append(SINGLE_LINE)
         self.fields["after_review_days"].required = False
+        self.fields["first_month"].required = False
 
 
 @login_required

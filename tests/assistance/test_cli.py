@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
-from minsheng.assistance.models import Household, Person, Standard
+from minsheng.assistance.models import Household, Person, Procedure, Standard
 
 HEADER = ["户编号", "姓名", "与户主关系", "身份证号", "出生日期", "劳动能力", "残疾等级", "月收入（元）",
           "赡养义务人", "城乡"]
@@ -155,3 +155,11 @@ def test_standards_of_one_region_only(standards):
     assert "低保标准" not in run("standards", "--region", "140213")
     with pytest.raises(CommandError, match="区划代码"):
         run("standards", "--region", "<script>")
+
+
+def test_the_first_month_rule_is_listed_with_the_standards(standards):
+    Procedure.objects.create(region_id="131002000000", valid_from=dt.date(2026, 1, 1),
+                             first_month="next", source="测试文件")
+    text = run("standards", "--region", "131002")
+    assert "起发月份  自 2026-01-01  自认定次月起发放  未核实  依据：测试文件" in text
+    assert "起发月份" not in run("standards", "--region", "140213")

@@ -119,3 +119,52 @@ def test_the_demo_families_have_ages_that_fit_their_relationships(built):
                 assert years <= -19, (h.number, m.birth_date, head.birth_date)
                 checked += 1
     assert checked > 50
+
+
+def test_the_demo_has_paid_first_aid_after_reviewed_and_one_overdue(built, client_for):
+    out, _seconds = built
+    today = timezone.localdate()
+    first = Enrolment.objects.filter(paid_first=True, household__number__startswith="DEMO-")
+    assert out["paid_first"] == first.count() == 5
+    outcomes = Counter(first.values_list("after_review_outcome", flat=True))
+    assert outcomes == {"confirmed": 2, "refused": 1, "": 2}
+    overdue = first.filter(after_review_outcome="", after_review_due__lt=today)
+    assert overdue.count() == 1
+    assert first.filter(after_review_outcome="", after_review_due__gte=today).count() == 1
+    # paid by the street from its 备用金: never by a cycle
+    assert not Entitlement.objects.filter(enrolment__in=first).exists()
+    assert all(e.award_amount > 0 and e.decided_on <= today for e in first)
+    # the street's staff paid those of its own street
+    street_paid = EnrolmentEvent.objects.filter(enrolment__in=first, state="enrolled",
+                                                actor__username="street1")
+    assert street_paid.exists()
+    # the refused one is ended on its after-review day; the pages show the overdue flag
+    refused = first.get(after_review_outcome="refused")
+    assert refused.state == "exited"
+    assert refused.events.latest("effective_on", "id").effective_on == refused.after_review_on
+    late = overdue.get()
+    html = client_for("civil1").get(f"/assistance/enrolments/{late.pk}/").content.decode()
+    assert "先行救助" in html and "逾期" in html
+    tasks = client_for("street1").get("/assistance/reviews/").content.decode()
+    assert "先行救助补办审核" in tasks
+
+
+def test_the_demo_refuses_households_whose_assets_exceed_the_limits(built, client_for):
+    out, _seconds = built
+    limits = dict(Standard.objects.filter(region_id="131002000000",
+                                          programme__startswith="asset_")
+                  .values_list("programme", "amount"))
+    assert set(limits) == {"asset_savings", "asset_vehicles"}
+    refused = Enrolment.objects.filter(state="refused", programme__in=("dibao", "edge"),
+                                       household__number__startswith="DEMO-")
+    assert out["refused_for_assets"] == refused.count() > 0
+    for e in refused.select_related("assessment"):
+        members = e.household.members.count()
+        over = (e.assessment.savings > limits["asset_savings"] * members
+                or e.assessment.vehicles > limits["asset_vehicles"])
+        assert over, e.household.number
+        assert e.computed_verdict == "不符合" and "超过上限" in e.computed_rule
+        assert "财产" in e.decision_reason
+    e = refused.first()
+    html = client_for("civil1").get(f"/assistance/enrolments/{e.pk}/").content.decode()
+    assert "超过上限" in html and "不予认定" in html

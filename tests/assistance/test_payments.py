@@ -54,7 +54,7 @@ def enrol(region, number, programme, *, per_capita="0", members=1, area="urban",
         applied_on=decided, consent_on=decided, decided_on=decided,
         per_capita_income=D(per_capita), members_covered=members)
     EnrolmentEvent.objects.create(enrolment=e, state="enrolled", effective_on=decided,
-                                  members_covered=members)
+                                  members_covered=members, per_capita_income=D(per_capita))
     return e
 
 
@@ -142,7 +142,8 @@ def test_a_cycle_opened_late_pays_whom_the_history_had_in_force_that_month(setup
                               outcome="end", note="本人死亡", on=dt.date(2026, 7, 3))
         # the rural household's benefit changed in July to cover 5 members: June keeps 2
         EnrolmentEvent.objects.create(enrolment=setup["rural"], state="enrolled",
-                                      effective_on=dt.date(2026, 7, 4), members_covered=5)
+                                      effective_on=dt.date(2026, 7, 4), members_covered=5,
+                                      per_capita_income=D("100"))
         Enrolment.objects.filter(pk=setup["rural"].pk).update(members_covered=5)
         assert Enrolment.objects.get(pk=setup["dibao"].pk).state == "paused"
         assert Enrolment.objects.get(pk=setup["tekun"].pk).state == "exited"

@@ -138,3 +138,29 @@ def test_the_migration_seeds_each_district_without_overwriting_its_own_rows():
     assert (own.amount, own.source, own.verified) == (Decimal("63"), "本区文件", True)
     districts = Region.objects.filter(level="district").count()
     assert MonitoringThreshold.objects.filter(kind="working_age_from").count() == districts
+
+
+def test_a_district_loaded_after_the_migration_gets_the_default_rows_once():
+    """places.divisions.load_district sends places.signals.district_loaded; assistance seeds the
+    16 / 60 / 55 rows (unverified) for the new district, never over its own rows."""
+    from minsheng.places.divisions import load_district  # noqa: PLC0415 - the function under test
+
+    code = "110101000000"  # 东城区: not part of the test database
+    assert not Region.objects.filter(code=code).exists()
+    load_district(code)
+    rows = {t.kind: t for t in MonitoringThreshold.objects.filter(region_id=code)}
+    assert {k: (int(t.amount), t.verified, t.valid_from) for k, t in rows.items()} == {
+        "working_age_from": (16, False, dt.date(1995, 1, 1)),
+        "working_age_male": (60, False, dt.date(1995, 1, 1)),
+        "working_age_female": (55, False, dt.date(1995, 1, 1))}
+    street = Region.objects.filter(code__startswith="110101", level="street").first()
+    rule = mon.working_age_rule(street.code, ON)
+    assert (rule.from_age, rule.male_until, rule.female_until, rule.source) == (16, 60, 55, "")
+    # the district corrects one row; loading the district again keeps it and doubles nothing
+    MonitoringThreshold.objects.filter(pk=rows["working_age_female"].pk).update(
+        amount=Decimal("58"), verified=True)
+    load_district(code)
+    again = MonitoringThreshold.objects.filter(region_id=code)
+    assert again.count() == 3
+    assert again.get(kind="working_age_female").amount == Decimal("58")
+    assert mon.working_age_rule(street.code, ON).female_until == 58

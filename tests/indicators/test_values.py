@@ -241,6 +241,10 @@ def _assistance(period: Period) -> Counter:
         for pay in Payment.objects.filter(region__code__startswith=P, status="paid"):
             if pay.paid_on and period.start <= pay.paid_on < period.end:
                 out["assistance_paid_amount"] += pay.amount
+        # 先行救助: paid from the street's 备用金 on the day it was granted, never by a cycle
+        for e in Enrolment.objects.filter(region__code__startswith=P, paid_first=True):
+            if period.start <= e.decided_on < period.end:
+                out["assistance_paid_amount"] += e.award_amount
         for cycle in Cycle.objects.filter(region__code__startswith=P):
             if not period.start <= cycle.month < period.end:
                 continue

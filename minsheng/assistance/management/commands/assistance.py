@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from minsheng.assistance import eligibility as el
 from minsheng.assistance.exchange import read_for_assessment, template_bytes
-from minsheng.assistance.models import Standard
+from minsheng.assistance.models import Procedure, Standard
 from minsheng.assistance.standards import MissingStandard, standards_for
 from minsheng.lib.tabular import ImportRejected, csv_bytes
 
@@ -99,3 +99,12 @@ class Command(BaseCommand):
                 f"{s.region_id} {s.region.name}  {s.get_programme_display()}  "
                 f"{s.get_area_display()}  自 {s.valid_from}  {value}  "
                 f"{'已核实' if s.verified else '未核实'}  依据：{s.source}")
+        # the dated rule for a new benefit's first month (Procedure.first_month), where set
+        rules = Procedure.objects.select_related("region").order_by("region_id", "valid_from")
+        if region:
+            rules = rules.filter(region__code__startswith=region.rstrip("0") or region)
+        for p in rules:
+            self.stdout.write(
+                f"{p.region_id} {p.region.name}  起发月份  自 {p.valid_from}  "
+                f"{p.get_first_month_display()}  {'已核实' if p.verified else '未核实'}  "
+                f"依据：{p.source}")
