@@ -156,12 +156,21 @@ def management_on(compound: Compound, day: dt.date | None = None) -> dict[str, A
     after that day, if any ({"on", "form", "property_company"}: a takeover that starts later)."""
     day = day or timezone.localdate()
     values = current_values(compound, day)
-    later = (GovernanceRecord.objects.filter(compound=compound, valid_from__gt=day)
-             .select_related("property_company").order_by("valid_from").first())
     return {"form": values["form"], "property_company": values["property_company"],
-            "scheduled": None if later is None else {
-                "on": later.valid_from, "form": later.form,
-                "property_company": later.property_company}}
+            "scheduled": scheduled_for([compound], day).get(compound.pk)}
+
+
+def scheduled_for(compounds: list[Compound], day: dt.date | None = None) -> dict[int, dict]:
+    """management_on's "scheduled" for many compounds at once: {compound pk: {"on", "form",
+    "property_company"}} for those with a change after `day` (today)."""
+    day = day or timezone.localdate()
+    out: dict[int, dict] = {}
+    for row in (GovernanceRecord.objects.filter(compound__in=[c.pk for c in compounds],
+                                                valid_from__gt=day)
+                .select_related("property_company").order_by("-valid_from")):
+        out[row.compound_id] = {"on": row.valid_from, "form": row.form,
+                                "property_company": row.property_company}
+    return out
 
 
 def has_history(compound: Compound) -> bool:

@@ -50,9 +50,11 @@ def index(request: HttpRequest) -> HttpResponse:
         timezone.localdate()
     prefix = access.registry_prefix(request.user)
     figures = registry.figures_on(prefix, day) if prefix is not None else None
+    shown = list(compounds.select_related("region", "property_company")
+                 .order_by("region_id", "name")[:300])
+    scheduled = registry.scheduled_for(shown)
     return render(request, "governance/registry.html", {
-        "compounds": compounds.select_related("region", "property_company")
-        .order_by("region_id", "name")[:300], "figures": figures, "day": day,
+        "compounds": [(c, scheduled.get(c.pk)) for c in shown], "figures": figures, "day": day,
         "asked": asked if asked.is_bound else DayForm(label=_("统计日期")),
         "to_approve": access.elections_to_approve(request.user).order_by("held_on")[:50]})
 
@@ -80,6 +82,8 @@ def compound(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("governance:registry-compound", pk=c.pk)
             except ValidationError as exc:
                 form.add_error(None, exc)
+    now = registry.management_on(c)
     return render(request, "governance/registry_compound.html", {
-        "c": c, "form": form,
+        "c": c, "form": form, "now": now,
+        "now_form": GovernanceRecord.Form(now["form"]).label,
         "history": GovernanceRecord.objects.filter(compound=c).order_by("-valid_to", "-pk")})
