@@ -102,3 +102,26 @@ def test_the_demo_takes_over_generated_compounds_without_management() -> None:
     f = takeovers.figures(to.items.all())
     assert f["passed"] > 0 and f["n"] > f["passed"]
     assert not to.items.filter(done_on__gt=timezone.localdate()).exists()
+
+
+def test_the_list_counts_the_items_each_reader_sees(client_for) -> None:
+    """A street's inspector sees the demo takeover's items in the street's compounds: the list's
+    row counts those, as the takeover's page and the total above the list do, not the
+    district's."""
+    demo.generate("131002", progress=lambda *_: None)
+    to = Takeover.objects.get(generated=True)
+    for name in ("street1", "district", "property1"):
+        c = client_for(name)
+        listed = c.get(reverse("governance:takeovers"))
+        if listed.status_code != 200:
+            continue
+        row = dict(listed.context["rows"])[to] if to in dict(listed.context["rows"]) else None
+        if row is None:
+            continue
+        page = c.get(reverse("governance:takeover", args=[to.pk])).context["total"]
+        assert (row["n"], row["passed"], row["overdue"]) == (
+            page["n"], page["passed"], page["overdue"]), name
+        assert (row["n"], row["passed"]) == (listed.context["total"]["n"],
+                                             listed.context["total"]["passed"]), name
+    street = client_for("street1").get(reverse("governance:takeovers")).context
+    assert dict(street["rows"])[to]["n"] < to.items.count()  # not the whole district's
