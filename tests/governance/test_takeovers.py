@@ -115,7 +115,7 @@ def test_the_list_counts_the_items_each_reader_sees(client_for) -> None:
         listed = c.get(reverse("governance:takeovers"))
         if listed.status_code != 200:
             continue
-        row = dict(listed.context["rows"])[to] if to in dict(listed.context["rows"]) else None
+        row = dict(listed.context["rows"]).get(to)
         if row is None:
             continue
         page = c.get(reverse("governance:takeover", args=[to.pk])).context["total"]
