@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import openpyxl
 import pytest
@@ -311,3 +312,23 @@ def test_an_import_refuses_hostile_heads_whole(user, elected, bad) -> None:
     if not bad.startswith("="):  # a formula is refused as the file's, before any row
         assert [e.column for e in errors] == ["主任"]
     assert _state(elected) == before
+
+
+# --- the back office --------------------------------------------------------------------------
+
+def test_the_back_office_refuses_what_governance_contradicts(client_for, elected) -> None:
+    c = client_for("district")
+    url = f"/admin/places/compound/{elected.pk}/change/"
+    form = c.get(url).context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k in form.fields}
+    data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in data.items()}
+    data = {k: ("on" if v is True else json.dumps(v) if isinstance(v, dict | list) else v)
+            for k, v in data.items() if v is not False}
+    before = _state(elected)
+    r = c.post(url, {**data, "committee_head": "王五"})
+    assert r.status_code == 200
+    assert "张主任" in " ".join(r.context["adminform"].form.errors.get("committee_head", []))
+    assert _state(elected) == before
+    r = c.post(url, {**data, "households": 654})
+    assert r.status_code == 302, r.context["adminform"].form.errors
+    assert _state(elected)["households"] == 654
