@@ -93,6 +93,7 @@ def test_the_demo_takes_over_generated_compounds_without_management() -> None:
         assert (c.property_status, c.property_company_id) == ("company", to.company_id)
         assert registry.record_on(c, to.started_on).property_company == to.company
         assert registry.management_on(c, day_before)["form"] == "none"
+    assert registry.apply_due() == 0  # every compound's fields already in step with the registry
     # the registry page of a taken-over compound names the company
     page = Client()
     page.force_login(get_user_model().objects.get(username="district"))
