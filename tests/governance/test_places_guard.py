@@ -332,3 +332,24 @@ def test_the_back_office_refuses_what_governance_contradicts(client_for, elected
     r = c.post(url, {**data, "households": 654})
     assert r.status_code == 302, r.context["adminform"].form.errors
     assert _state(elected)["households"] == 654
+
+
+# --- where the change is recorded instead ------------------------------------------------------
+
+def test_the_registry_page_records_a_change_of_company(client_for, elected, company) -> None:
+    now = registry.current_values(elected)
+    page = reverse("governance:registry-compound", args=[elected.pk])
+    base = {"on": "2026-06-01", "form": "company", "committee": now["committee"],
+            "election_date": now["election_date"].isoformat(), "turnout": str(now["turnout"]),
+            "street_approved": "on", "has_party_branch": "on", "head_is_party_secretary": "on",
+            "cadre_unit": "", "property_managers": "2", "note": "更换物业"}
+    d = client_for("district")
+    r = d.post(page, base)  # 物业公司 without a company
+    assert r.status_code == 200 and "property_company" in r.context["form"].errors
+    r = d.post(page, {**base, "property_company": company.pk})
+    assert r.status_code == 302, r.context["form"].errors
+    assert _state(elected)["property_status"] == "company"
+    assert _state(elected)["property_company_id"] == company.pk
+    assert registry.record_on(elected, dt.date(2026, 6, 1)).property_company == company
+    assert registry.record_on(elected, dt.date(2026, 5, 31)).property_company_id != company.pk \
+        or now["property_company"] == company
