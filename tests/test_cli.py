@@ -81,6 +81,7 @@ def test_serve_and_demo_register_every_job_from_one_place(settings, monkeypatch)
     assert set(Schedule.objects.values_list("name", "func", "args")) == {
         ("cases-sla", "minsheng.web.jobs.run", "'cases-sla'"),
         ("devices-offline", "minsheng.web.jobs.run", "'devices-offline'"),
+        ("governance-due", "minsheng.web.jobs.run", "'governance-due'"),
         ("indicators", "minsheng.web.jobs.run", "'indicators'"),
         ("monitoring-zero-employment", "minsheng.web.jobs.run", "'monitoring-zero-employment'")}
 

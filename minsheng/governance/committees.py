@@ -33,12 +33,19 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from minsheng.accounts.masking import log
 from minsheng.governance import registry
-from minsheng.governance.models import Cadre, CommitteeMember, Election, ElectionReturn
+from minsheng.governance.models import (
+    Cadre,
+    CommitteeMember,
+    Election,
+    ElectionReturn,
+    GovernanceRecord,
+)
 from minsheng.places.models import Compound
 
 S = Election.State
@@ -334,3 +341,87 @@ def do_end_cadre(cadre: Cadre, *, on: dt.date, by) -> Cadre:
                                   **_cadre_facts(cadre.compound, on))
     log(by, "governance.cadre_end", cadre, region_code=cadre.compound.region_id, detail=str(on))
     return cadre
+
+
+# --- what places may not say against the registry and the committees -------------------------
+
+# places.Compound's fields that mirror the governance registry and the approved committee
+GOVERNED = ("property_status", "property_company", "committee", "head_is_party_secretary",
+            "committee_head")
+
+
+def _key(value) -> object:
+    """A foreign key's value as its key (instance, key or None alike)."""
+    return getattr(value, "pk", value)
+
+
+def compound_edit_problems(compound: Compound | None, values: dict) -> dict[str, list[str]]:
+    """The check places asks before a compound's form, API or import changes it
+    (places.hooks, registered in apps.py): a governed field (GOVERNED) may not change to a value
+    the governance records contradict — the registry's state today where the registry holds the
+    compound's history, the approved members in office today where there are some. Unchanged
+    values and new compounds pass. Answers {field: [message]}, each pointing to the page where
+    such a change is recorded."""
+    if compound is None or compound.pk is None:
+        return {}
+    stored = Compound.objects.filter(pk=compound.pk).first()
+    if stored is None:
+        return {}
+    changed = {f: _key(values[f]) for f in GOVERNED
+               if f in values and _key(values[f]) != _key(getattr(stored, f))}
+    if not changed:
+        return {}
+    today = timezone.localdate()
+    problems: dict[str, list[str]] = {}
+    url = reverse("governance:registry-compound", args=[stored.pk])
+    if registry.has_history(stored):
+        now = registry.management_on(stored, today)
+        held = registry.current_values(stored, today)
+        company = now["property_company"]
+        form_label = GovernanceRecord.Form(now["form"]).label
+        state = f"{form_label}（{company.name}）" if company else str(form_label)
+        later = ""
+        if now["scheduled"] and now["scheduled"]["property_company"]:
+            later = _("；%(c)s接管将于 %(d)s 开始") % {
+                "c": now["scheduled"]["property_company"].name, "d": now["scheduled"]["on"]}
+        registry_says = {
+            "property_status": registry.STATUS[held["form"]],
+            "property_company": _key(held["property_company"]),
+            "committee": held["committee"],
+            "head_is_party_secretary": held["head_is_party_secretary"]}
+        for f in ("property_status", "property_company"):
+            if f in changed and changed[f] != registry_says[f]:
+                problems.setdefault(f, []).append(
+                    _("小区治理登记记录该小区现为“%(s)s”%(later)s，不能在此修改：管理形式和物业服务"
+                      "企业的变更请在小区治理登记页面（%(url)s）按日期登记")
+                    % {"s": state, "later": later, "url": url})
+        for f in ("committee", "head_is_party_secretary"):
+            if f in changed and changed[f] != registry_says[f]:
+                problems.setdefault(f, []).append(
+                    _("与小区治理登记不符（现为：%(v)s），不能在此修改：请在小区治理登记页面"
+                      "（%(url)s）按日期登记")
+                    % {"v": _shown(f, registry_says[f]), "url": url})
+    members = list(members_on(stored, today).select_related("election"))
+    if members:
+        election = max((m.election for m in members), key=lambda e: (e.approved_on, e.pk))
+        chair = next((m for m in members if m.role == CommitteeMember.Role.CHAIR), None)
+        members_say = {"committee": election.committee,
+                       "head_is_party_secretary": bool(chair and chair.is_party_secretary),
+                       "committee_head": chair.name if chair else ""}
+        page = reverse("governance:registry-committee", args=[stored.pk])
+        for f, v in members_say.items():
+            if f in changed and changed[f] != v and not problems.get(f):
+                problems.setdefault(f, []).append(
+                    _("与经街道批准、在任的%(c)s成员不符（%(d)s 选举产生，现为：%(v)s），不能在此"
+                      "修改：成员的变化请在业委会/物管会页面（%(url)s）登记（选举、成员离任）")
+                    % {"c": election.get_committee_display(), "d": election.held_on,
+                       "v": _shown(f, v), "url": page})
+    return problems
+
+
+def _shown(field: str, value) -> str:
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if field == "committee":
+        return str(Compound.Committee(value).label)
+    return str(value) or _("（空）")

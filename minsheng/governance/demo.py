@@ -111,7 +111,9 @@ STANDARDS = takeovers.DEFAULTS  # standard, requirement, days after the start
 
 
 def _takeover(district: str, rng: random.Random, today: dt.date, units_company) -> int:
-    """The district's generated no-management compounds taken over by one company."""
+    """The district's generated no-management compounds taken over by one company, through the
+    action the district's managers use (takeovers.do_create_takeover), so the registry names the
+    company from the takeover's start; then the items' progress since (generated)."""
     compounds = list(Compound.objects.filter(
         region__code__startswith=code_prefix(district), generated=True,
         property_status=Compound.PropertyStatus.NONE).order_by("pk")[:81])
@@ -119,24 +121,26 @@ def _takeover(district: str, rng: random.Random, today: dt.date, units_company) 
         return 0
     company_id = max(units_company, key=units_company.get)  # the best-rated company
     started = today - dt.timedelta(days=100)
-    to = Takeover.objects.create(name="无物业小区托管接管（演示）", company_id=company_id,
-                                 region_id=district, started_on=started, generated=True)
-    items = []
-    for c in compounds:
-        for standard, requirement, days in STANDARDS:
-            deadline = started + dt.timedelta(days=days + rng.randint(0, 20))
-            item = TakeoverItem(takeover=to, compound=c, standard=standard,
-                                requirement=requirement, deadline=deadline)
-            if deadline <= today and rng.random() < 0.8:
-                item.state = rng.choice([TakeoverItem.State.PASSED] * 4
-                                        + [TakeoverItem.State.DONE, TakeoverItem.State.FAILED])
-                item.done_on = min(today, deadline + dt.timedelta(days=rng.randint(-10, 5)))
-                if item.state != TakeoverItem.State.DONE:
-                    item.checked_on = min(today, item.done_on + dt.timedelta(days=3))
-                if item.state == TakeoverItem.State.FAILED:
-                    item.check_note = "复查未达标（演示）"
-            items.append(item)
-    TakeoverItem.objects.bulk_create(items)
+    to = takeovers.do_create_takeover(
+        name="无物业小区托管接管（演示）", company=Organisation.objects.get(pk=company_id),
+        region_code=district, compounds=compounds, started_on=started, by=None,
+        checklist=[{"standard": standard, "requirement": requirement,
+                    "deadline": started + dt.timedelta(days=days)}
+                   for standard, requirement, days in STANDARDS])
+    Takeover.objects.filter(pk=to.pk).update(generated=True)
+    items = list(to.items.order_by("compound_id", "deadline", "pk"))
+    for item in items:
+        item.deadline += dt.timedelta(days=rng.randint(0, 20))
+        if item.deadline <= today and rng.random() < 0.8:
+            item.state = rng.choice([TakeoverItem.State.PASSED] * 4
+                                    + [TakeoverItem.State.DONE, TakeoverItem.State.FAILED])
+            item.done_on = min(today, item.deadline + dt.timedelta(days=rng.randint(-10, 5)))
+            if item.state != TakeoverItem.State.DONE:
+                item.checked_on = min(today, item.done_on + dt.timedelta(days=3))
+            if item.state == TakeoverItem.State.FAILED:
+                item.check_note = "复查未达标（演示）"
+    TakeoverItem.objects.bulk_update(items, ["deadline", "state", "done_on", "checked_on",
+                                             "check_note"])
     return len(compounds)
 
 
@@ -189,7 +193,10 @@ def _committees(district: str, rng: random.Random, today: dt.date) -> tuple[int,
     """Two dozen compounds with last year's committee elected and approved by the street, a
     full-time or part-time cadre sent down last year; this year half of them elect a new
     committee and some cadres leave — so last year's figures and this year's differ."""
+    # not the compounds taken over (_takeover): their registry changed 100 days ago, and an
+    # election approved last year may not be recorded before that change
     compounds = list(Compound.objects.filter(region__code__startswith=code_prefix(district))
+                     .exclude(pk__in=TakeoverItem.objects.values("compound_id"))
                      .order_by("pk")[:400])
     if not compounds:
         return 0, 0

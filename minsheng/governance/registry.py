@@ -5,6 +5,11 @@ A compound that never changed has no row: its places.Compound fields are its sta
 The first change writes that state as a row 'since before records' (valid_from empty) closed on
 the change's date, then the new state from that date. Figures as of a day read the row valid that
 day, or the Compound fields for compounds without rows (SQL counts, no loop over compounds).
+
+Who manages a compound on a day is management_on's to say. The Compound's current fields, which
+other apps read (routing, scope, pages), mirror the row valid today: a change scheduled for a
+later day (a takeover's start) reaches them on that day (apply_due, a recurring job), so until
+then the compound is shown as before, with the takeover to come.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,9 +49,10 @@ def do_change_governance(compound: Compound, *, on: dt.date, by, note: str = "",
     """From `on`, the compound is governed as before except for `changes` (FIELDS).
 
     `scheduled`: a change decided now that takes effect on a later day (a takeover's start,
-    takeovers.py); the dated figures count it from that day, the compound's current fields
-    show it at once (the compound is the company's to take over). A second change on the same
-    day that puts back the day before's values leaves no row for that day."""
+    takeovers.py); the dated figures count it from that day, and so do the compound's current
+    fields (places.Compound, which other apps read): they follow the row valid today, the
+    scheduled row reaching them on its day (apply_due). A second change on the same day that
+    puts back the day before's values leaves no row for that day."""
     unknown = set(changes) - set(FIELDS)
     if unknown:
         raise ValidationError(_("未知的登记项：%(f)s") % {"f": "、".join(sorted(unknown))})
@@ -88,23 +94,89 @@ def do_change_governance(compound: Compound, *, on: dt.date, by, note: str = "",
         current.save(update_fields=["valid_to"])
         record = GovernanceRecord.objects.create(compound=compound, valid_from=on, changed_by=by,
                                                  note=note[:200], **values)
-    # other code reads the compound's current fields: keep them in step
-    compound.property_status = STATUS[record.form]
-    compound.property_company = record.property_company
-    compound.committee = record.committee
-    compound.head_is_party_secretary = record.head_is_party_secretary
-    compound.save(update_fields=["property_status", "property_company", "committee",
-                                 "head_is_party_secretary"])
+    # other code reads the compound's current fields: keep them in step with the row valid
+    # today (a scheduled row reaches them on its day, apply_due)
+    if on <= timezone.localdate():
+        _mirror(compound, record)
     log(by, "governance.change", compound, detail=", ".join(sorted(changes)))
     return record
 
 
-def current_values(compound: Compound) -> dict[str, Any]:
-    """The compound's registry state now (FIELDS): its open row, or its own fields."""
-    row = GovernanceRecord.objects.filter(compound=compound, valid_to__isnull=True).first()
+MIRRORED = ("property_status", "property_company", "committee", "head_is_party_secretary")
+
+
+def _mirror(compound: Compound, record: GovernanceRecord) -> None:
+    """places.Compound's current fields from `record` (the row valid today)."""
+    compound.property_status = STATUS[record.form]
+    compound.property_company_id = record.property_company_id
+    compound.committee = record.committee
+    compound.head_is_party_secretary = record.head_is_party_secretary
+    compound.save(update_fields=list(MIRRORED))
+
+
+def _out_of_step(day: dt.date) -> Q:
+    """Rows valid on `day` whose compound's current fields say otherwise."""
+    company = (Q(property_company__isnull=True, compound__property_company__isnull=False)
+               | Q(property_company__isnull=False, compound__property_company__isnull=True)
+               | (Q(property_company__isnull=False, compound__property_company__isnull=False)
+                  & ~Q(compound__property_company=F("property_company"))))
+    status = ((Q(form=R.SELF) & ~Q(compound__property_status=STATUS[R.SELF]))
+              | (~Q(form=R.SELF) & ~Q(compound__property_status=F("form"))))
+    return (company | status | ~Q(compound__committee=F("committee"))
+            | ~Q(compound__head_is_party_secretary=F("head_is_party_secretary")))
+
+
+@transaction.atomic
+def apply_due(day: dt.date | None = None) -> int:
+    """Bring places.Compound's current fields in step with the registry rows valid `day`
+    (today): a scheduled change (a takeover's start) reaches them on its day. The recurring
+    job (web/jobs.py, every few minutes); returns how many compounds changed."""
+    day = day or timezone.localdate()
+    rows = list(GovernanceRecord.objects.filter(_valid_on(day)).filter(_out_of_step(day))
+                .select_related("compound").order_by("compound_id"))
+    for row in rows:
+        compound = Compound.objects.select_for_update().get(pk=row.compound_id)
+        _mirror(compound, row)
+        log(None, "governance.change_due", compound, detail=str(row.valid_from))
+    return len(rows)
+
+
+def current_values(compound: Compound, day: dt.date | None = None) -> dict[str, Any]:
+    """The compound's registry state on `day` (today; FIELDS): the row valid that day, or its
+    own fields. A change scheduled for a later day (a takeover's start) is not yet its state."""
+    row = record_on(compound, day or timezone.localdate())
     if row is None:
         row = GovernanceRecord(compound=compound, **_baseline(compound))
     return {f: getattr(row, f) for f in FIELDS}
+
+
+def management_on(compound: Compound, day: dt.date | None = None) -> dict[str, Any]:
+    """The one rule for "who manages the compound on `day`" (today): its form and company by
+    the registry row valid that day (its own fields without rows), and the change scheduled
+    after that day, if any ({"on", "form", "property_company"}: a takeover that starts later)."""
+    day = day or timezone.localdate()
+    values = current_values(compound, day)
+    return {"form": values["form"], "property_company": values["property_company"],
+            "scheduled": scheduled_for([compound], day).get(compound.pk)}
+
+
+def scheduled_for(compounds: list[Compound], day: dt.date | None = None) -> dict[int, dict]:
+    """management_on's "scheduled" for many compounds at once: {compound pk: {"on", "form",
+    "property_company"}} for those with a change after `day` (today)."""
+    day = day or timezone.localdate()
+    out: dict[int, dict] = {}
+    for row in (GovernanceRecord.objects.filter(compound__in=[c.pk for c in compounds],
+                                                valid_from__gt=day)
+                .select_related("property_company").order_by("-valid_from")):
+        out[row.compound_id] = {"on": row.valid_from, "form": row.form,
+                                "property_company": row.property_company}
+    return out
+
+
+def has_history(compound: Compound) -> bool:
+    """The registry holds the compound's governance (rows with dates): its management and
+    committee facts change through the registry, not by editing the compound."""
+    return GovernanceRecord.objects.filter(compound=compound).exists()
 
 
 def record_on(compound: Compound, day: dt.date) -> GovernanceRecord | None:

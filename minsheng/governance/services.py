@@ -118,7 +118,8 @@ def measure(scheme: Scheme, period: Period, company: Organisation, *,
                         "received": row["n"] if row else 0,
                         "on_time": row["on_time"] if row else 0,
                         "min_sample": row["min_sample"] if row else stats.MIN_SAMPLE,
-                        "measure": row.get(it.metric) if row else None}
+                        "measure": row.get(it.metric) if row else None,
+                        "metric": it.metric}
             if row and row["sufficient"] and row.get(it.metric) is not None:
                 raw = row[it.metric]
                 value = raw * 20 if it.metric == SchemeItem.Metric.RATING else raw

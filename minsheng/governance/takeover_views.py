@@ -33,7 +33,7 @@ def index(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     tos = access.takeovers_for(request.user)
     items = access.takeover_items_for(request.user)
-    rows = {r["pk"]: r for r in takeovers.takeover_rows(tos)}
+    rows = {r["pk"]: r for r in takeovers.takeover_rows(items)}
     managed = set(access.managed_takeovers_for(request.user).values_list("pk", flat=True))
     listed = list(tos.order_by("-started_on"))
     for t in listed:

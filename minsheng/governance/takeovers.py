@@ -86,13 +86,15 @@ def do_check(item: TakeoverItem, *, passed: bool, note: str = "", by) -> Takeove
     return item
 
 
-def takeover_rows(takeovers: QuerySet[Takeover], today: dt.date | None = None) -> list[dict]:
-    rows = (takeovers.order_by().values("pk").annotate(
-        n=Count("items"), passed=Count("items", filter=Q(items__state=S.PASSED)),
-        overdue=Count("items", filter=~Q(items__state=S.PASSED)
-                      & Q(items__deadline__lt=today or timezone.localdate())),
-        compounds=Count("items__compound", distinct=True)))
-    return list(rows)
+def takeover_rows(items: QuerySet[TakeoverItem], today: dt.date | None = None) -> list[dict]:
+    """Per takeover ("pk"), the figures of `items` (those the user sees: an inspector's area,
+    so a list row agrees with the takeover's page and the total above it)."""
+    today = today or timezone.localdate()
+    rows = (items.order_by().values("takeover_id").annotate(
+        n=Count("id"), passed=Count("id", filter=Q(state=S.PASSED)),
+        overdue=Count("id", filter=overdue_q(today)),
+        compounds=Count("compound", distinct=True)))
+    return [{"pk": r["takeover_id"], **r} for r in rows]
 
 
 # --- setting a takeover up (the district's managers) -----------------------------------------

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.masking import PERSONAL_FIELDS, mask
 from minsheng.accounts.roles import ADMIN_SITE, EDIT_PLACES
-from minsheng.places import actions, scope
+from minsheng.places import actions, hooks, scope
 from minsheng.places.models import (
     Compound,
     Facility,
@@ -202,6 +202,24 @@ class CompoundAdmin(ScopedAdmin):
     search_fields = ["name", "address"]
     raw_id_fields = []
     readonly_fields = ["generated", "osm_id"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # what other apps' records hold over the compound (places.hooks), as the compound
+        # form, the API and the import ask it
+        form = super().get_form(request, obj, change=change, **kwargs)
+
+        class Checked(form):
+            def clean(self):
+                d = super().clean()
+                if self.instance.pk:
+                    for field, problems in hooks.compound_problems(self.instance, d).items():
+                        if field in self.fields and field not in self.errors:
+                            for message in problems:
+                                self.add_error(field, message)
+                return d
+
+        Checked.__name__ = form.__name__
+        return Checked
 
 
 @admin.register(Facility)

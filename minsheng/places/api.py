@@ -23,7 +23,7 @@ from rest_framework.routers import DefaultRouter
 
 from minsheng.accounts.masking import PERSONAL_FIELDS, can_unmask, mask, personal_values
 from minsheng.lib.validators import MULTI_LINE, SINGLE_LINE
-from minsheng.places import actions, geometry, scope
+from minsheng.places import actions, geometry, hooks, scope
 from minsheng.places.models import (
     NO_COMMITTEE_HEAD,
     Compound,
@@ -160,6 +160,11 @@ class CompoundSerializer(MaskedSerializer):
         if attrs.get("head_is_party_secretary", getattr(
                 self.instance, "head_is_party_secretary", False)) and not committee:
             raise ValidationError({"head_is_party_secretary": NO_COMMITTEE_HEAD})
+        # what other apps' records hold over the compound (governance: registry, committees)
+        if self.instance is not None:
+            problems = hooks.compound_problems(self.instance, attrs)
+            if problems:
+                raise ValidationError(problems)
         return attrs
 
 

@@ -57,7 +57,7 @@ from minsheng.lib.tabular import (
     norm,
     read_bytes,
 )
-from minsheng.places import coords, geometry, scope
+from minsheng.places import coords, geometry, hooks, scope
 from minsheng.places.locate import grid_in, invalidate
 from minsheng.places.models import (
     Compound,
@@ -339,6 +339,8 @@ class _PlaceImport(TableImport):
             self._personal(r, obj if not is_new else None)
             self._assign(r, obj, region)
             self._clean(r, obj)
+            if spec.kind == "compounds" and not is_new:
+                self._governed(r, obj)
             pending.append((obj, is_new))
         return pending
 
@@ -493,6 +495,17 @@ class _PlaceImport(TableImport):
                 obj.grid = grid
             elif obj.grid_id and obj.grid_id not in ids:
                 obj.grid = None
+
+    def _governed(self, r: Row, obj: Compound) -> None:
+        """What other apps' records hold over an existing compound (governance: the registry,
+        the approved committee; places.hooks), on the row's cells: the whole file is refused."""
+        values = {f.name: getattr(obj, f.name) for f in Compound._meta.concrete_fields
+                  if f.name in {c.key for c in self.spec.columns}}
+        for field, problems in hooks.compound_problems(obj, values).items():
+            # a company dropped by a status other than 物业公司: the status's cell says why
+            key = field if field in r.raw or field != "property_company" else "property_status"
+            for message in problems:
+                self.error(r, key, message)
 
     def _clean(self, r: Row, obj: models.Model) -> None:
         try:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST
 from minsheng.accounts.masking import can_unmask, mask, personal_values
 from minsheng.accounts.roles import EXPORT
 from minsheng.lib.validators import InputChecked
-from minsheng.places import actions, scope
+from minsheng.places import actions, hooks, scope
 from minsheng.places.coords import haversine_m
 from minsheng.places.models import (
     Compound,
@@ -249,6 +249,12 @@ class CompoundForm(InputChecked, forms.ModelForm):
         grid, region = d.get("grid"), d.get("region")
         if grid and region and grid.region_id != region.code:
             self.add_error("grid", _("网格不属于该小区所在的社区。"))
+        # what other apps' records hold over the compound (governance: registry, committees)
+        if self.instance.pk:
+            for field, problems in hooks.compound_problems(self.instance, d).items():
+                if field in self.fields and field not in self.errors:
+                    for message in problems:
+                        self.add_error(field, message)
         return d
 
 

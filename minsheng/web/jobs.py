@@ -20,6 +20,8 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     # devices silent past their kind's setting: an outage and a notice to the operator, once
     "devices-offline": ("minsheng.cases.devices.check_offline", 1),
     "indicators": ("minsheng.indicators.jobs.refresh", 10),  # this year, quarter and month
+    # governance changes scheduled for a day (a takeover's start) reach the compounds that day
+    "governance-due": ("minsheng.governance.registry.apply_due", 5),
     # 防返贫: 零就业家庭 found in the employment registers raise an alert, once a day
     "monitoring-zero-employment": (
         "minsheng.assistance.monitoring.raise_zero_employment_alerts", 24 * 60),

@@ -240,3 +240,23 @@ def test_a_rejected_objection_records_the_reason() -> None:
     card.refresh_from_db()
     assert card.decision == "rejected" and card.decision_reason == "证据充分，维持原分"
     assert card.total == Decimal("70") and card.review == {}
+
+
+def test_the_scorecard_shows_each_case_items_own_measure(client_for) -> None:
+    """Each item computed from cases says what it measured (按时办结率, 按时受理率, 群众评价),
+    beside the sample its counts come from; it showed the resolution counts alone under all."""
+    from minsheng.governance import demo  # noqa: PLC0415 - only this test builds the demo
+
+    demo.generate("131002", progress=lambda *_: None)
+    said = {"on_time_rate": "按时办结率 {}%", "accept_on_time_rate": "按时受理率 {}%",
+            "mean_rating": "群众评价平均 {} 分"}
+    seen = set()
+    d = client_for("district")
+    for card in Scorecard.objects.filter(scheme__code="property-131002"):
+        html = d.get(reverse("governance:scorecard", args=[card.pk])).content.decode()
+        for item in card.items:
+            ev = item["evidence"]
+            if ev.get("metric") and ev.get("measure") is not None:
+                assert said[ev["metric"]].format(ev["measure"]) in html, (card, item["code"])
+                seen.add(ev["metric"])
+    assert seen == set(said)

@@ -344,8 +344,8 @@ def test_a_takeover_switches_its_compounds_to_the_company_from_its_start(client_
         row = GovernanceRecord.objects.get(compound=c, valid_to__isnull=True)
         assert (row.valid_from, row.form, row.property_company) == (start, "company", company)
         assert GovernanceRecord.objects.get(compound=c, valid_to=start).form == "none"
-        c.refresh_from_db()
-        assert (c.property_status, c.property_company) == ("company", company)
+        c.refresh_from_db()  # not the company's yet: it starts next month
+        assert (c.property_status, c.property_company) == ("none", None)
     assert _managed("131002", START) == before_today  # not before its start
     assert _managed("131002", start) == before_start + 2
     history = d.get(reverse("governance:registry-compound", args=[a.pk])).content.decode()
@@ -367,7 +367,51 @@ def test_a_takeover_switches_its_compounds_to_the_company_from_its_start(client_
     # and may join another takeover
     assert a in takeovers.eligible_compounds(DISTRICT)
     b.refresh_from_db()
-    assert b.property_status == "company"
+    assert (b.property_status, b.property_company) == ("none", None)
+    assert registry.management_on(b)["scheduled"]["on"] == start
+
+
+def test_a_future_takeover_shows_the_company_only_from_its_start(client_for, company) -> None:
+    """Decided today, starting next month: until then the compound is not the company's (its
+    fields, the registry, the pages, the company's own scope, the routing of its cases), the pages
+    say when the takeover starts; from the start day the company manages it."""
+    [c] = _free(1)
+    start = dt.date(2026, 4, 1)
+    takeovers.do_create_takeover(
+        name="接管", company=company, region_code=DISTRICT, compounds=[c], started_on=start,
+        by=None, checklist=[{"standard": "cleaning", "requirement": "清理", "deadline": start}])
+    places_page = reverse("places:compound", args=[c.pk])
+    registry_page = reverse("governance:registry-compound", args=[c.pk])
+    note = "接管将于 2026-04-01 开始"
+    for day in (START, dt.date(2026, 3, 31)):
+        with time_machine.travel(dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC),
+                                 tick=False):
+            d, pc = client_for("district"), client_for("property1")
+            assert registry.apply_due() == 0
+            c.refresh_from_db()
+            assert (c.property_status, c.property_company) == ("none", None)
+            now = registry.management_on(c)
+            assert (now["form"], now["property_company"]) == ("none", None)
+            assert registry.current_values(c)["form"] == "none"
+            for html in (d.get(places_page).content.decode(),
+                         d.get(registry_page).content.decode()):
+                assert note in html and company.name in html  # named as the one to come
+            listed = d.get(reverse("governance:registry")).content.decode()
+            assert note in listed
+            assert pc.get(places_page).status_code == 404  # not among the company's yet
+    with time_machine.travel(dt.datetime(2026, 4, 1, 0, 10, tzinfo=dt.UTC), tick=False):
+        d, pc = client_for("district"), client_for("property1")
+        assert registry.apply_due() == 1  # the recurring job (web/jobs.py) on the start day
+        assert registry.apply_due() == 0
+        c.refresh_from_db()
+        assert (c.property_status, c.property_company) == ("company", company)
+        now = registry.management_on(c)
+        assert (now["form"], now["property_company"], now["scheduled"]) == (
+            "company", company, None)
+        for html in (d.get(places_page).content.decode(),
+                     d.get(registry_page).content.decode()):
+            assert note not in html and company.name in html
+        assert pc.get(places_page).status_code == 200  # the company's compound now
 
 
 def test_a_compound_taken_out_after_the_start_stays_the_companys_in_the_registry(

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from minsheng.accounts.models import Membership
 from minsheng.accounts.roles import Role
-from minsheng.governance import demo, takeovers
+from minsheng.governance import demo, registry, takeovers
 from minsheng.governance.models import Takeover, TakeoverItem
 from minsheng.places.models import Compound, Organisation, Region
 from minsheng.places.scope import scope_of
@@ -77,11 +77,52 @@ def test_the_company_reports_and_the_street_checks_against_the_standard(
 
 
 def test_the_demo_takes_over_generated_compounds_without_management() -> None:
+    """The demo creates its takeover through the users' action: the registry names the company
+    from the takeover's start, and the compounds were without management before it."""
+    before = set(Compound.objects.filter(region__code__startswith="131002", generated=True,
+                                         property_status="none").values_list("pk", flat=True))
     demo.generate("131002", progress=lambda *_: None)
     to = Takeover.objects.get(generated=True)
-    compounds = Compound.objects.filter(pk__in=to.items.values("compound_id"))
-    assert compounds.exists() and all(c.generated and c.property_status == "none"
-                                      for c in compounds)
+    compounds = list(Compound.objects.filter(pk__in=to.items.values("compound_id")))
+    assert compounds and {c.pk for c in compounds} <= before
+    assert all(c.generated for c in compounds)
+    day_before = to.started_on - dt.timedelta(days=1)
+    for c in compounds:
+        now = registry.management_on(c)
+        assert (now["form"], now["property_company"]) == ("company", to.company)
+        assert (c.property_status, c.property_company_id) == ("company", to.company_id)
+        assert registry.record_on(c, to.started_on).property_company == to.company
+        assert registry.management_on(c, day_before)["form"] == "none"
+    assert registry.apply_due() == 0  # every compound's fields already in step with the registry
+    # the registry page of a taken-over compound names the company
+    page = Client()
+    page.force_login(get_user_model().objects.get(username="district"))
+    html = page.get(reverse("governance:registry-compound", args=[compounds[0].pk])
+                    ).content.decode()
+    assert to.company.name in html and to.started_on.isoformat() in html
     f = takeovers.figures(to.items.all())
     assert f["passed"] > 0 and f["n"] > f["passed"]
     assert not to.items.filter(done_on__gt=timezone.localdate()).exists()
+
+
+def test_the_list_counts_the_items_each_reader_sees(client_for) -> None:
+    """A street's inspector sees the demo takeover's items in the street's compounds: the list's
+    row counts those, as the takeover's page and the total above the list do, not the
+    district's."""
+    demo.generate("131002", progress=lambda *_: None)
+    to = Takeover.objects.get(generated=True)
+    for name in ("street1", "district", "property1"):
+        c = client_for(name)
+        listed = c.get(reverse("governance:takeovers"))
+        if listed.status_code != 200:
+            continue
+        row = dict(listed.context["rows"]).get(to)
+        if row is None:
+            continue
+        page = c.get(reverse("governance:takeover", args=[to.pk])).context["total"]
+        assert (row["n"], row["passed"], row["overdue"]) == (
+            page["n"], page["passed"], page["overdue"]), name
+        assert (row["n"], row["passed"]) == (listed.context["total"]["n"],
+                                             listed.context["total"]["passed"]), name
+    street = client_for("street1").get(reverse("governance:takeovers")).context
+    assert dict(street["rows"])[to]["n"] < to.items.count()  # not the whole district's
