@@ -385,6 +385,22 @@ def test_a_long_list_counts_up_to_the_cap_and_says_there_are_more(client_for, co
     assert r.context["total_text"] == "1" and case in r.context["page"].object_list
 
 
+def test_the_date_filter_takes_whole_local_days(client_for, comp):
+    """提交日期 from/to are days in Beijing time, both included, whatever the server's zone."""
+    tz = dt.timezone(dt.timedelta(hours=8))
+    moments = {"before": dt.datetime(2030, 2, 28, 23, 59, tzinfo=tz),
+               "first": dt.datetime(2030, 3, 1, 0, 0, tzinfo=tz),
+               "last": dt.datetime(2030, 3, 1, 23, 59, 59, tzinfo=tz),
+               "after": dt.datetime(2030, 3, 2, 0, 0, tzinfo=tz)}
+    numbers = {}
+    for name, at in moments.items():
+        case = file("street_order", comp, at=at)
+        Case.objects.filter(pk=case.pk).update(created_at=at)
+        numbers[name] = case.number
+    html = client_for("district").get("/cases/?start=2030-03-01&end=2030-03-01").content.decode()
+    assert [n for n in moments if numbers[n] in html] == ["first", "last"]
+
+
 def test_the_list_reads_its_page_in_one_query_without_the_outlines(client_for):
     """The page of 50 is one query with its region, compound, type and organisation, and leaves
     out what the list does not show (outlines, texts): no query per row, no GeoJSON decoded."""
