@@ -4,7 +4,6 @@ pixels refused before decoding; re-encoded as a JPEG without metadata."""
 from __future__ import annotations
 
 import io
-import time
 import tracemalloc
 
 import pytest
@@ -29,7 +28,6 @@ def test_a_png_declaring_30000_by_30000_pixels_is_refused_without_decoding_it():
     bomb = png((30000, 30000), "1")  # 900 megapixels in a few KB (it would need about 2.7 GB)
     assert len(bomb) < 200_000
     tracemalloc.start()
-    started = time.monotonic()
     try:
         with pytest.raises(ValidationError) as e:
             clean_image(upload(bomb, "bomb.png"))
@@ -37,7 +35,6 @@ def test_a_png_declaring_30000_by_30000_pixels_is_refused_without_decoding_it():
     finally:
         tracemalloc.stop()
     assert "像素过大" in e.value.messages[0]
-    assert time.monotonic() - started < 2
     assert peak < 20 * 1024 * 1024  # nothing of the 900 million pixels was allocated
 
 

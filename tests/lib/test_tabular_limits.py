@@ -37,14 +37,14 @@ def test_a_zip_bomb_xlsx_is_refused_quickly_without_decompressing_it() -> None:
     assert len(bomb) < 2 * 1024 * 1024  # a few hundred KB to an upload
     message, seconds, peak = refused(bomb)
     assert "解压" in message
-    assert seconds < 2 and peak < 50 * 1024 * 1024
+    assert peak < 50 * 1024 * 1024  # measured in memory, not seconds: a busy machine is slow
 
 
 def test_a_highly_compressed_xlsx_under_the_size_limit_is_refused_by_its_ratio() -> None:
     rows = (row(n, "甲" * 2000) for n in range(1, 5_000))  # ~30 MB compressing > 100 times
     bomb = xlsx(rows)
-    message, seconds, _peak = refused(bomb)
-    assert "压缩比" in message and seconds < 2
+    message, _seconds, peak = refused(bomb)
+    assert "压缩比" in message and peak < 20 * 1024 * 1024  # never the ~30 MB decompressed
 
 
 def test_too_many_members_is_refused() -> None:
@@ -92,9 +92,18 @@ def test_a_long_xlsx_with_formulas_is_refused_by_the_row_limit_quickly(monkeypat
                    f'<c r="B{n}"><f>1+1</f><v>2</v></c></row>')
 
     content = xlsx(rows())
-    started = time.monotonic()
+    seen: list[dict] = []
+    real_formula_cells = tabular._formula_cells
+
+    def spying(*args):
+        seen.append(real_formula_cells(*args))
+        return seen[-1]
+
+    monkeypatch.setattr(tabular, "_formula_cells", spying)
     with pytest.raises(ImportRejected) as e:
         table = read_table(content, "小区.xlsx")
         tabular.find_header(table, [tabular.Column("name", "小区名称", tabular.text(50))], "小区")
     assert "最多导入 1000 行" in e.value.errors[0].message
-    assert time.monotonic() - started < 2
+    # the formula pass read the formulas and stopped where the rows did, not at row 200,000
+    # (counted, not timed: a timed assertion fails on a busy machine)
+    assert seen and seen[0] and max(seen[0]) <= 1_000 + tabular.HEADER_ROWS + 1
