@@ -5,6 +5,7 @@ not checked; the worker's own finding still counts. Households worked by hand, o
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -122,6 +123,10 @@ def test_civil_affairs_sets_a_limit_on_the_standards_page_and_bad_ones_are_refus
     assert post("asset_savings", "0", "2026-09-01").status_code == 302  # 0 is a limit
     page = c.get("/assistance/standards/").content.decode()
     assert "财产上限：机动车（辆）" in page
+    # a limit of 0 reads 0.00, never "None" (it was shown as the empty multiplier)
+    assert re.search(r"财产上限：人均存款及有价证券（元）</td><td>[^<]*</td><td>2026-09-01</td>"
+                     r'<td class="num">0(\.00)?</td>', page)
+    assert "None" not in page
     # others may not set limits
     assert client_for("community1").post("/assistance/standards/", {
         "what": "standard", "s-region": DISTRICT, "s-programme": "asset_homes", "s-area": "both",
