@@ -12,14 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from minsheng.governance import actions, committees, takeovers
+from minsheng.governance import actions, committees, registry, takeovers
 from minsheng.governance.models import (
     Cadre,
     CommitteeMember,
     Election,
+    GovernanceRecord,
     Inspection,
     Scheme,
     SchemeItem,
@@ -105,6 +107,32 @@ def generate(district6: str = "131002", progress=print) -> None:
     progress(f"无物业小区接管：{n} 个无物业小区（演示生成）由一家企业接管，标准项目有时限")
     e, k = _committees(district, rng, today)
     progress(f"业委会/物管会：{e} 次选举经街道批准（去年和今年），下派干部 {k} 名")
+    m = _managers(district, rng, today)
+    progress(f"专职物业管理人员：{m} 人，登记在物业公司管理的小区（演示生成）")
+
+
+def _managers(district: str, rng: random.Random, today: dt.date) -> int:
+    """The full-time property managers of company-run compounds (平城's 475), registered through
+    the registry's action on a day after each compound's last change, some last year and some
+    this year, so the dated figure grows over the two years."""
+    total = 0
+    for c in Compound.objects.filter(region__code__startswith=district[:6],
+                                     property_company__isnull=False).order_by("pk"):
+        last = (GovernanceRecord.objects.filter(compound=c, valid_to__isnull=True)
+                .values_list("valid_from", flat=True).first())
+        on = today - dt.timedelta(days=rng.randint(20, 500))
+        if last is not None and on < last:
+            on = last
+        if on > today:  # a takeover still to come: its company has no managers there yet
+            continue
+        n = rng.randint(1, 3)
+        try:
+            registry.do_change_governance(c, on=on, by=None, note="演示：专职物业管理人员配备",
+                                          property_managers=n)
+        except ValidationError:  # a compound whose facts the registry refuses stays as it is
+            continue
+        total += n
+    return total
 
 
 STANDARDS = takeovers.DEFAULTS  # standard, requirement, days after the start

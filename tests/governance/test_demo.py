@@ -12,6 +12,7 @@ from minsheng.governance.models import (
     Cadre,
     CommitteeMember,
     Election,
+    GovernanceRecord,
     Inspection,
     Scheme,
     Scorecard,
@@ -39,6 +40,20 @@ def test_the_demo_scores_companies_and_fills_a_civilised_city_list() -> None:
     assert 0 < c["done"] < 40
     demo.generate("131002", progress=lambda *_: None)  # idempotent
     assert Scheme.objects.filter(code="property-131002").count() == 1
+
+
+def test_the_demo_registers_full_time_property_managers_dated_over_two_years() -> None:
+    """平城's 475: the figure reads the registry's rows, so the demo registers managers through
+    the registry's action, some last year, the rest this year: both years' figures differ."""
+    demo.generate("131002", progress=lambda *_: None)
+    today = timezone.localdate()
+    now = registry.figures_on("131002", today)["property_managers"]
+    last_year = registry.figures_on("131002", dt.date(today.year - 1, 12, 31))[
+        "property_managers"]
+    assert now > 0 and now >= last_year
+    rows = GovernanceRecord.objects.filter(note__contains="专职物业管理人员", valid_to__isnull=True)
+    assert rows.exists() and not rows.filter(valid_from__gt=today).exists()
+    assert now == sum(rows.values_list("property_managers", flat=True))
 
 
 def test_the_demo_keeps_committee_history_never_in_the_future() -> None:
