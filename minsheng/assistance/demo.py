@@ -167,6 +167,11 @@ def generate(district6: str, *, n: int = HOUSEHOLDS, progress=print) -> dict[str
     dibao = {"urban": Decimal(770), "rural": Decimal(550)}
     assessments, incomes = [], []
     assessed_on = add_months(first_month, -1) - dt.timedelta(days=rng.randint(0, 20))
+    # registered before anyone assessed them (登记时间 read today's date beside a 2025 assessment)
+    for h in households:
+        day = assessed_on - dt.timedelta(days=rng.randint(1, 400))
+        h.created_at = timezone.make_aware(dt.datetime.combine(day, dt.time(9, rng.randint(0, 59))))
+        Household.objects.filter(pk=h.pk).update(created_at=h.created_at)
     for h, kind in zip(households, plans, strict=True):
         ms = members_of[id(h)]
         std = dibao[h.area]

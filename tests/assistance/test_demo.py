@@ -72,6 +72,16 @@ def test_nothing_in_the_demo_is_dated_in_the_future(built):
     assert EnrolmentEvent.objects.aggregate(m=Max("effective_on"))["m"] <= today
 
 
+def test_the_demo_registers_households_before_it_assesses_them(built):
+    """A household page reads 登记时间 beside its assessment: the demo's households were
+    registered on the day they were generated, after their own (back-dated) assessments."""
+    demo_households = Household.objects.filter(generated=True, number__startswith="DEMO-")
+    assert demo_households.count() == 600
+    for h in demo_households.prefetch_related("assessments"):
+        first = min(a.assessed_on for a in h.assessments.all())
+        assert timezone.localdate(h.created_at) < first, h.number
+
+
 def test_the_demo_pays_one_off_aid_once_and_the_edge_allowance(built):
     temporary = Counter(Entitlement.objects.filter(programme="temporary").values_list(
         "enrolment_id", flat=True))
