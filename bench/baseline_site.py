@@ -32,4 +32,8 @@ def insert(request):
 urlpatterns = [path("_baseline", insert)]
 application = get_wsgi_application()
 with connection.cursor() as c:
+    # each gunicorn worker runs this on import: on a fresh database two concurrent CREATE TABLE IF
+    # NOT EXISTS collide on the catalogue and a worker failed to boot, so they take turns
+    c.execute("SELECT pg_advisory_lock(31100)")
     c.execute("CREATE TABLE IF NOT EXISTS bench_baseline (id bigserial PRIMARY KEY, body text)")
+    c.execute("SELECT pg_advisory_unlock(31100)")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,13 +51,23 @@ def main() -> None:
     env = {**os.environ, **dict(line.split("=", 1) for line in (DIR / "env").read_text()
                                 .splitlines() if "=" in line)}
     workers = env.get("MINSHENG_CLUSTER_GUNICORN_WORKERS", "2")
+    threads = env.get("MINSHENG_CLUSTER_GUNICORN_THREADS", "4")
     baseline = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "baseline_site:application", "--chdir",
-         str(ROOT / "bench"), "-b", f"127.0.0.1:{BASE + 4}", "-w", workers, "--threads", "4",
+         str(ROOT / "bench"), "-b", f"127.0.0.1:{BASE + 4}", "-w", workers, "--threads", threads,
          "--log-level", "warning"], env=env, start_new_session=True)
     (DIR / "baseline.pid").write_text(str(baseline.pid))
     try:
-        time.sleep(3)
+        deadline = time.monotonic() + 60
+        while True:  # the baseline answers before it is measured (a fixed sleep was too short)
+            try:
+                socket.create_connection(("127.0.0.1", BASE + 4), timeout=1).close()
+                break
+            except OSError:
+                if baseline.poll() is not None or time.monotonic() > deadline:
+                    sys.exit("the baseline server did not start (bench/baseline_site.py)")
+                time.sleep(0.2)
+        time.sleep(1)
         rows = []
         for label, path in (("baseline: minimal Django view inserting one row", "/_baseline"),
                             ("Open311 POST requests.json (file + locate + route + events)",
@@ -69,7 +80,7 @@ def main() -> None:
         os.killpg(baseline.pid, signal.SIGTERM)
         baseline.wait()
     load = os.getloadavg()[0]
-    print(f"Open311 through nginx, 2 app servers × {workers} gunicorn workers × 4 threads, "
+    print(f"Open311 through nginx, 2 app servers × {workers} gunicorn workers × {threads} threads, "
           f"{args.connections} connections, {args.seconds} s each, load average {load:.1f}")
     print(f"{'':62} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for label, r in rows:

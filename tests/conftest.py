@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import socket
+import subprocess
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,7 +23,7 @@ from django_q.conf import Conf
 
 from minsheng.accounts.demo import create_demo_accounts
 from minsheng.assistance.monitoring_demo import generate as generate_monitoring
-from minsheng.cases import clocks
+from minsheng.cases import clocks, open311, routing
 from minsheng.cases.demo import generate as generate_cases
 from minsheng.employment.demo import generate as generate_employment
 from minsheng.lifecircle.services import ensure_computed
@@ -121,4 +125,36 @@ def _fresh_process_caches():
     reach the next test through them, as a restarted server would not see them either."""
     clocks.invalidate()
     locate.recheck()
+    routing.invalidate()
+    open311.forget_types()
     yield
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory) -> str:
+    """A throwaway redis-server on loopback for this test session (a cluster's shared cache);
+    `make test` installs Debian's redis-server when it is missing."""
+    exe = shutil.which("redis-server") or ("/usr/bin/redis-server"
+                                           if os.path.exists("/usr/bin/redis-server") else None)
+    if exe is None:
+        pytest.skip("redis-server not installed (make test installs Debian's redis-server)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    workdir = tmp_path_factory.mktemp("redis")
+    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"redis-server did not start on port {port}")
+            time.sleep(0.05)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.terminate()
+    proc.wait(10)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import xml.etree.ElementTree as ET  # noqa: S405 — parses our own responses only
 
 import pytest
@@ -331,6 +332,25 @@ def test_inactive_key_is_refused(client, api_key, compound):
 def test_inactive_service_is_refused(client, api_key, compound):
     CaseType.objects.filter(pk="sewage").update(active=False)
     assert_json_error(post(client, **valid(compound)), 400)
+
+
+def test_a_category_closed_in_the_back_office_is_refused_at_once(client, api_key, compound):
+    assert post(client, **valid(compound)).status_code == 200  # the category is now kept
+    t = CaseType.objects.get(pk="sewage")
+    t.active = False
+    t.save()  # this process hears of it (signals)
+    assert_json_error(post(client, **valid(compound)), 400)
+
+
+def test_a_category_closed_by_another_server_is_refused_within_the_minute(
+        client, api_key, compound, monkeypatch):
+    assert post(client, **valid(compound)).status_code == 200
+    CaseType.objects.filter(pk="sewage").update(active=False)  # no signal in this process
+    n = Case.objects.count()
+    later = time.monotonic() + open311.TYPES_TTL_S + 1
+    monkeypatch.setattr(open311.time, "monotonic", lambda: later)
+    assert_json_error(post(client, **valid(compound)), 400)
+    assert Case.objects.count() == n
 
 
 def test_post_rate_limit(client, api_key, compound, settings):

@@ -4,13 +4,14 @@ escalation and auto-close, near-duplicates and merging."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from minsheng.cases import clocks, sla, workflow
+from minsheng.cases import clocks, routing, sla, workflow
 from minsheng.cases.duplicates import near_duplicates
 from minsheng.cases.models import Case, CaseEvent, CaseType, Mediation, Notification, RoutingRule
 from minsheng.places.models import Compound, Organisation
@@ -93,6 +94,29 @@ def test_a_routing_rule_overrides_by_the_longest_prefix(unmanaged, street2_compo
     RoutingRule.objects.create(case_type=t, region_prefix=STREET1, organisation=other_dept)
     assert file("environment", unmanaged).organisation == other_dept
     assert file("environment", street2_compound).organisation == district_dept
+
+
+def test_a_rule_written_by_another_server_routes_within_the_minute(unmanaged, monkeypatch):
+    """The rules are kept per process for a minute: a write this process did not see (another
+    app server's, here an UPDATE without signals) routes once the minute is over."""
+    t = CaseType.objects.get(code="environment")
+    dept = Organisation.objects.get(name="区卫生健康局", region_id="131002000000")
+    other = Organisation.objects.get(name="区住房和城乡建设局", region_id="131002000000")
+    rule = RoutingRule.objects.create(case_type=t, region_prefix="131002", organisation=dept)
+    assert file("environment", unmanaged).organisation == dept
+    RoutingRule.objects.filter(pk=rule.pk).update(organisation=other)  # no signal here
+    assert file("environment", unmanaged).organisation == dept  # within the minute
+    later = time.monotonic() + routing.TABLE_TTL_S + 1
+    monkeypatch.setattr(routing.time, "monotonic", lambda: later)
+    assert file("environment", unmanaged).organisation == other
+
+
+def test_a_new_community_office_receives_cases_at_once_in_this_process(unmanaged):
+    first = file("environment", unmanaged).organisation
+    assert first == street_office(STREET1)
+    office = Organisation.objects.create(name="测试社区办", kind=K.STREET_OFFICE,
+                                         region_id=unmanaged.region_id)
+    assert file("environment", unmanaged).organisation == office
 
 
 def test_a_point_is_located_to_its_community_and_grid(managed):
