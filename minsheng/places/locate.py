@@ -10,10 +10,13 @@ is invalid (old data, a direct write) is skipped with a warning, never fatal to 
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save
 from shapely import STRtree
 from shapely.geometry import Point
 
@@ -91,6 +94,44 @@ def recheck() -> None:
     outlines are kept while their version stands)."""
     _VERSIONS.clear()
     _DISTRICT_CODES.clear()
+    _ROWS.clear()
+
+
+ROWS_TTL_S = 60.0
+_ROWS: dict[tuple[str, object], tuple[float, object]] = {}
+
+
+def _rows(model, keys: list) -> dict:
+    """Regions or grids (without outlines) by primary key, kept per process for ROWS_TTL_S: every
+    filing reads its district, community and grid, and those reads were a fifth of an Open311
+    POST's time (bench/open311_cluster_bench.py). A region or grid saved in this process is
+    read again at once (signals below); another app server sees the change within the minute,
+    as it sees redrawn outlines."""
+    now = time.monotonic()
+    out, missing = {}, []
+    for k in keys:
+        hit = _ROWS.get((model.__name__, k))
+        if hit is not None and now - hit[0] < ROWS_TTL_S:
+            out[k] = hit[1]
+        else:
+            missing.append(k)
+    if missing:
+        if len(_ROWS) > 50_000:  # a province's communities and grids, with room to spare
+            _ROWS.clear()
+        for k, obj in model.objects.defer("boundary").in_bulk(missing).items():
+            _ROWS[(model.__name__, k)] = (now, obj)
+            out[k] = obj
+    return out
+
+
+def _forget_rows(**_signal_kwargs) -> None:
+    _ROWS.clear()
+
+
+for _model in (Region, Grid):
+    post_save.connect(_forget_rows, sender=_model, dispatch_uid=f"locate.rows.{_model.__name__}")
+    post_delete.connect(_forget_rows, sender=_model,
+                        dispatch_uid=f"locate.rows.{_model.__name__}.deleted")
 
 
 _DISTRICT_CODES: dict[str, tuple[float, tuple[str, ...]]] = {}
@@ -149,7 +190,7 @@ def locate(lng: float, lat: float, district: Region | None = None) -> Location |
     if district_code is None:
         return None
     prefix = district_code[:6]
-    codes, ctree, _cgeo, gids, gtree, _gregions = _index(prefix, _version(prefix))
+    codes, ctree, _cgeo, gids, gtree, gregions = _index(prefix, _version(prefix))
     p = Point(lng, lat)
     community_code = None
     if ctree is not None:
@@ -158,7 +199,7 @@ def locate(lng: float, lat: float, district: Region | None = None) -> Location |
             break
     wanted = [c for c in (district_code, community_code) if c and not (
         district is not None and c == district.code)]
-    found = Region.objects.defer("boundary").in_bulk(wanted) if wanted else {}
+    found = _rows(Region, wanted) if wanted else {}
     if district is None:
         district = found.get(district_code)
         if district is None:  # removed since the list was read: read it again
@@ -167,10 +208,11 @@ def locate(lng: float, lat: float, district: Region | None = None) -> Location |
     region = found.get(community_code, district) if community_code else district
     grid = None
     if gtree is not None:
-        for i in gtree.query(p, predicate="intersects"):
-            grid = Grid.objects.defer("boundary").get(pk=gids[int(i)])
-            if grid.region_id == region.code:
-                break
+        # the grid of the point's community, else the last grid holding the point
+        hits = [int(i) for i in gtree.query(p, predicate="intersects")]
+        pick = next((i for i in hits if gregions[i] == region.code), hits[-1] if hits else None)
+        if pick is not None:
+            grid = _rows(Grid, [gids[pick]]).get(gids[pick])
     compound = nearest_compound(lng, lat, region.code)
     return Location(region, grid, compound)
 
@@ -190,9 +232,13 @@ def grid_in(region_code: str, lng: float, lat: float) -> Grid | None:
 
 def nearest_compound(lng: float, lat: float, region_code: str) -> Compound | None:
     d = 0.002
-    near = Compound.objects.filter(lat__range=(lat - d, lat + d), lng__range=(
-        lng - d * 1.3, lng + d * 1.3)).defer("boundary").select_related("property_company")
-    best = min(near, key=lambda c: haversine_m(lng, lat, c.lng, c.lat), default=None)
+    k = math.cos(math.radians(lat))  # a degree of longitude is k of a degree of latitude here
+    dy, dx = F("lat") - lat, F("lng") - lng
+    # the nearest in the box by the local flat distance, one row read (all the box's compounds
+    # with their companies were read before, to pick one in Python)
+    best = Compound.objects.filter(lat__range=(lat - d, lat + d), lng__range=(
+        lng - d * 1.3, lng + d * 1.3)).annotate(d2=dy * dy + k * k * dx * dx).order_by(
+        "d2", "pk").defer("boundary").select_related("property_company").first()
     if best is not None and haversine_m(lng, lat, best.lng, best.lat) <= COMPOUND_RADIUS_M:
         return best
     return None
