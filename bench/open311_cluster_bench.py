@@ -26,6 +26,7 @@ import argparse
 import http.client
 import os
 import queue
+import random
 import signal
 import socket
 import subprocess
@@ -46,16 +47,45 @@ URL = f"http://127.0.0.1:{BASE + 10}"
 
 POST_LUA = """
 local i = 0
+local points = {%s}
 request = function()
   i = i + 1
+  local p = points[(i %% #points) + 1]
   local body = "api_key=cluster-key-" .. (i %% 300) .. "&service_code=environment" ..
-    "&lat=39.52&long=116.69&description=%%E5%%9E%%83%%E5%%9C%%BE+bench+" .. i
+    "&lat=" .. p[1] .. "&long=" .. p[2] .. "&description=%%E5%%9E%%83%%E5%%9C%%BE+bench+" .. i
   return wrk.format("POST", "%s", {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
 end
 """
 
 
-def open_loop(path: str, rate: float, seconds: int, clients: int = 64) -> dict:
+def points(env: dict[str, str], n: int = 300) -> list[tuple[float, float]]:
+    """Where the POSTs are: half at the demo district's compounds (some 20 m off, inside the
+    150 m a filing looks for a compound), half between two compounds of one community (a street,
+    a square: located to the community and its grid, often no compound). Fixed by a seed."""
+    import psycopg  # noqa: PLC0415 (the bench's own read of the cluster database)
+
+    with psycopg.connect(env["DATABASE_URL"]) as conn:
+        rows = conn.execute("SELECT region_id, lat, lng FROM places_compound WHERE region_id "
+                            "LIKE '131002%' AND lat IS NOT NULL ORDER BY id").fetchall()
+    by_community: dict[str, list[tuple[float, float]]] = {}
+    for region, lat, lng in rows:
+        by_community.setdefault(region, []).append((lat, lng))
+    pairs = [v for v in by_community.values() if len(v) > 1]
+    rng = random.Random(311)
+    out = []
+    for i in range(n):
+        if i % 2 == 0:
+            _region, lat, lng = rows[rng.randrange(len(rows))]
+            out.append((lat + rng.uniform(-0.0002, 0.0002), lng + rng.uniform(-0.0002, 0.0002)))
+        else:
+            (a, b), (c, d) = rng.sample(pairs[rng.randrange(len(pairs))], 2)
+            w = rng.uniform(0.3, 0.7)
+            out.append((a + w * (c - a), b + w * (d - b)))
+    return out
+
+
+def open_loop(path: str, rate: float, seconds: int, where: list[tuple[float, float]],
+              clients: int = 64) -> dict:
     """Offer `rate` POSTs a second for `seconds` through nginx; latency from each one's due time."""
     n = int(rate * seconds)
     interval = 1.0 / rate
@@ -68,8 +98,9 @@ def open_loop(path: str, rate: float, seconds: int, clients: int = 64) -> dict:
     def client() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", BASE + 10, timeout=30)
         while (i := jobs.get()) is not None:
-            body = (f"api_key=cluster-key-{i % 300}&service_code=environment&lat=39.52"
-                    f"&long=116.69&description=%E5%9E%83%E5%9C%BE+rate+{i}")
+            lat, lng = where[i % len(where)]
+            body = (f"api_key=cluster-key-{i % 300}&service_code=environment&lat={lat:.6f}"
+                    f"&long={lng:.6f}&description=%E5%9E%83%E5%9C%BE+rate+{i}")
             try:
                 conn.request("POST", path, body, headers)
                 resp = conn.getresponse()
@@ -138,13 +169,15 @@ def main() -> None:
         time.sleep(1)
         # every app server worker parses its outlines and reads its tables on its first POSTs:
         # a warm-up, not measured, so that both runs see the servers as they are after a minute
-        open_loop("/open311/v2/requests.json", 50, 6)
+        where = points(env)
+        open_loop("/open311/v2/requests.json", 50, 6, where)
         rows = []
         for label, path in (("baseline: minimal Django view inserting one row", "/_baseline"),
                             ("Open311 POST requests.json (file + locate + route + events)",
                              "/open311/v2/requests.json")):
             lua = Path(tempfile.mkstemp(suffix=".lua")[1])
-            lua.write_text(POST_LUA % path)
+            lua.write_text(POST_LUA % (", ".join(f"{{{a:.6f}, {b:.6f}}}" for a, b in where),
+                                       path))
             rows.append((label, wrk(URL, args.seconds, str(lua), connections=args.connections)))
             lua.unlink()
         paced = []
@@ -152,7 +185,7 @@ def main() -> None:
             for label, path in (("baseline: minimal Django view inserting one row", "/_baseline"),
                                 ("Open311 POST requests.json", "/open311/v2/requests.json")):
                 time.sleep(2)  # the closed-loop run's queues drain first
-                paced.append((label, open_loop(path, args.rate, args.seconds)))
+                paced.append((label, open_loop(path, args.rate, args.seconds, where)))
     finally:
         os.killpg(baseline.pid, signal.SIGTERM)
         baseline.wait()

@@ -10,12 +10,11 @@ is invalid (old data, a direct write) is skipped with a warning, never fatal to 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db.models import F
+from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from shapely import STRtree
 from shapely.geometry import Point
@@ -232,13 +231,20 @@ def grid_in(region_code: str, lng: float, lat: float) -> Grid | None:
 
 def nearest_compound(lng: float, lat: float, region_code: str) -> Compound | None:
     d = 0.002
-    k = math.cos(math.radians(lat))  # a degree of longitude is k of a degree of latitude here
-    dy, dx = F("lat") - lat, F("lng") - lng
-    # the nearest in the box by the local flat distance, one row read (all the box's compounds
-    # with their companies were read before, to pick one in Python)
-    best = Compound.objects.filter(lat__range=(lat - d, lat + d), lng__range=(
-        lng - d * 1.3, lng + d * 1.3)).annotate(d2=dy * dy + k * k * dx * dx).order_by(
-        "d2", "pk").defer("boundary").select_related("property_company").first()
+    # the box's candidates as bare (id, lng, lat) rows in plain SQL, the nearest by haversine in
+    # Python, and only that one compound read whole: every filing asks, and building the model
+    # query over the box was most of its cost (bench/open311_cluster_bench.py)
+    table = connection.ops.quote_name(Compound._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, lng, lat FROM {table} "  # noqa: S608 (the model's table)
+                       "WHERE lat BETWEEN %s AND %s AND lng BETWEEN %s AND %s",
+                       [lat - d, lat + d, lng - d * 1.3, lng + d * 1.3])
+        rows = cursor.fetchall()
+    near = min(rows, key=lambda r: (haversine_m(lng, lat, r[1], r[2]), r[0]), default=None)
+    if near is None or haversine_m(lng, lat, near[1], near[2]) > COMPOUND_RADIUS_M:
+        return None
+    best = Compound.objects.defer("boundary").select_related("property_company").filter(
+        pk=near[0]).first()
     if best is not None and haversine_m(lng, lat, best.lng, best.lat) <= COMPOUND_RADIUS_M:
         return best
     return None
