@@ -35,6 +35,8 @@ def _kept(key: tuple, load: Callable[[], Any]) -> Any:
     if hit is not None and now - hit[0] < TABLE_TTL_S:
         return hit[1]
     value = load()
+    if len(_TABLE) > 50_000:  # a province's regions × kinds: bounded, never grown without end
+        _TABLE.clear()
     _TABLE[key] = (now, value)
     return value
 
