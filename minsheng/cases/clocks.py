@@ -12,41 +12,34 @@ app server of a cluster sees the edit within the minute, as it sees redrawn outl
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save
 
 from minsheng.cases.models import CaseType, Holiday, Priority
 from minsheng.cases.workdays import Calendar, parse_periods
+from minsheng.lib.kept import Kept
 
 __all__ = ["calendar", "clocks_of", "deadlines", "extend_by_pause", "invalidate"]
 
 CALENDAR_TTL_S = 60.0
-_CACHED: dict[tuple[str, str], tuple[float, Calendar]] = {}
+_CALENDARS = Kept("calendar", CALENDAR_TTL_S)
+_CALENDARS.forget_on_write(Holiday)
+
+
+def _read_calendar() -> Calendar:
+    rows = list(Holiday.objects.values_list("date", "kind"))
+    return Calendar.of(holidays=[d for d, k in rows if k == Holiday.Kind.HOLIDAY],
+                       workdays=[d for d, k in rows if k == Holiday.Kind.WORKDAY],
+                       periods=parse_periods(settings.CASE_WORKING_HOURS), tz=settings.TIME_ZONE)
 
 
 def calendar() -> Calendar:
-    key = (str(settings.CASE_WORKING_HOURS), settings.TIME_ZONE)
-    now = time.monotonic()
-    hit = _CACHED.get(key)
-    if hit is not None and now - hit[0] < CALENDAR_TTL_S:
-        return hit[1]
-    rows = list(Holiday.objects.values_list("date", "kind"))
-    cal = Calendar.of(holidays=[d for d, k in rows if k == Holiday.Kind.HOLIDAY],
-                      workdays=[d for d, k in rows if k == Holiday.Kind.WORKDAY],
-                      periods=parse_periods(settings.CASE_WORKING_HOURS), tz=settings.TIME_ZONE)
-    _CACHED[key] = (now, cal)
-    return cal
+    return _CALENDARS.get((str(settings.CASE_WORKING_HOURS), settings.TIME_ZONE), _read_calendar)
 
 
 def invalidate(**_signal_kwargs) -> None:
     """Forget the calendar read in this process (a holiday or 调休 day was written)."""
-    _CACHED.clear()
-
-
-post_save.connect(invalidate, sender=Holiday, dispatch_uid="cases.clocks.holiday_saved")
-post_delete.connect(invalidate, sender=Holiday, dispatch_uid="cases.clocks.holiday_deleted")
+    _CALENDARS.clear()
 
 
 def clocks_of(case_type: CaseType, priority: int | None = None) -> tuple[int, int]:

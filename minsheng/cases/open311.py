@@ -30,7 +30,6 @@ import json
 import math
 import re
 import secrets
-import time
 import xml.etree.ElementTree as ET  # noqa: S405 — only builds documents, never parses input
 from collections.abc import Callable
 from functools import wraps
@@ -42,7 +41,6 @@ from django.core.validators import URLValidator
 from django.db import IntegrityError, connection
 from django.db.models import CharField, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Length
-from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
@@ -55,6 +53,7 @@ from minsheng.cases import workflow
 from minsheng.cases.clocks import clocks_of
 from minsheng.cases.models import ApiKey, Attachment, Case, CaseEvent, CaseType
 from minsheng.lib.http import RateLimit
+from minsheng.lib.kept import Kept
 from minsheng.lib.text import control_char, json_loads
 from minsheng.lib.validators import control_char_message
 from minsheng.places.models import Compound
@@ -361,7 +360,8 @@ def _fileable() -> Any:
 
 
 TYPES_TTL_S = 60.0
-_TYPES: dict[str, tuple[float, CaseType | None]] = {}
+_TYPES = Kept("open311-types", TYPES_TTL_S, limit=1000)
+_TYPES.forget_on_write(CaseType)
 
 
 def fileable_type(code: str) -> CaseType | None:
@@ -369,23 +369,11 @@ def fileable_type(code: str) -> CaseType | None:
     process for TYPES_TTL_S as the calendar is (cases.clocks): a category saved in this process
     is seen at once, another app server sees it within the minute. Read on every POST, it was a
     tenth of its time (bench/open311_cluster_bench.py)."""
-    now = time.monotonic()
-    hit = _TYPES.get(code)
-    if hit is not None and now - hit[0] < TYPES_TTL_S:
-        return hit[1]
-    ct = _fileable().filter(pk=code).first()
-    if len(_TYPES) > 1000:  # codes that do not exist must not grow it without end
-        _TYPES.clear()
-    _TYPES[code] = (now, ct)
-    return ct
+    return _TYPES.get(code, lambda: _fileable().filter(pk=code).first())
 
 
 def forget_types(**_signal_kwargs) -> None:
     _TYPES.clear()
-
-
-post_save.connect(forget_types, sender=CaseType, dispatch_uid="cases.open311.type_saved")
-post_delete.connect(forget_types, sender=CaseType, dispatch_uid="cases.open311.type_deleted")
 
 
 @endpoint()

@@ -14,42 +14,21 @@ of an Open311 POST's time.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
-
-from django.db.models.signals import post_delete, post_save
-
 from minsheng.cases.models import RoutingRule
+from minsheng.lib.kept import Kept
 from minsheng.places.models import Compound, Organisation, Region, parent_code
 
 __all__ = ["dispatcher", "escalation_target", "invalidate", "nearest_org", "route"]
 
 TABLE_TTL_S = 60.0
-_TABLE: dict[tuple, tuple[float, Any]] = {}
-
-
-def _kept(key: tuple, load: Callable[[], Any]) -> Any:
-    now = time.monotonic()
-    hit = _TABLE.get(key)
-    if hit is not None and now - hit[0] < TABLE_TTL_S:
-        return hit[1]
-    value = load()
-    if len(_TABLE) > 50_000:  # a province's regions × kinds: bounded, never grown without end
-        _TABLE.clear()
-    _TABLE[key] = (now, value)
-    return value
+_TABLE = Kept("routing", TABLE_TTL_S)
+_TABLE.forget_on_write(RoutingRule, Organisation)
+_kept = _TABLE.get
 
 
 def invalidate(**_signal_kwargs) -> None:
     """Forget the rules and organisations read in this process (one was written)."""
     _TABLE.clear()
-
-
-for _model in (RoutingRule, Organisation):
-    post_save.connect(invalidate, sender=_model, dispatch_uid=f"cases.routing.{_model.__name__}.saved")
-    post_delete.connect(invalidate, sender=_model,
-                        dispatch_uid=f"cases.routing.{_model.__name__}.deleted")
 
 
 def _up(code: str):

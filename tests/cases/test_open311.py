@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from minsheng.cases import open311, workflow
 from minsheng.cases.models import ApiKey, Case, CaseEvent, CaseType
+from minsheng.lib import kept
 from minsheng.places.models import Compound
 
 pytestmark = pytest.mark.django_db
@@ -348,7 +349,7 @@ def test_a_category_closed_by_another_server_is_refused_within_the_minute(
     CaseType.objects.filter(pk="sewage").update(active=False)  # no signal in this process
     n = Case.objects.count()
     later = time.monotonic() + open311.TYPES_TTL_S + 1
-    monkeypatch.setattr(open311.time, "monotonic", lambda: later)
+    monkeypatch.setattr(kept.time, "monotonic", lambda: later)
     assert_json_error(post(client, **valid(compound)), 400)
     assert Case.objects.count() == n
 
