@@ -757,7 +757,8 @@ def case_list(request):
     # the page shows none of the outlines, texts and attributes: decoding their JSON for 50 rows
     # and the joined region, compound and type took a third of the page's time (province_bench)
     page = CappedPaginator(qs.select_related("compound").defer(*LIST_DEFERRED)
-                           .order_by("-created_at", "-pk"), 50).get_page(request.GET.get("page"))
+                           .order_by("-created_at", "-pk"), 50, ids_first=True).get_page(
+                               request.GET.get("page"))
     page.object_list = _with_clocks(page.object_list, now)
     query = request.GET.copy()
     query.pop("page", None)
