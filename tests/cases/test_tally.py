@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from minsheng.cases import tally, workflow
 from minsheng.cases.models import Case, CaseType, TallyMonth
-from minsheng.places.models import Compound
+from minsheng.places.models import Compound, Region
 
 pytestmark = pytest.mark.django_db
 
@@ -116,15 +117,15 @@ def test_filing_in_the_current_month_writes_nothing_to_the_sums():
 
 def test_a_change_overtaking_a_recount_leaves_the_month_to_be_counted_again(monkeypatch):
     a = file(at(1, 10))
-    original = TallyMonth.objects.get_or_create
+    original = tally._states
 
-    def racing(**kw):  # another request changes a January case just after the recount began
-        state, made = original(**kw)
-        TallyMonth.objects.filter(pk=state.pk).update(version=state.version + 1)
-        return state, made
+    def racing(districts, month):  # a change to a January case lands as the recount begins
+        states = original(districts, month)
+        TallyMonth.objects.filter(pk__in=[s.pk for s in states]).update(version=F("version") + 1)
+        return states
 
     with time_machine.travel(at(3, 15), tick=False):
-        monkeypatch.setattr(TallyMonth.objects, "get_or_create", racing)
+        monkeypatch.setattr(tally, "_states", racing)
         assert totals()["received"] == 1
         monkeypatch.undo()
         jan = TallyMonth.objects.get(district=D6, month=dt.date(2030, 1, 1))
@@ -140,3 +141,52 @@ def test_only_whole_months_and_only_the_prefix_asked_for():
         assert totals(D6, (dt.date(2030, 2, 1), dt.date(2030, 3, 1)))["received"] == 0
         with pytest.raises(ValueError):
             tally.rows(D6, dt.date(2030, 1, 5), dt.date(2030, 2, 1))
+
+
+def other_district_case(when: dt.datetime) -> Case:
+    """A copy of a 安次区 case in a community of another district (131003)."""
+    district = Region.objects.get_or_create(code="131003000000", defaults={
+        "name": "另一区", "level": Region.Level.DISTRICT, "parent": Region.objects.get(
+            code="131002000000").parent})[0]
+    community = Region.objects.get_or_create(code="131003001001", defaults={
+        "name": "另一社区", "level": Region.Level.COMMUNITY, "parent": district})[0]
+    case = file(when)
+    Case.objects.filter(pk=case.pk).update(region=community, compound=None)
+    return case
+
+
+def test_a_month_long_over_is_counted_for_every_district_at_once():
+    """After a bulk load, the first district read counts a month that is over for every
+    district in one pass over its cases; the other districts then read their sums alone. The
+    current month stays counted per district, on each read."""
+    file(at(1, 10))
+    other_district_case(at(1, 11))
+    other_district_case(at(3, 2))
+    tally.invalidate()
+    with time_machine.travel(at(3, 15), tick=False):
+        jan = (dt.date(2030, 1, 1), dt.date(2030, 2, 1))
+        with CaptureQueriesContext(connection) as first:
+            assert totals(D6, jan)["received"] == 1
+        assert len([q for q in first.captured_queries if "INSERT INTO" in q["sql"]
+                    and '"cases_case"' in q["sql"]]) == 1
+        states = TallyMonth.objects.filter(month=jan[0])
+        assert all(tally._trusted(s) for s in states)  # every district of the database
+        assert {D6, "131003"} <= {s.district for s in states}
+        with CaptureQueriesContext(connection) as second:
+            assert totals("131003", jan)["received"] == 1
+        assert '"cases_case"' not in " ".join(q["sql"] for q in second.captured_queries)
+        march = (dt.date(2030, 3, 1), dt.date(2030, 4, 1))
+        assert totals(D6, march)["received"] == 0
+        assert not TallyMonth.objects.filter(district="131003", month=march[0]).exists()
+        assert totals("131003", march)["received"] == 1
+        assert totals(D6, YEAR)["received"] == 1 and totals("131003", YEAR)["received"] == 2
+
+
+def test_a_month_that_ended_within_the_hour_is_counted_for_its_district_alone():
+    """A recount within TRUST_AFTER of the month's end is not trusted, so it is not done for
+    the whole province on every district's read."""
+    file(at(1, 10))
+    other_district_case(at(1, 11))
+    with time_machine.travel(dt.datetime(2030, 2, 1, 0, 30, tzinfo=TZ), tick=False):
+        assert totals(D6, (dt.date(2030, 1, 1), dt.date(2030, 2, 1)))["received"] == 1
+    assert set(TallyMonth.objects.values_list("district", flat=True)) == {D6}
