@@ -42,6 +42,7 @@ from minsheng.cases.models import (
 )
 from minsheng.cases.routing import dispatcher, escalation_target, nearest_org, route
 from minsheng.lib import sms
+from minsheng.lib.keys import reserve_pk
 from minsheng.places.locate import locate
 from minsheng.places.models import Organisation, Region
 from minsheng.places.scope import scope_of
@@ -185,17 +186,22 @@ def do_file(*, case_type: CaseType, description: str, channel: str, lng: float |
     if priority not in Priority.values:
         raise ValidationError({"priority": "优先级无效。"})
     accept_due, resolve_due = deadlines(case_type, at, priority)
+    # The number carries the primary key, so concurrent filings never collide; where the
+    # database hands out the key first (PostgreSQL) the row is written once, with its number.
+    pk = reserve_pk(Case)
+    numbered = f"{region.code[:6]}-{timezone.localtime(at):%Y%m%d}-"
     case = Case.objects.create(
-        number=f"new-{secrets.token_hex(8)}", token=secrets.token_urlsafe(16)[:22],
+        pk=pk, number=f"new-{secrets.token_hex(8)}" if pk is None else f"{numbered}{pk:06d}",
+        token=secrets.token_urlsafe(16)[:22],
         case_type=case_type, description=description.strip(), channel=channel, region=region,
         grid=grid, compound=compound, lng=lng, lat=lat, address=address, reporter=reporter,
         reporter_name=reporter_name, reporter_phone=reporter_phone, organisation=org,
         created_at=at, accept_due=accept_due, resolve_due=resolve_due, priority=priority,
         external_id=external_id, attributes=attributes or {}, public=case_type.public,
         generated=generated, status=S.ASSIGNED)
-    # The number carries the primary key, so concurrent filings never collide.
-    case.number = f"{region.code[:6]}-{timezone.localtime(at):%Y%m%d}-{case.pk:06d}"
-    case.save(update_fields=["number"])
+    if pk is None:
+        case.number = f"{numbered}{case.pk:06d}"
+        case.save(update_fields=["number"])
     CaseEvent.objects.bulk_create([  # one round-trip: this runs on every filing
         _event_row(case, A.CREATED, reporter, at=at, note=case.get_channel_display()),
         _event_row(case, A.ROUTED, None, from_status=S.ASSIGNED, at=at, note=f"派至 {org.name}")])

@@ -9,6 +9,8 @@ import time
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from minsheng.cases import clocks, routing, sla, workflow
@@ -51,6 +53,21 @@ def file(code: str, compound=None, **kw) -> Case:
 
 def street_office(prefix: str) -> Organisation:
     return Organisation.objects.get(kind=K.STREET_OFFICE, region_id=prefix.ljust(12, "0"))
+
+
+def test_a_case_number_names_its_district_day_and_key_and_is_written_once(managed):
+    """The number (district-day-key) is unique across app servers because it carries the key.
+    PostgreSQL gives the key before the INSERT, so the row is written once with its number; an
+    UPDATE after it made a new version of the row in every one of the table's indexes."""
+    at = dt.datetime(2030, 3, 1, 0, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with CaptureQueriesContext(connection) as seen:
+        a = file("property_repair", managed, at=at)
+    b = file("property_repair", managed, at=at)
+    assert a.number == f"131002-20300301-{a.pk:06d}" != b.number  # the local day, not UTC's
+    Case.objects.get(number=a.number)  # stored as shown
+    updates = [q["sql"] for q in seen.captured_queries if q["sql"].startswith(
+        'UPDATE "cases_case"')]
+    assert len(updates) == (0 if connection.vendor == "postgresql" else 1)
 
 
 # --------------------------------------------------------------------------------------------
