@@ -270,7 +270,8 @@ def list_bench(repeats: int) -> None:
             h50, h95 = stats(hand)
             print(f"{who:<22} {label:<26} {v50:9.1f} {v95:8.1f} {s50:8.1f} {s95:8.1f} "
                   f"{h50:12.1f} {h95:8.1f} {total:8,}")
-            if who.startswith("district") and label in ("first page", "status=accepted"):
+            if who.startswith("district") and label in ("first page", f"type={some_type}",
+                                                         "overdue=1"):
                 explained += [(who, label, q["sql"]) for q in ctx.captured_queries
                               if "cases_case" in q["sql"] and ("LIMIT" in q["sql"]
                                                                or "COUNT(" in q["sql"])]

@@ -173,7 +173,7 @@ class Case(models.Model):
     case_type = models.ForeignKey(CaseType, on_delete=models.PROTECT, verbose_name=_("类别"))
     description = models.TextField(_("描述"))
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices,
-                              default=Status.ASSIGNED, db_index=True)
+                              default=Status.ASSIGNED)  # indexed with the region below
     channel = models.CharField(_("来源"), max_length=20, choices=Channel.choices)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("所在区划"))
     grid = models.ForeignKey(Grid, null=True, blank=True, on_delete=models.SET_NULL,
@@ -198,7 +198,7 @@ class Case(models.Model):
     paused_at = models.DateTimeField(
         _("暂停计时时间"), null=True, blank=True,
         help_text=_("等待居民补充材料或答复时暂停计时，恢复时时限顺延暂停的工作时间"))
-    created_at = models.DateTimeField(_("提交时间"), db_index=True)
+    created_at = models.DateTimeField(_("提交时间"))  # indexed with key and region below
     accept_due = models.DateTimeField(_("受理时限"))
     resolve_due = models.DateTimeField(_("办结时限"))
     accepted_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
@@ -247,6 +247,15 @@ class Case(models.Model):
             # lib.pagination) from these indexes alone, without reading the cases' rows: over a
             # province's 10,000,000 cases the heap reads were the page's time (province_bench)
             models.Index(fields=["case_type", "region"], name="case_type_region_prefix",
+                         opclasses=["varchar_ops", "varchar_pattern_ops"],
+                         include=["created_at", "id"]),
+            # newest first (the list's order, key as tie-break) with the region alongside: a
+            # street's page walks this index alone, where it read every newer case of the
+            # province from the heap to find its region (province_bench)
+            models.Index(fields=["created_at", "id"], name="case_created_covering",
+                         include=["region"]),
+            # a status within a region (the list's 状态 filter; the SLA's open cases)
+            models.Index(fields=["status", "region"], name="case_status_region_prefix",
                          opclasses=["varchar_ops", "varchar_pattern_ops"],
                          include=["created_at", "id"]),
             # open or flagged late: a superset of the list's "超时" filter (which also depends on
