@@ -85,7 +85,7 @@ def points(env: dict[str, str], n: int = 300) -> list[tuple[float, float]]:
 
 
 def open_loop(path: str, rate: float, seconds: int, where: list[tuple[float, float]],
-              clients: int = 64) -> dict:
+              clients: int = 64, verbose: bool = False) -> dict:
     """Offer `rate` POSTs a second for `seconds` through nginx; latency from each one's due time."""
     n = int(rate * seconds)
     interval = 1.0 / rate
@@ -93,6 +93,7 @@ def open_loop(path: str, rate: float, seconds: int, where: list[tuple[float, flo
     status: list[int] = [0] * n
     jobs: queue.Queue[int | None] = queue.Queue()
     start = time.perf_counter() + 0.5
+    wall = time.time() + 0.5
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
 
     def client() -> None:
@@ -132,7 +133,13 @@ def open_loop(path: str, rate: float, seconds: int, where: list[tuple[float, flo
         return done[min(len(done) - 1, int(q * len(done)))] * 1000 if done else float("nan")
 
     codes = Counter(s for s in status if not 200 <= s < 300)
-    return {"offered": rate, "rps": ok / elapsed, "p50": pct(0.50), "p99": pct(0.99),
+    # where the tail sits in time: spread over the run (a queue) or in a few seconds (a stall)
+    slow = Counter(int(i * interval) for i, x in enumerate(latency) if x is not None and x > 0.1)
+    return {"slow": f"{sum(slow.values())} over 100 ms in {len(slow)} of {seconds} seconds"
+                    + (f", the worst second {max(slow.values())}" if slow else "")
+            + (" (" + ", ".join(f"{time.strftime('%H:%M:%S', time.localtime(wall + k))}: {n}"
+                                for k, n in sorted(slow.items())) + ")" if verbose else ""),
+            "offered": rate, "rps": ok / elapsed, "p50": pct(0.50), "p99": pct(0.99),
             "max": done[-1] * 1000 if done else float("nan"), "errors": n - ok,
             "codes": ", ".join(f"{c if c > 0 else 'no answer'}: {k}"
                                for c, k in sorted(codes.items()))}
@@ -144,6 +151,8 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--rate", type=float, default=200.0,
                     help="offered POSTs a second of the open-loop run (0: skip it)")
+    ap.add_argument("--verbose", action="store_true",
+                    help="name the seconds of the open-loop run that held requests over 100 ms")
     args = ap.parse_args()
     if not (DIR / "env").exists():
         sys.exit("the cluster is not up: scripts/cluster up")
@@ -185,7 +194,8 @@ def main() -> None:
             for label, path in (("baseline: minimal Django view inserting one row", "/_baseline"),
                                 ("Open311 POST requests.json", "/open311/v2/requests.json")):
                 time.sleep(2)  # the closed-loop run's queues drain first
-                paced.append((label, open_loop(path, args.rate, args.seconds, where)))
+                paced.append((label, open_loop(path, args.rate, args.seconds, where,
+                                               verbose=args.verbose)))
     finally:
         os.killpg(baseline.pid, signal.SIGTERM)
         baseline.wait()
@@ -202,6 +212,7 @@ def main() -> None:
         for label, r in paced:
             print(f"{label:62} {r['rps']:8.0f} {r['p50']:8.1f} {r['p99']:8.1f} {r['max']:8.0f} "
                   f"{r['errors']:8}" + (f"  ({r['codes']})" if r["codes"] else ""))
+            print(f"{'':62} {r['slow']}")
         r = paced[-1][1]
         met = r["errors"] == 0 and r["rps"] >= 0.97 * args.rate and r["p99"] < 100
         print(f"aim ≥ 200/s sustained at p99 < 100 ms: {'met' if met else 'MISSED'} at "

@@ -135,8 +135,11 @@ TEMPLATES = [
 def _postgres(url: str) -> dict:
     """A PostgreSQL connection for pages: JIT compilation off (unless the URL's `options` say
     otherwise). Compiling a short query cost more than running it: over 10,000,000 cases a
-    list page's 0.4 ms key query took 8 ms to compile (bench/province_bench.py)."""
-    db = dj_database_url.parse(url, conn_max_age=60)
+    list page's 0.4 ms key query took 8 ms to compile (bench/province_bench.py).
+    Connections are kept ten minutes, checked before reuse: kept one minute, every app server
+    thread opened a new server process with cold catalog caches each minute, all at once, and
+    the Open311 tail at 200/s was those seconds (bench/open311_cluster_bench.py)."""
+    db = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
     if "postgresql" in db["ENGINE"]:
         opts = db.setdefault("OPTIONS", {})
         if "jit" not in opts.get("options", ""):

@@ -90,7 +90,7 @@ def test_postgres_connections_run_without_jit_unless_the_url_says_otherwise():
     JIT says so in the URL."""
     db = minsheng_settings._postgres("postgres://u@/db?host=/tmp/x&options=-c%20work_mem%3D64MB")
     assert db["OPTIONS"]["options"] == "-c work_mem=64MB -c jit=off"
-    assert db["CONN_MAX_AGE"] == 60
+    assert db["CONN_MAX_AGE"] == 600 and db["CONN_HEALTH_CHECKS"]  # kept, checked before reuse
     chosen = minsheng_settings._postgres("postgres://u@h/db?options=-c%20jit%3Don")
     assert chosen["OPTIONS"]["options"] == "-c jit=on"
     assert "OPTIONS" not in minsheng_settings._postgres("sqlite:////tmp/x.sqlite3") or \
