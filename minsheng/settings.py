@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "minsheng.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "minsheng.accounts.middleware.SessionRefreshMiddleware",  # the idle clock, without a write per page
     "minsheng.web.middleware.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -230,8 +231,10 @@ OTP_TOTP_ISSUER = "Minsheng"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the back office never shows a device's key or QR code
 
 # Sessions expire after this many minutes without a request (and never outlive the browser).
+# The expiry is pushed forward at most once a minute (accounts.middleware.SessionRefreshMiddleware),
+# so a session ends 119–120 minutes after its last request.
 SESSION_COOKIE_AGE = envint("MINSHENG_SESSION_MINUTES", 120) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_REFRESH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = envbool("MINSHENG_SECURE_COOKIES")

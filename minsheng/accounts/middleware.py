@@ -1,8 +1,12 @@
 """The gates that hold a password-only sign-in to what two-factor sign-in asks (two_factor.py):
-the session middleware for pages, the back office and the API, and HTTP Basic on the API."""
+the session middleware for pages, the back office and the API, and HTTP Basic on the API; and
+the idle sign-out's clock (SessionRefreshMiddleware)."""
 
 from __future__ import annotations
 
+import time
+
+from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
@@ -16,6 +20,30 @@ from minsheng.accounts import two_factor
 # What a session that owes a code (or a device) may still reach, beside the page that asks for it.
 ALWAYS_OPEN = frozenset({"web:logout", "set_language", "web:healthz"})
 PAGE = {"verify": "accounts:two-factor-verify", "setup": "accounts:two-factor-setup"}
+
+
+TOUCHED = "_minsheng_touched"  # when this session last pushed its expiry forward (epoch seconds)
+
+
+class SessionRefreshMiddleware:
+    """Sign-out after SESSION_COOKIE_AGE without a request, without writing the session on every
+    page: its expiry is pushed forward when it was last pushed SESSION_REFRESH_SECONDS ago or
+    more, so a session ends between AGE − REFRESH and AGE after its last request. Saving on every
+    request (SESSION_SAVE_EVERY_REQUEST) was an UPDATE per page view on the shared database.
+    After SessionMiddleware; a request without a session cookie is left alone (no session is
+    made for it)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = request.session
+        if session.session_key is not None:
+            now = int(time.time())
+            touched = session.get(TOUCHED)
+            if not isinstance(touched, int) or not 0 <= now - touched < settings.SESSION_REFRESH_SECONDS:
+                session[TOUCHED] = now  # marks the session modified: SessionMiddleware saves it
+        return self.get_response(request)
 
 
 def _url_name(request) -> str | None:

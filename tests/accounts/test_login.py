@@ -4,7 +4,12 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from minsheng.accounts.middleware import TOUCHED
 
 pytestmark = pytest.mark.django_db
 
@@ -49,6 +54,53 @@ def test_session_expires_after_idle_time(settings):
         t.shift(dt.timedelta(seconds=settings.SESSION_COOKIE_AGE + 60))
         r = c.get("/")
         assert r.status_code == 302 and "/login/" in r["Location"]
+
+
+def _session_writes(c: Client, path: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert c.get(path).status_code == 200
+    return sum(1 for q in ctx.captured_queries
+               if q["sql"].startswith("UPDATE") and "django_session" in q["sql"])
+
+
+def test_session_expiry_is_pushed_forward_at_most_once_a_minute(settings):
+    """Every page view used to write the session row; now a minute of pages writes it once, and
+    the idle sign-out still counts from the last refresh."""
+    c = Client()
+    start = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as t:
+        assert login(c, "district", "minsheng-demo").status_code == 302
+        assert _session_writes(c, "/") == 1  # the first page stamps the session
+        t.shift(dt.timedelta(seconds=30))
+        assert _session_writes(c, "/") == 0
+        assert _session_writes(c, "/cases/") == 0
+        key = c.cookies[settings.SESSION_COOKIE_NAME].value
+        expires = Session.objects.get(session_key=key).expire_date
+        assert expires == start + dt.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+        t.shift(dt.timedelta(seconds=settings.SESSION_REFRESH_SECONDS))
+        assert _session_writes(c, "/") == 1
+        expires = Session.objects.get(session_key=key).expire_date
+        assert expires == start + dt.timedelta(seconds=30 + settings.SESSION_REFRESH_SECONDS
+                                               + settings.SESSION_COOKIE_AGE)
+
+
+def test_session_stamped_in_the_future_is_refreshed(settings):
+    """A clock set back (or a forged stamp) never keeps a session from being refreshed."""
+    c = Client()
+    with time_machine.travel(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC), tick=False):
+        assert login(c, "district", "minsheng-demo").status_code == 302
+        session = c.session
+        session[TOUCHED] = 4_000_000_000
+        session.save()
+        assert _session_writes(c, "/") == 1
+        assert c.session[TOUCHED] == int(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC).timestamp())
+
+
+def test_anonymous_requests_make_no_session():
+    c = Client()
+    assert c.get("/login/").status_code == 200
+    assert c.get("/healthz").status_code == 200
+    assert not Session.objects.exists()
 
 
 def test_pages_require_login():
