@@ -15,6 +15,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.urls import path
 
+from minsheng.lib.warmgc import FreezeAfterWarmup
+
 settings.configure(
     DEBUG=False, ALLOWED_HOSTS=["*"], ROOT_URLCONF=__name__, SECRET_KEY="baseline",  # noqa: S106
     DATABASES={"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)},
@@ -30,7 +32,7 @@ def insert(request):
 
 
 urlpatterns = [path("_baseline", insert)]
-application = get_wsgi_application()
+application = FreezeAfterWarmup(get_wsgi_application())  # as minsheng/wsgi.py: the same server
 with connection.cursor() as c:
     # each gunicorn worker runs this on import: on a fresh database two concurrent CREATE TABLE IF
     # NOT EXISTS collide on the catalogue and a worker failed to boot, so they take turns
