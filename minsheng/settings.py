@@ -115,6 +115,10 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "minsheng.urls"
 WSGI_APPLICATION = "minsheng.wsgi.application"
+# App servers freeze their start-up objects out of the garbage collector's full passes after
+# their first requests (minsheng/wsgi.py, lib/warmgc.py): a full pass over them stopped a process
+# for ~100 ms every hundred requests or so.
+GC_FREEZE = envbool("MINSHENG_GC_FREEZE", True)
 
 TEMPLATES = [
     {

@@ -4,11 +4,13 @@ collector's full passes walk only what later requests make (the Open311 p99 burs
 from __future__ import annotations
 
 import gc
+import importlib
 import threading
 from wsgiref.util import setup_testing_defaults
 
 import pytest
 
+import minsheng.wsgi
 from minsheng.lib.warmgc import FreezeAfterWarmup
 from minsheng.wsgi import application
 
@@ -71,3 +73,15 @@ def test_minsheng_wsgi_application_serves_and_freezes():
     status, body = _call(application, "/healthz")
     assert status.startswith("200")
     assert gc.get_freeze_count() > 10_000  # Django, the URLconf and the apps' modules
+
+
+def test_gc_freeze_false_leaves_the_collector_alone(settings):
+    settings.GC_FREEZE = False
+    try:
+        module = importlib.reload(minsheng.wsgi)
+        assert not isinstance(module.application, FreezeAfterWarmup)
+        status, _body = _call(module.application, "/healthz")
+        assert status.startswith("200") and gc.get_freeze_count() == 0
+    finally:
+        settings.GC_FREEZE = True
+        importlib.reload(minsheng.wsgi)
