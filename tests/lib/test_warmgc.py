@@ -75,6 +75,7 @@ def test_minsheng_wsgi_application_serves_and_freezes():
     assert gc.get_freeze_count() > 10_000  # Django, the URLconf and the apps' modules
 
 
+@pytest.mark.django_db
 def test_gc_freeze_false_leaves_the_collector_alone(settings):
     settings.GC_FREEZE = False
     try:
