@@ -3,6 +3,8 @@ apps' access modules (never their views) what the user may open."""
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -27,11 +29,8 @@ def shell(request):
     if user is None or not user.is_authenticated:
         return ctx
     ctx["current_region"] = current_region(request)
-    ctx["switchable_regions"] = switchable_regions(request.user)
+    ctx.update(_held_nav(request, user))
     ctx["user_scope"] = scope = scope_of(user)
-    ctx["can_import"] = editable_regions_for(user).exists()
-    ctx["can_projects"] = plans_for(user).exists()
-    ctx["can_budget"] = expenditure_for(user).exists()
     ctx["can_assistance"] = can_assistance(user)
     ctx["can_employment"] = uses_employment(user)
     ctx["indicator_nav"] = {
@@ -45,6 +44,33 @@ def shell(request):
                        "incidents": can_see_incidents(user)}
     ctx["waiting"] = waiting_for(user, ctx)
     return ctx
+
+
+NAV_KEY = "_minsheng_nav"
+
+
+def _held_nav(request, user) -> dict:
+    """The region switcher's list and the links that depend on what data the user's regions
+    hold (imports, projects, budget): four queries on every page, so the session keeps them for
+    SESSION_REFRESH_SECONDS. A change of rights shows in the navigation within that minute; the
+    pages themselves check access on every request, and the switcher's POST checks the scope."""
+    now = int(time.time())
+    session = getattr(request, "session", None)
+    held = session.get(NAV_KEY) if session is not None else None
+    if (isinstance(held, dict) and held.get("user") == user.pk
+            and isinstance(held.get("at"), int)
+            and 0 <= now - held["at"] < settings.SESSION_REFRESH_SECONDS):
+        return held["nav"]
+    nav = {
+        "switchable_regions": [{"code": r.code, "name": r.name, "level": r.level}
+                               for r in switchable_regions(user)],
+        "can_import": editable_regions_for(user).exists(),
+        "can_projects": plans_for(user).exists(),
+        "can_budget": expenditure_for(user).exists(),
+    }
+    if session is not None:
+        session[NAV_KEY] = {"user": user.pk, "at": now, "nav": nav}
+    return nav
 
 
 def waiting_for(user, ctx: dict) -> dict:
