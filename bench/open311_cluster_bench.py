@@ -27,6 +27,7 @@ import http.client
 import os
 import queue
 import random
+import shutil
 import signal
 import socket
 import subprocess
@@ -156,6 +157,8 @@ def main() -> None:
     args = ap.parse_args()
     if not (DIR / "env").exists():
         sys.exit("the cluster is not up: scripts/cluster up")
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is missing: apt-get install wrk (make bench installs it)")
     env = {**os.environ, **dict(line.split("=", 1) for line in (DIR / "env").read_text()
                                 .splitlines() if "=" in line)}
     workers = env.get("MINSHENG_CLUSTER_GUNICORN_WORKERS", "2")
