@@ -56,6 +56,8 @@ def _held_nav(request, user) -> dict:
     pages themselves check access on every request, and the switcher's POST checks the scope."""
     now = int(time.time())
     session = getattr(request, "session", None)
+    if session is not None and session.session_key is None:
+        session = None  # HTTP Basic on the browsable API: no session is made for it
     held = session.get(NAV_KEY) if session is not None else None
     if (isinstance(held, dict) and held.get("user") == user.pk
             and isinstance(held.get("at"), int)

@@ -5,10 +5,12 @@ never another account's navigation."""
 from __future__ import annotations
 
 import datetime as dt
+from base64 import b64encode
 
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -69,3 +71,11 @@ def test_a_future_or_malformed_stamp_is_recomputed(client_for, stamp):
         session.save()
         html, plans = _get(c)
         assert "伪造区" not in html and plans >= 1
+
+
+def test_http_basic_on_the_browsable_api_makes_no_session(client):
+    auth = "Basic " + b64encode(b"street1:minsheng-demo").decode()
+    r = client.get("/api/compounds/", HTTP_AUTHORIZATION=auth, HTTP_ACCEPT="text/html")
+    assert r.status_code == 200 and "<nav" in r.content.decode()
+    assert not Session.objects.exists()
+    assert "sessionid" not in r.cookies
