@@ -25,6 +25,12 @@ PAGE = {"verify": "accounts:two-factor-verify", "setup": "accounts:two-factor-se
 TOUCHED = "_minsheng_touched"  # when this session last pushed its expiry forward (epoch seconds)
 
 
+def stamp_is_fresh(stamp, now: int) -> bool:
+    """Whether a session stamp (epoch seconds) is under SESSION_REFRESH_SECONDS old; a stamp in
+    the future or of another type is not (a clock set back, a forged value)."""
+    return isinstance(stamp, int) and 0 <= now - stamp < settings.SESSION_REFRESH_SECONDS
+
+
 class SessionRefreshMiddleware:
     """Sign-out after SESSION_COOKIE_AGE without a request, without writing the session on every
     page: its expiry is pushed forward when it was last pushed SESSION_REFRESH_SECONDS ago or
@@ -40,8 +46,8 @@ class SessionRefreshMiddleware:
         session = request.session
         if session.session_key is not None:
             now = int(time.time())
-            touched = session.get(TOUCHED)
-            if not isinstance(touched, int) or not 0 <= now - touched < settings.SESSION_REFRESH_SECONDS:
+            touched = session.get(TOUCHED)  # loads it: an unknown key is dropped here
+            if session.session_key is not None and not stamp_is_fresh(touched, now):
                 session[TOUCHED] = now  # marks the session modified: SessionMiddleware saves it
         return self.get_response(request)
 

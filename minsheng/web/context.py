@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from minsheng.accounts.middleware import stamp_is_fresh
 from minsheng.accounts.roles import APPROVE_DATA, ENTER_DATA, MANAGE_REPORTS, VIEW_INDICATORS
 from minsheng.assistance.access import can_view_stats as can_assistance
 from minsheng.assistance.monitoring_access import can_view_records as can_monitor
@@ -52,16 +53,14 @@ NAV_KEY = "_minsheng_nav"
 def _held_nav(request, user) -> dict:
     """The region switcher's list and the links that depend on what data the user's regions
     hold (imports, projects, budget): four queries on every page, so the session keeps them for
-    SESSION_REFRESH_SECONDS. A change of rights shows in the navigation within that minute; the
+    SESSION_REFRESH_SECONDS (accounts.middleware.stamp_is_fresh). A change of rights shows in the navigation within that minute; the
     pages themselves check access on every request, and the switcher's POST checks the scope."""
     now = int(time.time())
     session = getattr(request, "session", None)
     if session is not None and session.session_key is None:
         session = None  # HTTP Basic on the browsable API: no session is made for it
     held = session.get(NAV_KEY) if session is not None else None
-    if (isinstance(held, dict) and held.get("user") == user.pk
-            and isinstance(held.get("at"), int)
-            and 0 <= now - held["at"] < settings.SESSION_REFRESH_SECONDS):
+    if isinstance(held, dict) and held.get("user") == user.pk and stamp_is_fresh(held.get("at"), now):
         return held["nav"]
     nav = {
         "switchable_regions": [{"code": r.code, "name": r.name, "level": r.level}

@@ -103,6 +103,15 @@ def test_anonymous_requests_make_no_session():
     assert not Session.objects.exists()
 
 
+def test_an_unknown_session_cookie_makes_no_session(settings):
+    """A made-up or expired session id is dropped, not turned into a new stored session."""
+    c = Client()
+    c.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    assert c.get("/login/").status_code == 200
+    assert c.get("/healthz").status_code == 200
+    assert not Session.objects.exists()
+
+
 def test_pages_require_login():
     c = Client()
     for path in ("/", "/map/", "/compounds/", "/facilities/", "/map/compounds.geojson"):
